@@ -1,0 +1,84 @@
+import {Listr, ListrLogger, ProcessOutput} from 'listr2'
+
+import type {ProgressEvent} from '../engine/progress.js'
+import {outcomeName} from '../engine/operations/operation-state.js'
+import type {OperationObserver} from '../engine/operations/run-operation.js'
+import type {OperationRecord} from '../engine/operations/operation-record.js'
+
+/** Progress goes to stderr only, so that stdout carries nothing but the UUID and the result. */
+function stderrOutput(): ProcessOutput {
+  return new ProcessOutput(process.stderr, process.stderr)
+}
+
+/**
+ * Runs an operation under a listr2 task list on stderr: the animated renderer on a terminal, plain lines (each
+ * naming its account or step) when not a terminal, nothing under --json.
+ */
+export async function renderOperation(
+  title: string,
+  quiet: boolean,
+  run: (observer: OperationObserver) => Promise<OperationRecord>,
+): Promise<OperationRecord> {
+  let record: OperationRecord | undefined
+  const processOutput = stderrOutput()
+  const logger = new ListrLogger({processOutput, toStderr: ['STARTED', 'COMPLETED', 'FAILED', 'SKIPPED', 'OUTPUT', 'TITLE', 'RETRY', 'ROLLBACK', 'PROMPT', 'PAUSED']})
+  const tasks = new Listr(
+    [
+      {
+        title: `${title}: starting`,
+        async task(_context, task) {
+          let uuid = ''
+          record = await run({
+            created(created) {
+              uuid = created.uuid
+              task.title = `${title} ${uuid}: queued`
+              task.output = `operation ${uuid} created`
+            },
+            waiting(ahead) {
+              task.title = `${title} ${uuid}: queued behind ${ahead} operation${ahead === 1 ? '' : 's'}`
+              task.output = `waiting: ${ahead} operation${ahead === 1 ? '' : 's'} ahead in the queue`
+            },
+            started() {
+              task.title = `${title} ${uuid}: running`
+              task.output = 'running'
+            },
+            progress(event: ProgressEvent) {
+              const line = describeEvent(event)
+              if (line) task.output = line
+            },
+          })
+          task.title = `${title} ${uuid}: ${outcomeName(record.state)}`
+        },
+        rendererOptions: {persistentOutput: true, outputBar: 3},
+      },
+    ],
+    {
+      renderer: quiet ? 'silent' : 'default',
+      fallbackRenderer: 'simple',
+      // The command owns SIGINT: it stops the operation cleanly instead of listr2 killing the process.
+      registerSignalListeners: false,
+      rendererOptions: {logger, processOutput} as never,
+      fallbackRendererOptions: {logger} as never,
+      exitOnError: true,
+    },
+  )
+  await tasks.run()
+  if (!record) throw new Error('the operation did not report an outcome')
+  return record
+}
+
+function describeEvent(event: ProgressEvent): string | undefined {
+  switch (event.kind) {
+    case 'step': {
+      return event.account ? `${event.account}: ${event.message}` : event.message
+    }
+
+    case 'warning': {
+      return `warning: ${event.account ? `${event.account}: ` : ''}${event.message}`
+    }
+
+    default: {
+      return undefined
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import {UsageError} from '../engine/errors.js'
+import type {PointInTime} from '../engine/point-in-time.js'
+
+/** `true|false`, as Carbonio writes booleans (case-insensitive, since LDAP-era docs write TRUE/FALSE). */
+export function parseBoolean(raw: string, name: string): boolean {
+  const word = raw.trim().toLowerCase()
+  if (word === 'true') return true
+  if (word === 'false') return false
+  throw new UsageError(`${name} must be true or false, not '${raw}'`)
+}
+
+/** Comma-separated lists; empty entries from "a,,b" or a trailing comma are dropped. */
+export function parseList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+}
+
+export function parseNonNegativeInteger(raw: string, name: string): number {
+  if (!/^\d+$/.test(raw.trim())) throw new UsageError(`${name} must be a whole number of 0 or more, not '${raw}'`)
+  return Number(raw.trim())
+}
+
+const CARBONIO_DATE = /^(\d{2})\/(\d{2})\/(\d{4})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/
+const ISO_DATE =
+  /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i
+
+/**
+ * Dates as Carbonio takes them: "dd/MM/yyyy HH:mm:ss" in the server's local time, ISO 8601 (with milliseconds
+ * and a zone, or local when it has none), or the keywords last, first and all (when `allowAll`).
+ */
+export function parsePointInTime(raw: string, name: string, options: {allowAll?: boolean} = {}): PointInTime {
+  const text = raw.trim()
+  const keyword = text.toLowerCase()
+  if (keyword === 'last' || keyword === 'first') return {kind: keyword}
+  if (keyword === 'all' && options.allowAll) return {kind: 'all'}
+  const at = parseCarbonioDate(text) ?? parseIsoDate(text)
+  if (at === undefined) {
+    const keywords = options.allowAll ? 'last, first or all' : 'last or first'
+    throw new UsageError(
+      `${name} '${raw}' is not a date: use "dd/MM/yyyy HH:mm:ss", ISO 8601 (2026-11-26T09:30:00.000Z) or ${keywords}`,
+    )
+  }
+
+  return {kind: 'at', at}
+}
+
+function parseCarbonioDate(text: string): number | undefined {
+  const match = CARBONIO_DATE.exec(text)
+  if (!match) return undefined
+  const [day, month, year, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0))
+  const date = new Date(year, month - 1, day, hour, minute, second)
+  // new Date() rolls 31/02 over into March; refuse instead of restoring the wrong day.
+  const exact =
+    date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day &&
+    date.getHours() === hour && date.getMinutes() === minute && date.getSeconds() === second
+  return exact && hour < 24 ? date.getTime() : undefined
+}
+
+function parseIsoDate(text: string): number | undefined {
+  if (!ISO_DATE.test(text)) return undefined
+  const at = Date.parse(text)
+  if (Number.isNaN(at)) return undefined
+  // Same roll-over check as above for the date part: 2026-02-31 parses in some engines.
+  const [year, month, day] = text.slice(0, 10).split('-').map(Number)
+  const probe = new Date(Date.UTC(year, month - 1, day))
+  if (probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) return undefined
+  return at
+}

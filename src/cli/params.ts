@@ -1,0 +1,32 @@
+import {Flags} from '@oclif/core'
+
+import type {PointInTime} from '../engine/point-in-time.js'
+import {parseBoolean, parseList, parseNonNegativeInteger, parsePointInTime} from './param-values.js'
+
+// Optional Carbonio parameters, declared as oclif option flags so that both `name value` and `--name value`
+// work. Each one parses its value with the shared rules in param-values.ts.
+
+export const booleanParam = Flags.custom<boolean>({
+  helpValue: 'true|false',
+  parse: async (input, _context, flag) => parseBoolean(input, flag.name),
+})
+
+export const integerParam = Flags.custom<number>({
+  helpValue: '<number>',
+  parse: async (input, _context, flag) => parseNonNegativeInteger(input, flag.name),
+})
+
+export const listParam = Flags.custom<string[]>({
+  helpValue: '<a,b,...>',
+  parse: async (input) => parseList(input),
+})
+
+export const dateParam = Flags.custom<PointInTime>({
+  helpValue: '"dd/MM/yyyy HH:mm:ss"|<ISO 8601>|last|first',
+  parse: async (input, _context, flag) => parsePointInTime(input, flag.name),
+})
+
+export const textParam = Flags.custom<string>({
+  helpValue: '<value>',
+  parse: async (input) => input,
+})

@@ -1,0 +1,44 @@
+import type {Command} from '@oclif/core'
+
+import DoPurge from './backup/do-purge.js'
+import DoStopAllOperations from './backup/do-stop-all-operations.js'
+import DoStopOperation from './backup/do-stop-operation.js'
+import GetAllOperations from './backup/get-all-operations.js'
+import Monitor from './backup/monitor.js'
+import ConfigDump from './config/dump.js'
+import ConfigGet from './config/get.js'
+import ConfigGlobalGet from './config/global-get.js'
+import ConfigGlobalSet from './config/global-set.js'
+import ConfigServerGet from './config/server-get.js'
+import ConfigServerSet from './config/server-set.js'
+import ConfigSet from './config/set.js'
+import ConfigUnset from './config/unset.js'
+
+/**
+ * The command map (oclif's "explicit" strategy). Ids keep Carbonio's verbs (backup:doPurge) while files stay
+ * kebab-case; this is the one place that pairs them.
+ */
+const BY_ID: Record<string, Command.Class> = {
+  'backup:doPurge': DoPurge,
+  'backup:doStopAllOperations': DoStopAllOperations,
+  'backup:doStopOperation': DoStopOperation,
+  'backup:getAllOperations': GetAllOperations,
+  'backup:monitor': Monitor,
+  'config:dump': ConfigDump,
+  'config:get': ConfigGet,
+  'config:global:get': ConfigGlobalGet,
+  'config:global:set': ConfigGlobalSet,
+  'config:server:get': ConfigServerGet,
+  'config:server:set': ConfigServerSet,
+  'config:set': ConfigSet,
+  'config:unset': ConfigUnset,
+}
+
+// Carbonio's docs write verbs both ways (doPurge, dopurge): answer to the lower-case form too, without
+// listing it twice in help.
+for (const [id, command] of Object.entries(BY_ID)) {
+  const lower = id.toLowerCase()
+  command.hiddenAliases = lower === id ? [] : [lower]
+}
+
+export const COMMANDS = BY_ID

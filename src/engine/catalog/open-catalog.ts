@@ -1,0 +1,103 @@
+import {closeSync, openSync} from 'node:fs'
+import path from 'node:path'
+import knexFactory, {type Knex} from 'knex'
+import pg from 'pg'
+
+import {ensurePrivateDirectory, resolveBackupHome} from '../backup-home.js'
+import {UserError} from '../errors.js'
+import type {Catalog} from './catalog.js'
+import {migrateToLatest} from './migrations.js'
+
+export const CATALOG_FILE = 'catalog.sqlite'
+
+// PostgreSQL returns BIGINT (our millisecond timestamps, sizes) as strings to protect precision beyond 2^53;
+// ours stay far below that, and SQLite returns numbers, so both dialects hand back the same JS types.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
+
+export interface OpenCatalogOptions {
+  env?: NodeJS.ProcessEnv
+  /** Skip migrations: only for tools that inspect a catalog as it is. */
+  migrate?: boolean
+}
+
+/**
+ * Opens (and on first use creates and migrates) the catalog. SQLite in the backup home is the default;
+ * CARBONIO_BACKUP_CATALOG_URL=postgres://... selects a shared PostgreSQL catalog for several mail servers.
+ */
+export async function openCatalog(options: OpenCatalogOptions = {}): Promise<Catalog> {
+  const env = options.env ?? process.env
+  const home = ensurePrivateDirectory(resolveBackupHome(env))
+  const url = env.CARBONIO_BACKUP_CATALOG_URL
+  const catalog = url ? openPostgres(url, home) : openSqlite(home)
+  try {
+    if (options.migrate !== false) await migrateToLatest(catalog.db)
+  } catch (error) {
+    await catalog.close()
+    throw new UserError(`cannot open the catalog at ${catalog.location}: ${(error as Error).message}`)
+  }
+
+  return catalog
+}
+
+function openSqlite(home: string): Catalog {
+  const filename = path.join(home, CATALOG_FILE)
+  // Create the file 0600 before SQLite does (it would use the umask); its -wal and -shm files copy this mode.
+  closeSync(openSync(filename, 'a', 0o600))
+  const db = knexFactory({
+    client: 'sqlite3',
+    connection: {filename},
+    useNullAsDefault: true,
+    pool: {
+      // One connection: SQLite has one writer anyway, and a second pooled connection in the same process
+      // would only wait on the first one's lock (knex cannot share a transaction across connections).
+      min: 1,
+      max: 1,
+      afterCreate(conn: SqliteConnection, done: (error: Error | null, conn: SqliteConnection) => void) {
+        applySqlitePragmas(conn)
+          .then(() => done(null, conn))
+          .catch((error: Error) => done(error, conn))
+      },
+    },
+  })
+  return {db, dialect: 'sqlite', home, location: filename, close: () => db.destroy()}
+}
+
+interface SqliteConnection {
+  run(sql: string, callback: (error: Error | null) => void): void
+}
+
+const SQLITE_PRAGMAS: Array<[string, string]> = [
+  // Readers never block the writer and the writer never blocks readers: `monitor` in another shell keeps
+  // working while an operation or the scanner commits.
+  ['journal_mode', 'WAL'],
+  // Another process (the daemon, a second CLI) may hold the write lock for one batch; wait for it instead of
+  // failing at once with SQLITE_BUSY.
+  ['busy_timeout', '15000'],
+  // In WAL mode NORMAL never corrupts; an OS crash may roll back the newest commits, and because every
+  // checkpoint is committed with the revisions it produced, the scanner then simply re-reads them.
+  ['synchronous', 'NORMAL'],
+  // The schema declares its references; enforce them as PostgreSQL does so that no dialect is laxer.
+  ['foreign_keys', 'ON'],
+]
+
+async function applySqlitePragmas(conn: SqliteConnection): Promise<void> {
+  for (const [name, value] of SQLITE_PRAGMAS) {
+    await new Promise<void>((resolve, reject) => {
+      conn.run(`PRAGMA ${name} = ${value}`, (error) => (error ? reject(error) : resolve()))
+    })
+  }
+}
+
+function openPostgres(url: string, home: string): Catalog {
+  let location = url
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    location = parsed.toString()
+  } catch {
+    throw new UserError('CARBONIO_BACKUP_CATALOG_URL is not a valid URL: use postgres://user:password@host:5432/db')
+  }
+
+  const db: Knex = knexFactory({client: 'pg', connection: url, pool: {min: 0, max: 4}})
+  return {db, dialect: 'postgres', home, location, close: () => db.destroy()}
+}

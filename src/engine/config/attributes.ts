@@ -1,0 +1,134 @@
+import {closestName} from './closest-name.js'
+import type {Level} from './levels.js'
+import {
+  absolutePathType, booleanType, cronType, daysType, imapUrlType, integerType, nonEmptyText, privateFileType,
+  type ValueType,
+} from './value-types.js'
+import {UsageError} from '../errors.js'
+
+export interface AttributeDefinition {
+  readonly name: string
+  readonly description: string
+  /** The levels where a value may be set; reading at a lower level inherits from these. */
+  readonly levels: readonly Level[]
+  readonly type: ValueType
+  /** Used when no level sets a value; undefined means "not configured". */
+  readonly defaultValue?: string
+  /** Something the administrator must know when setting this value (printed on stderr by `config set`). */
+  notice?(value: string): string | undefined
+}
+
+const SERVER_WIDE: readonly Level[] = ['global', 'server']
+
+export const BLOBLESS_PREREQUISITE =
+  'Blobless mode keeps no message content in the backup: restores read it from the AppServer, whose blobs must ' +
+  'sit on local or centralised volumes, never on independent third-party volumes.'
+
+/** Every attribute the plugin knows. Unknown names are refused with the closest of these. */
+export const ATTRIBUTES: readonly AttributeDefinition[] = [
+  {
+    name: 'ZxBackup_RealTimeScanner',
+    description: 'Run the Realtime Scanner, which records every mailbox transaction as it happens.',
+    levels: SERVER_WIDE,
+    type: booleanType('upper'),
+    defaultValue: 'TRUE',
+  },
+  {
+    name: 'backupBloblessMode',
+    description: 'Keep metadata and the whole history but copy no item content into the backup.',
+    levels: SERVER_WIDE,
+    type: booleanType('lower'),
+    defaultValue: 'false',
+    notice: (value) => (value === 'true' ? BLOBLESS_PREREQUISITE : undefined),
+  },
+  {
+    name: 'ZxBackup_DataRetentionDays',
+    description: 'Days a deleted item stays in the backup before Purge removes it (0 = infinite).',
+    levels: SERVER_WIDE,
+    type: daysType,
+    defaultValue: '30',
+  },
+  {
+    name: 'backupAccountsRetentionDays',
+    description: 'Days a deleted account stays in the backup before Purge removes it (0 = infinite).',
+    levels: SERVER_WIDE,
+    type: daysType,
+    defaultValue: '30',
+  },
+  {
+    name: 'ZxBackup_DestPath',
+    description: 'The backup path: catalog and blob store (CARBONIO_BACKUP_HOME overrides it).',
+    levels: SERVER_WIDE,
+    type: absolutePathType,
+  },
+  {
+    name: 'backupCompressionLevel',
+    description: 'gzip level of blobs in the backup (0 = store, 9 = smallest).',
+    levels: SERVER_WIDE,
+    type: integerType(0, 9),
+    defaultValue: '6',
+  },
+  {
+    name: 'backupEnabled',
+    description: 'Whether the accounts of this COS, or this account, are backed up.',
+    levels: ['cos', 'account'],
+    type: booleanType('lower'),
+    defaultValue: 'true',
+  },
+  {
+    name: 'backupSmartScanScheduler',
+    description: 'When the daemon runs SmartScan (cron pattern).',
+    levels: SERVER_WIDE,
+    type: cronType,
+    defaultValue: '0 4 * * *',
+  },
+  {
+    name: 'backupPurgeScheduler',
+    description: 'When the daemon runs Purge (cron pattern).',
+    levels: SERVER_WIDE,
+    type: cronType,
+    defaultValue: '0 4 * * 6',
+  },
+  {
+    name: 'backupAppServerUrl',
+    description: 'The AppServer to back up, as imap://host:port or imaps://host:port.',
+    levels: SERVER_WIDE,
+    type: imapUrlType,
+  },
+  {
+    name: 'backupAppServerUser',
+    description: 'The admin or master user that opens every account on the AppServer.',
+    levels: SERVER_WIDE,
+    type: nonEmptyText,
+  },
+  {
+    name: 'backupAppServerPasswordFile',
+    description: "A file (mode 0600) holding that user's password; the password itself is never stored.",
+    levels: SERVER_WIDE,
+    type: privateFileType,
+  },
+  {
+    name: 'backupAccountsCommand',
+    description: "A command printing one account per line (zmprov -l gaa, doveadm user '*').",
+    levels: SERVER_WIDE,
+    type: nonEmptyText,
+  },
+]
+
+const BY_LOWER_NAME = new Map(ATTRIBUTES.map((a) => [a.name.toLowerCase(), a]))
+
+/** Finds an attribute case-insensitively (LDAP attribute names are), or fails naming the closest one. */
+export function findAttribute(name: string): AttributeDefinition {
+  const attribute = BY_LOWER_NAME.get(name.toLowerCase())
+  if (attribute) return attribute
+  const suggestion = closestName(name, ATTRIBUTES.map((a) => a.name))
+  throw new UsageError(`unknown attribute '${name}'${suggestion ? `: did you mean ${suggestion}?` : ''}`)
+}
+
+export function requireLevel(attribute: AttributeDefinition, level: Level): void {
+  if (!attribute.levels.includes(level)) {
+    throw new UsageError(
+      `${attribute.name} cannot be set at ${level} level: set it at ${attribute.levels.join(' or ')} level`,
+    )
+  }
+}
