@@ -52,6 +52,8 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+    // this.exit() travels as an error too; it is not a failure to report.
+    if (error instanceof Errors.ExitError) throw error
     const exit = exitCodeOf(error)
     let message = error.message
     if (error instanceof UsageError || isOclifParseError(error)) {
@@ -61,14 +63,17 @@ export abstract class BaseCommand extends Command {
       if (process.env.DEBUG) console.error(error.stack)
     }
 
+    process.exitCode = exit
     if (this.jsonEnabled()) {
-      this.logJson({error: {message: oneLine(error.message), exitCode: exit}})
       // oclif exits 1 for any error under --json; keep the command's own code (DESIGN.md).
-      process.exitCode = exit
-      return undefined
+      this.logJson({error: {message: oneLine(error.message), exitCode: exit}})
+    } else {
+      // Written here rather than rethrown: oclif would wrap the line at 80 columns and indent it, and an
+      // administrator's grep or a script's log should get the error as one line.
+      process.stderr.write(`Error: ${message}\n`)
     }
 
-    throw new Errors.CLIError(message, {exit})
+    return undefined
   }
 
   protected override async finally(error: Error | undefined): Promise<unknown> {

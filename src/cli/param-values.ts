@@ -60,7 +60,8 @@ function parseCarbonioDate(text: string): number | undefined {
 
 function parseIsoDate(text: string): number | undefined {
   if (!ISO_DATE.test(text)) return undefined
-  const at = Date.parse(text)
+  // A bare date means local midnight, like a zone-less date-time (JavaScript alone would take it as UTC).
+  const at = text.length === 10 ? Date.parse(`${text}T00:00:00`) : Date.parse(text)
   if (Number.isNaN(at)) return undefined
   // Same roll-over check as above for the date part: 2026-02-31 parses in some engines.
   const [year, month, day] = text.slice(0, 10).split('-').map(Number)

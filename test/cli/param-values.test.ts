@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict'
+
+import {parseBoolean, parseList, parseNonNegativeInteger, parsePointInTime} from '../../src/cli/param-values.js'
+import {UsageError} from '../../src/engine/errors.js'
+
+describe('Carbonio parameter values', () => {
+  it('reads booleans as true|false in any case', () => {
+    for (const [raw, expected] of [['true', true], ['FALSE', false], ['True', true], [' false ', false]] as const) {
+      assert.equal(parseBoolean(raw, 'deep'), expected)
+    }
+
+    assert.throws(() => parseBoolean('yes', 'deep'), /deep must be true or false, not 'yes'/)
+  })
+
+  it('splits comma lists and drops empty entries', () => {
+    assert.deepEqual(parseList('a@x.com, b@x.com,,c@x.com,'), ['a@x.com', 'b@x.com', 'c@x.com'])
+    assert.deepEqual(parseList('one'), ['one'])
+  })
+
+  it('reads non-negative integers only', () => {
+    assert.equal(parseNonNegativeInteger('30', 'purgeDays'), 30)
+    assert.equal(parseNonNegativeInteger('0', 'purgeDays'), 0)
+    for (const bad of ['-1', '1.5', 'x', '', '3d']) assert.throws(() => parseNonNegativeInteger(bad, 'purgeDays'), UsageError)
+  })
+
+  const dates: Array<[string, number]> = [
+    ['26/11/2026 09:30:15', new Date(2026, 10, 26, 9, 30, 15).getTime()],
+    ['01/02/2026', new Date(2026, 1, 1).getTime()],
+    ['29/02/2024 23:59:59', new Date(2024, 1, 29, 23, 59, 59).getTime()],
+    ['2026-11-26T09:30:15.123Z', Date.UTC(2026, 10, 26, 9, 30, 15, 123)],
+    ['2026-11-26T10:30:15.123+01:00', Date.UTC(2026, 10, 26, 9, 30, 15, 123)],
+    ['2026-11-26T09:30:15', new Date(2026, 10, 26, 9, 30, 15).getTime()],
+    ['2026-11-26', new Date(2026, 10, 26).getTime()],
+  ]
+  for (const [raw, at] of dates) {
+    it(`reads the date ${raw}`, () => {
+      assert.deepEqual(parsePointInTime(raw, 'date'), {kind: 'at', at})
+    })
+  }
+
+  it('reads the keywords last, first and (where allowed) all', () => {
+    assert.deepEqual(parsePointInTime('last', 'date'), {kind: 'last'})
+    assert.deepEqual(parsePointInTime('FIRST', 'date'), {kind: 'first'})
+    assert.deepEqual(parsePointInTime('all', 'date', {allowAll: true}), {kind: 'all'})
+    assert.throws(() => parsePointInTime('all', 'date'), /date 'all' is not a date/)
+  })
+
+  for (const bad of ['31/02/2026 10:00:00', '2026-02-30T00:00:00Z', '26/11/26', 'yesterday', '24/12/2026 25:00:00', '']) {
+    it(`refuses '${bad}' with the accepted formats`, () => {
+      assert.throws(() => parsePointInTime(bad, 'date'), (error: unknown) =>
+        error instanceof UsageError && /dd\/MM\/yyyy HH:mm:ss/.test(error.message) && /ISO 8601/.test(error.message))
+    })
+  }
+})
