@@ -12,6 +12,7 @@ try {
   process.exit(1)
 }
 
+const same = (a, b) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort())
 const {COMMANDS} = await import('../dist/commands/index.js')
 const problems = []
 if (manifest.version !== pkg.version) problems.push(`manifest is for version ${manifest.version}, package is ${pkg.version}`)
@@ -19,12 +20,11 @@ const inManifest = Object.keys(manifest.commands).sort()
 const inCode = Object.keys(COMMANDS).sort()
 for (const id of inCode) if (!inManifest.includes(id)) problems.push(`command ${id} is missing from the manifest`)
 for (const id of inManifest) if (!inCode.includes(id)) problems.push(`manifest lists ${id}, which no longer exists`)
-for (const id of inCode.filter((id) => inManifest.includes(id))) {
+for (const id of inCode.filter(id => inManifest.includes(id))) {
   const code = COMMANDS[id]
   const entry = manifest.commands[id]
-  const same = (a, b) => JSON.stringify([...a].sort()) === JSON.stringify([...b].sort())
   // enableJsonFlag adds --json to the manifest only.
-  const manifestFlags = Object.keys(entry.flags ?? {}).filter((name) => name !== 'json')
+  const manifestFlags = Object.keys(entry.flags ?? {}).filter(name => name !== 'json')
   if (!same(Object.keys(code.flags ?? {}), manifestFlags)) problems.push(`${id}: flags differ from the manifest`)
   if (!same(Object.keys(code.args ?? {}), Object.keys(entry.args ?? {}))) problems.push(`${id}: args differ from the manifest`)
   if (!same(code.hiddenAliases ?? [], entry.hiddenAliases ?? [])) problems.push(`${id}: aliases differ from the manifest`)

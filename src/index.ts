@@ -1,3 +1,3 @@
+export type {Catalog} from './engine/catalog/catalog.js'
 // The plugin's programmatic surface: the engine, for the daemon and for tools that embed the backup.
 export {openCatalog} from './engine/catalog/open-catalog.js'
-export type {Catalog} from './engine/catalog/catalog.js'

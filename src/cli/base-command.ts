@@ -1,6 +1,7 @@
 import {Command, Errors, type Interfaces} from '@oclif/core'
 
 import type {Catalog} from '../engine/catalog/catalog.js'
+
 import {openCatalog} from '../engine/catalog/open-catalog.js'
 import {UsageError, UserError} from '../engine/errors.js'
 import {localServerName} from '../engine/server-name.js'
@@ -22,7 +23,6 @@ export abstract class BaseCommand extends Command {
   // Not strict: with the space topic separator oclif would otherwise read `purgeDays 30` as more of the command
   // id. Strictness is restored by translateCarbonioArgv, which refuses anything the command does not declare.
   static override strict = false
-
   private openedCatalog?: Catalog
 
   protected get server(): string {
@@ -55,13 +55,11 @@ export abstract class BaseCommand extends Command {
     // this.exit() travels as an error too; it is not a failure to report.
     if (error instanceof Errors.ExitError) throw error
     const exit = exitCodeOf(error)
-    let message = error.message
+    let {message} = error
     if (error instanceof UsageError || isOclifParseError(error)) {
       message = `${oneLine(message)}\n${usageLine(this.ctor, this.config)}`
-    } else if (!(error instanceof UserError) && !(error instanceof Errors.CLIError)) {
-      // An unexpected failure: keep the stack for debugging, but only when asked for.
-      if (process.env.DEBUG) console.error(error.stack)
-    }
+    } else if (!(error instanceof UserError) && !(error instanceof Errors.CLIError) // An unexpected failure: keep the stack for debugging, but only when asked for.
+      && process.env.DEBUG) console.error(error.stack)
 
     process.exitCode = exit
     if (this.jsonEnabled()) {
@@ -96,18 +94,16 @@ function exitCodeOf(error: Error & {exitCode?: number; oclif?: {exit?: number}})
 function isOclifParseError(error: Error): boolean {
   // oclif's parser errors carry the parse state; the message test covers the few that do not.
   if ('parse' in error) return true
-  return /^(Missing \d+ required arg|Unexpected argument|Expected --|Nonexistent flag|Missing required flag|Parsing --)/.test(
-    error.message,
-  )
+  return /^(Missing \d+ required arg|Unexpected argument|Expected --|Nonexistent flag|Missing required flag|Parsing --)/.test(error.message)
 }
 
 /** oclif spreads a parse error over several lines ("Parsing --x", the reason, "See more help"); keep one. */
 function oneLine(message: string): string {
   return message
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('See more help') && line !== 'The following error occurred:')
-    .join(': ')
-    .replace(/^Error: /, '')
-    .replace(/^Parsing --\S+: /, '')
+  .split('\n')
+  .map(line => line.trim())
+  .filter(line => line !== '' && !line.startsWith('See more help') && line !== 'The following error occurred:')
+  .join(': ')
+  .replace(/^Error: /, '')
+  .replace(/^Parsing --\S+: /, '')
 }

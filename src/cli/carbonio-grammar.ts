@@ -17,8 +17,8 @@ export interface GrammarSpec {
  * command's parse(). Names match case-insensitively (Carbonio docs write both purgeDays and purgedays).
  */
 export function translateCarbonioArgv(argv: readonly string[], spec: GrammarSpec): string[] {
-  const params = new Map(spec.params.map((name) => [name.toLowerCase(), name]))
-  const switches = new Map(spec.switches.map((name) => [name.toLowerCase(), name]))
+  const params = new Map(spec.params.map(name => [name.toLowerCase(), name]))
+  const switches = new Map(spec.switches.map(name => [name.toLowerCase(), name]))
   const out: string[] = []
   let positional = 0
   for (let i = 0; i < argv.length; i++) {

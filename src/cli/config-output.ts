@@ -1,4 +1,5 @@
 import type {ResolvedValue} from '../engine/config/config-store.js'
+
 import {describeScope} from '../engine/config/levels.js'
 
 /** "value (inherited from global)" or "value (set at server mail1)": where a value comes from, in words. */

@@ -1,5 +1,5 @@
-import {UsageError} from '../engine/errors.js'
 import {parseLevel, type Scope} from '../engine/config/levels.js'
+import {UsageError} from '../engine/errors.js'
 
 /**
  * Splits `<level> [target] <rest...>`: global takes no target, every other level does. `restCount` is how many

@@ -1,8 +1,9 @@
+import type {OperationRecord} from '../engine/operations/operation-record.js'
+
+import {exitCodeFor, outcomeName} from '../engine/operations/operation-state.js'
+import {type OperationWork, runOperation} from '../engine/operations/run-operation.js'
 import {BaseCommand} from './base-command.js'
 import {renderOperation} from './operation-renderer.js'
-import {exitCodeFor, outcomeName} from '../engine/operations/operation-state.js'
-import type {OperationRecord} from '../engine/operations/operation-record.js'
-import {runOperation, type OperationWork} from '../engine/operations/run-operation.js'
 import {operationView, type OperationView} from './operation-view.js'
 
 /**
@@ -24,7 +25,7 @@ export abstract class OperationCommand extends BaseCommand {
     process.on('SIGTERM', onSigterm)
     let record: OperationRecord
     try {
-      record = await renderOperation(type, this.jsonEnabled(), (observer) =>
+      record = await renderOperation(type, this.jsonEnabled(), observer =>
         runOperation(catalog, {
           type,
           server: this.server,
@@ -33,14 +34,13 @@ export abstract class OperationCommand extends BaseCommand {
           signal: controller.signal,
           observer: {
             ...observer,
-            created: (created) => {
+            created: created => {
               // The UUID comes first so that a script can capture it, even before the operation starts.
               if (!this.jsonEnabled()) this.log(created.uuid)
               observer.created?.(created)
             },
           },
-        }),
-      )
+        }))
     } finally {
       process.off('SIGINT', onSigint)
       process.off('SIGTERM', onSigterm)

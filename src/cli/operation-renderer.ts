@@ -1,9 +1,10 @@
 import {Listr, ListrLogger, ProcessOutput} from 'listr2'
 
-import type {ProgressEvent} from '../engine/progress.js'
-import {outcomeName} from '../engine/operations/operation-state.js'
-import type {OperationObserver} from '../engine/operations/run-operation.js'
 import type {OperationRecord} from '../engine/operations/operation-record.js'
+import type {OperationObserver} from '../engine/operations/run-operation.js'
+import type {ProgressEvent} from '../engine/progress.js'
+
+import {outcomeName} from '../engine/operations/operation-state.js'
 
 /** Progress goes to stderr only, so that stdout carries nothing but the UUID and the result. */
 function stderrOutput(): ProcessOutput {
@@ -69,16 +70,16 @@ export async function renderOperation(
 
 function describeEvent(event: ProgressEvent): string | undefined {
   switch (event.kind) {
-    case 'step': {
-      return event.account ? `${event.account}: ${event.message}` : event.message
-    }
+  case 'step': {
+    return event.account ? `${event.account}: ${event.message}` : event.message
+  }
 
-    case 'warning': {
-      return `warning: ${event.account ? `${event.account}: ` : ''}${event.message}`
-    }
+  case 'warning': {
+    return `warning: ${event.account ? `${event.account}: ` : ''}${event.message}`
+  }
 
-    default: {
-      return undefined
-    }
+  default: {
+    return undefined
+  }
   }
 }

@@ -1,5 +1,6 @@
-import {exitCodeFor, outcomeName} from '../engine/operations/operation-state.js'
 import type {OperationRecord} from '../engine/operations/operation-record.js'
+
+import {exitCodeFor, outcomeName} from '../engine/operations/operation-state.js'
 
 /** An operation as the CLI shows it and as `--json` returns it: ISO times, the Carbonio outcome and exit code. */
 export interface OperationView {

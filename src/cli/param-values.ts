@@ -1,5 +1,6 @@
-import {UsageError} from '../engine/errors.js'
 import type {PointInTime} from '../engine/point-in-time.js'
+
+import {UsageError} from '../engine/errors.js'
 
 /** `true|false`, as Carbonio writes booleans (case-insensitive, since LDAP-era docs write TRUE/FALSE). */
 export function parseBoolean(raw: string, name: string): boolean {
@@ -12,9 +13,9 @@ export function parseBoolean(raw: string, name: string): boolean {
 /** Comma-separated lists; empty entries from "a,,b" or a trailing comma are dropped. */
 export function parseList(raw: string): string[] {
   return raw
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
+  .split(',')
+  .map(entry => entry.trim())
+  .filter(entry => entry !== '')
 }
 
 export function parseNonNegativeInteger(raw: string, name: string): number {
@@ -23,8 +24,8 @@ export function parseNonNegativeInteger(raw: string, name: string): number {
 }
 
 const CARBONIO_DATE = /^(\d{2})\/(\d{2})\/(\d{4})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/
-const ISO_DATE =
-  /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i
+const ISO_DATE
+  = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i
 
 /**
  * Dates as Carbonio takes them: "dd/MM/yyyy HH:mm:ss" in the server's local time, ISO 8601 (with milliseconds
@@ -38,9 +39,7 @@ export function parsePointInTime(raw: string, name: string, options: {allowAll?:
   const at = parseCarbonioDate(text) ?? parseIsoDate(text)
   if (at === undefined) {
     const keywords = options.allowAll ? 'last, first or all' : 'last or first'
-    throw new UsageError(
-      `${name} '${raw}' is not a date: use "dd/MM/yyyy HH:mm:ss", ISO 8601 (2026-11-26T09:30:00.000Z) or ${keywords}`,
-    )
+    throw new UsageError(`${name} '${raw}' is not a date: use "dd/MM/yyyy HH:mm:ss", ISO 8601 (2026-11-26T09:30:00.000Z) or ${keywords}`)
   }
 
   return {kind: 'at', at}
@@ -49,12 +48,12 @@ export function parsePointInTime(raw: string, name: string, options: {allowAll?:
 function parseCarbonioDate(text: string): number | undefined {
   const match = CARBONIO_DATE.exec(text)
   if (!match) return undefined
-  const [day, month, year, hour, minute, second] = match.slice(1).map((part) => Number(part ?? 0))
+  const [day, month, year, hour, minute, second] = match.slice(1).map(part => Number(part ?? 0))
   const date = new Date(year, month - 1, day, hour, minute, second)
   // new Date() rolls 31/02 over into March; refuse instead of restoring the wrong day.
-  const exact =
-    date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day &&
-    date.getHours() === hour && date.getMinutes() === minute && date.getSeconds() === second
+  const exact
+    = date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day
+      && date.getHours() === hour && date.getMinutes() === minute && date.getSeconds() === second
   return exact && hour < 24 ? date.getTime() : undefined
 }
 

@@ -1,7 +1,10 @@
 import {Flags} from '@oclif/core'
 
 import type {PointInTime} from '../engine/point-in-time.js'
-import {parseBoolean, parseList, parseNonNegativeInteger, parsePointInTime} from './param-values.js'
+
+import {
+  parseBoolean, parseList, parseNonNegativeInteger, parsePointInTime,
+} from './param-values.js'
 
 // Optional Carbonio parameters, declared as oclif option flags so that both `name value` and `--name value`
 // work. Each one parses its value with the shared rules in param-values.ts.
@@ -18,7 +21,7 @@ export const integerParam = Flags.custom<number>({
 
 export const listParam = Flags.custom<string[]>({
   helpValue: '<a,b,...>',
-  parse: async (input) => parseList(input),
+  parse: async input => parseList(input),
 })
 
 export const dateParam = Flags.custom<PointInTime>({
@@ -28,5 +31,5 @@ export const dateParam = Flags.custom<PointInTime>({
 
 export const textParam = Flags.custom<string>({
   helpValue: '<value>',
-  parse: async (input) => input,
+  parse: async input => input,
 })

@@ -1,4 +1,6 @@
-import {accessSync, constants, existsSync, mkdirSync, chmodSync, statSync} from 'node:fs'
+import {
+  accessSync, chmodSync, constants, existsSync, mkdirSync, statSync,
+} from 'node:fs'
 import {homedir} from 'node:os'
 import path from 'node:path'
 
@@ -24,10 +26,8 @@ export function ensurePrivateDirectory(dir: string): string {
     mkdirSync(dir, {mode: 0o700, recursive: true})
     if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700)
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new UserError(
-      `cannot create backup directory ${dir} (${code}): set CARBONIO_BACKUP_HOME or ZxBackup_DestPath to a writable path`,
-    )
+    const {code} = (error as NodeJS.ErrnoException)
+    throw new UserError(`cannot create backup directory ${dir} (${code}): set CARBONIO_BACKUP_HOME or ZxBackup_DestPath to a writable path`)
   }
 
   return dir

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 
-import {parseBoolean, parseList, parseNonNegativeInteger, parsePointInTime} from '../../src/cli/param-values.js'
+import {
+  parseBoolean, parseList, parseNonNegativeInteger, parsePointInTime,
+} from '../../src/cli/param-values.js'
 import {UsageError} from '../../src/engine/errors.js'
 
 describe('Carbonio parameter values', () => {

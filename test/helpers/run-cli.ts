@@ -30,7 +30,9 @@ export function startFixture(file: string, args: string[], env: NodeJS.ProcessEn
 function spawnNode(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
-    env: {...process.env, ...env, NO_COLOR: '1', FORCE_COLOR: '0'},
+    env: {
+      ...process.env, ...env, NO_COLOR: '1', FORCE_COLOR: '0',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   const out = {stdout: '', stderr: ''}
@@ -75,7 +77,7 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     const value = await check()
     if (value !== undefined) return value
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => {
+    await new Promise(resolve => {
       setTimeout(resolve, 100)
     })
   }

@@ -15,6 +15,7 @@ describe('config from the command line', function () {
     home = path.join(mkdtempSync(path.join(tmpdir(), 'cb-cfg-')), 'backup')
     env = {CARBONIO_BACKUP_HOME: home, CARBONIO_BACKUP_SERVER: 'mail1.example.com'}
   })
+
   afterEach(() => rmSync(path.dirname(home), {recursive: true, force: true}))
 
   it('sets a server attribute, prints ok, and reads it back as not inherited', async () => {

@@ -1,10 +1,13 @@
-import assert from 'node:assert/strict'
 import type {ChildProcess} from 'node:child_process'
+
+import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {eventually, outputOf, runCli, startCli, startFixture, UUID, waitFor} from '../helpers/run-cli.js'
+import {
+  eventually, outputOf, runCli, startCli, startFixture, UUID, waitFor,
+} from '../helpers/run-cli.js'
 
 /** Operations driven from several shells at once, through the real CLI on a SQLite catalog. */
 describe('operations from the command line', function () {
@@ -17,6 +20,7 @@ describe('operations from the command line', function () {
     home = mkdtempSync(path.join(tmpdir(), 'cb-ops-'))
     env = {CARBONIO_BACKUP_HOME: home, CARBONIO_BACKUP_SERVER: 'mail1.example.com'}
   })
+
   afterEach(() => {
     for (const child of children.splice(0)) child.kill('SIGKILL')
     rmSync(home, {recursive: true, force: true})

@@ -8,7 +8,7 @@ export default class DoStopAllOperations extends BaseCommand {
 
   async run(): Promise<{operations: OperationView[]}> {
     await this.parse(DoStopAllOperations)
-    const operations = (await stopAllOperationsAndWait(await this.catalog())).map((record) => operationView(record))
+    const operations = (await stopAllOperationsAndWait(await this.catalog())).map(record => operationView(record))
     if (operations.length === 0) this.log('no operations running or queued')
     for (const view of operations) this.log(`${view.uuid}  ${view.type}  ${view.outcome}`)
     return {operations}

@@ -8,19 +8,16 @@ import {requireOperation} from '../../engine/operations/operations-store.js'
 
 export default class Monitor extends BaseCommand {
   static override summary = 'Show an operation: state, progress counters, start, end and error.'
-  static override description =
-    'With `follow true` it waits until the operation ends and exits with its code ' +
-    '(0 Successful, 1 Failed, 2 Stopped, 3 Removed, 4 Interrupted).'
-
+  static override description
+    = 'With `follow true` it waits until the operation ends and exits with its code '
+      + '(0 Successful, 1 Failed, 2 Stopped, 3 Removed, 4 Interrupted).'
   static override examples = [
     '<%= config.bin %> backup monitor 3f2c9e1a-0d7b-4a39-9d7e-5b1f2f0c9a11 --json',
     '<%= config.bin %> backup monitor 3f2c9e1a-0d7b-4a39-9d7e-5b1f2f0c9a11 follow true',
   ]
-
   static override args = {
     uuid: Args.string({description: 'operation UUID', required: true}),
   }
-
   static override flags = {
     follow: booleanParam({description: 'wait for the operation to end and exit with its code'}),
   }
@@ -31,7 +28,7 @@ export default class Monitor extends BaseCommand {
     let record = await requireOperation(catalog, args.uuid)
     let lastStep = record.progress.step
     while (flags.follow && !isFinal(record.state)) {
-      await new Promise((resolve) => {
+      await new Promise(resolve => {
         setTimeout(resolve, 500)
       })
       record = await requireOperation(catalog, args.uuid)

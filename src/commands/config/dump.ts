@@ -9,7 +9,6 @@ export default class ConfigDump extends BaseCommand {
   static override summary = 'Show every attribute as seen from one level, with where each value comes from.'
   static override usage = ['config dump global', 'config dump <level> <target>']
   static override examples = ['<%= config.bin %> config dump server mail.example.com']
-
   static override args = {
     level: Args.string({description: 'global, server, domain, cos or account', required: true}),
     target: Args.string({description: 'server, domain, cos or account name (not for global)'}),

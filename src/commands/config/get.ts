@@ -12,7 +12,6 @@ export default class ConfigGet extends BaseCommand {
     '<%= config.bin %> config get server mail.example.com ZxBackup_RealTimeScanner --json',
     '<%= config.bin %> config get global ZxBackup_DataRetentionDays',
   ]
-
   static override args = {
     level: Args.string({description: 'global, server, domain, cos or account', required: true}),
     target: Args.string({description: 'server, domain, cos or account name (not for global)'}),

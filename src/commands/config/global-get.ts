@@ -6,7 +6,6 @@ import {getAttribute, type ResolvedValue} from '../../engine/config/config-store
 export default class ConfigGlobalGet extends BaseCommand {
   static override summary = 'Show a global attribute (legacy Carbonio syntax).'
   static override examples = ['<%= config.bin %> config global get attribute backupBloblessMode']
-
   static override flags = {
     attribute: textParam({description: 'attribute name', required: true}),
   }

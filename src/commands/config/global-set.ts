@@ -5,7 +5,6 @@ import {setAttribute, type SetResult} from '../../engine/config/config-store.js'
 export default class ConfigGlobalSet extends BaseCommand {
   static override summary = 'Set a global attribute (legacy Carbonio syntax).'
   static override examples = ['<%= config.bin %> config global set attribute backupBloblessMode value true']
-
   static override flags = {
     attribute: textParam({description: 'attribute name', required: true}),
     value: textParam({description: 'new value', required: true}),

@@ -8,11 +8,9 @@ import {getAttribute, type ResolvedValue} from '../../engine/config/config-store
 export default class ConfigServerGet extends BaseCommand {
   static override summary = 'Show a server attribute (legacy Carbonio syntax).'
   static override examples = ['<%= config.bin %> config server get mail.example.com attribute ZxBackup_RealTimeScanner']
-
   static override args = {
     host: Args.string({description: 'server name', required: true}),
   }
-
   static override flags = {
     attribute: textParam({description: 'attribute name', required: true}),
   }

@@ -9,11 +9,9 @@ export default class ConfigServerSet extends BaseCommand {
   static override examples = [
     '<%= config.bin %> config server set mail.example.com attribute ZxBackup_RealTimeScanner value FALSE',
   ]
-
   static override args = {
     host: Args.string({description: 'server name', required: true}),
   }
-
   static override flags = {
     attribute: textParam({description: 'attribute name', required: true}),
     value: textParam({description: 'new value', required: true}),

@@ -12,7 +12,6 @@ export default class ConfigSet extends BaseCommand {
     '<%= config.bin %> config set global ZxBackup_DataRetentionDays 60',
     '<%= config.bin %> config set account alice@example.com backupEnabled false',
   ]
-
   static override args = {
     level: Args.string({description: 'global, server, domain, cos or account', required: true}),
     target: Args.string({description: 'server, domain, cos or account name (not for global)'}),

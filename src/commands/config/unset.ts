@@ -8,7 +8,6 @@ export default class ConfigUnset extends BaseCommand {
   static override summary = "Remove a level's own value so that it inherits again."
   static override usage = ['config unset global <attribute>', 'config unset <level> <target> <attribute>']
   static override examples = ['<%= config.bin %> config unset server mail.example.com ZxBackup_RealTimeScanner']
-
   static override args = {
     level: Args.string({description: 'global, server, domain, cos or account', required: true}),
     target: Args.string({description: 'server, domain, cos or account name (not for global)'}),

@@ -15,7 +15,7 @@ const migrationSource: Knex.MigrationSource<CatalogMigration> = {
   async getMigrations() {
     return [...MIGRATIONS]
   },
-  getMigrationName: (migration) => migration.name,
+  getMigrationName: migration => migration.name,
   async getMigration(migration) {
     return {up: migration.up, down: migration.down}
   },
@@ -34,7 +34,7 @@ export async function migrateToLatest(db: Knex): Promise<void> {
       const message = (error as Error).message ?? ''
       const lockedOrRacing = /already locked|already exists|UNIQUE constraint|duplicate key/i.test(message)
       if (!lockedOrRacing || attempt >= 50) throw error
-      await new Promise((resolve) => {
+      await new Promise(resolve => {
         setTimeout(resolve, 100)
       })
     }

@@ -1,18 +1,19 @@
+import knexFactory, {type Knex} from 'knex'
 import {closeSync, openSync} from 'node:fs'
 import path from 'node:path'
-import knexFactory, {type Knex} from 'knex'
 import pg from 'pg'
+
+import type {Catalog} from './catalog.js'
 
 import {ensurePrivateDirectory, resolveBackupHome} from '../backup-home.js'
 import {UserError} from '../errors.js'
-import type {Catalog} from './catalog.js'
 import {migrateToLatest} from './migrations.js'
 
 export const CATALOG_FILE = 'catalog.sqlite'
 
 // PostgreSQL returns BIGINT (our millisecond timestamps, sizes) as strings to protect precision beyond 2^53;
 // ours stay far below that, and SQLite returns numbers, so both dialects hand back the same JS types.
-pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
+pg.types.setTypeParser(pg.types.builtins.INT8, Number)
 
 export interface OpenCatalogOptions {
   env?: NodeJS.ProcessEnv
@@ -54,12 +55,14 @@ function openSqlite(home: string): Catalog {
       max: 1,
       afterCreate(conn: SqliteConnection, done: (error: Error | null, conn: SqliteConnection) => void) {
         applySqlitePragmas(conn)
-          .then(() => done(null, conn))
-          .catch((error: Error) => done(error, conn))
+        .then(() => done(null, conn))
+        .catch((error: Error) => done(error, conn))
       },
     },
   })
-  return {db, dialect: 'sqlite', home, location: filename, close: () => db.destroy()}
+  return {
+    db, dialect: 'sqlite', home, location: filename, close: () => db.destroy(),
+  }
 }
 
 interface SqliteConnection {
@@ -83,7 +86,7 @@ const SQLITE_PRAGMAS: Array<[string, string]> = [
 async function applySqlitePragmas(conn: SqliteConnection): Promise<void> {
   for (const [name, value] of SQLITE_PRAGMAS) {
     await new Promise<void>((resolve, reject) => {
-      conn.run(`PRAGMA ${name} = ${value}`, (error) => (error ? reject(error) : resolve()))
+      conn.run(`PRAGMA ${name} = ${value}`, error => (error ? reject(error) : resolve()))
     })
   }
 }
@@ -99,5 +102,7 @@ function openPostgres(url: string, home: string): Catalog {
   }
 
   const db: Knex = knexFactory({client: 'pg', connection: url, pool: {min: 0, max: 4}})
-  return {db, dialect: 'postgres', home, location, close: () => db.destroy()}
+  return {
+    db, dialect: 'postgres', home, location, close: () => db.destroy(),
+  }
 }

@@ -1,10 +1,11 @@
-import {closestName} from './closest-name.js'
 import type {Level} from './levels.js'
+
+import {UsageError} from '../errors.js'
+import {closestName} from './closest-name.js'
 import {
   absolutePathType, booleanType, cronType, daysType, imapUrlType, integerType, nonEmptyText, privateFileType,
   type ValueType,
 } from './value-types.js'
-import {UsageError} from '../errors.js'
 
 export interface AttributeDefinition {
   readonly name: string
@@ -20,9 +21,9 @@ export interface AttributeDefinition {
 
 const SERVER_WIDE: readonly Level[] = ['global', 'server']
 
-export const BLOBLESS_PREREQUISITE =
-  'Blobless mode keeps no message content in the backup: restores read it from the AppServer, whose blobs must ' +
-  'sit on local or centralised volumes, never on independent third-party volumes.'
+export const BLOBLESS_PREREQUISITE
+  = 'Blobless mode keeps no message content in the backup: restores read it from the AppServer, whose blobs must '
+    + 'sit on local or centralised volumes, never on independent third-party volumes.'
 
 /** Every attribute the plugin knows. Unknown names are refused with the closest of these. */
 export const ATTRIBUTES: readonly AttributeDefinition[] = [
@@ -39,7 +40,7 @@ export const ATTRIBUTES: readonly AttributeDefinition[] = [
     levels: SERVER_WIDE,
     type: booleanType('lower'),
     defaultValue: 'false',
-    notice: (value) => (value === 'true' ? BLOBLESS_PREREQUISITE : undefined),
+    notice: value => (value === 'true' ? BLOBLESS_PREREQUISITE : undefined),
   },
   {
     name: 'ZxBackup_DataRetentionDays',
@@ -115,20 +116,18 @@ export const ATTRIBUTES: readonly AttributeDefinition[] = [
   },
 ]
 
-const BY_LOWER_NAME = new Map(ATTRIBUTES.map((a) => [a.name.toLowerCase(), a]))
+const BY_LOWER_NAME = new Map(ATTRIBUTES.map(a => [a.name.toLowerCase(), a]))
 
 /** Finds an attribute case-insensitively (LDAP attribute names are), or fails naming the closest one. */
 export function findAttribute(name: string): AttributeDefinition {
   const attribute = BY_LOWER_NAME.get(name.toLowerCase())
   if (attribute) return attribute
-  const suggestion = closestName(name, ATTRIBUTES.map((a) => a.name))
+  const suggestion = closestName(name, ATTRIBUTES.map(a => a.name))
   throw new UsageError(`unknown attribute '${name}'${suggestion ? `: did you mean ${suggestion}?` : ''}`)
 }
 
 export function requireLevel(attribute: AttributeDefinition, level: Level): void {
   if (!attribute.levels.includes(level)) {
-    throw new UsageError(
-      `${attribute.name} cannot be set at ${level} level: set it at ${attribute.levels.join(' or ')} level`,
-    )
+    throw new UsageError(`${attribute.name} cannot be set at ${level} level: set it at ${attribute.levels.join(' or ')} level`)
   }
 }

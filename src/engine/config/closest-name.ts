@@ -26,7 +26,7 @@ export function closestName(
   maxDistance = Number.POSITIVE_INFINITY,
 ): string | undefined {
   const lower = word.toLowerCase()
-  const containing = candidates.filter((c) => c.toLowerCase().includes(lower) && lower.length >= 4)
+  const containing = candidates.filter(c => c.toLowerCase().includes(lower) && lower.length >= 4)
   const pool = containing.length > 0 ? containing : candidates
   let best: string | undefined
   let bestDistance = Number.POSITIVE_INFINITY

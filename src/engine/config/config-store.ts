@@ -1,7 +1,10 @@
 import type {Catalog} from '../catalog/catalog.js'
+
 import {now} from '../catalog/catalog.js'
 import {UsageError} from '../errors.js'
-import {ATTRIBUTES, type AttributeDefinition, findAttribute, requireLevel} from './attributes.js'
+import {
+  type AttributeDefinition, ATTRIBUTES, findAttribute, requireLevel,
+} from './attributes.js'
 import {checkTarget, type Level, type Scope} from './levels.js'
 import {InvalidValue} from './value-types.js'
 
@@ -32,12 +35,16 @@ export async function setAttribute(catalog: Catalog, scope: Scope, name: string,
   requireLevel(attribute, scope.level)
   const value = normalizeValue(attribute, raw)
   await catalog
-    .db('config')
-    .insert({level: scope.level, target: targetKey(scope), attribute: attribute.name, value, updated_at: now()})
-    .onConflict(['level', 'target', 'attribute'])
-    .merge(['value', 'updated_at'])
+  .db('config')
+  .insert({
+    level: scope.level, target: targetKey(scope), attribute: attribute.name, value, updated_at: now(),
+  })
+  .onConflict(['level', 'target', 'attribute'])
+  .merge(['value', 'updated_at'])
   const notice = attribute.notice?.(value)
-  return {attribute: attribute.name, level: scope.level, target: targetKey(scope), value, ...(notice ? {notice} : {})}
+  return {
+    attribute: attribute.name, level: scope.level, target: targetKey(scope), value, ...(notice ? {notice} : {}),
+  }
 }
 
 /** Removes a level's own value so that it inherits again. Returns whether there was one. */
@@ -45,9 +52,9 @@ export async function unsetAttribute(catalog: Catalog, scope: Scope, name: strin
   const attribute = findAttribute(name)
   checkTarget(scope.level, scope.target)
   const removed = await catalog
-    .db('config')
-    .where({level: scope.level, target: targetKey(scope), attribute: attribute.name})
-    .delete()
+  .db('config')
+  .where({level: scope.level, target: targetKey(scope), attribute: attribute.name})
+  .delete()
   return removed > 0
 }
 
@@ -63,14 +70,14 @@ export async function getAttribute(catalog: Catalog, scope: Scope, name: string)
 export async function dumpScope(catalog: Catalog, scope: Scope): Promise<ResolvedValue[]> {
   checkTarget(scope.level, scope.target)
   const chain = await inheritanceChain(catalog, scope)
-  const rows = await loadRows(catalog, chain, ATTRIBUTES.map((a) => a.name))
-  return ATTRIBUTES.map((attribute) => resolve(attribute, scope, chain, rows))
+  const rows = await loadRows(catalog, chain, ATTRIBUTES.map(a => a.name))
+  return ATTRIBUTES.map(attribute => resolve(attribute, scope, chain, rows))
 }
 
 /** The effective values for one mail server, for the engine (daemon, purge, scanner) to act on. */
 export async function serverConfig(catalog: Catalog, server: string): Promise<Map<string, null | string>> {
   const values = await dumpScope(catalog, {level: 'server', target: server})
-  return new Map(values.map((v) => [v.attribute, v.value]))
+  return new Map(values.map(v => [v.attribute, v.value]))
 }
 
 function normalizeValue(attribute: AttributeDefinition, raw: string): string {
@@ -114,21 +121,27 @@ interface ConfigRow {
 
 async function loadRows(catalog: Catalog, chain: Scope[], attributes: string[]): Promise<ConfigRow[]> {
   return catalog
-    .db('config')
-    .whereIn('attribute', attributes)
-    .andWhere((q) => {
-      for (const s of chain) q.orWhere({level: s.level, target: s.target})
-    })
-    .select('level', 'target', 'attribute', 'value')
+  .db('config')
+  .whereIn('attribute', attributes)
+  .andWhere(q => {
+    for (const s of chain) q.orWhere({level: s.level, target: s.target})
+  })
+  .select('level', 'target', 'attribute', 'value')
 }
 
 function resolve(attribute: AttributeDefinition, scope: Scope, chain: Scope[], rows: ConfigRow[]): ResolvedValue {
   const base = {attribute: attribute.name, level: scope.level, target: targetKey(scope)}
   for (const [index, s] of chain.entries()) {
-    const row = rows.find((r) => r.attribute === attribute.name && r.level === s.level && r.target === s.target)
-    if (row) return {...base, value: row.value, inherited: index > 0, source: {level: s.level, target: s.target}}
+    const row = rows.find(r => r.attribute === attribute.name && r.level === s.level && r.target === s.target)
+    if (row) return {
+      ...base, value: row.value, inherited: index > 0, source: {level: s.level, target: s.target},
+    }
   }
 
-  if (attribute.defaultValue === undefined) return {...base, value: null, inherited: false, source: null}
-  return {...base, value: attribute.defaultValue, inherited: true, source: 'default'}
+  if (attribute.defaultValue === undefined) return {
+    ...base, value: null, inherited: false, source: null,
+  }
+  return {
+    ...base, value: attribute.defaultValue, inherited: true, source: 'default',
+  }
 }

@@ -11,7 +11,7 @@ export interface Scope {
 }
 
 export function parseLevel(word: string): Level {
-  const level = LEVELS.find((l) => l === word.toLowerCase())
+  const level = LEVELS.find(l => l === word.toLowerCase())
   if (!level) throw new UsageError(`unknown level '${word}': use one of ${LEVELS.join(', ')}`)
   return level
 }

@@ -1,6 +1,6 @@
+import {Cron} from 'croner'
 import {statSync} from 'node:fs'
 import path from 'node:path'
-import {Cron} from 'croner'
 
 /**
  * A value type turns what the user typed into the canonical stored string, or explains in one phrase why it
@@ -11,7 +11,6 @@ export interface ValueType {
   readonly expected: string
   normalize(raw: string): string
 }
-
 
 export class InvalidValue extends Error {}
 
@@ -41,7 +40,7 @@ export function integerType(min: number, max: number, unit = ''): ValueType {
 }
 
 /** Retention in days; 0 means keep for ever, as in Carbonio. Capped at about 100 years to catch typos. */
-export const daysType: ValueType = integerType(0, 36_500, " days (0 = infinite)")
+export const daysType: ValueType = integerType(0, 36_500, ' days (0 = infinite)')
 
 export const absolutePathType: ValueType = {
   expected: 'an absolute path',

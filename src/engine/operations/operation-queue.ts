@@ -1,7 +1,8 @@
 import type {Catalog} from '../catalog/catalog.js'
+
 import {now} from '../catalog/catalog.js'
-import {HEARTBEAT_INTERVAL_MS} from './process-liveness.js'
 import {reapDeadOperations, recordHeartbeat} from './operations-store.js'
+import {HEARTBEAT_INTERVAL_MS} from './process-liveness.js'
 
 const POLL_MS = 200
 
@@ -35,7 +36,7 @@ export async function waitForTurn(
       lastHeartbeat = Date.now()
     }
 
-    await new Promise((resolve) => {
+    await new Promise(resolve => {
       setTimeout(resolve, POLL_MS)
     })
   }
@@ -45,13 +46,12 @@ async function tryPromote(catalog: Catalog, uuid: string, seq: number): Promise<
   const at = now()
   try {
     const updated = await catalog
-      .db('operations')
-      .where({uuid, state: 'queued'})
-      .whereNotExists((q) => q.select(1).from('operations as ahead').where('ahead.state', 'running'))
-      .whereNotExists((q) =>
-        q.select(1).from('operations as ahead').where('ahead.state', 'queued').andWhere('ahead.seq', '<', seq),
-      )
-      .update({state: 'running', started_at: at, heartbeat_at: at})
+    .db('operations')
+    .where({uuid, state: 'queued'})
+    .whereNotExists(q => q.select(1).from('operations as ahead').where('ahead.state', 'running'))
+    .whereNotExists(q =>
+      q.select(1).from('operations as ahead').where('ahead.state', 'queued').andWhere('ahead.seq', '<', seq))
+    .update({state: 'running', started_at: at, heartbeat_at: at})
     return updated === 1
   } catch (error) {
     // Another process won the race for the single running slot: the unique index refused us; wait our turn.
@@ -62,9 +62,9 @@ async function tryPromote(catalog: Catalog, uuid: string, seq: number): Promise<
 
 async function countAhead(catalog: Catalog, seq: number): Promise<number> {
   const rows = await catalog
-    .db('operations')
-    .whereIn('state', ['queued', 'running'])
-    .andWhere('seq', '<', seq)
-    .count<{n: number | string}[]>({n: '*'})
+  .db('operations')
+  .whereIn('state', ['queued', 'running'])
+  .andWhere('seq', '<', seq)
+  .count<{n: number | string}[]>({n: '*'})
   return Number(rows[0].n)
 }

@@ -1,9 +1,12 @@
 import {randomUUID} from 'node:crypto'
 
 import type {Catalog} from '../catalog/catalog.js'
+
 import {now} from '../catalog/catalog.js'
 import {UserError} from '../errors.js'
-import {EMPTY_PROGRESS, fromRow, type OperationProgress, type OperationRecord, type OperationRow} from './operation-record.js'
+import {
+  EMPTY_PROGRESS, fromRow, type OperationProgress, type OperationRecord, type OperationRow,
+} from './operation-record.js'
 import {ACTIVE_STATES, type OperationState, type StopReason} from './operation-state.js'
 import {ownerMayBeAlive, THIS_HOST} from './process-liveness.js'
 
@@ -63,11 +66,11 @@ export async function listOperations(
   }))
   if (!options.includeFinished) return records
   const finished = await catalog
-    .db<OperationRow>('operations')
-    .whereNotIn('state', ACTIVE_STATES)
-    .orderBy('seq', 'desc')
-    .limit(options.limit ?? 50)
-  return [...records, ...finished.reverse().map((row) => fromRow(row))]
+  .db<OperationRow>('operations')
+  .whereNotIn('state', ACTIVE_STATES)
+  .orderBy('seq', 'desc')
+  .limit(options.limit ?? 50)
+  return [...records, ...finished.reverse().map(row => fromRow(row))]
 }
 
 /**
@@ -82,9 +85,9 @@ export async function requestStop(
   const record = await requireOperation(catalog, uuid)
   if (record.state === 'queued') {
     await catalog
-      .db('operations')
-      .where({uuid, state: 'queued'})
-      .update({state: 'removed', ended_at: now(), error: 'removed from the queue before it started'})
+    .db('operations')
+    .where({uuid, state: 'queued'})
+    .update({state: 'removed', ended_at: now(), error: 'removed from the queue before it started'})
   } else if (record.state === 'running') {
     await catalog.db('operations').where({uuid, state: 'running'}).update({stop_requested: reason})
   }
@@ -103,13 +106,13 @@ export async function reapDeadOperations(catalog: Catalog): Promise<number> {
   for (const row of active) {
     if (ownerMayBeAlive(row.host, Number(row.pid), Number(row.heartbeat_at), at)) continue
     reaped += await catalog
-      .db('operations')
-      .where({uuid: row.uuid, state: row.state})
-      .update({
-        state: 'interrupted',
-        ended_at: at,
-        error: `the process running it (pid ${row.pid} on ${row.host}) ended without finishing it`,
-      })
+    .db('operations')
+    .where({uuid: row.uuid, state: row.state})
+    .update({
+      state: 'interrupted',
+      ended_at: at,
+      error: `the process running it (pid ${row.pid} on ${row.host}) ended without finishing it`,
+    })
   }
 
   return reaped
@@ -135,24 +138,24 @@ export async function finishOperation(
   outcome: {state: OperationState; progress: OperationProgress; result?: Record<string, unknown>; error?: string},
 ): Promise<OperationRecord> {
   await catalog
-    .db('operations')
-    .where({uuid})
-    .update({
-      state: outcome.state,
-      ended_at: now(),
-      heartbeat_at: now(),
-      progress: JSON.stringify(outcome.progress),
-      result: outcome.result ? JSON.stringify(outcome.result) : null,
-      error: outcome.error ?? null,
-    })
+  .db('operations')
+  .where({uuid})
+  .update({
+    state: outcome.state,
+    ended_at: now(),
+    heartbeat_at: now(),
+    progress: JSON.stringify(outcome.progress),
+    result: outcome.result ? JSON.stringify(outcome.result) : null,
+    error: outcome.error ?? null,
+  })
   return requireOperation(catalog, uuid)
 }
 
 async function positionInQueue(catalog: Catalog, seq: number): Promise<number> {
   const ahead = await catalog
-    .db('operations')
-    .whereIn('state', ACTIVE_STATES)
-    .andWhere('seq', '<', seq)
-    .count<{n: number | string}[]>({n: '*'})
+  .db('operations')
+  .whereIn('state', ACTIVE_STATES)
+  .andWhere('seq', '<', seq)
+  .count<{n: number | string}[]>({n: '*'})
   return Number(ahead[0].n)
 }

@@ -1,10 +1,13 @@
 import type {Catalog} from '../catalog/catalog.js'
-import {OperationAborted} from '../errors.js'
 import type {ProgressEvent, ProgressSink} from '../progress.js'
-import {EMPTY_PROGRESS, type OperationProgress, type OperationRecord} from './operation-record.js'
 import type {StopReason} from './operation-state.js'
+
+import {OperationAborted} from '../errors.js'
 import {waitForTurn} from './operation-queue.js'
-import {createOperation, finishOperation, recordHeartbeat, requireOperation} from './operations-store.js'
+import {EMPTY_PROGRESS, type OperationProgress, type OperationRecord} from './operation-record.js'
+import {
+  createOperation, finishOperation, recordHeartbeat, requireOperation,
+} from './operations-store.js'
 import {HEARTBEAT_INTERVAL_MS} from './process-liveness.js'
 
 /** What the engine function of an operation receives. */
@@ -69,9 +72,9 @@ export async function runOperation(catalog: Catalog, options: RunOperationOption
 
 async function removeIfStillQueued(catalog: Catalog, uuid: string): Promise<OperationRecord> {
   await catalog
-    .db('operations')
-    .where({uuid, state: 'queued'})
-    .update({state: 'removed', ended_at: Date.now(), error: 'removed from the queue before it started'})
+  .db('operations')
+  .where({uuid, state: 'queued'})
+  .update({state: 'removed', ended_at: Date.now(), error: 'removed from the queue before it started'})
   return requireOperation(catalog, uuid)
 }
 
@@ -83,7 +86,7 @@ async function runStarted(
 ): Promise<OperationRecord> {
   const progress: OperationProgress = structuredClone(EMPTY_PROGRESS)
   let progressDirty = true
-  const sink: ProgressSink = (event) => {
+  const sink: ProgressSink = event => {
     applyEvent(progress, event)
     progressDirty = true
     options.observer?.progress?.(event)
@@ -97,20 +100,22 @@ async function runStarted(
     const snapshot = progressDirty ? progress : undefined
     progressDirty = false
     recordHeartbeat(catalog, uuid, snapshot)
-      .then((stop) => {
-        if (stop && !controller.signal.aborted) controller.abort(stop)
-      })
-      .catch(() => {
-        // A busy catalog delays one heartbeat; the next one retries. The stale limit is far longer.
-        progressDirty = true
-      })
-      .finally(() => {
-        heartbeatBusy = false
-      })
+    .then(stop => {
+      if (stop && !controller.signal.aborted) controller.abort(stop)
+    })
+    .catch(() => {
+      // A busy catalog delays one heartbeat; the next one retries. The stale limit is far longer.
+      progressDirty = true
+    })
+    .finally(() => {
+      heartbeatBusy = false
+    })
   }, HEARTBEAT_INTERVAL_MS)
 
   try {
-    const result = await options.work({catalog, uuid, server: options.server, signal: controller.signal, progress: sink})
+    const result = await options.work({
+      catalog, uuid, server: options.server, signal: controller.signal, progress: sink,
+    })
     if (controller.signal.aborted) return await finishAborted(catalog, uuid, progress, controller)
     return await finishOperation(catalog, uuid, {state: 'completed', progress, result})
   } catch (error) {
@@ -140,22 +145,22 @@ const MAX_WARNINGS_KEPT = 100
 
 function applyEvent(progress: OperationProgress, event: ProgressEvent): void {
   switch (event.kind) {
-    case 'counters': {
-      Object.assign(progress.counters, event.counters)
-      break
+  case 'counters': {
+    Object.assign(progress.counters, event.counters)
+    break
+  }
+
+  case 'step': {
+    progress.step = event.account ? `${event.account}: ${event.message}` : event.message
+    break
+  }
+
+  case 'warning': {
+    if (progress.warnings.length < MAX_WARNINGS_KEPT) {
+      progress.warnings.push(event.account ? `${event.account}: ${event.message}` : event.message)
     }
 
-    case 'step': {
-      progress.step = event.account ? `${event.account}: ${event.message}` : event.message
-      break
-    }
-
-    case 'warning': {
-      if (progress.warnings.length < MAX_WARNINGS_KEPT) {
-        progress.warnings.push(event.account ? `${event.account}: ${event.message}` : event.message)
-      }
-
-      break
-    }
+    break
+  }
   }
 }

@@ -1,5 +1,6 @@
 import type {Catalog} from '../catalog/catalog.js'
 import type {OperationRecord} from './operation-record.js'
+
 import {isFinal} from './operation-state.js'
 import {listOperations, requestStop, requireOperation} from './operations-store.js'
 import {HEARTBEAT_INTERVAL_MS} from './process-liveness.js'
@@ -30,7 +31,7 @@ async function waitUntilFinal(catalog: Catalog, uuid: string): Promise<Operation
   const deadline = Date.now() + STOP_WAIT_MS
   let record = await requireOperation(catalog, uuid)
   while (!isFinal(record.state) && Date.now() < deadline) {
-    await new Promise((resolve) => {
+    await new Promise(resolve => {
       setTimeout(resolve, HEARTBEAT_INTERVAL_MS / 4)
     })
     record = await requireOperation(catalog, uuid)

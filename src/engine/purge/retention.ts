@@ -1,4 +1,5 @@
 import type {Catalog} from '../catalog/catalog.js'
+
 import {serverConfig} from '../config/config-store.js'
 
 export const DAY_MS = 86_400_000

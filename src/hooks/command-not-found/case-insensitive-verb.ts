@@ -15,14 +15,14 @@ const hook: Hook.CommandNotFound = async function (options) {
   const shown = words.join(' ')
   if (!OWN_TOPICS.has(words[0]?.toLowerCase())) throw new Errors.CLIError(`command ${shown} not found`)
   const ids = options.config.commandIDs
-  const byLower = new Map(ids.map((id) => [id.toLowerCase(), id]))
-  for (let length = words.length; length > 1; length--) {
+  const byLower = new Map(ids.map(id => [id.toLowerCase(), id]))
+  for (let {length} = words; length > 1; length--) {
     const match = byLower.get(words.slice(0, length).join(':').toLowerCase())
     if (match) return options.config.runCommand(match, [...words.slice(length), ...(options.argv ?? [])])
   }
 
   const topic = words[0].toLowerCase()
-  const verbs = ids.filter((id) => id.startsWith(`${topic}:`) && id.toLowerCase() !== id).map((id) => id.split(':').slice(1).join(' '))
+  const verbs = ids.filter(id => id.startsWith(`${topic}:`) && id.toLowerCase() !== id).map(id => id.split(':').slice(1).join(' '))
   const suggestion = closestName(words[1] ?? '', verbs)
   throw new Errors.CLIError(
     `command ${shown} not found${suggestion ? `: did you mean '${topic} ${suggestion}'?` : ''} (see ${options.config.bin} ${topic} --help)`,

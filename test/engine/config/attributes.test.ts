@@ -60,7 +60,7 @@ describe('config attributes', () => {
   })
 
   it('has a default for every retention and schedule attribute the issue names', () => {
-    const defaults = Object.fromEntries(ATTRIBUTES.map((a) => [a.name, a.defaultValue]))
+    const defaults = Object.fromEntries(ATTRIBUTES.map(a => [a.name, a.defaultValue]))
     assert.equal(defaults.ZxBackup_DataRetentionDays, '30')
     assert.equal(defaults.backupAccountsRetentionDays, '30')
     assert.equal(defaults.backupSmartScanScheduler, '0 4 * * *')

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 
-import {dumpScope, getAttribute, setAttribute, unsetAttribute} from '../../../src/engine/config/config-store.js'
+import {
+  dumpScope, getAttribute, setAttribute, unsetAttribute,
+} from '../../../src/engine/config/config-store.js'
 import {UsageError} from '../../../src/engine/errors.js'
 import {DIALECTS, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
 
@@ -11,9 +13,11 @@ const MAIL2 = {level: 'server', target: 'mail2.example.com'} as const
 for (const dialect of DIALECTS) {
   describe(`config inheritance (${dialect})`, () => {
     let t: TestCatalog
+
     beforeEach(async () => {
       t = await openTestCatalog(dialect)
     })
+
     afterEach(async () => {
       await t.cleanup()
     })
@@ -86,10 +90,10 @@ for (const dialect of DIALECTS) {
     it('dumps every known attribute with its source', async () => {
       await setAttribute(t.catalog, GLOBAL, 'backupCompressionLevel', '9')
       const dump = await dumpScope(t.catalog, MAIL1)
-      const compression = dump.find((v) => v.attribute === 'backupCompressionLevel')
+      const compression = dump.find(v => v.attribute === 'backupCompressionLevel')
       assert.equal(compression?.value, '9')
       assert.equal(compression?.inherited, true)
-      assert.equal(dump.find((v) => v.attribute === 'backupAppServerUrl')?.value, null)
+      assert.equal(dump.find(v => v.attribute === 'backupAppServerUrl')?.value, null)
       assert.ok(dump.length >= 13)
     })
   })

@@ -2,22 +2,25 @@ import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 
 import type {OperationRecord} from '../../../src/engine/operations/operation-record.js'
+
 import {findOperation, listOperations, requestStop} from '../../../src/engine/operations/operations-store.js'
-import {type OperationContext, runOperation} from '../../../src/engine/operations/run-operation.js'
 import {THIS_HOST} from '../../../src/engine/operations/process-liveness.js'
+import {type OperationContext, runOperation} from '../../../src/engine/operations/run-operation.js'
 import {eventually} from '../../helpers/run-cli.js'
 import {DIALECTS, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
 
 /** Work that runs until the test releases it or the operation is stopped. */
 function heldWork() {
   let release!: () => void
-  const released = new Promise<void>((resolve) => {
+  const released = new Promise<void>(resolve => {
     release = resolve
   })
   const started: string[] = []
   const work = async ({uuid, signal}: OperationContext) => {
     started.push(uuid)
-    await Promise.race([released, new Promise((resolve) => signal.addEventListener('abort', resolve, {once: true}))])
+    await Promise.race([released, new Promise(resolve => {
+      signal.addEventListener('abort', resolve, {once: true})
+    })])
     return {done: true}
   }
 
@@ -27,9 +30,11 @@ function heldWork() {
 for (const dialect of DIALECTS) {
   describe(`operations (${dialect})`, () => {
     let t: TestCatalog
+
     beforeEach(async () => {
       t = await openTestCatalog(dialect)
     })
+
     afterEach(async () => {
       await t.cleanup()
     })
@@ -38,7 +43,11 @@ for (const dialect of DIALECTS) {
       let uuid = ''
       const done = runOperation(t.catalog, {
         type, server: 'mail1', parameters: {n: type}, work, signal,
-        observer: {created: (r) => { uuid = r.uuid }},
+        observer: {
+          created(r) {
+            uuid = r.uuid
+          },
+        },
       })
       return {done, uuid: () => uuid}
     }
@@ -59,7 +68,7 @@ for (const dialect of DIALECTS) {
       await eventually('third recorded', async () => third.uuid() || undefined)
 
       const listed = await listOperations(t.catalog)
-      assert.deepEqual(listed.map((op) => [op.type, op.state, op.queuePosition]), [
+      assert.deepEqual(listed.map(op => [op.type, op.state, op.queuePosition]), [
         ['first', 'running', undefined],
         ['second', 'queued', 1],
         ['third', 'queued', 2],
@@ -125,14 +134,22 @@ for (const dialect of DIALECTS) {
       const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'})
       const deadPid = Number(dead.stdout)
       const at = Date.now()
-      const base = {type: 'ghost', server: 'mail1', parameters: '{}', progress: '{}', created_at: at, started_at: at}
-      await t.catalog.db('operations').insert({...base, uuid: '00000000-0000-4000-8000-000000000001', state: 'running', host: THIS_HOST, pid: deadPid, heartbeat_at: at})
+      const base = {
+        type: 'ghost', server: 'mail1', parameters: '{}', progress: '{}', created_at: at, started_at: at,
+      }
+      await t.catalog.db('operations').insert({
+        ...base, uuid: '00000000-0000-4000-8000-000000000001', state: 'running', host: THIS_HOST, pid: deadPid, heartbeat_at: at,
+      })
       // On another host only the heartbeat can tell: a stale one means dead.
-      await t.catalog.db('operations').insert({...base, uuid: '00000000-0000-4000-8000-000000000002', state: 'queued', host: 'elsewhere', pid: 1, heartbeat_at: at - 120_000})
-      await t.catalog.db('operations').insert({...base, uuid: '00000000-0000-4000-8000-000000000003', state: 'queued', host: 'elsewhere', pid: 1, heartbeat_at: at})
+      await t.catalog.db('operations').insert({
+        ...base, uuid: '00000000-0000-4000-8000-000000000002', state: 'queued', host: 'elsewhere', pid: 1, heartbeat_at: at - 120_000,
+      })
+      await t.catalog.db('operations').insert({
+        ...base, uuid: '00000000-0000-4000-8000-000000000003', state: 'queued', host: 'elsewhere', pid: 1, heartbeat_at: at,
+      })
 
       const listed = await listOperations(t.catalog)
-      assert.deepEqual(listed.map((op) => op.uuid), ['00000000-0000-4000-8000-000000000003'])
+      assert.deepEqual(listed.map(op => op.uuid), ['00000000-0000-4000-8000-000000000003'])
       const ghost = await findOperation(t.catalog, '00000000-0000-4000-8000-000000000001')
       assert.equal(ghost?.state, 'interrupted')
       assert.match(ghost?.error ?? '', new RegExp(`pid ${deadPid}`))
@@ -141,7 +158,7 @@ for (const dialect of DIALECTS) {
 
     it('publishes progress on the heartbeat for monitor in another shell', async () => {
       let release!: () => void
-      const released = new Promise<void>((resolve) => {
+      const released = new Promise<void>(resolve => {
         release = resolve
       })
       const op = start('progressing', async ({progress}) => {

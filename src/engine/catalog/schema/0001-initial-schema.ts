@@ -7,13 +7,13 @@ import type {CatalogMigration} from '../migrations.js'
 // made to a revision is closing its `valid_to`. A NULL `valid_to` means "still the current state".
 
 async function up(db: Knex): Promise<void> {
-  await db.schema.createTable('domains', (t) => {
+  await db.schema.createTable('domains', t => {
     t.increments('id').primary()
     t.string('name', 255).notNullable().unique()
     t.bigInteger('first_seen').notNullable()
     t.bigInteger('deleted_at').nullable()
   })
-  await db.schema.createTable('domain_revisions', (t) => {
+  await db.schema.createTable('domain_revisions', t => {
     t.bigIncrements('id').primary()
     t.integer('domain_id').notNullable().references('domains.id')
     t.bigInteger('valid_from').notNullable()
@@ -22,13 +22,13 @@ async function up(db: Knex): Promise<void> {
     t.text('settings').notNullable()
     t.index(['domain_id', 'valid_from'])
   })
-  await db.schema.createTable('cos', (t) => {
+  await db.schema.createTable('cos', t => {
     t.increments('id').primary()
     t.string('name', 255).notNullable().unique()
     t.bigInteger('first_seen').notNullable()
     t.bigInteger('deleted_at').nullable()
   })
-  await db.schema.createTable('cos_revisions', (t) => {
+  await db.schema.createTable('cos_revisions', t => {
     t.bigIncrements('id').primary()
     t.integer('cos_id').notNullable().references('cos.id')
     t.bigInteger('valid_from').notNullable()
@@ -39,7 +39,7 @@ async function up(db: Knex): Promise<void> {
   })
 
   // An account's identity outlives renames: `name` is its current address, revisions keep the old ones.
-  await db.schema.createTable('accounts', (t) => {
+  await db.schema.createTable('accounts', t => {
     t.increments('id').primary()
     t.string('name', 320).notNullable().unique()
     t.string('remote_id', 255).nullable()
@@ -51,7 +51,7 @@ async function up(db: Knex): Promise<void> {
     t.boolean('legal_hold').notNullable().defaultTo(false)
     t.index(['deleted_at'])
   })
-  await db.schema.createTable('account_revisions', (t) => {
+  await db.schema.createTable('account_revisions', t => {
     t.bigIncrements('id').primary()
     t.integer('account_id').notNullable().references('accounts.id')
     t.bigInteger('valid_from').notNullable()
@@ -63,7 +63,7 @@ async function up(db: Knex): Promise<void> {
     t.index(['account_id', 'valid_from'])
   })
 
-  await db.schema.createTable('folders', (t) => {
+  await db.schema.createTable('folders', t => {
     t.bigIncrements('id').primary()
     t.integer('account_id').notNullable().references('accounts.id')
     // The connector's stable id for the folder (a Carbonio folder id, or an IMAP mailbox key).
@@ -71,7 +71,7 @@ async function up(db: Knex): Promise<void> {
     t.bigInteger('first_seen').notNullable()
     t.unique(['account_id', 'remote_id'])
   })
-  await db.schema.createTable('folder_revisions', (t) => {
+  await db.schema.createTable('folder_revisions', t => {
     t.bigIncrements('id').primary()
     t.bigInteger('folder_id').notNullable().references('folders.id')
     t.bigInteger('valid_from').notNullable()
@@ -87,7 +87,7 @@ async function up(db: Knex): Promise<void> {
     t.index(['valid_to'])
   })
 
-  await db.schema.createTable('blobs', (t) => {
+  await db.schema.createTable('blobs', t => {
     // sha256 hex of the uncompressed content: the name of the file under items/<2 hex>/.
     t.string('digest', 64).primary()
     t.bigInteger('size').notNullable()
@@ -99,7 +99,7 @@ async function up(db: Knex): Promise<void> {
     t.bigInteger('last_referenced_at').notNullable()
   })
 
-  await db.schema.createTable('items', (t) => {
+  await db.schema.createTable('items', t => {
     t.bigIncrements('id').primary()
     t.integer('account_id').notNullable().references('accounts.id')
     t.string('remote_id', 255).notNullable()
@@ -107,7 +107,7 @@ async function up(db: Knex): Promise<void> {
     t.bigInteger('first_seen').notNullable()
     t.unique(['account_id', 'remote_id'])
   })
-  await db.schema.createTable('item_revisions', (t) => {
+  await db.schema.createTable('item_revisions', t => {
     t.bigIncrements('id').primary()
     t.bigInteger('item_id').notNullable().references('items.id')
     t.bigInteger('valid_from').notNullable()
@@ -131,7 +131,7 @@ async function up(db: Knex): Promise<void> {
   })
 
   // The backup module's operations: one FIFO queue, watched and stopped from other shells.
-  await db.schema.createTable('operations', (t) => {
+  await db.schema.createTable('operations', t => {
     t.bigIncrements('seq').primary()
     t.string('uuid', 36).notNullable().unique()
     t.string('type', 64).notNullable()
@@ -151,7 +151,7 @@ async function up(db: Knex): Promise<void> {
     t.index(['state', 'seq'])
   })
 
-  await db.schema.createTable('config', (t) => {
+  await db.schema.createTable('config', t => {
     t.string('level', 16).notNullable()
     // '' for the global level, else the server name, domain, cos or account address.
     t.string('target', 320).notNullable()
@@ -161,7 +161,7 @@ async function up(db: Knex): Promise<void> {
     t.primary(['level', 'target', 'attribute'])
   })
 
-  await db.schema.createTable('checkpoints', (t) => {
+  await db.schema.createTable('checkpoints', t => {
     t.string('connector', 64).notNullable()
     // What the position covers: '' for a whole feed (redolog), an account, or account + folder for IMAP.
     t.string('scope', 1024).notNullable()
@@ -170,7 +170,7 @@ async function up(db: Knex): Promise<void> {
     t.primary(['connector', 'scope'])
   })
 
-  await db.schema.createTable('account_state', (t) => {
+  await db.schema.createTable('account_state', t => {
     t.integer('account_id').primary().references('accounts.id')
     // false after an Empty Folder, a gap in the stream or the scanner having been off: SmartScan first.
     t.boolean('certain').notNullable().defaultTo(true)
@@ -180,7 +180,7 @@ async function up(db: Knex): Promise<void> {
   })
 
   // Bad transactions are recorded, never silently skipped, and never stop the ones after them.
-  await db.schema.createTable('ingest_errors', (t) => {
+  await db.schema.createTable('ingest_errors', t => {
     t.bigIncrements('id').primary()
     t.string('connector', 64).notNullable()
     t.string('source', 1024).notNullable()
@@ -192,7 +192,7 @@ async function up(db: Knex): Promise<void> {
   })
 
   // The daemon's services report here so `getServices` in another shell can tell what runs.
-  await db.schema.createTable('services', (t) => {
+  await db.schema.createTable('services', t => {
     t.string('server', 255).notNullable()
     t.string('name', 64).notNullable()
     t.string('state', 16).notNullable()
@@ -205,14 +205,28 @@ async function up(db: Knex): Promise<void> {
 
   // At most one running operation per catalog: the queue's guarantee, enforced by the database itself so
   // that two processes racing to start cannot both win (a partial unique index works on both dialects).
-  await db.raw(`CREATE UNIQUE INDEX operations_one_running ON operations (state) WHERE state = 'running'`)
+  await db.raw('CREATE UNIQUE INDEX operations_one_running ON operations (state) WHERE state = \'running\'')
 }
 
 async function down(db: Knex): Promise<void> {
   for (const table of [
-    'services', 'ingest_errors', 'account_state', 'checkpoints', 'config', 'operations', 'item_revisions',
-    'items', 'blobs', 'folder_revisions', 'folders', 'account_revisions', 'accounts', 'cos_revisions', 'cos',
-    'domain_revisions', 'domains',
+    'services',
+    'ingest_errors',
+    'account_state',
+    'checkpoints',
+    'config',
+    'operations',
+    'item_revisions',
+    'items',
+    'blobs',
+    'folder_revisions',
+    'folders',
+    'account_revisions',
+    'accounts',
+    'cos_revisions',
+    'cos',
+    'domain_revisions',
+    'domains',
   ]) {
     await db.schema.dropTableIfExists(table)
   }
