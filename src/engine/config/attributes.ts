@@ -109,6 +109,12 @@ export const ATTRIBUTES: readonly AttributeDefinition[] = [
     type: privateFileType,
   },
   {
+    name: 'backupRedologPath',
+    description: 'The directory of the redolog that a mailbox-server extension writes (docs/redolog.md).',
+    levels: SERVER_WIDE,
+    type: absolutePathType,
+  },
+  {
     name: 'backupAccountsCommand',
     description: "A command printing one account per line (zmprov -l gaa, doveadm user '*').",
     levels: SERVER_WIDE,

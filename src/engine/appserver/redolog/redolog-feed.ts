@@ -1,0 +1,243 @@
+import {type FSWatcher, watch} from 'node:fs'
+import {open, readdir} from 'node:fs/promises'
+import path from 'node:path'
+
+import type {FeedEntry, FeedError, TransactionFeed} from '../../scanner/feed-entry.js'
+import {listRedologFiles, redologFileFor} from './file-names.js'
+import {parseRedologLine} from './parse-line.js'
+
+/** Where the scanner is in the redolog: just after `line` of `file` (at byte `offset`), having seen `seq`. */
+export interface RedologPosition {
+  file: string
+  offset: number
+  line: number
+  seq: number
+}
+
+export interface RedologFeedOptions {
+  /** Keep waiting for new lines (the daemon) instead of ending at the end of the newest file (a catch-up run). */
+  follow: boolean
+  /** The safety net under fs.watch, which can miss events (network file systems, some containers). */
+  pollMs?: number
+  /** Most entries handed to the scanner at once: one database transaction each. */
+  maxEntries?: number
+}
+
+const READ_BYTES = 1 << 22
+
+/**
+ * Follows the redolog directory (docs/redolog.md): reads complete lines in order across rotated files, waits
+ * for a half-written last line to get its newline, and checks that sequence numbers increase by exactly one.
+ * Bad lines, gaps and duplicates become error entries: reported and recorded, never stopping the lines after.
+ */
+export class RedologFeed implements TransactionFeed<RedologPosition> {
+  readonly connector = 'redolog'
+  readonly scope = ''
+
+  constructor(
+    readonly dir: string,
+    private readonly options: RedologFeedOptions,
+  ) {}
+
+  resolveContentPath(contentPath: string): string {
+    return path.isAbsolute(contentPath) ? contentPath : path.resolve(this.dir, contentPath)
+  }
+
+  async *read(from: null | RedologPosition, signal: AbortSignal): AsyncGenerator<Array<FeedEntry<RedologPosition>>> {
+    const waiter = this.options.follow ? new ChangeWaiter(this.dir, this.options.pollMs ?? 250) : undefined
+    try {
+      yield* this.readLoop(from, signal, waiter)
+    } finally {
+      waiter?.close()
+    }
+  }
+
+  private async *readLoop(
+    from: null | RedologPosition,
+    signal: AbortSignal,
+    waiter: ChangeWaiter | undefined,
+  ): AsyncGenerator<Array<FeedEntry<RedologPosition>>> {
+    const maxEntries = this.options.maxEntries ?? 2000
+    const reportedNames = new Set<string>()
+    let lastSeq = from?.seq ?? 0
+    let cursor: null | {file: string; line: number; offset: number} = from ? {file: from.file, line: from.line, offset: from.offset} : null
+    // After the file we were reading was deleted, lines we already applied may be read again: skip them quietly.
+    let quietUpTo = 0
+    while (!signal.aborted) {
+      const {files, rejected} = listRedologFiles(await this.listDirectory())
+      const pending: Array<FeedEntry<RedologPosition>> = []
+      for (const bad of rejected) {
+        if (reportedNames.has(bad.name)) continue
+        reportedNames.add(bad.name)
+        pending.push(this.errorEntry({reason: bad.reason, origin: {source: bad.name}, scope: 'none'}, cursor, lastSeq))
+      }
+
+      if (pending.length > 0) yield pending
+      if (files.length === 0) {
+        if (!waiter) return
+        await waiter.next(signal)
+        continue
+      }
+
+      if (cursor === null || !files.some((f) => f.name === cursor!.file)) {
+        const file = redologFileFor(files, lastSeq + 1) ?? files[0]
+        if (cursor !== null) quietUpTo = lastSeq
+        cursor = {file: file.name, line: 0, offset: 0}
+      }
+
+      const index = files.findIndex((f) => f.name === cursor!.file)
+      const newest = index === files.length - 1
+      const chunk = await this.readChunk(cursor.file, cursor.offset)
+      const end = chunk.lastIndexOf(10)
+      if (end === -1) {
+        if (newest) {
+          // Nothing complete yet: a half-written line waits for its newline.
+          if (!waiter) return
+          await waiter.next(signal)
+          continue
+        }
+
+        const entries: Array<FeedEntry<RedologPosition>> = []
+        if (chunk.length > 0) {
+          // A rotated file is final; a last line without newline there will never be completed.
+          cursor = {...cursor, line: cursor.line + 1, offset: cursor.offset + chunk.length}
+          entries.push(this.errorEntry({
+            reason: 'truncated last line (no newline) in a rotated file',
+            raw: chunk.toString('utf8'),
+            origin: {source: cursor.file, line: cursor.line},
+            scope: 'all',
+          }, cursor, lastSeq))
+        }
+
+        cursor = {file: files[index + 1].name, line: 0, offset: 0}
+        if (entries.length > 0) yield entries
+        continue
+      }
+
+      let entries: Array<FeedEntry<RedologPosition>> = []
+      let start = 0
+      while (start <= end) {
+        const newline = chunk.indexOf(10, start)
+        const text = chunk.toString('utf8', start, newline)
+        cursor = {file: cursor.file, line: cursor.line + 1, offset: cursor.offset + (newline - start) + 1}
+        start = newline + 1
+        const origin = {source: cursor.file, line: cursor.line}
+        const parsed = parseRedologLine(text, origin)
+        const seq = parsed.ok ? parsed.transaction.seq : parsed.seq
+        if (seq !== undefined && seq <= quietUpTo) continue
+        if (!parsed.ok) {
+          if (seq === lastSeq + 1) lastSeq = seq
+          const scope = parsed.account ? 'account' : 'all'
+          entries.push(this.errorEntry({reason: parsed.reason, account: parsed.account, raw: text, origin, scope}, cursor, lastSeq))
+        } else if (parsed.transaction.seq <= lastSeq) {
+          entries.push(this.errorEntry({
+            reason: `duplicate seq ${parsed.transaction.seq}: transactions up to ${lastSeq} are already applied; line ignored`,
+            account: parsed.transaction.account,
+            raw: text,
+            origin,
+            scope: 'none',
+          }, cursor, lastSeq))
+        } else {
+          if (parsed.transaction.seq > lastSeq + 1) {
+            const missing = parsed.transaction.seq - 1 === lastSeq + 1 ? `${lastSeq + 1}` : `${lastSeq + 1}..${parsed.transaction.seq - 1}`
+            entries.push(this.errorEntry({
+              reason: `sequence gap: seq ${missing} missing before this line; every account needs a SmartScan`,
+              origin,
+              scope: 'all',
+            }, cursor, lastSeq))
+          }
+
+          lastSeq = parsed.transaction.seq
+          entries.push({kind: 'transaction', transaction: parsed.transaction, position: {...cursor, seq: lastSeq}})
+        }
+
+        if (entries.length >= maxEntries) {
+          yield entries
+          entries = []
+          if (signal.aborted) return
+        }
+      }
+
+      if (entries.length > 0) yield entries
+    }
+  }
+
+  private errorEntry(
+    error: FeedError,
+    cursor: null | {file: string; line: number; offset: number},
+    seq: number,
+  ): FeedEntry<RedologPosition> {
+    return {kind: 'error', error, position: {file: cursor?.file ?? '', line: cursor?.line ?? 0, offset: cursor?.offset ?? 0, seq}}
+  }
+
+  private async listDirectory(): Promise<string[]> {
+    try {
+      return await readdir(this.dir)
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+      throw error
+    }
+  }
+
+  private async readChunk(file: string, offset: number): Promise<Buffer> {
+    const handle = await open(path.join(this.dir, file), 'r')
+    try {
+      const buffer = Buffer.allocUnsafe(READ_BYTES)
+      const {bytesRead} = await handle.read(buffer, 0, READ_BYTES, offset)
+      return buffer.subarray(0, bytesRead)
+    } finally {
+      await handle.close()
+    }
+  }
+}
+
+/** Wakes the reader when the directory changes (fs.watch) or after the poll interval, whichever comes first. */
+class ChangeWaiter {
+  private changed = false
+  private wake?: () => void
+  private readonly watcher?: FSWatcher
+
+  constructor(
+    dir: string,
+    private readonly pollMs: number,
+  ) {
+    try {
+      this.watcher = watch(dir, () => {
+        this.changed = true
+        this.wake?.()
+      })
+      this.watcher.on('error', () => {
+        // The poll keeps working without the watcher.
+      })
+    } catch {
+      // No watch support (or no directory yet): polling alone.
+    }
+  }
+
+  close(): void {
+    this.watcher?.close()
+    this.wake?.()
+  }
+
+  async next(signal: AbortSignal): Promise<void> {
+    if (this.changed) {
+      this.changed = false
+      return
+    }
+
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', done)
+        this.wake = undefined
+        resolve()
+      }
+
+      const timer = setTimeout(done, this.pollMs)
+      signal.addEventListener('abort', done, {once: true})
+      this.wake = done
+    })
+    this.changed = false
+  }
+}
+

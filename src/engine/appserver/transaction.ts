@@ -1,0 +1,94 @@
+/**
+ * A Transaction is one mailbox change as a connector (redolog, IMAP) reports it. The Realtime Scanner replays
+ * transactions on the catalog in order and never overwrites: each one closes the affected state's validity and
+ * adds a new revision. Connectors normalise whatever the server speaks into these shapes.
+ */
+
+export const ITEM_TYPES = ['message', 'contact', 'appointment', 'task', 'document'] as const
+export type ItemType = (typeof ITEM_TYPES)[number]
+
+/** Where the content of an item is, as the AppServer tells it. */
+export interface ContentRef {
+  /** A file in the AppServer's store (absolute, or relative to the redolog directory). */
+  path?: string
+  /** Small items may travel inline, base64-encoded. */
+  inline?: string
+  /** Bytes of the raw content, when the server knows it. */
+  size?: number
+  /** sha256 hex of the raw content, when the server knows it; checked against what is read. */
+  digest?: string
+  /** An opaque server-side locator kept on the revision (for blobless restores), e.g. an IMAP mailbox/UID. */
+  locator?: string
+}
+
+export interface AccountData {
+  /** The server's id for the account (Carbonio zimbraId), when known. */
+  id?: string
+  cos?: string
+  settings?: Record<string, unknown>
+}
+
+export interface FolderData {
+  /** The server's stable folder id. */
+  folder: string
+  /** Parent folder id; absent for a top-level folder. */
+  parent?: string
+  /** Display path, e.g. "/Inbox/Projects". */
+  path?: string
+  /** message, contact, appointment, task, document: what the folder holds. */
+  view?: string
+  metadata?: Record<string, unknown>
+}
+
+export interface ItemData {
+  /** The server's stable item id within the account. */
+  item: string
+  type?: ItemType
+  folder?: string
+  flags?: string[]
+  tags?: string[]
+  /** Type-specific metadata (headers of a message, fields of a contact, ...). */
+  metadata?: Record<string, unknown>
+  content?: ContentRef
+  /** For item.copied: the item the copy was made from. */
+  source?: string
+}
+
+export type Transaction = TransactionBase &
+  (
+    | {op: 'account.created'; data: AccountData}
+    | {op: 'account.deleted'; data: Record<string, never>}
+    | {op: 'account.modified'; data: AccountData}
+    | {op: 'account.renamed'; data: {name: string}}
+    | {op: 'folder.created'; data: FolderData}
+    | {op: 'folder.deleted'; data: {folder: string}}
+    | {op: 'folder.emptied'; data: {folder: string}}
+    | {op: 'folder.moved'; data: FolderData}
+    | {op: 'folder.renamed'; data: FolderData}
+    | {op: 'item.copied'; data: ItemData & {source: string}}
+    | {op: 'item.created'; data: ItemData}
+    | {op: 'item.deleted'; data: {item: string}}
+    | {op: 'item.flags'; data: {flags: string[]; item: string}}
+    | {op: 'item.modified'; data: ItemData}
+    | {op: 'item.moved'; data: {folder: string; item: string}}
+    | {op: 'item.tags'; data: {item: string; tags: string[]}}
+  )
+
+export interface TransactionBase {
+  /** Monotonically increasing position in the feed (redolog sequence number). */
+  seq: number
+  /** When it happened on the server (ms since the epoch), or when it was observed. */
+  time: number
+  /** The account address. */
+  account: string
+  /** Where it came from, for error reports: file and line, or mailbox. */
+  origin: {line?: number; source: string}
+}
+
+export type TransactionOp = Transaction['op']
+
+export const TRANSACTION_OPS: readonly TransactionOp[] = [
+  'account.created', 'account.deleted', 'account.modified', 'account.renamed',
+  'folder.created', 'folder.deleted', 'folder.emptied', 'folder.moved', 'folder.renamed',
+  'item.copied', 'item.created', 'item.deleted', 'item.flags', 'item.modified', 'item.moved', 'item.tags',
+]

@@ -1,0 +1,105 @@
+import {readFile} from 'node:fs/promises'
+
+import type {ContentRef, Transaction} from '../appserver/transaction.js'
+import {type BlobStore, sha256} from '../blobstore/blob-store.js'
+import type {TransactionFeed} from './feed-entry.js'
+
+/** What the scanner learnt about one transaction's content before it writes the revision. */
+export interface ResolvedContent {
+  /** sha256 of the content, or null when neither the server nor the bytes can tell. */
+  digest: null | string
+  size: null | number
+  locator: null | string
+  /** The content could not be read (gone on the server) or was not what the server announced. */
+  missing: boolean
+  /** The content is in the blob store (written now or already there). */
+  stored: boolean
+  storedSize: null | number
+  /** A problem to record against the transaction, without stopping the scanner. */
+  problem?: string
+}
+
+export interface ContentOptions {
+  blobs: BlobStore
+  blobless: boolean
+  feed: Pick<TransactionFeed, 'resolveContentPath'>
+  /** Reads and stores at most this many contents at once: bounds memory to a few blobs in flight. */
+  concurrency?: number
+}
+
+/** Transactions that carry content: creating or modifying an item with a content reference. */
+export function contentOf(transaction: Transaction): ContentRef | undefined {
+  if (transaction.op === 'item.created' || transaction.op === 'item.modified') return transaction.data.content
+  return undefined
+}
+
+/**
+ * Reads every content of a batch from the AppServer and puts it in the blob store (deduplicated), before the
+ * batch's database transaction: the catalog never names a blob that is not on disk. Blobless mode only hashes
+ * (and skips reading entirely when the server announced digest and size).
+ */
+export async function resolveContents(
+  transactions: Transaction[],
+  options: ContentOptions,
+): Promise<Map<Transaction, ResolvedContent>> {
+  const results = new Map<Transaction, ResolvedContent>()
+  const work = transactions.filter((t) => contentOf(t) !== undefined)
+  let next = 0
+  const worker = async () => {
+    while (next < work.length) {
+      const transaction = work[next++]
+      results.set(transaction, await resolveOne(contentOf(transaction)!, options))
+    }
+  }
+
+  await Promise.all(Array.from({length: Math.min(options.concurrency ?? 8, work.length)}, worker))
+  return results
+}
+
+/** Reads the bytes of a content reference; undefined when the server no longer has them. */
+export async function readContent(ref: ContentRef, feed: Pick<TransactionFeed, 'resolveContentPath'>): Promise<Buffer | undefined> {
+  if (ref.inline !== undefined) return Buffer.from(ref.inline, 'base64')
+  if (ref.path === undefined) return undefined
+  try {
+    return await readFile(feed.resolveContentPath(ref.path))
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+    throw error
+  }
+}
+
+async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<ResolvedContent> {
+  const base = {locator: ref.locator ?? ref.path ?? null, storedSize: null}
+  if (options.blobless && ref.digest && ref.size !== undefined) {
+    return {...base, digest: ref.digest, size: ref.size, missing: false, stored: false}
+  }
+
+  const content = await readContent(ref, options.feed)
+  if (!content) {
+    return {
+      ...base,
+      digest: ref.digest ?? null,
+      size: ref.size ?? null,
+      missing: true,
+      stored: false,
+      problem: `content ${ref.path ?? '(inline)'} is gone on the AppServer: recorded as missing`,
+    }
+  }
+
+  const digest = sha256(content)
+  if ((ref.digest && ref.digest !== digest) || (ref.size !== undefined && ref.size !== content.length)) {
+    return {
+      ...base,
+      digest: ref.digest ?? digest,
+      size: ref.size ?? content.length,
+      missing: true,
+      stored: false,
+      problem: `content ${ref.path ?? '(inline)'} does not match the transaction (digest ${digest}, ${content.length} bytes; announced ${ref.digest ?? '-'}, ${ref.size ?? '-'} bytes): recorded as missing`,
+    }
+  }
+
+  if (options.blobless) return {...base, digest, size: content.length, missing: false, stored: false}
+  const stored = await options.blobs.put(content, digest)
+  return {...base, digest, size: content.length, missing: false, stored: true, storedSize: stored.storedSize}
+}

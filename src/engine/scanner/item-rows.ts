@@ -1,0 +1,111 @@
+import type {Knex} from 'knex'
+
+import {type ItemState, type ItemVersion, itemKey} from './versions.js'
+
+/** Columns of an item's open revision, joined with its identity. */
+export interface OpenItemRow {
+  item_id: number
+  account_id: number
+  remote_id: string
+  type: string
+  valid_from: number
+  operation: string
+  folder_remote_id: null | string
+  flags: string
+  tags: string
+  metadata: string
+  blob_digest: null | string
+  size: null | number
+  locator: null | string
+  content_missing: boolean | number
+  deleted: boolean | number
+  txn_seq: null | number
+}
+
+export const OPEN_ITEM_COLUMNS = [
+  'i.id as item_id', 'i.account_id', 'i.remote_id', 'i.type', 'r.valid_from', 'r.operation', 'r.folder_remote_id',
+  'r.flags', 'r.tags', 'r.metadata', 'r.blob_digest', 'r.size', 'r.locator', 'r.content_missing', 'r.deleted',
+  'r.txn_seq',
+]
+
+export function versionFromRow(row: OpenItemRow): ItemVersion {
+  return {
+    validFrom: Number(row.valid_from),
+    operation: row.operation,
+    folder: row.folder_remote_id,
+    flags: JSON.parse(row.flags),
+    tags: JSON.parse(row.tags),
+    metadata: JSON.parse(row.metadata),
+    blobDigest: row.blob_digest,
+    size: row.size === null ? null : Number(row.size),
+    locator: row.locator,
+    contentMissing: Boolean(row.content_missing),
+    deleted: Boolean(row.deleted),
+    txnSeq: row.txn_seq === null ? null : Number(row.txn_seq),
+  }
+}
+
+export function stateFromRow(row: OpenItemRow): ItemState {
+  return {
+    accountId: Number(row.account_id),
+    remoteId: row.remote_id,
+    type: row.type,
+    itemId: Number(row.item_id),
+    openInDb: true,
+    current: versionFromRow(row),
+    pending: [],
+  }
+}
+
+/** Items by (account, remote id) with their open revision; items without one (impossible by design) are skipped. */
+export async function loadOpenItems(
+  db: Knex | Knex.Transaction,
+  keys: Array<[number, string]>,
+): Promise<Map<string, ItemState>> {
+  const states = new Map<string, ItemState>()
+  for (let i = 0; i < keys.length; i += 400) {
+    const rows: OpenItemRow[] = await db('items as i')
+      .join('item_revisions as r', 'r.item_id', 'i.id')
+      .whereNull('r.valid_to')
+      .whereIn(['i.account_id', 'i.remote_id'], keys.slice(i, i + 400))
+      .select(OPEN_ITEM_COLUMNS)
+    for (const row of rows) states.set(itemKey(Number(row.account_id), row.remote_id), stateFromRow(row))
+  }
+
+  return states
+}
+
+/** Live (not deleted) items of an account whose open revision is in one of the folders. */
+export async function loadLiveItemsInFolders(
+  db: Knex | Knex.Transaction,
+  accountId: number,
+  folders: string[],
+): Promise<ItemState[]> {
+  const rows: OpenItemRow[] = await db('items as i')
+    .join('item_revisions as r', 'r.item_id', 'i.id')
+    .where('i.account_id', accountId)
+    .whereNull('r.valid_to')
+    .where('r.deleted', false)
+    .whereIn('r.folder_remote_id', folders)
+    .select(OPEN_ITEM_COLUMNS)
+  return rows.map((row) => stateFromRow(row))
+}
+
+export function revisionRow(itemId: number, version: ItemVersion, validTo: null | number): Record<string, unknown> {
+  return {
+    item_id: itemId,
+    valid_from: version.validFrom,
+    valid_to: validTo,
+    operation: version.operation,
+    folder_remote_id: version.folder,
+    flags: JSON.stringify(version.flags),
+    tags: JSON.stringify(version.tags),
+    metadata: JSON.stringify(version.metadata),
+    blob_digest: version.blobDigest,
+    size: version.size,
+    locator: version.locator,
+    content_missing: version.contentMissing,
+    deleted: version.deleted,
+    txn_seq: version.txnSeq,
+  }
+}

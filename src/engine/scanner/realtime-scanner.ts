@@ -1,0 +1,68 @@
+import {BlobStore} from '../blobstore/blob-store.js'
+import type {Catalog} from '../catalog/catalog.js'
+import {serverConfig} from '../config/config-store.js'
+import type {ProgressSink} from '../progress.js'
+import {loadCheckpoint} from './checkpoints.js'
+import type {TransactionFeed} from './feed-entry.js'
+import {type BatchStats, TransactionApplier} from './transaction-applier.js'
+
+export interface ScannerOptions {
+  catalog: Catalog
+  server: string
+  feed: TransactionFeed
+  signal: AbortSignal
+  progress?: ProgressSink
+  onBatch?: (stats: BatchStats) => void
+}
+
+export interface ScannerTotals {
+  batches: number
+  transactions: number
+  errors: number
+  revisions: number
+  blobsWritten: number
+  bytesWritten: number
+  lastSeq: null | number
+  lastTime: null | number
+}
+
+/** The blob store of a server, at its configured compression level. */
+export async function blobStoreFor(catalog: Catalog, server: string): Promise<BlobStore> {
+  const config = await serverConfig(catalog, server)
+  return new BlobStore(catalog.home, Number(config.get('backupCompressionLevel') ?? 6))
+}
+
+/**
+ * The Realtime Scanner: follows a connector's transaction feed from the last committed checkpoint and replays
+ * it batch by batch. An abort (SIGTERM, the scanner switched off) takes effect after the current batch.
+ */
+export async function runScanner(options: ScannerOptions): Promise<ScannerTotals> {
+  const {catalog, feed, signal, server} = options
+  const blobs = await blobStoreFor(catalog, server)
+  const applier = new TransactionApplier({
+    catalog,
+    blobs,
+    feed,
+    async blobless() {
+      return (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true'
+    },
+  })
+  const totals: ScannerTotals = {batches: 0, transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null}
+  const from = await loadCheckpoint(catalog, feed.connector, feed.scope)
+  for await (const entries of feed.read(from, signal)) {
+    const stats = await applier.apply(entries)
+    totals.batches++
+    totals.transactions += stats.transactions
+    totals.errors += stats.errors
+    totals.revisions += stats.revisions
+    totals.blobsWritten += stats.blobsWritten
+    totals.bytesWritten += stats.bytesWritten
+    totals.lastSeq = stats.lastSeq ?? totals.lastSeq
+    totals.lastTime = stats.lastTime ?? totals.lastTime
+    options.onBatch?.(stats)
+    options.progress?.({kind: 'counters', counters: {transactions: totals.transactions, errors: totals.errors, revisions: totals.revisions}})
+    if (signal.aborted) break
+  }
+
+  return totals
+}

@@ -1,0 +1,415 @@
+import type {Knex} from 'knex'
+
+import type {Transaction} from '../appserver/transaction.js'
+import type {BlobStore} from '../blobstore/blob-store.js'
+import type {Catalog} from '../catalog/catalog.js'
+import {now} from '../catalog/catalog.js'
+import {markAllUncertain, markUncertain} from './account-certainty.js'
+import {AccountDirectory, type AccountRecord} from './account-writer.js'
+import {saveCheckpoint} from './checkpoints.js'
+import {resolveContents, type ResolvedContent} from './content-resolver.js'
+import type {FeedEntry, FeedError, TransactionFeed} from './feed-entry.js'
+import {currentFolders, type CurrentFolder, subtreeOf, writeFolderVersion} from './folder-writer.js'
+import {flushItems} from './flush-items.js'
+import {loadLiveItemsInFolders, loadOpenItems} from './item-rows.js'
+import {type FolderVersion, type ItemState, type ItemVersion, itemKey, nextVersion, sortedSet} from './versions.js'
+
+export interface ApplierOptions {
+  catalog: Catalog
+  blobs: BlobStore
+  feed: Pick<TransactionFeed, 'connector' | 'resolveContentPath' | 'scope'>
+  /** Read per batch, so switching blobless mode on takes effect without restarting the scanner. */
+  blobless: () => Promise<boolean> | boolean
+}
+
+export interface BatchStats {
+  transactions: number
+  errors: number
+  revisions: number
+  blobsWritten: number
+  bytesWritten: number
+  lastSeq: null | number
+  lastTime: null | number
+}
+
+/**
+ * Replays a batch of feed entries on the catalog in ONE database transaction, together with the feed position
+ * of the last entry: after a crash the batch is either wholly there (and not re-read) or wholly absent (and
+ * re-read), so nothing is lost and nothing is applied twice. The scanner only ever appends revisions and closes
+ * the previous one's validity.
+ */
+export class TransactionApplier {
+  private readonly accounts = new AccountDirectory()
+
+  constructor(private readonly options: ApplierOptions) {}
+
+  async apply(entries: FeedEntry[]): Promise<BatchStats> {
+    const stats: BatchStats = {transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null}
+    if (entries.length === 0) return stats
+    const transactions = entries.flatMap((e) => (e.kind === 'transaction' ? [e.transaction] : []))
+    const blobless = await this.options.blobless()
+    const contents = await resolveContents(transactions, {blobs: this.options.blobs, blobless, feed: this.options.feed})
+
+    try {
+      await this.options.catalog.db.transaction(async (trx) => {
+        const batch = new Batch(trx, this.accounts, contents, stats)
+        await batch.prefetch(transactions)
+        for (const entry of entries) {
+          if (entry.kind === 'error') {
+            await batch.recordError(entry.error)
+            continue
+          }
+
+          await batch.applyTransaction(entry.transaction)
+          const problem = contents.get(entry.transaction)?.problem
+          // Missing or mismatching content is recorded on the revision and reported, never a reason to stop.
+          if (problem) await batch.recordError({reason: problem, account: entry.transaction.account, origin: entry.transaction.origin, scope: 'none'})
+        }
+
+        await batch.finish({blobless, blobs: this.options.blobs, feed: this.options.feed})
+        const last = entries.at(-1)!
+        await saveCheckpoint(trx, this.options.feed.connector, this.options.feed.scope, last.position)
+      })
+    } catch (error) {
+      // The account cache may hold rows of the rolled-back transaction.
+      this.accounts.forget()
+      throw error
+    }
+
+    return stats
+  }
+}
+
+/** One batch's working set inside its database transaction. */
+class Batch {
+  private readonly items = new Map<string, ItemState>()
+  private readonly folders = new Map<number, Map<string, CurrentFolder>>()
+  private readonly uncertain = new Map<number, string>()
+  private uncertainAll: null | string = null
+  private readonly errors: Array<Record<string, unknown>> = []
+
+  constructor(
+    private readonly trx: Knex.Transaction,
+    private readonly accounts: AccountDirectory,
+    private readonly contents: Map<Transaction, ResolvedContent>,
+    private readonly stats: BatchStats,
+  ) {}
+
+  /** Loads in a few queries the open revisions of every item the batch names, instead of one query each. */
+  async prefetch(transactions: Transaction[]): Promise<void> {
+    const keys: Array<[number, string]> = []
+    for (const t of transactions) {
+      if (!t.op.startsWith('item.')) continue
+      const account = await this.accounts.find(this.trx, t.account)
+      if (!account) continue
+      const data = t.data as {item: string; source?: string}
+      keys.push([account.id, data.item])
+      if (data.source) keys.push([account.id, data.source])
+    }
+
+    const loaded = await loadOpenItems(this.trx, keys)
+    for (const [key, state] of loaded) this.items.set(key, state)
+  }
+
+  async recordError(error: FeedError): Promise<void> {
+    this.stats.errors++
+    this.errors.push({
+      source: error.origin.source,
+      line: error.origin.line ?? null,
+      account: error.account ?? null,
+      reason: error.reason,
+      raw: error.raw === undefined ? null : error.raw.slice(0, 64 * 1024),
+    })
+    const where = `${error.origin.source}${error.origin.line === undefined ? '' : `:${error.origin.line}`}`
+    if (error.scope === 'all') this.uncertainAll ??= `${error.reason} (${where})`
+    if (error.scope === 'account' && error.account) {
+      const account = await this.accounts.find(this.trx, error.account)
+      if (account) this.markUncertain(account.id, `${error.reason} (${where})`)
+    }
+  }
+
+  async applyTransaction(t: Transaction): Promise<void> {
+    this.stats.transactions++
+    this.stats.lastSeq = t.seq
+    this.stats.lastTime = Math.max(this.stats.lastTime ?? 0, t.time)
+    const account = await this.accountFor(t)
+    if (!account) return
+    switch (t.op) {
+      case 'account.created':
+      case 'account.deleted':
+      case 'account.modified':
+      case 'account.renamed': {
+        await this.applyAccount(t, account)
+        return
+      }
+
+      case 'folder.created':
+      case 'folder.moved':
+      case 'folder.renamed': {
+        await this.applyFolderChange(t, account)
+        return
+      }
+
+      case 'folder.deleted':
+      case 'folder.emptied': {
+        await this.applyFolderRemoval(t, account)
+        return
+      }
+
+      default: {
+        await this.applyItem(t, account)
+      }
+    }
+  }
+
+  async finish(options: {blobless: boolean; blobs: BlobStore; feed: Pick<TransactionFeed, 'resolveContentPath'>}): Promise<void> {
+    const flushed = await flushItems(this.trx, [...this.items.values()], this.contents, options)
+    this.stats.revisions += flushed.revisions
+    this.stats.blobsWritten += flushed.blobsWritten
+    this.stats.bytesWritten += flushed.bytesWritten
+    if (this.errors.length > 0) {
+      const at = now()
+      for (let i = 0; i < this.errors.length; i += 200) {
+        await this.trx('ingest_errors').insert(
+          this.errors.slice(i, i + 200).map((e) => ({...e, connector: 'redolog', recorded_at: at})),
+        )
+      }
+    }
+
+    if (this.uncertainAll) await markAllUncertain(this.trx, this.uncertainAll)
+    const byReason = new Map<string, number[]>()
+    for (const [id, reason] of this.uncertain) byReason.set(reason, [...(byReason.get(reason) ?? []), id])
+    for (const [reason, ids] of byReason) await markUncertain(this.trx, ids, reason)
+  }
+
+  private markUncertain(accountId: number, reason: string): void {
+    if (!this.uncertain.has(accountId)) this.uncertain.set(accountId, reason)
+  }
+
+  private problem(t: Transaction, reason: string, scope: FeedError['scope'] = 'account'): Promise<void> {
+    return this.recordError({reason, account: t.account, origin: t.origin, scope, raw: JSON.stringify({seq: t.seq, op: t.op, data: t.data})})
+  }
+
+  /** The account a transaction belongs to; an unknown one is created and marked uncertain (first seen mid-stream). */
+  private async accountFor(t: Transaction): Promise<AccountRecord | undefined> {
+    const existing = await this.accounts.find(this.trx, t.account)
+    if (t.op === 'account.created') {
+      if (existing && !existing.deleted) return existing
+      if (existing) {
+        // The same address again after a deletion: a new account. The old one keeps its history under a name
+        // that says when it was deleted.
+        const row = await this.trx('accounts').where({id: existing.id}).first('deleted_at')
+        await this.trx('accounts').where({id: existing.id}).update({name: `${existing.name}#deleted-${row.deleted_at}`})
+        this.accounts.forget()
+      }
+
+      return this.accounts.create(this.trx, t.account, t.time, t.data)
+    }
+
+    if (existing) return existing
+    const created = await this.accounts.create(this.trx, t.account, t.time, {}, 'account.discovered')
+    this.markUncertain(created.id, `first transaction for this account was ${t.op} (seq ${t.seq}), not account.created`)
+    return created
+  }
+
+  private async applyAccount(t: Transaction, account: AccountRecord): Promise<void> {
+    switch (t.op) {
+      case 'account.created': {
+        return
+      }
+
+      case 'account.modified': {
+        await this.accounts.modify(this.trx, account, t.time, t.data)
+        return
+      }
+
+      case 'account.renamed': {
+        if (await this.accounts.find(this.trx, t.data.name)) {
+          await this.problem(t, `cannot rename to ${t.data.name}: that account already exists`)
+          return
+        }
+
+        await this.accounts.rename(this.trx, account, t.time, t.data.name)
+        return
+      }
+
+      case 'account.deleted': {
+        await this.accounts.delete(this.trx, account, t.time)
+      }
+    }
+  }
+
+  private async foldersOf(accountId: number): Promise<Map<string, CurrentFolder>> {
+    let folders = this.folders.get(accountId)
+    if (!folders) {
+      folders = await currentFolders(this.trx, accountId)
+      this.folders.set(accountId, folders)
+    }
+
+    return folders
+  }
+
+  private async applyFolderChange(t: Transaction & {data: {folder: string}}, account: AccountRecord): Promise<void> {
+    const data = t.data as {folder: string; metadata?: Record<string, unknown>; parent?: string; path?: string; view?: string}
+    const folders = await this.foldersOf(account.id)
+    const current = folders.get(data.folder)?.version
+    if (!current && t.op !== 'folder.created') {
+      await this.problem(t, `${t.op} for folder ${data.folder}, which the backup does not know`)
+      // Record it anyway so that later items have a folder to live in; the account is uncertain now.
+    }
+
+    const parent = data.parent ?? current?.parent ?? null
+    const version: FolderVersion = {
+      validFrom: Math.max(t.time, current?.validFrom ?? t.time),
+      operation: t.op,
+      path: data.path ?? derivePath(folders, parent, current?.path, data.folder),
+      parent,
+      view: data.view ?? current?.view ?? null,
+      deleted: false,
+      metadata: {...current?.metadata, ...data.metadata},
+      txnSeq: t.seq,
+    }
+    await writeFolderVersion(this.trx, account.id, data.folder, version, folders)
+  }
+
+  /**
+   * Empty Folder and folder deletion delete every item the catalog knows in the folder and its subfolders at
+   * that moment (this batch's own changes included). Emptying also makes the account uncertain: the server did
+   * not list what it deleted, so only a SmartScan can confirm the backup matches.
+   */
+  private async applyFolderRemoval(t: Transaction & {data: {folder: string}}, account: AccountRecord): Promise<void> {
+    const folders = await this.foldersOf(account.id)
+    const root = t.data.folder
+    if (!folders.has(root)) await this.problem(t, `${t.op} for folder ${root}, which the backup does not know`)
+    const subtree = subtreeOf(folders, root)
+    const inFolders = new Set(subtree)
+    for (const state of await loadLiveItemsInFolders(this.trx, account.id, subtree)) {
+      const key = itemKey(state.accountId, state.remoteId)
+      if (!this.items.has(key)) this.items.set(key, state)
+    }
+
+    for (const state of this.items.values()) {
+      if (state.accountId !== account.id || !state.current || state.current.deleted) continue
+      if (state.current.folder === null || !inFolders.has(state.current.folder)) continue
+      this.push(state, nextVersion(state.current, t.time, t.op, {deleted: true}, t.seq))
+    }
+
+    if (t.op === 'folder.deleted') {
+      for (const id of subtree) {
+        const current = folders.get(id)?.version
+        if (!current) continue
+        await writeFolderVersion(this.trx, account.id, id, {...current, validFrom: Math.max(t.time, current.validFrom), operation: t.op, deleted: true, txnSeq: t.seq}, folders)
+      }
+    } else {
+      this.markUncertain(account.id, `folder ${folders.get(root)?.version.path ?? root} was emptied (seq ${t.seq}); run a SmartScan of the account`)
+    }
+  }
+
+  private async applyItem(t: Transaction, account: AccountRecord): Promise<void> {
+    const data = t.data as {item: string}
+    const key = itemKey(account.id, data.item)
+    const state = this.items.get(key)
+    if (t.op === 'item.created') {
+      const d = t.data
+      const fresh: ItemState = state ?? {accountId: account.id, remoteId: d.item, type: d.type ?? 'message', itemId: null, openInDb: false, current: null, pending: []}
+      if (state?.current && !state.current.deleted) {
+        await this.problem(t, `item ${d.item} created again while it exists; recorded as a new state`, 'none')
+      }
+
+      this.items.set(key, fresh)
+      // Every field is set anew: nothing of a previous incarnation of the id carries over.
+      this.push(fresh, nextVersion(fresh.current, t.time, t.op, {
+        folder: d.folder ?? null,
+        flags: sortedSet(d.flags),
+        tags: sortedSet(d.tags),
+        metadata: d.metadata ?? {},
+        blobDigest: null,
+        size: null,
+        locator: null,
+        contentMissing: false,
+        ...this.contentVersion(t),
+      }, t.seq))
+      return
+    }
+
+    if (t.op === 'item.copied') {
+      const source = this.items.get(itemKey(account.id, t.data.source))
+      if (!source?.current || source.current.deleted) {
+        await this.problem(t, `item.copied from item ${t.data.source}, which the backup does not know`)
+        return
+      }
+
+      const copy: ItemState = state ?? {accountId: account.id, remoteId: t.data.item, type: source.type, itemId: null, openInDb: false, current: null, pending: []}
+      this.items.set(key, copy)
+      const d = t.data
+      this.push(copy, nextVersion(copy.current, t.time, t.op, {
+        ...source.current,
+        folder: d.folder ?? source.current.folder,
+        flags: d.flags ? sortedSet(d.flags) : source.current.flags,
+        tags: d.tags ? sortedSet(d.tags) : source.current.tags,
+        metadata: d.metadata ?? source.current.metadata,
+        deleted: false,
+      }, t.seq))
+      return
+    }
+
+    if (!state?.current || state.current.deleted) {
+      await this.problem(t, `${t.op} for item ${data.item}, which the backup does not know`)
+      return
+    }
+
+    switch (t.op) {
+      case 'item.deleted': {
+        this.push(state, nextVersion(state.current, t.time, t.op, {deleted: true}, t.seq))
+        break
+      }
+
+      case 'item.flags': {
+        this.push(state, nextVersion(state.current, t.time, t.op, {flags: sortedSet(t.data.flags)}, t.seq))
+        break
+      }
+
+      case 'item.tags': {
+        this.push(state, nextVersion(state.current, t.time, t.op, {tags: sortedSet(t.data.tags)}, t.seq))
+        break
+      }
+
+      case 'item.moved': {
+        this.push(state, nextVersion(state.current, t.time, t.op, {folder: t.data.folder}, t.seq))
+        break
+      }
+
+      case 'item.modified': {
+        const d = t.data
+        const changes: Partial<ItemVersion> = {...(d.content ? this.contentVersion(t) : {})}
+        if (d.folder !== undefined) changes.folder = d.folder
+        if (d.flags !== undefined) changes.flags = sortedSet(d.flags)
+        if (d.tags !== undefined) changes.tags = sortedSet(d.tags)
+        if (d.metadata !== undefined) changes.metadata = d.metadata
+        this.push(state, nextVersion(state.current, t.time, t.op, changes, t.seq))
+        break
+      }
+
+      default: {
+        await this.problem(t, `unknown operation ${t.op}`)
+      }
+    }
+  }
+
+  private contentVersion(t: Transaction): Partial<ItemVersion> {
+    const content = this.contents.get(t)
+    if (!content) return {}
+    return {blobDigest: content.digest, size: content.size, locator: content.locator, contentMissing: content.missing}
+  }
+
+  private push(state: ItemState, version: ItemVersion): void {
+    state.pending.push(version)
+    state.current = version
+  }
+}
+
+function derivePath(folders: Map<string, CurrentFolder>, parent: null | string, previous: string | undefined, id: string): string {
+  const name = previous?.split('/').pop() ?? id
+  const parentPath = parent === null ? '' : (folders.get(parent)?.version.path ?? '')
+  return `${parentPath}/${name}`
+}
