@@ -2,7 +2,7 @@
 // authentication, fsync off, on a free port. Started at most once per test process, on the first test that asks
 // for it, and stopped by the root hooks (test/setup/root-hooks.ts). CARBONIO_TEST_PG_URL points the tests at an
 // existing server instead, and then nothing is started or stopped.
-import {execFile, spawnSync} from 'node:child_process'
+import {execFile, spawn, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {
   appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync,
@@ -14,6 +14,15 @@ import {promisify} from 'node:util'
 import pg from 'pg'
 
 const run = promisify(execFile)
+
+// Arguments: test process pid, data dir, temp dir, pg_ctl, user to run pg_ctl as ('' for ourselves).
+const WATCHDOG_SCRIPT = `
+while kill -0 "$1" 2>/dev/null; do sleep 1; done
+if [ -f "$2/postmaster.pid" ]; then
+  if [ -n "$5" ]; then runuser -u "$5" -- "$4" stop -D "$2" -m immediate -w -s; else "$4" stop -D "$2" -m immediate -w -s; fi
+fi
+rm -rf "$3"
+`
 
 const PG_ROOT = '/usr/lib/postgresql'
 const INSTALL_HINT
@@ -109,19 +118,38 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const asOwner = (file: string, args: string[]) =>
     owner ? run('runuser', ['-u', 'postgres', '--', file, ...args], {cwd: dir}) : run(file, args, {cwd: dir})
 
+  const pgCtl = path.join(bin, 'pg_ctl')
+  const stopArgs = ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-s']
+  // A watchdog outlives this process: when mocha is killed (a CI timeout's SIGTERM, SIGKILL, Ctrl-C), neither
+  // the root afterAll nor an 'exit' listener runs, and the cluster would be left behind with its port and memory.
+  const watchdog = spawn(
+    'sh',
+    [
+      '-c',
+      WATCHDOG_SCRIPT,
+      'carbonio-test-pg-watchdog',
+      String(process.pid),
+      dataDir,
+      dir,
+      pgCtl,
+      owner ? 'postgres' : '',
+    ],
+    {detached: true, stdio: 'ignore'},
+  )
+  watchdog.unref()
   let running = false
   const stopSync = () => {
     if (running) {
       running = false
-      const args = ['stop', '-D', dataDir, '-m', 'immediate', '-w']
-      if (owner) spawnSync('runuser', ['-u', 'postgres', '--', path.join(bin, 'pg_ctl'), ...args], {cwd: dir})
-      else spawnSync(path.join(bin, 'pg_ctl'), args, {cwd: dir})
+      if (owner) spawnSync('runuser', ['-u', 'postgres', '--', pgCtl, ...stopArgs], {cwd: dir})
+      else spawnSync(pgCtl, stopArgs, {cwd: dir})
     }
 
     rmSync(dir, {force: true, recursive: true})
+    watchdog.kill()
   }
 
-  // Mocha exiting on an uncaught error skips the root afterAll: never leave a postgres behind.
+  // Mocha exiting on an uncaught error skips the root afterAll: stop at once rather than when the watchdog looks.
   process.once('exit', stopSync)
 
   try {
@@ -163,7 +191,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
         ].join('\n'),
       )
       try {
-        await asOwner(path.join(bin, 'pg_ctl'), ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '30', '-s'])
+        await asOwner(pgCtl, ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '30', '-s'])
         running = true
         const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`
         const startMs = Date.now() - started
@@ -175,10 +203,11 @@ export async function startTestPostgres(): Promise<TestPostgres> {
             process.removeListener('exit', stopSync)
             if (running) {
               running = false
-              await asOwner(path.join(bin, 'pg_ctl'), ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-s'])
+              await asOwner(pgCtl, stopArgs)
             }
 
             rmSync(dir, {force: true, recursive: true})
+            watchdog.kill()
           },
         }
       } catch (error) {
