@@ -1,9 +1,13 @@
 import type {Command} from '@oclif/core'
 
+import Daemon from './backup/daemon.js'
 import DoPurge from './backup/do-purge.js'
+import DoStartService from './backup/do-start-service.js'
 import DoStopAllOperations from './backup/do-stop-all-operations.js'
 import DoStopOperation from './backup/do-stop-operation.js'
+import DoStopService from './backup/do-stop-service.js'
 import GetAllOperations from './backup/get-all-operations.js'
+import GetServices from './backup/get-services.js'
 import Monitor from './backup/monitor.js'
 import ConfigDump from './config/dump.js'
 import ConfigGet from './config/get.js'
@@ -19,10 +23,14 @@ import ConfigUnset from './config/unset.js'
  * kebab-case; this is the one place that pairs them.
  */
 const BY_ID: Record<string, Command.Class> = {
+  'backup:daemon': Daemon,
   'backup:doPurge': DoPurge,
+  'backup:doStartService': DoStartService,
   'backup:doStopAllOperations': DoStopAllOperations,
   'backup:doStopOperation': DoStopOperation,
+  'backup:doStopService': DoStopService,
   'backup:getAllOperations': GetAllOperations,
+  'backup:getServices': GetServices,
   'backup:monitor': Monitor,
   'config:dump': ConfigDump,
   'config:get': ConfigGet,

@@ -8,10 +8,36 @@ export async function loadCheckpoint<P>(catalog: Catalog, connector: string, sco
   return row ? (JSON.parse(row.position) as P) : null
 }
 
-/** Written inside the batch's database transaction: the position and the revisions commit or roll back together. */
-export async function saveCheckpoint(trx: Knex.Transaction, connector: string, scope: string, position: unknown): Promise<void> {
-  await trx('checkpoints')
-    .insert({connector, scope, position: JSON.stringify(position), updated_at: now()})
-    .onConflict(['connector', 'scope'])
-    .merge(['position', 'updated_at'])
+/**
+ * Written inside the batch's database transaction: the position and the revisions commit or roll back together.
+ * The write is conditional on the position this scanner started the batch from, so a second scanner following
+ * the same feed (a second daemon, `daemon once` beside the daemon) fails its batch instead of applying the same
+ * transactions twice.
+ */
+export async function saveCheckpoint(
+  trx: Knex.Transaction,
+  connector: string,
+  scope: string,
+  expected: unknown,
+  position: unknown,
+): Promise<void> {
+  const value = JSON.stringify(position)
+  if (expected === null) {
+    const existing = await trx('checkpoints').where({connector, scope}).first('position')
+    if (existing) throw new ScannerConflict(connector)
+    await trx('checkpoints').insert({connector, scope, position: value, updated_at: now()})
+    return
+  }
+
+  const updated = await trx('checkpoints')
+    .where({connector, scope, position: JSON.stringify(expected)})
+    .update({position: value, updated_at: now()})
+  if (updated !== 1) throw new ScannerConflict(connector)
+}
+
+export class ScannerConflict extends Error {
+  constructor(connector: string) {
+    super(`another scanner moved the ${connector} checkpoint: only one Realtime Scanner may follow a feed (is a daemon already running?)`)
+    this.name = 'ScannerConflict'
+  }
 }

@@ -39,6 +39,7 @@ export async function blobStoreFor(catalog: Catalog, server: string): Promise<Bl
 export async function runScanner(options: ScannerOptions): Promise<ScannerTotals> {
   const {catalog, feed, signal, server} = options
   const blobs = await blobStoreFor(catalog, server)
+  const from = await loadCheckpoint(catalog, feed.connector, feed.scope)
   const applier = new TransactionApplier({
     catalog,
     blobs,
@@ -46,9 +47,8 @@ export async function runScanner(options: ScannerOptions): Promise<ScannerTotals
     async blobless() {
       return (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true'
     },
-  })
+  }, from)
   const totals: ScannerTotals = {batches: 0, transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null}
-  const from = await loadCheckpoint(catalog, feed.connector, feed.scope)
   for await (const entries of feed.read(from, signal)) {
     const stats = await applier.apply(entries)
     totals.batches++

@@ -41,7 +41,11 @@ export interface BatchStats {
 export class TransactionApplier {
   private readonly accounts = new AccountDirectory()
 
-  constructor(private readonly options: ApplierOptions) {}
+  /** @param committed the checkpoint the feed is read from (null for a feed never read): see saveCheckpoint. */
+  constructor(
+    private readonly options: ApplierOptions,
+    private committed: unknown,
+  ) {}
 
   async apply(entries: FeedEntry[]): Promise<BatchStats> {
     const stats: BatchStats = {transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null}
@@ -68,8 +72,9 @@ export class TransactionApplier {
 
         await batch.finish({blobless, blobs: this.options.blobs, feed: this.options.feed})
         const last = entries.at(-1)!
-        await saveCheckpoint(trx, this.options.feed.connector, this.options.feed.scope, last.position)
+        await saveCheckpoint(trx, this.options.feed.connector, this.options.feed.scope, this.committed, last.position)
       })
+      this.committed = entries.at(-1)!.position
     } catch (error) {
       // The account cache may hold rows of the rolled-back transaction.
       this.accounts.forget()

@@ -1,0 +1,42 @@
+import {BaseCommand} from '../../cli/base-command.js'
+import {booleanParam} from '../../cli/params.js'
+import {BackupDaemon} from '../../engine/daemon/backup-daemon.js'
+import {catchUpOnce} from '../../engine/daemon/catch-up.js'
+import type {ScannerTotals} from '../../engine/scanner/realtime-scanner.js'
+
+export default class Daemon extends BaseCommand {
+  static override summary = 'Run the backup module in the foreground: Realtime Scanner, scheduled SmartScan and Purge.'
+  static override description =
+    'Meant for systemd (contrib/carbonio-backup.service). It follows the configuration while it runs: ' +
+    'ZxBackup_RealTimeScanner FALSE stops the scanner within 2 s and TRUE starts it again. SIGTERM stops it ' +
+    'cleanly after the current batch. With `once true` it applies what the feed holds now and exits.'
+
+  static override examples = ['<%= config.bin %> backup daemon', '<%= config.bin %> backup daemon once true']
+
+  static override flags = {
+    once: booleanParam({description: 'catch up with the feed and exit instead of following it'}),
+  }
+
+  async run(): Promise<ScannerTotals | {stopped: true}> {
+    const {flags} = await this.parse(Daemon)
+    const catalog = await this.catalog()
+    const controller = new AbortController()
+    const stop = () => controller.abort()
+    process.on('SIGTERM', stop)
+    process.on('SIGINT', stop)
+    try {
+      if (flags.once) {
+        const totals = await catchUpOnce(catalog, this.server, controller.signal)
+        this.log(`applied ${totals.transactions} transactions (${totals.revisions} revisions, ${totals.errors} errors), last seq ${totals.lastSeq ?? '-'}`)
+        return totals
+      }
+
+      const log = (line: string) => this.logToStderr(`${new Date().toISOString()} ${line}`)
+      await new BackupDaemon(catalog, this.server, log).run(controller.signal)
+      return {stopped: true}
+    } finally {
+      process.off('SIGTERM', stop)
+      process.off('SIGINT', stop)
+    }
+  }
+}

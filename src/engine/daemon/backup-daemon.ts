@@ -1,0 +1,76 @@
+import type {Catalog} from '../catalog/catalog.js'
+import {serverConfig} from '../config/config-store.js'
+import {purge} from '../purge/purge.js'
+import {CronService} from './cron-service.js'
+import {type DaemonLog, RealtimeService} from './realtime-service.js'
+import {reportService} from './services.js'
+
+/** How often the daemon re-reads its configuration and heartbeats: well inside the 2 s a switch must take. */
+export const RECONCILE_MS = 500
+
+/**
+ * The backup module in the foreground (for systemd): the Realtime Scanner and the scheduled purge and SmartScan,
+ * each following the configuration as it changes, each reporting its state to the catalog for getServices.
+ */
+export class BackupDaemon {
+  private readonly realtime: RealtimeService
+  private readonly crons: CronService[]
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly server: string,
+    private readonly log: DaemonLog,
+  ) {
+    this.realtime = new RealtimeService(catalog, server, log)
+    this.crons = [
+      new CronService(catalog, server, {
+        name: 'purge-cron',
+        patternAttribute: 'backupPurgeScheduler',
+        operationType: 'doPurge',
+        work: () => (context) => purge(context),
+      }, log),
+      new CronService(catalog, server, {
+        name: 'smartscan-cron',
+        patternAttribute: 'backupSmartScanScheduler',
+        operationType: 'doSmartScan',
+        work: () => ({unavailable: 'SmartScan needs the IMAP AppServer connector (backupAppServerUrl); the redolog feed has no inventory to compare'}),
+      }, log),
+    ]
+  }
+
+  /** Runs until the signal fires (SIGTERM), then stops the scanner after its current batch. */
+  async run(signal: AbortSignal): Promise<void> {
+    this.log(`backup daemon started for server ${this.server} (pid ${process.pid})`)
+    while (!signal.aborted) {
+      try {
+        const config = await serverConfig(this.catalog, this.server)
+        await this.realtime.reconcile(config)
+        for (const cron of this.crons) cron.reconcile(config)
+        await this.heartbeat()
+      } catch (error) {
+        this.log(`daemon: ${(error as Error).message}`)
+      }
+
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, RECONCILE_MS)
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer)
+          resolve(undefined)
+        }, {once: true})
+      })
+    }
+
+    this.log('backup daemon stopping: finishing the current batch')
+    for (const cron of this.crons) cron.stop()
+    await this.realtime.stop()
+    await reportService(this.catalog, this.server, {name: 'backup-realtime', state: 'stopped', detail: {message: 'the daemon stopped'}})
+    for (const cron of this.crons) await reportService(this.catalog, this.server, {...cron.status, state: 'stopped'})
+    this.log('backup daemon stopped')
+  }
+
+  private async heartbeat(): Promise<void> {
+    const at = Date.now()
+    await reportService(this.catalog, this.server, this.realtime.status, at)
+    for (const cron of this.crons) await reportService(this.catalog, this.server, cron.status, at)
+  }
+}

@@ -1,0 +1,12 @@
+import type {Catalog} from '../catalog/catalog.js'
+import {serverConfig} from '../config/config-store.js'
+import {UserError} from '../errors.js'
+import {runScanner, type ScannerTotals} from '../scanner/realtime-scanner.js'
+import {feedForServer} from './feed-for-server.js'
+
+/** Applies everything the feed holds now and returns: the daemon's scanner without the waiting (tests, cron, bench). */
+export async function catchUpOnce(catalog: Catalog, server: string, signal: AbortSignal): Promise<ScannerTotals> {
+  const selected = feedForServer(await serverConfig(catalog, server), false)
+  if ('reason' in selected) throw new UserError(selected.reason)
+  return runScanner({catalog, server, feed: selected.feed, signal})
+}
