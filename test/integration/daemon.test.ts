@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict'
+import type {ChildProcess} from 'node:child_process'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {RedologWriter} from '../helpers/redolog-writer.js'
+import {eventually, outputOf, runCli, startCli, waitFor} from '../helpers/run-cli.js'
+
+const SERVER = 'mail1.example.com'
+
+/** The daemon as systemd runs it: following the redolog, the configuration and SIGTERM. */
+describe('backup daemon', function () {
+  this.timeout(90_000)
+  let home: string
+  let env: NodeJS.ProcessEnv
+  let log: RedologWriter
+  let daemon: ChildProcess | undefined
+
+  beforeEach(async () => {
+    home = mkdtempSync(path.join(tmpdir(), 'cb-daemon-'))
+    env = {CARBONIO_BACKUP_HOME: path.join(home, 'backup'), CARBONIO_BACKUP_SERVER: SERVER}
+    log = new RedologWriter(path.join(home, 'redolog'))
+    const set = await runCli(['config', 'set', 'server', SERVER, 'backupRedologPath', log.dir], env)
+    assert.equal(set.code, 0, set.stderr)
+  })
+  afterEach(() => {
+    daemon?.kill('SIGKILL')
+    rmSync(home, {recursive: true, force: true})
+  })
+
+  async function json(args: string[]): Promise<any> {
+    const result = await runCli([...args, '--json'], env)
+    assert.equal(result.code, 0, result.stderr)
+    return JSON.parse(result.stdout)
+  }
+
+  async function service(name: string): Promise<any> {
+    return (await json(['backup', 'getServices'])).services.find((s: any) => s.name === name)
+  }
+
+  async function flagsOf(item: string): Promise<string[] | undefined> {
+    const result = await runCli(['backup', 'getItem', 'alice@example.com', item, '--json'], env)
+    if (result.code !== 0) return undefined
+    const states = JSON.parse(result.stdout).states ?? []
+    return states.at(-1)?.flags
+  }
+
+  it('follows new lines, switches the scanner off and on from config, and stops cleanly on SIGTERM', async () => {
+    daemon = startCli(['backup', 'daemon'], env)
+    await eventually('backup-realtime running', async () => ((await service('backup-realtime'))?.state === 'running' ? true : undefined))
+    log.write('alice@example.com', 'account.created', {})
+    log.write('alice@example.com', 'item.created', {item: '1', type: 'contact', folder: '7', flags: ['a']})
+    await eventually('the item applied', async () => ((await flagsOf('1'))?.join() === 'a' ? true : undefined))
+
+    const off = await runCli(['config', 'set', 'server', SERVER, 'ZxBackup_RealTimeScanner', 'FALSE'], env)
+    assert.equal(off.code, 0)
+    await eventually('backup-realtime disabled', async () => ((await service('backup-realtime')).state === 'disabled' ? true : undefined), 5000)
+    log.write('alice@example.com', 'item.flags', {item: '1', flags: ['b']})
+    await new Promise((resolve) => {
+      setTimeout(resolve, 1500)
+    })
+    assert.deepEqual(await flagsOf('1'), ['a'], 'a switched-off scanner applies nothing')
+
+    const on = await runCli(['backup', 'doStartService', 'backup-realtime'], env)
+    assert.equal(on.code, 0, on.stderr)
+    await eventually('the change applied after restart', async () => ((await flagsOf('1'))?.join() === 'b' ? true : undefined))
+    const services = await json(['backup', 'getServices'])
+    assert.equal(services.smartScanRequired.length, 1)
+    assert.match(services.smartScanRequired[0].reason, /the Realtime Scanner was off from .* run a SmartScan/)
+    assert.match(outputOf(daemon).stderr, /Realtime Scanner was off/)
+
+    daemon.kill('SIGTERM')
+    const exit = await waitFor(daemon)
+    assert.equal(exit.code, 0, exit.stderr)
+    assert.match(exit.stderr, /backup daemon stopped/)
+    assert.equal((await service('backup-realtime')).state, 'stopped')
+  })
+
+  it('catches up once and exits, then finds nothing new', async () => {
+    log.write('bob@example.com', 'account.created', {})
+    const once = await json(['backup', 'daemon', 'once', 'true'])
+    assert.equal(once.transactions, 1)
+    assert.equal((await json(['backup', 'daemon', 'once', 'true'])).transactions, 0)
+  })
+})
