@@ -1,5 +1,6 @@
 import knexFactory, {type Knex} from 'knex'
 import {closeSync, openSync} from 'node:fs'
+import {createRequire} from 'node:module'
 import path from 'node:path'
 import pg from 'pg'
 
@@ -41,6 +42,7 @@ export async function openCatalog(options: OpenCatalogOptions = {}): Promise<Cat
 }
 
 function openSqlite(home: string): Catalog {
+  requireSqliteDriver()
   const filename = path.join(home, CATALOG_FILE)
   // Create the file 0600 before SQLite does (it would use the umask); its -wal and -shm files copy this mode.
   closeSync(openSync(filename, 'a', 0o600))
@@ -62,6 +64,20 @@ function openSqlite(home: string): Catalog {
   })
   return {
     db, dialect: 'sqlite', home, location: filename, close: () => db.destroy(),
+  }
+}
+
+/**
+ * sqlite3 is a native addon built by its install script, which npm skips under ignore-scripts or an allowScripts
+ * policy. Without this check every command would end in knex's 30-line "Could not locate the bindings file".
+ */
+function requireSqliteDriver(): void {
+  try {
+    createRequire(import.meta.url)('sqlite3')
+  } catch {
+    throw new UserError(
+      'the SQLite driver (sqlite3) is not built: its install script did not run (ignore-scripts or an allowScripts policy); add allow-scripts=sqlite3 to ~/.npmrc and reinstall the plugin, or run npm rebuild sqlite3',
+    )
   }
 }
 

@@ -1,4 +1,4 @@
-import {Errors, type Hook} from '@oclif/core'
+import {type Config, Errors, type Hook} from '@oclif/core'
 
 import {closestName} from '../../engine/config/closest-name.js'
 
@@ -13,7 +13,7 @@ const OWN_TOPICS = new Set(['backup', 'config'])
 const hook: Hook.CommandNotFound = async function (options) {
   const words = options.id.split(':')
   const shown = words.join(' ')
-  if (!OWN_TOPICS.has(words[0]?.toLowerCase())) throw new Errors.CLIError(`command ${shown} not found`)
+  if (!OWN_TOPICS.has(words[0]?.toLowerCase())) throw notOurs(options.config, `command ${shown} not found`)
   const ids = options.config.commandIDs
   const byLower = new Map(ids.map(id => [id.toLowerCase(), id]))
   for (let {length} = words; length > 1; length--) {
@@ -31,3 +31,14 @@ const hook: Hook.CommandNotFound = async function (options) {
 }
 
 export default hook
+
+/**
+ * A miss outside our topics. oclif rethrows at once a hook error that carries an exit code, which would hide the
+ * answer of a host's own not-found hook (@oclif/plugin-not-found): when another plugin answers too, step aside.
+ */
+function notOurs(config: Config, message: string): Errors.CLIError {
+  const error = new Errors.CLIError(message)
+  const answering = [...config.plugins.values()].filter((plugin) => (plugin.hooks.command_not_found?.length ?? 0) > 0)
+  if (answering.length > 1) delete (error.oclif as {exit?: number}).exit
+  return error
+}
