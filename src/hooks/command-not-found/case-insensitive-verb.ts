@@ -1,4 +1,4 @@
-import {type Config, Errors, type Hook} from '@oclif/core'
+import {Errors, type Hook, type Interfaces} from '@oclif/core'
 
 import {closestName} from '../../engine/config/closest-name.js'
 
@@ -36,7 +36,7 @@ export default hook
  * A miss outside our topics. oclif rethrows at once a hook error that carries an exit code, which would hide the
  * answer of a host's own not-found hook (@oclif/plugin-not-found): when another plugin answers too, step aside.
  */
-function notOurs(config: Config, message: string): Errors.CLIError {
+function notOurs(config: Interfaces.Config, message: string): Errors.CLIError {
   const error = new Errors.CLIError(message)
   const answering = [...config.plugins.values()].filter((plugin) => (plugin.hooks.command_not_found?.length ?? 0) > 0)
   if (answering.length > 1) delete (error.oclif as {exit?: number}).exit
