@@ -28,15 +28,37 @@ const migrationSource: Knex.MigrationSource<CatalogMigration> = {
 export async function migrateToLatest(db: Knex): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
+      await ensureSingleLockRow(db)
       await db.migrate.latest({migrationSource})
       return
     } catch (error) {
       const message = (error as Error).message ?? ''
-      const lockedOrRacing = /already locked|already exists|UNIQUE constraint|duplicate key/i.test(message)
+      const lockedOrRacing = /already locked|already exists|UNIQUE constraint|duplicate key|SQLITE_BUSY/i.test(message)
       if (!lockedOrRacing || attempt >= 50) throw error
       await new Promise(resolve => {
         setTimeout(resolve, 100)
       })
     }
   }
+}
+
+/**
+ * knex checks for its lock row and then inserts it: two processes opening a new catalog together can insert two
+ * rows, after which every lock attempt updates both and fails for ever. Create the table and its one row
+ * idempotently first, and repair a catalog that already has the extra row.
+ */
+async function ensureSingleLockRow(db: Knex): Promise<void> {
+  if (!(await db.schema.hasTable('knex_migrations_lock'))) {
+    try {
+      await db.schema.createTable('knex_migrations_lock', (t) => {
+        t.increments('index').primary()
+        t.integer('is_locked')
+      })
+    } catch (error) {
+      if (!/already exists/i.test((error as Error).message)) throw error
+    }
+  }
+
+  await db('knex_migrations_lock').insert({index: 1, is_locked: 0}).onConflict('index').ignore()
+  await db('knex_migrations_lock').whereNot('index', 1).delete()
 }

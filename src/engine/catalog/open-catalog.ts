@@ -1,5 +1,5 @@
 import knexFactory, {type Knex} from 'knex'
-import {closeSync, openSync} from 'node:fs'
+import {chmodSync, closeSync, openSync, statSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import pg from 'pg'
@@ -15,6 +15,21 @@ export const CATALOG_FILE = 'catalog.sqlite'
 // PostgreSQL returns BIGINT (our millisecond timestamps, sizes) as strings to protect precision beyond 2^53;
 // ours stay far below that, and SQLite returns numbers, so both dialects hand back the same JS types.
 pg.types.setTypeParser(pg.types.builtins.INT8, Number)
+
+/**
+ * knex warns on stderr about migration lock retries that migrateToLatest handles; users would read them as
+ * failures. Real errors still surface as exceptions; knex's warnings show with DEBUG set.
+ */
+const QUIET_KNEX_LOG = {
+  warn(message: unknown) {
+    if (process.env.DEBUG) console.error(message)
+  },
+  deprecate() {},
+  debug() {},
+  error(message: unknown) {
+    if (process.env.DEBUG) console.error(message)
+  },
+}
 
 export interface OpenCatalogOptions {
   env?: NodeJS.ProcessEnv
@@ -44,12 +59,15 @@ export async function openCatalog(options: OpenCatalogOptions = {}): Promise<Cat
 function openSqlite(home: string): Catalog {
   requireSqliteDriver()
   const filename = path.join(home, CATALOG_FILE)
-  // Create the file 0600 before SQLite does (it would use the umask); its -wal and -shm files copy this mode.
+  // Create the file 0600 before SQLite does (it would use the umask), and tighten one someone loosened; its -wal
+  // and -shm files copy this mode.
   closeSync(openSync(filename, 'a', 0o600))
+  if ((statSync(filename).mode & 0o077) !== 0) chmodSync(filename, 0o600)
   const db = knexFactory({
     client: 'sqlite3',
     connection: {filename},
     useNullAsDefault: true,
+    log: QUIET_KNEX_LOG,
     pool: {
       // One connection: SQLite has one writer anyway, and a second pooled connection in the same process
       // would only wait on the first one's lock (knex cannot share a transaction across connections).
@@ -86,12 +104,12 @@ interface SqliteConnection {
 }
 
 const SQLITE_PRAGMAS: Array<[string, string]> = [
+  // Another process (the daemon, a second CLI) may hold the write lock for one batch; wait for it instead of
+  // failing at once with SQLITE_BUSY. First, because switching to WAL itself needs the lock.
+  ['busy_timeout', '15000'],
   // Readers never block the writer and the writer never blocks readers: `monitor` in another shell keeps
   // working while an operation or the scanner commits.
   ['journal_mode', 'WAL'],
-  // Another process (the daemon, a second CLI) may hold the write lock for one batch; wait for it instead of
-  // failing at once with SQLITE_BUSY.
-  ['busy_timeout', '15000'],
   // In WAL mode NORMAL never corrupts; an OS crash may roll back the newest commits, and because every
   // checkpoint is committed with the revisions it produced, the scanner then simply re-reads them.
   ['synchronous', 'NORMAL'],
@@ -117,7 +135,7 @@ function openPostgres(url: string, home: string): Catalog {
     throw new UserError('CARBONIO_BACKUP_CATALOG_URL is not a valid URL: use postgres://user:password@host:5432/db')
   }
 
-  const db: Knex = knexFactory({client: 'pg', connection: url, pool: {min: 0, max: 4}})
+  const db: Knex = knexFactory({client: 'pg', connection: url, pool: {min: 0, max: 4}, log: QUIET_KNEX_LOG})
   return {
     db, dialect: 'postgres', home, location, close: () => db.destroy(),
   }

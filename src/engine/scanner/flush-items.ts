@@ -2,13 +2,28 @@ import type {Knex} from 'knex'
 
 import type {Transaction} from '../appserver/transaction.js'
 import type {BlobStore} from '../blobstore/blob-store.js'
-import {now} from '../catalog/catalog.js'
+import {bulkCloseOpen, bulkInsert} from '../catalog/bulk-rows.js'
+import {type Catalog, now} from '../catalog/catalog.js'
 import {contentOf, readContent, type ResolvedContent} from './content-resolver.js'
 import type {TransactionFeed} from './feed-entry.js'
-import {revisionRow} from './item-rows.js'
+import {REVISION_COLUMNS, revisionValues} from './item-rows.js'
 import type {ItemState} from './versions.js'
 
 const CHUNK = 500
+
+const ITEM_COLUMNS = [
+  {name: 'account_id', type: 'integer'},
+  {name: 'remote_id', type: 'text'},
+  {name: 'type', type: 'text'},
+  {name: 'first_seen', type: 'bigint'},
+] as const
+
+export interface FlushOptions {
+  blobless: boolean
+  blobs: BlobStore
+  dialect: Catalog['dialect']
+  feed: Pick<TransactionFeed, 'resolveContentPath'>
+}
 
 export interface FlushResult {
   revisions: number
@@ -24,7 +39,7 @@ export async function flushItems(
   trx: Knex.Transaction,
   states: ItemState[],
   contents: Map<Transaction, ResolvedContent>,
-  options: {blobless: boolean; blobs: BlobStore; feed: Pick<TransactionFeed, 'resolveContentPath'>},
+  options: FlushOptions,
 ): Promise<FlushResult> {
   const changed = states.filter((s) => s.pending.length > 0)
   const result: FlushResult = {revisions: 0, blobsWritten: 0, bytesWritten: 0}
@@ -37,37 +52,27 @@ export async function flushItems(
   result.bytesWritten = blobResult.bytes
 
   const fresh = changed.filter((s) => s.itemId === null)
-  for (let i = 0; i < fresh.length; i += CHUNK) {
-    const chunk = fresh.slice(i, i + CHUNK)
-    const rows: Array<{account_id: number; id: number; remote_id: string}> = await trx('items')
-      .insert(chunk.map((s) => ({account_id: s.accountId, remote_id: s.remoteId, type: s.type, first_seen: s.pending[0].validFrom})))
-      .returning(['id', 'account_id', 'remote_id'])
-    const ids = new Map(rows.map((r) => [`${r.account_id}\u0000${r.remote_id}`, Number(r.id)]))
-    for (const s of chunk) s.itemId = ids.get(`${s.accountId}\u0000${s.remoteId}`)!
+  if (fresh.length > 0) {
+    const inserted = await bulkInsert(trx, options.dialect, 'items', ITEM_COLUMNS,
+      fresh.map((s) => [s.accountId, s.remoteId, s.type, s.pending[0].validFrom]), ['id', 'account_id', 'remote_id'])
+    const ids = new Map(inserted.map((r) => [`${r.account_id}\u0000${r.remote_id}`, Number(r.id)]))
+    for (const s of fresh) s.itemId = ids.get(`${s.accountId}\u0000${s.remoteId}`)!
   }
 
-  const closing = changed.filter((s) => s.openInDb)
-  for (let i = 0; i < closing.length; i += CHUNK) {
-    const chunk = closing.slice(i, i + CHUNK)
-    const cases = chunk.map(() => 'WHEN ? THEN CAST(? AS BIGINT)').join(' ')
-    const bindings: Knex.RawBinding[] = chunk.flatMap((s) => [s.itemId, s.pending[0].validFrom])
-    await trx.raw(
-      `UPDATE item_revisions SET valid_to = CASE item_id ${cases} END WHERE valid_to IS NULL AND item_id IN (${chunk.map(() => '?').join(',')})`,
-      [...bindings, ...chunk.map((s) => s.itemId!)],
-    )
-  }
+  const closing = changed.filter((s) => s.openInDb).map((s) => [s.itemId!, s.pending[0].validFrom] as const)
+  await bulkCloseOpen(trx, options.dialect, 'item_revisions', 'item_id', 'valid_to', closing)
 
-  const rows: Array<Record<string, unknown>> = []
+  const rows: unknown[][] = []
   for (const s of changed) {
     for (const [index, version] of s.pending.entries()) {
-      rows.push(revisionRow(s.itemId!, version, s.pending[index + 1]?.validFrom ?? null))
+      rows.push(revisionValues(s.itemId!, version, s.pending[index + 1]?.validFrom ?? null))
     }
 
     s.openInDb = true
     s.pending = []
   }
 
-  for (let i = 0; i < rows.length; i += CHUNK) await trx('item_revisions').insert(rows.slice(i, i + CHUNK))
+  await bulkInsert(trx, options.dialect, 'item_revisions', REVISION_COLUMNS, rows)
   result.revisions = rows.length
   return result
 }
@@ -76,7 +81,7 @@ async function referenceBlobs(
   trx: Knex.Transaction,
   changed: ItemState[],
   contents: Map<Transaction, ResolvedContent>,
-  options: {blobless: boolean; blobs: BlobStore; feed: Pick<TransactionFeed, 'resolveContentPath'>},
+  options: FlushOptions,
 ): Promise<{bytes: number; written: number}> {
   const referenced = new Map<string, null | number>()
   for (const s of changed) for (const v of s.pending) if (v.blobDigest) referenced.set(v.blobDigest, v.size)

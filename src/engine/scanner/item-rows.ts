@@ -91,21 +91,39 @@ export async function loadLiveItemsInFolders(
   return rows.map((row) => stateFromRow(row))
 }
 
-export function revisionRow(itemId: number, version: ItemVersion, validTo: null | number): Record<string, unknown> {
-  return {
-    item_id: itemId,
-    valid_from: version.validFrom,
-    valid_to: validTo,
-    operation: version.operation,
-    folder_remote_id: version.folder,
-    flags: JSON.stringify(version.flags),
-    tags: JSON.stringify(version.tags),
-    metadata: JSON.stringify(version.metadata),
-    blob_digest: version.blobDigest,
-    size: version.size,
-    locator: version.locator,
-    content_missing: version.contentMissing,
-    deleted: version.deleted,
-    txn_seq: version.txnSeq,
-  }
+/** The columns of an item revision, in the order revisionValues lists them (for bulkInsert). */
+export const REVISION_COLUMNS = [
+  {name: 'item_id', type: 'bigint'},
+  {name: 'valid_from', type: 'bigint'},
+  {name: 'valid_to', type: 'bigint'},
+  {name: 'operation', type: 'text'},
+  {name: 'folder_remote_id', type: 'text'},
+  {name: 'flags', type: 'text'},
+  {name: 'tags', type: 'text'},
+  {name: 'metadata', type: 'text'},
+  {name: 'blob_digest', type: 'text'},
+  {name: 'size', type: 'bigint'},
+  {name: 'locator', type: 'text'},
+  {name: 'content_missing', type: 'boolean'},
+  {name: 'deleted', type: 'boolean'},
+  {name: 'txn_seq', type: 'bigint'},
+] as const
+
+export function revisionValues(itemId: number, version: ItemVersion, validTo: null | number): unknown[] {
+  return [
+    itemId,
+    version.validFrom,
+    validTo,
+    version.operation,
+    version.folder,
+    JSON.stringify(version.flags),
+    JSON.stringify(version.tags),
+    JSON.stringify(version.metadata),
+    version.blobDigest,
+    version.size,
+    version.locator,
+    version.contentMissing,
+    version.deleted,
+    version.txnSeq,
+  ]
 }

@@ -10,7 +10,7 @@ import {saveCheckpoint} from './checkpoints.js'
 import {resolveContents, type ResolvedContent} from './content-resolver.js'
 import type {FeedEntry, FeedError, TransactionFeed} from './feed-entry.js'
 import {currentFolders, type CurrentFolder, subtreeOf, writeFolderVersion} from './folder-writer.js'
-import {flushItems} from './flush-items.js'
+import {type FlushOptions, flushItems} from './flush-items.js'
 import {loadLiveItemsInFolders, loadOpenItems} from './item-rows.js'
 import {type FolderVersion, type ItemState, type ItemVersion, itemKey, nextVersion, sortedSet} from './versions.js'
 
@@ -70,7 +70,7 @@ export class TransactionApplier {
           if (problem) await batch.recordError({reason: problem, account: entry.transaction.account, origin: entry.transaction.origin, scope: 'none'})
         }
 
-        await batch.finish({blobless, blobs: this.options.blobs, feed: this.options.feed})
+        await batch.finish({blobless, blobs: this.options.blobs, dialect: this.options.catalog.dialect, feed: this.options.feed})
         const last = entries.at(-1)!
         await saveCheckpoint(trx, this.options.feed.connector, this.options.feed.scope, this.committed, last.position)
       })
@@ -167,7 +167,7 @@ class Batch {
     }
   }
 
-  async finish(options: {blobless: boolean; blobs: BlobStore; feed: Pick<TransactionFeed, 'resolveContentPath'>}): Promise<void> {
+  async finish(options: FlushOptions): Promise<void> {
     const flushed = await flushItems(this.trx, [...this.items.values()], this.contents, options)
     this.stats.revisions += flushed.revisions
     this.stats.blobsWritten += flushed.blobsWritten

@@ -1,0 +1,73 @@
+import type {Knex} from 'knex'
+
+import type {Catalog} from './catalog.js'
+
+export type ColumnType = 'bigint' | 'boolean' | 'integer' | 'text'
+
+export interface BulkColumn {
+  name: string
+  type: ColumnType
+}
+
+const ROWS_PER_STATEMENT = 2000
+
+const PG_TYPES: Record<ColumnType, string> = {bigint: 'bigint', boolean: 'boolean', integer: 'integer', text: 'text'}
+
+/**
+ * Many rows in one statement with ONE bound parameter: a JSON array of row arrays, unpacked by the database
+ * (json_each on SQLite, jsonb_array_elements on PostgreSQL). Binding thousands of separate parameters costs more
+ * than the insert itself in both drivers; this keeps the scanner's per-transaction cost low. The only
+ * dialect-specific SQL of the catalog lives here, and the scanner tests run it on both.
+ */
+export async function bulkInsert(
+  db: Knex | Knex.Transaction,
+  dialect: Catalog['dialect'],
+  table: string,
+  columns: readonly BulkColumn[],
+  rows: readonly unknown[][],
+  returning: readonly string[] = [],
+): Promise<Array<Record<string, unknown>>> {
+  const out: Array<Record<string, unknown>> = []
+  const names = columns.map((c) => `"${c.name}"`).join(', ')
+  const values = columns.map((c, index) => element(dialect, 'j', index, c.type)).join(', ')
+  const source = dialect === 'sqlite' ? 'json_each(?) AS j' : 'jsonb_array_elements(?::jsonb) AS j'
+  const tail = returning.length > 0 ? ` RETURNING ${returning.map((r) => `"${r}"`).join(', ')}` : ''
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+    const chunk = rows.slice(i, i + ROWS_PER_STATEMENT)
+    const sql = `INSERT INTO "${table}" (${names}) SELECT ${values} FROM ${source}${tail}`
+    const result = await db.raw(sql, [JSON.stringify(chunk)])
+    if (returning.length > 0) out.push(...(dialect === 'sqlite' ? result : result.rows))
+  }
+
+  return out
+}
+
+/**
+ * Sets `column` of the rows whose `key` matches and whose `column` IS NULL, to a value per key: how the scanner
+ * closes the open revisions of many items at once.
+ */
+export async function bulkCloseOpen(
+  db: Knex | Knex.Transaction,
+  dialect: Catalog['dialect'],
+  table: string,
+  key: string,
+  column: string,
+  pairs: ReadonlyArray<readonly [number, number]>,
+): Promise<number> {
+  let updated = 0
+  for (let i = 0; i < pairs.length; i += ROWS_PER_STATEMENT) {
+    const chunk = JSON.stringify(pairs.slice(i, i + ROWS_PER_STATEMENT))
+    const sql =
+      dialect === 'sqlite'
+        ? `UPDATE "${table}" SET "${column}" = c.value->>1 FROM json_each(?) AS c WHERE "${table}"."${key}" = c.value->>0 AND "${table}"."${column}" IS NULL`
+        : `UPDATE "${table}" SET "${column}" = (c->>1)::bigint FROM jsonb_array_elements(?::jsonb) AS c WHERE "${table}"."${key}" = (c->>0)::bigint AND "${table}"."${column}" IS NULL`
+    const result = await db.raw(sql, [chunk])
+    updated += dialect === 'sqlite' ? 0 : Number(result.rowCount ?? 0)
+  }
+
+  return updated
+}
+
+function element(dialect: Catalog['dialect'], alias: string, index: number, type: ColumnType): string {
+  return dialect === 'sqlite' ? `${alias}.value->>${index}` : `(${alias}->>${index})::${PG_TYPES[type]}`
+}
