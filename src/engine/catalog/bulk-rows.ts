@@ -26,12 +26,15 @@ export async function bulkInsert(
   columns: readonly BulkColumn[],
   rows: readonly unknown[][],
   returning: readonly string[] = [],
+  ignoreConflictsOn: readonly string[] = [],
 ): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = []
   const names = columns.map((c) => `"${c.name}"`).join(', ')
   const values = columns.map((c, index) => element(dialect, 'j', index, c.type)).join(', ')
   const source = dialect === 'sqlite' ? 'json_each(?) AS j' : 'jsonb_array_elements(?::jsonb) AS j'
-  const tail = returning.length > 0 ? ` RETURNING ${returning.map((r) => `"${r}"`).join(', ')}` : ''
+  // "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
+  const conflict = ignoreConflictsOn.length > 0 ? ` WHERE true ON CONFLICT (${ignoreConflictsOn.map((c) => `"${c}"`).join(', ')}) DO NOTHING` : ''
+  const tail = `${conflict}${returning.length > 0 ? ` RETURNING ${returning.map((r) => `"${r}"`).join(', ')}` : ''}`
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROWS_PER_STATEMENT)
     const sql = `INSERT INTO "${table}" (${names}) SELECT ${values} FROM ${source}${tail}`

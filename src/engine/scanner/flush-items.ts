@@ -7,7 +7,8 @@ import {type Catalog, now} from '../catalog/catalog.js'
 import {contentOf, readContent, type ResolvedContent} from './content-resolver.js'
 import type {TransactionFeed} from './feed-entry.js'
 import {REVISION_COLUMNS, revisionValues} from './item-rows.js'
-import type {ItemState} from './versions.js'
+import {loadOpenItems} from './item-rows.js'
+import {type ItemState, itemKey} from './versions.js'
 
 const CHUNK = 500
 
@@ -54,9 +55,15 @@ export async function flushItems(
   const fresh = changed.filter((s) => s.itemId === null)
   if (fresh.length > 0) {
     const inserted = await bulkInsert(trx, options.dialect, 'items', ITEM_COLUMNS,
-      fresh.map((s) => [s.accountId, s.remoteId, s.type, s.pending[0].validFrom]), ['id', 'account_id', 'remote_id'])
-    const ids = new Map(inserted.map((r) => [`${r.account_id}\u0000${r.remote_id}`, Number(r.id)]))
-    for (const s of fresh) s.itemId = ids.get(`${s.accountId}\u0000${s.remoteId}`)!
+      fresh.map((s) => [s.accountId, s.remoteId, s.type, s.pending[0].validFrom]), ['id', 'account_id', 'remote_id'], ['account_id', 'remote_id'])
+    const ids = new Map(inserted.map((r) => [itemKey(Number(r.account_id), String(r.remote_id)), Number(r.id)]))
+    const existing: ItemState[] = []
+    for (const s of fresh) {
+      s.itemId = ids.get(itemKey(s.accountId, s.remoteId)) ?? null
+      if (s.itemId === null) existing.push(s)
+    }
+
+    await adoptExistingIdentities(trx, existing)
   }
 
   const closing = changed.filter((s) => s.openInDb).map((s) => [s.itemId!, s.pending[0].validFrom] as const)
@@ -75,6 +82,26 @@ export async function flushItems(
   await bulkInsert(trx, options.dialect, 'item_revisions', REVISION_COLUMNS, rows)
   result.revisions = rows.length
   return result
+}
+
+/**
+ * item.created is not looked up before the batch (ids are not reused, so it is almost always new); when the id
+ * does exist already, the new states follow its open revision: that one is closed, and none starts before it.
+ */
+async function adoptExistingIdentities(trx: Knex.Transaction, states: ItemState[]): Promise<void> {
+  if (states.length === 0) return
+  const open = await loadOpenItems(trx, states.map((s) => [s.accountId, s.remoteId]))
+  for (const s of states) {
+    const found = open.get(itemKey(s.accountId, s.remoteId))
+    if (!found) throw new Error(`item ${s.remoteId} of account ${s.accountId} neither inserted nor found`)
+    s.itemId = found.itemId
+    s.openInDb = true
+    let floor = found.current!.validFrom
+    for (const version of s.pending) {
+      version.validFrom = Math.max(version.validFrom, floor)
+      floor = version.validFrom
+    }
+  }
 }
 
 async function referenceBlobs(

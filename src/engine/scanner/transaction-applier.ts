@@ -104,7 +104,8 @@ class Batch {
   async prefetch(transactions: Transaction[]): Promise<void> {
     const keys: Array<[number, string]> = []
     for (const t of transactions) {
-      if (!t.op.startsWith('item.')) continue
+      // Creations are not looked up: ids are not reused, and flush adopts the rare one that exists already.
+      if (!t.op.startsWith('item.') || t.op === 'item.created') continue
       const account = await this.accounts.find(this.trx, t.account)
       if (!account) continue
       const data = t.data as {item: string; source?: string}

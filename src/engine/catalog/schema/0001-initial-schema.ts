@@ -125,10 +125,12 @@ async function up(db: Knex): Promise<void> {
     t.boolean('deleted').notNullable().defaultTo(false)
     t.bigInteger('txn_seq').nullable()
     t.index(['item_id', 'valid_from'])
-    t.index(['blob_digest'])
-    // Purge looks for deleted states whose validity began before the retention cutoff.
-    t.index(['deleted', 'valid_from'])
   })
+  // Partial indexes: most revisions are live and many carry no blob, and every index costs the scanner on every
+  // insert. Purge finds deleted states older than the cutoff; purge and the coherency check find who references
+  // a blob.
+  await db.raw('CREATE INDEX item_revisions_deleted_since ON item_revisions (valid_from) WHERE deleted = true AND valid_to IS NULL')
+  await db.raw('CREATE INDEX item_revisions_blob ON item_revisions (blob_digest) WHERE blob_digest IS NOT NULL')
 
   // The backup module's operations: one FIFO queue, watched and stopped from other shells.
   await db.schema.createTable('operations', t => {
