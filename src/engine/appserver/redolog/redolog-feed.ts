@@ -127,7 +127,9 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
         if (seq !== undefined && seq <= quietUpTo) continue
         if (!parsed.ok) {
           if (seq === lastSeq + 1) lastSeq = seq
-          const scope = parsed.account ? 'account' : 'all'
+          // A line whose seq is unreadable loses nothing by itself: if it held a transaction, the next line's seq
+          // shows the gap. A readable seq without a readable account lost a transaction of someone unknown.
+          const scope = parsed.account ? 'account' : seq === undefined ? 'none' : 'all'
           entries.push(this.errorEntry({reason: parsed.reason, account: parsed.account, raw: text, origin, scope}, cursor, lastSeq))
         } else if (parsed.transaction.seq <= lastSeq) {
           entries.push(this.errorEntry({
