@@ -26,7 +26,13 @@ export default class Daemon extends BaseCommand {
     process.on('SIGINT', stop)
     try {
       if (flags.once) {
-        const totals = await catchUpOnce(catalog, this.server, controller.signal)
+        let lastLine = 0
+        const totals = await catchUpOnce(catalog, this.server, controller.signal, (event) => {
+          // One progress line every 2 s at most: enough to see it move without flooding a log.
+          if (event.kind !== 'step' || Date.now() - lastLine < 2000) return
+          lastLine = Date.now()
+          this.notice(event.message)
+        })
         this.log(`applied ${totals.transactions} transactions (${totals.revisions} revisions, ${totals.errors} errors), last seq ${totals.lastSeq ?? '-'}`)
         return totals
       }

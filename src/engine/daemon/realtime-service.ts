@@ -7,6 +7,7 @@ import {lastReport, SERVICE_STALE_MS, type ServiceReport} from './services.js'
 export type DaemonLog = (line: string) => void
 
 const MAX_BACKOFF_MS = 30_000
+const PROGRESS_LOG_MS = 5000
 
 /**
  * The backup-realtime service: runs the Realtime Scanner while ZxBackup_RealTimeScanner is TRUE and a feed is
@@ -82,6 +83,7 @@ export class RealtimeService {
           feed,
           signal,
           onBatch: (stats) => {
+            this.logProgress(stats.transactions)
             this.transactions += stats.transactions
             this.lastSeq = stats.lastSeq ?? this.lastSeq
             this.lastTime = stats.lastTime ?? this.lastTime
@@ -98,6 +100,16 @@ export class RealtimeService {
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
       }
     }
+  }
+
+  private lastProgressLog = 0
+
+  /** While catching up, a line every few seconds, so the administrator sees it move (and how far behind it is). */
+  private logProgress(batchTransactions: number): void {
+    if (Date.now() - this.lastProgressLog < PROGRESS_LOG_MS) return
+    this.lastProgressLog = Date.now()
+    const lag = this.lastTime === null ? '-' : `${((Date.now() - this.lastTime) / 1000).toFixed(1)} s`
+    this.log(`backup-realtime: ${this.transactions + batchTransactions} transactions applied, last seq ${this.lastSeq ?? '-'}, lag ${lag}`)
   }
 
   /** If the scanner was not running before now, what happened meanwhile was not followed: say so, everywhere. */
