@@ -1,0 +1,83 @@
+/**
+ * One state of an item as the history readers return it: a revision row of the catalog, decoded (JSON columns
+ * parsed, booleans and BIGINTs normalised across SQLite and PostgreSQL), with whether its content is in the backup.
+ */
+export interface ItemRevision {
+  validFrom: number
+  /** null while the state is current. */
+  validTo: null | number
+  operation: string
+  folder: null | string
+  flags: string[]
+  tags: string[]
+  metadata: Record<string, unknown>
+  blobDigest: null | string
+  size: null | number
+  /** The content could not be read from the AppServer, or was not what the transaction announced. */
+  contentMissing: boolean
+  /** The content is in the backup's blob store (false in blobless mode or when missing). */
+  contentStored: boolean
+  deleted: boolean
+  /** The transaction (redolog seq) that produced this state. */
+  seq: null | number
+}
+
+export interface RevisionRow {
+  valid_from: number
+  valid_to: null | number
+  operation: string
+  folder_remote_id: null | string
+  flags: string
+  tags: string
+  metadata: string
+  blob_digest: null | string
+  size: null | number
+  content_missing: boolean | number
+  deleted: boolean | number
+  txn_seq: null | number
+  blob_stored: boolean | null | number
+}
+
+/** Columns for a query over `item_revisions as r` left-joined with `blobs as b` on the digest. */
+export const REVISION_COLUMNS = [
+  'r.valid_from',
+  'r.valid_to',
+  'r.operation',
+  'r.folder_remote_id',
+  'r.flags',
+  'r.tags',
+  'r.metadata',
+  'r.blob_digest',
+  'r.size',
+  'r.content_missing',
+  'r.deleted',
+  'r.txn_seq',
+  'b.stored as blob_stored',
+]
+
+export function revisionFromRow(row: RevisionRow): ItemRevision {
+  const contentMissing = Boolean(row.content_missing)
+  return {
+    validFrom: Number(row.valid_from),
+    validTo: row.valid_to === null ? null : Number(row.valid_to),
+    operation: row.operation,
+    folder: row.folder_remote_id,
+    flags: JSON.parse(row.flags),
+    tags: JSON.parse(row.tags),
+    metadata: JSON.parse(row.metadata),
+    blobDigest: row.blob_digest,
+    size: row.size === null ? null : Number(row.size),
+    contentMissing,
+    contentStored: !contentMissing && Boolean(row.blob_stored),
+    deleted: Boolean(row.deleted),
+    seq: row.txn_seq === null ? null : Number(row.txn_seq),
+  }
+}
+
+/** Why an item state's content cannot be read from the backup, or undefined when it can. */
+export function contentUnavailableReason(revision: ItemRevision): string | undefined {
+  if (revision.contentMissing) return 'its content was gone on the AppServer (or not what the transaction announced) when the scanner read it'
+  if (revision.blobDigest === null) return 'the item has no content'
+  if (!revision.contentStored) return 'its content is not in the backup (blobless mode keeps only the reference)'
+  return undefined
+}

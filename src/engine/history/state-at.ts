@@ -1,0 +1,116 @@
+import type {Catalog} from '../catalog/catalog.js'
+
+import {
+  absenceReason, type AccountEntry, existedAt, findAccount,
+} from './account-lookup.js'
+import {type FolderAt, FolderHistory} from './folder-history.js'
+import {type HistoryTime, whereValidAt} from './history-time.js'
+import {
+  type ItemRevision, REVISION_COLUMNS, revisionFromRow, type RevisionRow,
+} from './item-revision.js'
+
+/** A live item of an account at a moment: its identity and the state it had then. */
+export interface ItemAt extends ItemRevision {
+  /** The server's item id. */
+  id: string
+  type: string
+  /** When the backup first saw the item (its creation, for items the scanner saw created). */
+  firstSeen: number
+  /** The path of its folder at that moment. */
+  folderPath: string
+}
+
+export interface ItemPageOptions {
+  /** Rows per query: memory stays flat whatever the size of the account. */
+  pageSize?: number
+  /** Only these item types. */
+  types?: readonly string[]
+}
+
+/** An account as it was at a moment. */
+export interface AccountStateAt {
+  account: AccountEntry
+  at: HistoryTime
+  /**
+   * Whether the account existed then. A deleted account has no live state after its deletion (its folders and
+   * items are not shown as if it were alive): read it at a time before `deletedAt` instead, as `absence` says.
+   */
+  exists: boolean
+  absence: null | string
+  /** Live folders at that moment, sorted by path (none when the account did not exist). */
+  folders: FolderAt[]
+  /** The folder tree over the whole history, to name the folder of any state. */
+  folderHistory: FolderHistory
+  /** Live items at that moment, read page by page in the order of their server id. */
+  items(options?: ItemPageOptions): AsyncGenerator<ItemAt>
+}
+
+interface ItemRow extends RevisionRow {
+  remote_id: string
+  type: string
+  first_seen: number
+}
+
+const DEFAULT_PAGE = 500
+
+/**
+ * The folders and live items of an account as they were at `at`: for each item, its revision valid at that moment
+ * (valid_from <= at < valid_to, or still open), unless that revision records its deletion. `at = 'last'` is the
+ * current state. Items are streamed in pages, so an account of any size reads in constant memory.
+ */
+export async function stateAt(catalog: Catalog, account: AccountEntry | string, at: HistoryTime): Promise<AccountStateAt> {
+  const entry = typeof account === 'string' ? await findAccount(catalog, account, at) : account
+  const folderHistory = await FolderHistory.load(catalog.db, entry.key)
+  const exists = existedAt(entry, at)
+  return {
+    account: entry,
+    at,
+    exists,
+    absence: exists ? null : absenceReason(entry, at),
+    folders: exists ? folderHistory.foldersAt(at) : [],
+    folderHistory,
+    items: options => (exists ? pageItems(catalog, {accountKey: entry.key, at, folders: folderHistory}, options) : noItems()),
+  }
+}
+
+async function * noItems(): AsyncGenerator<ItemAt> {
+  // An account that did not exist at that moment has no items.
+}
+
+async function * pageItems(
+  catalog: Catalog,
+  scope: {accountKey: number; at: HistoryTime; folders: FolderHistory},
+  options: ItemPageOptions = {},
+): AsyncGenerator<ItemAt> {
+  const {accountKey, at, folders} = scope
+  const pageSize = options.pageSize ?? DEFAULT_PAGE
+  let after: null | string = null
+  for (;;) {
+    // Keyset paging on (account_id, remote_id), the unique index of items: each page is one index range scan,
+    // never an OFFSET that rereads everything before it.
+    let query = catalog.db('items as i')
+    .join('item_revisions as r', 'r.item_id', 'i.id')
+    .leftJoin('blobs as b', 'b.digest', 'r.blob_digest')
+    .where('i.account_id', accountKey)
+    .andWhere('r.deleted', false)
+    if (after !== null) query = query.andWhere('i.remote_id', '>', after)
+    if (options.types) query = query.whereIn('i.type', options.types)
+    const rows: ItemRow[] = await whereValidAt(query, 'r', at)
+    .orderBy('i.remote_id')
+    .limit(pageSize)
+    .select(['i.remote_id', 'i.type', 'i.first_seen', ...REVISION_COLUMNS])
+    for (const row of rows) {
+      const revision = revisionFromRow(row)
+      yield {
+        id: row.remote_id,
+        type: row.type,
+        firstSeen: Number(row.first_seen),
+        folderPath: folders.pathAt(revision.folder, at),
+        ...revision,
+      }
+    }
+
+    if (rows.length < pageSize) return
+    after = rows.at(-1)!.remote_id
+  }
+}
