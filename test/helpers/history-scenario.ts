@@ -73,38 +73,70 @@ export function writeScenario(home: string): Scenario {
   const seqs: Record<string, number> = {}
   const m = (n: number) => T0 + (n * MINUTE)
   log.write(ALICE, 'account.created', {id: '7f3c2a10-alice', cos: 'default', settings: {displayName: 'Alice'}}, T0)
-  log.write(ALICE, 'folder.created', {folder: '2', parent: '1', path: '/Inbox', view: 'message'}, T0)
-  log.write(ALICE, 'folder.created', {folder: '5', parent: '1', path: '/Archive', view: 'message'}, T0)
-  log.write(ALICE, 'folder.created', {folder: '20', parent: '1', path: '/Projects', view: 'message'}, T0)
-  log.write(ALICE, 'folder.created', {folder: '21', parent: '20', path: '/Projects/Sub', view: 'message'}, T0)
-  log.write(ALICE, 'folder.created', {folder: '7', parent: '1', path: '/Contacts', view: 'contact'}, T0)
-  seqs.create257 = log.write(ALICE, 'item.created', {item: '257', type: 'message', folder: '2', metadata: {subject: 'Lunch?', from: 'bob@example.com'}, content: stored('257.msg', contents.lunch)}, m(1))
-  log.write(ALICE, 'item.created', {item: '258', type: 'message', folder: '21', flags: ['\\Seen'], metadata: {subject: 'Quarterly report', from: 'carol@example.com'}, content: inline(contents.report)}, m(1))
-  log.write(ALICE, 'item.created', {item: '300', type: 'contact', folder: '7', metadata: {firstName: 'ZOË', lastName: 'Müller', email: 'zoe@example.org'}, content: inline(contents.vcard)}, m(1))
-  log.write(ALICE, 'item.created', {item: '301', type: 'message', folder: '2', flags: ['\\Answered', '$Forwarded', '\\Draft'], metadata: {subject: 'He said "hi"'}, content: inline(contents.quote)}, m(1))
-  log.write(ALICE, 'item.created', {item: '302', type: 'message', folder: '2', metadata: {subject: '100% done'}, content: inline(contents.percent)}, m(1))
+  log.write(ALICE, 'folder.created', {
+    folder: '2', parent: '1', path: '/Inbox', view: 'message',
+  }, T0)
+  log.write(ALICE, 'folder.created', {
+    folder: '5', parent: '1', path: '/Archive', view: 'message',
+  }, T0)
+  log.write(ALICE, 'folder.created', {
+    folder: '20', parent: '1', path: '/Projects', view: 'message',
+  }, T0)
+  log.write(ALICE, 'folder.created', {
+    folder: '21', parent: '20', path: '/Projects/Sub', view: 'message',
+  }, T0)
+  log.write(ALICE, 'folder.created', {
+    folder: '7', parent: '1', path: '/Contacts', view: 'contact',
+  }, T0)
+  seqs.create257 = log.write(ALICE, 'item.created', {
+    item: '257', type: 'message', folder: '2', metadata: {subject: 'Lunch?', from: 'bob@example.com'}, content: stored('257.msg', contents.lunch),
+  }, m(1))
+  log.write(ALICE, 'item.created', {
+    item: '258', type: 'message', folder: '21', flags: [String.raw`\Seen`], metadata: {subject: 'Quarterly report', from: 'carol@example.com'}, content: inline(contents.report),
+  }, m(1))
+  log.write(ALICE, 'item.created', {
+    item: '300', type: 'contact', folder: '7', metadata: {firstName: 'ZOË', lastName: 'Müller', email: 'zoe@example.org'}, content: inline(contents.vcard),
+  }, m(1))
+  log.write(ALICE, 'item.created', {
+    item: '301', type: 'message', folder: '2', flags: [String.raw`\Answered`, '$Forwarded', String.raw`\Draft`], metadata: {subject: 'He said "hi"'}, content: inline(contents.quote),
+  }, m(1))
+  log.write(ALICE, 'item.created', {
+    item: '302', type: 'message', folder: '2', metadata: {subject: '100% done'}, content: inline(contents.percent),
+  }, m(1))
   log.write(ALICE, 'item.copied', {item: '303', source: '257', folder: '5'}, T0 + (1.5 * MINUTE))
-  seqs.flags257 = log.write(ALICE, 'item.flags', {item: '257', flags: ['\\Seen', '\\Flagged']}, m(2))
+  seqs.flags257 = log.write(ALICE, 'item.flags', {item: '257', flags: [String.raw`\Seen`, String.raw`\Flagged`]}, m(2))
   seqs.move257 = log.write(ALICE, 'item.moved', {item: '257', folder: '5'}, m(3))
   log.write(ALICE, 'folder.renamed', {folder: '20', path: '/Clients'}, m(4))
   seqs.empty21 = log.write(ALICE, 'folder.emptied', {folder: '21'}, m(5))
-  seqs.create259 = log.write(ALICE, 'item.created', {item: '259', type: 'message', folder: '2', metadata: {subject: 'Gone'}, content: {path: path.join(store, 'vanished.msg'), size: 10, digest: 'a'.repeat(64)}}, m(6))
+  seqs.create259 = log.write(ALICE, 'item.created', {
+    item: '259', type: 'message', folder: '2', metadata: {subject: 'Gone'}, content: {path: path.join(store, 'vanished.msg'), size: 10, digest: 'a'.repeat(64)},
+  }, m(6))
   seqs.delete257 = log.write(ALICE, 'item.deleted', {item: '257'}, m(7))
-  seqs.create304 = log.write(ALICE, 'item.created', {item: '304', type: 'appointment', folder: '10', metadata: {summary: 'Review', start: '2026-11-04T14:00:00Z'}}, m(8))
+  seqs.create304 = log.write(ALICE, 'item.created', {
+    item: '304', type: 'appointment', folder: '10', metadata: {summary: 'Review', start: '2026-11-04T14:00:00Z'},
+  }, m(8))
 
   log.write(BOB, 'account.created', {id: 'b0b-id'}, T0)
-  log.write(BOB, 'item.created', {item: '1', type: 'message', folder: '2', metadata: {subject: 'From Bob'}, content: inline(contents.bob)}, m(1))
+  seqs.bobItem = log.write(BOB, 'item.created', {
+    item: '1', type: 'message', folder: '2', metadata: {subject: 'From Bob'}, content: inline(contents.bob),
+  }, m(1))
   seqs.deleteBob = log.write(BOB, 'account.deleted', {}, m(10))
 
   log.write(CAROL, 'account.created', {id: 'carol-1'}, T0)
   log.write(CAROL, 'account.deleted', {}, m(1))
   log.write(CAROL, 'account.created', {id: 'carol-2'}, m(2))
-  seqs.last = log.write(CAROL, 'item.created', {item: '1', type: 'contact', folder: '7', metadata: {firstName: 'Dan'}}, m(3))
-  return {log, contents, seqs, lastTime: m(10)}
+  seqs.last = log.write(CAROL, 'item.created', {
+    item: '1', type: 'contact', folder: '7', metadata: {firstName: 'Dan'},
+  }, m(3))
+  return {
+    log, contents, seqs, lastTime: m(10),
+  }
 }
 
 /** Runs the Realtime Scanner over the whole redolog once, as a catch-up. */
 export async function catchUp(catalog: Catalog, log: RedologWriter): Promise<void> {
   const feed = new RedologFeed(log.dir, {follow: false})
-  await runScanner({catalog, server: 'mail1', feed, signal: new AbortController().signal})
+  await runScanner({
+    catalog, server: 'mail1', feed, signal: new AbortController().signal,
+  })
 }

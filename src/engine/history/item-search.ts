@@ -1,0 +1,99 @@
+import type {Catalog} from '../catalog/catalog.js'
+
+import {type AccountEntry, findAccount} from './account-lookup.js'
+import {FolderHistory} from './folder-history.js'
+import {
+  type ItemRevision, REVISION_COLUMNS, revisionFromRow, type RevisionRow,
+} from './item-revision.js'
+import {LIKE_ESCAPE, likePattern, metadataContains} from './search-pattern.js'
+
+export type SearchFilter = 'all' | 'deleted' | 'not_deleted'
+export const SEARCH_FILTERS: readonly SearchFilter[] = ['all', 'deleted', 'not_deleted']
+
+export interface ItemSearch {
+  /** Case-insensitive text to find in any string value of the metadata (subject, from, to, names, summary...). */
+  text?: string
+  type?: string
+  /** Items first seen (created) before this time (ms, exclusive). */
+  before?: number
+  /** Items first seen (created) at or after this time (ms, inclusive). */
+  after?: number
+  /** On the item's current state: deleted now, not deleted now, or both. */
+  filter?: SearchFilter
+  /** At most this many matches (the rest is counted as truncated). */
+  limit?: number
+}
+
+/** A matching item with its current state. */
+export interface ItemMatch extends ItemRevision {
+  id: string
+  type: string
+  firstSeen: number
+  folderPath: string
+  /** When the item was deleted, for a deleted one (the start of its deleted state). */
+  deletedAt: null | number
+}
+
+export interface ItemSearchResult {
+  account: AccountEntry
+  matches: ItemMatch[]
+  /** More items matched than `limit`. */
+  truncated: boolean
+}
+
+interface SearchRow extends RevisionRow {
+  remote_id: string
+  type: string
+  first_seen: number
+}
+
+const PAGE = 500
+export const DEFAULT_SEARCH_LIMIT = 1000
+
+/**
+ * Searches the items of an account by their current state. Runs the same SQL on both dialects and pages through
+ * the candidates, so memory holds at most a page and the matches.
+ */
+export async function searchItems(catalog: Catalog, accountName: string, search: ItemSearch): Promise<ItemSearchResult> {
+  const account = await findAccount(catalog, accountName)
+  const folders = await FolderHistory.load(catalog.db, account.key)
+  const limit = search.limit ?? DEFAULT_SEARCH_LIMIT
+  const matches: ItemMatch[] = []
+  let after: null | string = null
+  for (;;) {
+    let query = catalog.db('items as i')
+    .join('item_revisions as r', 'r.item_id', 'i.id')
+    .leftJoin('blobs as b', 'b.digest', 'r.blob_digest')
+    .where('i.account_id', account.key)
+    .whereNull('r.valid_to')
+    if (after !== null) query = query.andWhere('i.remote_id', '>', after)
+    if (search.type) query = query.andWhere('i.type', search.type)
+    if (search.after !== undefined) query = query.andWhere('i.first_seen', '>=', search.after)
+    if (search.before !== undefined) query = query.andWhere('i.first_seen', '<', search.before)
+    if (search.filter === 'deleted') query = query.andWhere('r.deleted', true)
+    if (search.filter === 'not_deleted') query = query.andWhere('r.deleted', false)
+    if (search.text) query = query.andWhereRaw(`LOWER(r.metadata) LIKE ? ESCAPE '${LIKE_ESCAPE}'`, [likePattern(search.text)])
+    const rows: SearchRow[] = await query.orderBy('i.remote_id').limit(PAGE).select(['i.remote_id', 'i.type', 'i.first_seen', ...REVISION_COLUMNS])
+    for (const row of rows) {
+      const revision = revisionFromRow(row)
+      if (search.text && !metadataContains(revision.metadata, search.text)) continue
+      if (matches.length === limit) return {account, matches: sortMatches(matches), truncated: true}
+      matches.push({
+        id: row.remote_id,
+        type: row.type,
+        firstSeen: Number(row.first_seen),
+        folderPath: folders.pathAt(revision.folder, 'last'),
+        deletedAt: revision.deleted ? revision.validFrom : null,
+        ...revision,
+      })
+    }
+
+    if (rows.length < PAGE) return {account, matches: sortMatches(matches), truncated: false}
+    after = rows.at(-1)!.remote_id
+  }
+}
+
+/** Oldest first, as a mailbox lists them; ids that are numbers in numeric order. */
+function sortMatches(matches: ItemMatch[]): ItemMatch[] {
+  return matches.sort((a, b) => a.firstSeen - b.firstSeen || a.id.localeCompare(b.id, 'en', {numeric: true}))
+}
