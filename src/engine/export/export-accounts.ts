@@ -1,0 +1,108 @@
+import {randomBytes} from 'node:crypto'
+import {rename, rm, stat} from 'node:fs/promises'
+import path from 'node:path'
+
+import type {OperationContext} from '../operations/run-operation.js'
+
+import {BlobStore} from '../blobstore/blob-store.js'
+import {throwIfAborted} from '../errors.js'
+import {type AccountExportResult, exportAccount, type ExportTotals} from './account-export.js'
+import {checkTarget, type ExportPlan} from './export-plan.js'
+import {mkdirPrivate} from './private-files.js'
+
+export interface ExportedAccount extends AccountExportResult {
+  /** The account's export directory. */
+  directory: string
+}
+
+export interface ExportReport extends Record<string, unknown> {
+  target: string
+  pointInTime: string
+  exportedAt: string
+  accounts: ExportedAccount[]
+  totals: ExportTotals
+  /** Accounts whose history is uncertain: a SmartScan is required before the export can be trusted. */
+  uncertainAccounts: Array<{account: string; reason: null | string; warning: string}>
+}
+
+/**
+ * The doExport operation: each planned account is written into a hidden staging directory next to its final one
+ * and renamed into place only when complete, so a stop, a crash or a full disk never leaves a half-exported account
+ * under its real name (with `force true`, the previous export of the account is replaced only then).
+ */
+export async function exportAccounts(context: OperationContext, plan: ExportPlan): Promise<ExportReport> {
+  const {catalog, progress, signal} = context
+  // Checked again: the operation may have waited in the queue while someone wrote into the target.
+  await checkTarget(plan.target, plan.force)
+  await mkdirPrivate(plan.target)
+  const blobs = new BlobStore(catalog.home)
+  const exportedAt = Date.now()
+  const totals: ExportTotals = {
+    accounts: 0, items: 0, messages: 0, bytes: 0, missingContent: 0,
+  }
+  const report: ExportReport = {
+    target: plan.target,
+    pointInTime: plan.requested,
+    exportedAt: new Date(exportedAt).toISOString(),
+    accounts: [],
+    totals,
+    uncertainAccounts: [],
+  }
+  for (const [index, planned] of plan.accounts.entries()) {
+    throwIfAborted(signal)
+    progress({kind: 'step', account: planned.label, message: `account ${index + 1} of ${plan.accounts.length}`})
+    const name = accountDirectoryName(planned.label)
+    const final = path.join(plan.target, name)
+    const staging = path.join(plan.target, `.${name}.export-${randomBytes(4).toString('hex')}`)
+    try {
+      const result = await exportAccount({
+        catalog,
+        blobs,
+        account: planned.account,
+        label: planned.label,
+        at: planned.at,
+        requested: plan.requested,
+        exportedAt,
+        directory: staging,
+        signal,
+        progress,
+        totals,
+      })
+      await replaceDirectory(staging, final)
+      totals.accounts++
+      report.accounts.push({...result, directory: final})
+      if (result.warning) report.uncertainAccounts.push({account: result.account, reason: result.uncertainReason, warning: result.warning})
+      progress({kind: 'step', account: planned.label, message: `${result.items} items, ${result.messages} messages, ${result.missingContent} without content`})
+      progress({kind: 'counters', counters: {...totals}})
+    } finally {
+      await rm(staging, {recursive: true, force: true})
+    }
+  }
+
+  return report
+}
+
+/** Moves a finished staging directory to its final name, replacing (only now) what was there. */
+async function replaceDirectory(staging: string, final: string): Promise<void> {
+  let exists = true
+  try {
+    await stat(final)
+  } catch {
+    exists = false
+  }
+
+  if (!exists) {
+    await rename(staging, final)
+    return
+  }
+
+  const old = `${path.join(path.dirname(final), `.${path.basename(final)}`)}.old-${randomBytes(4).toString('hex')}`
+  await rename(final, old)
+  await rename(staging, final)
+  await rm(old, {recursive: true, force: true})
+}
+
+/** An address as a directory name: kept readable, with only what a file name cannot hold percent-encoded. */
+export function accountDirectoryName(address: string): string {
+  return address.replaceAll('%', '%25').replaceAll('/', '%2F').replaceAll('\0', '%00').replace(/^\./, '%2E')
+}
