@@ -1,12 +1,19 @@
 import type {Command} from '@oclif/core'
 
 import Daemon from './backup/daemon.js'
+import DoExport from './backup/do-export.js'
+import DoItemSearch from './backup/do-item-search.js'
 import DoPurge from './backup/do-purge.js'
 import DoStartService from './backup/do-start-service.js'
 import DoStopAllOperations from './backup/do-stop-all-operations.js'
 import DoStopOperation from './backup/do-stop-operation.js'
 import DoStopService from './backup/do-stop-service.js'
+import GetAccountInfo from './backup/get-account-info.js'
 import GetAllOperations from './backup/get-all-operations.js'
+import GetAvailableAccounts from './backup/get-available-accounts.js'
+import GetAvailableDomains from './backup/get-available-domains.js'
+import GetBackupInfo from './backup/get-backup-info.js'
+import GetItem from './backup/get-item.js'
 import GetServices from './backup/get-services.js'
 import Monitor from './backup/monitor.js'
 import ConfigDump from './config/dump.js'
@@ -24,12 +31,19 @@ import ConfigUnset from './config/unset.js'
  */
 const BY_ID: Record<string, Command.Class> = {
   'backup:daemon': Daemon,
+  'backup:doExport': DoExport,
+  'backup:doItemSearch': DoItemSearch,
   'backup:doPurge': DoPurge,
   'backup:doStartService': DoStartService,
   'backup:doStopAllOperations': DoStopAllOperations,
   'backup:doStopOperation': DoStopOperation,
   'backup:doStopService': DoStopService,
+  'backup:getAccountInfo': GetAccountInfo,
   'backup:getAllOperations': GetAllOperations,
+  'backup:getAvailableAccounts': GetAvailableAccounts,
+  'backup:getAvailableDomains': GetAvailableDomains,
+  'backup:getBackupInfo': GetBackupInfo,
+  'backup:getItem': GetItem,
   'backup:getServices': GetServices,
   'backup:monitor': Monitor,
   'config:dump': ConfigDump,

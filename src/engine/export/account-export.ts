@@ -92,8 +92,9 @@ export async function exportAccount(options: AccountExportOptions): Promise<Acco
   const {account, at, directory, progress, signal, totals} = options
   const state = await stateAt(options.catalog, account, at)
   const certainty = await certaintyOf(options.catalog.db, account.key)
-  const warning = certainty.certain ? null : `${options.label} is uncertain (${certainty.reason}): ${certainty.advice}`
-  if (warning) progress({kind: 'warning', account: options.label, message: warning})
+  const doubt = certainty.certain ? null : `uncertain (${certainty.reason}): ${certainty.advice}`
+  const warning = doubt === null ? null : `${options.label} is ${doubt}`
+  if (doubt) progress({kind: 'warning', account: options.label, message: doubt})
 
   await mkdirPrivate(directory)
   const maildir = new MaildirTree(path.join(directory, MAILDIR_DIR))
@@ -125,7 +126,7 @@ export async function exportAccount(options: AccountExportOptions): Promise<Acco
     uncertainReason: certainty.reason,
     warning,
   }
-  progress({kind: 'step', account: options.label, message: `exporting at ${describeHistoryTime(at)} to ${directory}`})
+  progress({kind: 'step', account: options.label, message: `exporting at ${describeHistoryTime(at)}`})
   const items = new PrivateStreamFile(path.join(directory, ITEMS_FILE))
   // Missing contents are spooled to a file and copied into the manifest at the end: memory stays flat even when
   // a blobless backup has no content for any of 100,000 items.

@@ -26,6 +26,9 @@ export interface BackupInfo {
     perItemDefinition: string
     perItemReferencedBytes: number
     perItemRatio: null | number
+    /** Raw size of the stored blobs, and that over their size in the store: the part of the ratio due to gzip. */
+    storedRawBytes: number
+    compressionRatio: null | number
   }
   blobless: {
     enabled: boolean
@@ -67,6 +70,7 @@ export async function backupInfo(catalog: Catalog, server: string, now = Date.no
     db.raw('COUNT(*) as n'),
     db.raw('SUM(CASE WHEN stored = ? THEN 1 ELSE 0 END) as stored', [true]),
     db.raw('SUM(CASE WHEN stored = ? THEN stored_size ELSE 0 END) as stored_bytes', [true]),
+    db.raw('SUM(CASE WHEN stored = ? THEN size ELSE 0 END) as stored_raw_bytes', [true]),
   )
   const [references] = await db('item_revisions as r')
   .join('blobs as b', 'b.digest', 'r.blob_digest')
@@ -119,6 +123,8 @@ export async function backupInfo(catalog: Catalog, server: string, now = Date.no
       perItemDefinition: PER_ITEM_DEDUP_DEFINITION,
       perItemReferencedBytes: perItemBytes,
       perItemRatio: ratio(perItemBytes, storedBytes),
+      storedRawBytes: Number(blobs.stored_raw_bytes ?? 0),
+      compressionRatio: ratio(Number(blobs.stored_raw_bytes ?? 0), storedBytes),
     },
     blobless: {
       enabled: config.get('backupBloblessMode') === 'true',

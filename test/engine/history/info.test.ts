@@ -128,6 +128,9 @@ for (const dialect of DIALECTS) {
       assert.equal(info.dedup.perItemReferencedBytes, perItem)
       assert.equal(info.dedup.perItemRatio, Math.round((perItem / storedBytes) * 100) / 100)
       assert.match(info.dedup.definition, /every state counts/)
+      const raw = stored.reduce((sum, b) => sum + b.length, 0)
+      assert.equal(info.dedup.storedRawBytes, raw)
+      assert.equal(info.dedup.compressionRatio, Math.round((raw / storedBytes) * 100) / 100)
       assert.deepEqual(info.blobless, {
         enabled: false, currentWithoutContent: 1, currentNotStored: 0, currentContentMissing: 1,
       })
