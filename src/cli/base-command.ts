@@ -104,6 +104,8 @@ function oneLine(message: string): string {
   .map(line => line.trim())
   .filter(line => line !== '' && !line.startsWith('See more help') && line !== 'The following error occurred:')
   .join(': ')
+  .replaceAll(':: ', ': ')
+  .replaceAll(/\s{2,}/g, ' ')
   .replace(/^Error: /, '')
   .replace(/^Parsing --\S+: /, '')
 }
