@@ -81,6 +81,7 @@ interface MissingContent {
 }
 
 const PROGRESS_EVERY = 250
+const STEP_EVERY_MS = 2000
 
 /**
  * Writes one account as it was at `at`: a Maildir++ tree of its messages with their exact original bytes and their
@@ -132,6 +133,7 @@ export async function exportAccount(options: AccountExportOptions): Promise<Acco
   // a blobless backup has no content for any of 100,000 items.
   const missing = new PrivateStreamFile(path.join(directory, '.missing-content.ndjson'))
   let contentDirReady = false
+  let lastStep = Date.now()
   try {
     for await (const item of state.items()) {
       throwIfAborted(signal)
@@ -161,8 +163,12 @@ export async function exportAccount(options: AccountExportOptions): Promise<Acco
       totals.items++
       result.byType[item.type] = (result.byType[item.type] ?? 0) + 1
       if (result.items % PROGRESS_EVERY === 0) {
-        progress({kind: 'step', account: options.label, message: `${result.items} items`})
         progress({kind: 'counters', counters: {...totals}})
+        // A line per few seconds, not per few items: without a terminal every step is a line of the log.
+        if (Date.now() - lastStep >= STEP_EVERY_MS) {
+          lastStep = Date.now()
+          progress({kind: 'step', account: options.label, message: `${result.items} items`})
+        }
       }
     }
 
