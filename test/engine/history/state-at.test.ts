@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 
 import {type HistoryTime} from '../../../src/engine/history/history-time.js'
 import {type ItemAt, stateAt} from '../../../src/engine/history/state-at.js'
-import {ALICE, BOB, CAROL, catchUp, MINUTE, type Scenario, sha256, T0, writeScenario} from '../../helpers/history-scenario.js'
+import {
+  ALICE, BOB, CAROL, catchUp, MINUTE, type Scenario, sha256, T0, writeScenario,
+} from '../../helpers/history-scenario.js'
 import {DIALECTS, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
 
 for (const dialect of DIALECTS) {
@@ -15,6 +17,7 @@ for (const dialect of DIALECTS) {
       scenario = writeScenario(t.home)
       await catchUp(t.catalog, scenario.log)
     })
+
     after(async () => {
       await t.cleanup()
     })
@@ -52,9 +55,9 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await items(ALICE, T0 + MINUTE - 1), [])
       assert.deepEqual(await summary(T0 + MINUTE), {
         257: ['2', '/Inbox', []],
-        258: ['21', '/Projects/Sub', ['\\Seen']],
+        258: ['21', '/Projects/Sub', [String.raw`\Seen`]],
         300: ['7', '/Contacts', []],
-        301: ['2', '/Inbox', ['$Forwarded', '\\Answered', '\\Draft']],
+        301: ['2', '/Inbox', ['$Forwarded', String.raw`\Answered`, String.raw`\Draft`]],
         302: ['2', '/Inbox', []],
       })
     })
@@ -63,12 +66,12 @@ for (const dialect of DIALECTS) {
       const justBefore = await summary(T0 + (2 * MINUTE) - 1)
       assert.deepEqual(justBefore['257'], ['2', '/Inbox', []])
       assert.deepEqual(justBefore['303'], ['5', '/Archive', []], 'the copy exists from T0+90s with the flags of its source then')
-      assert.deepEqual((await summary(T0 + (2 * MINUTE)))['257'], ['2', '/Inbox', ['\\Flagged', '\\Seen']])
-      assert.deepEqual((await summary(T0 + (3 * MINUTE)))['257'], ['5', '/Archive', ['\\Flagged', '\\Seen']])
-      assert.deepEqual((await summary(T0 + (4 * MINUTE) - 1))['258'], ['21', '/Projects/Sub', ['\\Seen']])
+      assert.deepEqual((await summary(T0 + (2 * MINUTE)))['257'], ['2', '/Inbox', [String.raw`\Flagged`, String.raw`\Seen`]])
+      assert.deepEqual((await summary(T0 + (3 * MINUTE)))['257'], ['5', '/Archive', [String.raw`\Flagged`, String.raw`\Seen`]])
+      assert.deepEqual((await summary(T0 + (4 * MINUTE) - 1))['258'], ['21', '/Projects/Sub', [String.raw`\Seen`]])
       const renamed = await stateAt(t.catalog, ALICE, T0 + (4 * MINUTE))
       assert.deepEqual(renamed.folders.filter(f => f.id === '20' || f.id === '21').map(f => f.path), ['/Clients', '/Clients/Sub'])
-      assert.deepEqual((await summary(T0 + (4 * MINUTE)))['258'], ['21', '/Clients/Sub', ['\\Seen']])
+      assert.deepEqual((await summary(T0 + (4 * MINUTE)))['258'], ['21', '/Clients/Sub', [String.raw`\Seen`]])
     })
 
     it('drops the items of an emptied folder, keeps the folder, and drops a deleted item', async () => {
