@@ -17,6 +17,8 @@ export interface ItemSearchView {
 
 export interface DoItemSearchResult {
   account: string
+  /** For a deleted account: when. Its items are listed in the state they had then (not marked deleted). */
+  accountDeletedAt: null | string
   matches: ItemSearchView[]
   truncated: boolean
 }
@@ -56,6 +58,7 @@ export default class DoItemSearch extends BaseCommand {
     })
     const result: DoItemSearchResult = {
       account: found.account.name,
+      accountDeletedAt: isoOrNull(found.account.deletedAt),
       matches: found.matches.map(match => ({
         id: match.id,
         type: match.type,
@@ -71,6 +74,7 @@ export default class DoItemSearch extends BaseCommand {
       this.log(`${match.id}  ${match.type}  ${match.firstSeen}  ${match.state.folderPath}  ${match.state.flags.join(' ') || '-'}${deleted}${summary ? `  ${summary}` : ''}`)
     }
 
+    if (result.accountDeletedAt) this.log(`the account was deleted at ${result.accountDeletedAt}: its items are shown as they were then`)
     this.log(`${result.matches.length} item${result.matches.length === 1 ? '' : 's'} of ${result.account}${result.truncated ? ` (more match: raise limit above ${result.matches.length})` : ''}`)
     return result
   }
