@@ -105,12 +105,6 @@ export async function exportAccount(options: AccountExportOptions): Promise<Acco
     if (folder.view === null || folder.view === 'message') await maildir.ensureFolder(folder.path)
   }
 
-  await writePrivateFile(path.join(directory, FOLDERS_FILE), JSON.stringify(state.folders.map(folder => ({
-    ...folder,
-    since: isoTime(folder.since),
-    maildir: folder.view === null || folder.view === 'message' ? maildirDirectory(folder.path) : null,
-  })), null, 2) + '\n')
-
   const result: AccountExportResult = {
     account: options.label,
     accountId: account.remoteId,
@@ -181,13 +175,15 @@ export async function exportAccount(options: AccountExportOptions): Promise<Acco
   }
 
   result.maildirFolders = maildir.folderCount
+  // Written after the items: a folder of another view that holds messages got a Maildir too.
+  await writePrivateFile(path.join(directory, FOLDERS_FILE), JSON.stringify(state.folders.map(folder => ({
+    ...folder,
+    since: isoTime(folder.since),
+    maildir: maildir.has(folder.path) ? path.join(MAILDIR_DIR, maildirFolderName(folder.path)) : null,
+  })), null, 2) + '\n')
   await writeManifest(options, result, certainty, path.join(directory, '.missing-content.ndjson'))
   progress({kind: 'counters', counters: {...totals}})
   return result
-}
-
-function maildirDirectory(folderPath: string): string {
-  return path.join(MAILDIR_DIR, maildirFolderName(folderPath))
 }
 
 interface WrittenContent {

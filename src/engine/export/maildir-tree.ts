@@ -24,6 +24,11 @@ export class MaildirTree {
     return path.join(path.basename(this.root), name)
   }
 
+  /** Whether the folder has a Maildir in this tree. */
+  has(folderPath: string): boolean {
+    return this.ready.has(path.join(this.root, maildirFolderName(folderPath)))
+  }
+
   get folderCount(): number {
     return this.ready.size
   }
