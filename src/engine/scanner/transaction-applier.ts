@@ -264,6 +264,12 @@ class Batch {
       // Record it anyway so that later items have a folder to live in; the account is uncertain now.
     }
 
+    if (current?.deleted && t.op !== 'folder.created') {
+      // A deleted folder does not come back by being renamed or moved: only a new folder.created revives the id.
+      await this.problem(t, `${t.op} for folder ${data.folder}, which was deleted; ignored`)
+      return
+    }
+
     const parent = data.parent ?? current?.parent ?? null
     const version: FolderVersion = {
       validFrom: Math.max(t.time, current?.validFrom ?? t.time),
@@ -314,7 +320,7 @@ class Batch {
   private async applyItem(t: Transaction, account: AccountRecord): Promise<void> {
     const data = t.data as {item: string}
     const key = itemKey(account.id, data.item)
-    const state = this.items.get(key)
+    const state = t.op === 'item.created' ? this.items.get(key) : await this.itemState(account.id, data.item)
     if (t.op === 'item.created') {
       const d = t.data
       const fresh: ItemState = state ?? {accountId: account.id, remoteId: d.item, type: d.type ?? 'message', itemId: null, openInDb: false, current: null, pending: []}
@@ -339,7 +345,7 @@ class Batch {
     }
 
     if (t.op === 'item.copied') {
-      const source = this.items.get(itemKey(account.id, t.data.source))
+      const source = await this.itemState(account.id, t.data.source)
       if (!source?.current || source.current.deleted) {
         await this.problem(t, `item.copied from item ${t.data.source}, which the backup does not know`)
         return
@@ -400,6 +406,19 @@ class Batch {
         await this.problem(t, `unknown operation ${t.op}`)
       }
     }
+  }
+
+  /**
+   * An item's newest state: this batch's, else the catalog's. The prefetch covers almost every item; this finds the
+   * rest, e.g. items of an account renamed earlier in the same batch (the prefetch looked them up by the new name).
+   */
+  private async itemState(accountId: number, remoteId: string): Promise<ItemState | undefined> {
+    const key = itemKey(accountId, remoteId)
+    const known = this.items.get(key)
+    if (known) return known
+    const loaded = (await loadOpenItems(this.trx, [[accountId, remoteId]])).get(key)
+    if (loaded) this.items.set(key, loaded)
+    return loaded
   }
 
   private contentVersion(t: Transaction): Partial<ItemVersion> {

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {RedologFeed} from '../../src/engine/appserver/redolog/redolog-feed.js'
+import {stateAt} from '../../src/engine/history/state-at.js'
+import {runScanner} from '../../src/engine/scanner/realtime-scanner.js'
+import {generateRedolog, mulberry32} from '../../src/tools/redolog-generator.js'
+import {ReferenceModel} from '../../src/tools/reference-model.js'
+import {DIALECTS, openTestCatalog, type TestCatalog} from '../helpers/test-catalog.js'
+
+/**
+ * The backup's point-in-time state against an independent reference model of the same redolog, at many random
+ * moments: every live folder and item, with its folder, flags, tags, metadata and exact content digest.
+ */
+for (const dialect of DIALECTS) {
+  describe(`point-in-time states against the reference model (${dialect})`, function () {
+    this.timeout(240_000)
+    let root: string
+    let t: TestCatalog
+    let model: ReferenceModel
+    let first: number
+    let last: number
+
+    before(async () => {
+      root = mkdtempSync(path.join(tmpdir(), 'cb-model-'))
+      const redologDir = path.join(root, 'redolog')
+      model = new ReferenceModel()
+      const summary = await generateRedolog({
+        seed: dialect === 'sqlite' ? 11 : 12,
+        accounts: 6,
+        transactions: 6000,
+        redologDir,
+        storeDir: path.join(root, 'store'),
+        blobSize: {min: 1024, max: 8192},
+        rotateEvery: 1700,
+        onTransaction: (tx) => model.apply(tx),
+      })
+      first = Date.parse(summary.firstTime!)
+      last = Date.parse(summary.lastTime!)
+      t = await openTestCatalog(dialect)
+      const totals = await runScanner({catalog: t.catalog, server: 'mail1', feed: new RedologFeed(redologDir, {follow: false}), signal: new AbortController().signal})
+      assert.equal(totals.transactions, 6000)
+    })
+    after(async () => {
+      await t?.cleanup()
+      rmSync(root, {recursive: true, force: true})
+    })
+
+    it('matches the model for every account at 40 random moments and at the very end', async () => {
+      const random = mulberry32(dialect === 'sqlite' ? 99 : 100)
+      const moments = [...Array.from({length: 40}, () => first + Math.floor(random() * (last - first))), last]
+      let compared = 0
+      for (const at of moments) {
+        for (const name of model.accountsAt(at)) {
+          const expected = model.stateAt(name, at)!
+          const actual = await stateAt(t.catalog, name, at)
+          assert.ok(actual.exists, `${name} exists at ${new Date(at).toISOString()}`)
+          const where = `${name} at ${new Date(at).toISOString()}`
+          assert.deepEqual(
+            actual.folders.map((f) => [f.id, f.path]).sort(),
+            expected.folders.filter((f) => !f.deleted).map((f) => [f.id, f.path]).sort(),
+            `folders of ${where}`,
+          )
+          const items = []
+          for await (const item of actual.items()) {
+            items.push({id: item.id, type: item.type, folder: item.folder, flags: item.flags, tags: item.tags, metadata: item.metadata, digest: item.blobDigest ?? undefined, size: item.size ?? undefined})
+          }
+
+          const expectedItems = expected.items.map((i) => ({id: i.id, type: i.type, folder: i.folder, flags: [...i.flags], tags: [...i.tags], metadata: i.metadata, digest: i.digest, size: i.size}))
+          // Item by item, so that a failure names the item and shows only its difference.
+          const actualById = new Map(items.map((item) => [item.id, item]))
+          for (const item of expectedItems) assert.deepEqual(actualById.get(item.id), item, `item ${item.id} of ${where}`)
+          assert.equal(items.length, expectedItems.length, `number of live items of ${where}`)
+          compared += items.length
+        }
+      }
+
+      assert.ok(compared > 1000, `compared ${compared} item states: too few to mean anything`)
+    })
+  })
+}
