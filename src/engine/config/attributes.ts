@@ -76,19 +76,49 @@ export const ATTRIBUTES: readonly AttributeDefinition[] = [
     type: booleanType('lower'),
     defaultValue: 'true',
   },
+  // Schedules (carbonio backup scheduler <job> get|set): a pattern and a switch per job, so that switching a job
+  // off keeps its pattern for when it is switched on again.
   {
     name: 'backupSmartScanScheduler',
-    description: 'When the daemon runs SmartScan (cron pattern).',
+    description: 'When the daemon runs SmartScan (cron pattern, local time).',
     levels: SERVER_WIDE,
     type: cronType,
     defaultValue: '0 4 * * *',
   },
   {
+    name: 'backupSmartScanSchedulerEnabled',
+    description: 'Whether the daemon runs SmartScan on its schedule.',
+    levels: SERVER_WIDE,
+    type: booleanType('lower'),
+    defaultValue: 'true',
+  },
+  {
     name: 'backupPurgeScheduler',
-    description: 'When the daemon runs Purge (cron pattern).',
+    description: 'When the daemon runs Purge (cron pattern, local time).',
     levels: SERVER_WIDE,
     type: cronType,
     defaultValue: '0 4 * * 6',
+  },
+  {
+    name: 'backupPurgeSchedulerEnabled',
+    description: 'Whether the daemon runs Purge on its schedule.',
+    levels: SERVER_WIDE,
+    type: booleanType('lower'),
+    defaultValue: 'true',
+  },
+  {
+    name: 'backupCoherencyCheckScheduler',
+    description: 'When the daemon runs the Coherency Check (cron pattern, local time): monthly, after the nightly SmartScan.',
+    levels: SERVER_WIDE,
+    type: cronType,
+    defaultValue: '0 5 1 * *',
+  },
+  {
+    name: 'backupCoherencyCheckSchedulerEnabled',
+    description: 'Whether the daemon runs the Coherency Check on its schedule (off by default: it reads every blob).',
+    levels: SERVER_WIDE,
+    type: booleanType('lower'),
+    defaultValue: 'false',
   },
   {
     name: 'backupAppServerUrl',

@@ -71,11 +71,21 @@ export const privateFileType: ValueType = {
   },
 }
 
+/**
+ * Cron patterns in the server's local time: the five classic fields (minute hour day month weekday). A sixth,
+ * leading seconds field is accepted too, so that tests and demonstrations can schedule every few seconds.
+ * croner's `?` (replaced by the time the job is created) is refused: a schedule would shift at every daemon start.
+ */
 export const cronType: ValueType = {
-  expected: 'a cron pattern of five fields, e.g. "0 4 * * *"',
+  expected: 'a cron pattern of five fields (minute hour day month weekday), e.g. "0 4 * * *"',
   normalize(raw) {
     const text = raw.trim().replaceAll(/\s+/g, ' ')
-    if (text.split(' ').length !== 5) throw new InvalidValue(`'${raw}' does not have five fields`)
+    const fields = text.split(' ').length
+    if (fields !== 5 && fields !== 6) {
+      throw new InvalidValue(`'${raw}' does not have five fields (a sixth, leading seconds field is also accepted)`)
+    }
+
+    if (text.includes('?')) throw new InvalidValue(`'${raw}' uses '?', which would change the schedule at every daemon start`)
     try {
       // Constructing a paused job validates the pattern with the same library the daemon schedules with.
       new Cron(text, {paused: true}).stop()
