@@ -13,7 +13,7 @@ export function describeMachine(): Record<string, unknown> {
   return {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    memoryGiB: Math.round(totalmem() / (2 ** 30)),
     node: process.version,
     disk,
     loadAverageAtStart: execFileSync('cat', ['/proc/loadavg'], {encoding: 'utf8'}).trim(),

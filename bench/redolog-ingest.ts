@@ -5,20 +5,25 @@
 //
 //   npx tsx bench/redolog-ingest.ts [--transactions 1000000] [--blob-transactions 100000] [--accounts 1000]
 import {execFileSync, spawnSync} from 'node:child_process'
-import {createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {
+  createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {createInterface} from 'node:readline'
+import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 import {describeMachine} from './machine.js'
 
-const ROOT = path.resolve(import.meta.dirname, '..')
-const {values} = parseArgs({options: {
-  transactions: {type: 'string', default: '1000000'},
-  'blob-transactions': {type: 'string', default: '100000'},
-  accounts: {type: 'string', default: '1000'},
-}})
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const {values} = parseArgs({
+  options: {
+    transactions: {type: 'string', default: '1000000'},
+    'blob-transactions': {type: 'string', default: '100000'},
+    accounts: {type: 'string', default: '1000'},
+  },
+})
 
 interface CaseResult {
   name: string
@@ -36,7 +41,9 @@ interface CaseResult {
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): {seconds: number; peakRssMiB: number; stdout: string} {
   const started = performance.now()
   // GNU time reports the peak resident set size of the child in KiB on stderr's last line.
-  const result = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], {cwd: ROOT, env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 1 << 26})
+  const result = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], {
+    cwd: ROOT, env: {...process.env, ...env}, encoding: 'utf8', maxBuffer: 1 << 26,
+  })
   const seconds = (performance.now() - started) / 1000
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`)
   const peakKiB = Number(result.stderr.trim().split('\n').pop())
@@ -64,8 +71,19 @@ function duSizeMiB(dir: string): number {
 async function ingestCase(name: string, transactions: number, metadataOnly: boolean): Promise<CaseResult> {
   const work = mkdtempSync(path.join(tmpdir(), `cb-bench-${name}-`))
   try {
-    const generatorArgs = ['dist/tools/generate-redolog-cli.js', '--out', path.join(work, 'appserver'), '--accounts', String(values.accounts),
-      '--transactions', String(transactions), '--seed', '7', '--start', '2026-01-05T08:00:00Z', '--spacing-ms', '50']
+    const generatorArgs = ['dist/tools/generate-redolog-cli.js',
+      '--out',
+      path.join(work, 'appserver'),
+      '--accounts',
+      String(values.accounts),
+      '--transactions',
+      String(transactions),
+      '--seed',
+      '7',
+      '--start',
+      '2026-01-05T08:00:00Z',
+      '--spacing-ms',
+      '50']
     if (metadataOnly) generatorArgs.push('--metadata-only')
     const generated = run(process.execPath, generatorArgs)
     const summary = JSON.parse(generated.stdout)
@@ -87,7 +105,7 @@ async function ingestCase(name: string, transactions: number, metadataOnly: bool
     }
     peers.ratioToJsonParse = Number((result.transactionsPerSecond / parseRate).toFixed(3))
     if (!metadataOnly) {
-      const contentMiB = summary.contentBytes / 2 ** 20
+      const contentMiB = summary.contentBytes / (2 ** 20)
       result.contentMiB = Number(contentMiB.toFixed(1))
       result.contentMiBPerSecond = Number((contentMiB / ingest.seconds).toFixed(1))
       result.dedupRatio = Number((summary.contentBytes / summary.distinctBytes).toFixed(2))
@@ -115,5 +133,7 @@ const cases = [
 mkdirSync(path.join(ROOT, 'bench', 'results'), {recursive: true})
 const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '-')
 const file = path.join(ROOT, 'bench', 'results', `redolog-ingest-${stamp}.json`)
-writeFileSync(file, JSON.stringify({benchmark: 'redolog-ingest', machine, accounts: Number(values.accounts), cases}, null, 2) + '\n')
+writeFileSync(file, JSON.stringify({
+  benchmark: 'redolog-ingest', machine, accounts: Number(values.accounts), cases,
+}, null, 2) + '\n')
 console.log(JSON.stringify({file: path.relative(ROOT, file), machine, cases}, null, 2))

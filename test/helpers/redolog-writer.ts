@@ -21,8 +21,10 @@ export class RedologWriter {
   /** Appends one transaction with the next seq; returns that seq. */
   write(account: string, op: string, data: Record<string, unknown>, time: Date | number | string = Date.now()): number {
     this.seq++
-    const at = typeof time === 'number' ? new Date(time).toISOString() : time instanceof Date ? time.toISOString() : time
-    this.raw(JSON.stringify({v: 1, seq: this.seq, time: at, account, op, data}) + '\n')
+    const at = typeof time === 'number' ? new Date(time).toISOString() : (time instanceof Date ? time.toISOString() : time)
+    this.raw(JSON.stringify({
+      v: 1, seq: this.seq, time: at, account, op, data,
+    }) + '\n')
     return this.seq
   }
 

@@ -1,11 +1,14 @@
-import assert from 'node:assert/strict'
 import type {ChildProcess} from 'node:child_process'
+
+import assert from 'node:assert/strict'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {RedologWriter} from '../helpers/redolog-writer.js'
-import {eventually, outputOf, runCli, startCli, waitFor} from '../helpers/run-cli.js'
+import {
+  eventually, outputOf, runCli, startCli, waitFor,
+} from '../helpers/run-cli.js'
 
 const SERVER = 'mail1.example.com'
 
@@ -24,6 +27,7 @@ describe('backup daemon', function () {
     const set = await runCli(['config', 'set', 'server', SERVER, 'backupRedologPath', log.dir], env)
     assert.equal(set.code, 0, set.stderr)
   })
+
   afterEach(() => {
     daemon?.kill('SIGKILL')
     rmSync(home, {recursive: true, force: true})
@@ -50,21 +54,23 @@ describe('backup daemon', function () {
     daemon = startCli(['backup', 'daemon'], env)
     await eventually('backup-realtime running', async () => ((await service('backup-realtime'))?.state === 'running' ? true : undefined))
     log.write('alice@example.com', 'account.created', {})
-    log.write('alice@example.com', 'item.created', {item: '1', type: 'contact', folder: '7', flags: ['a']})
-    await eventually('the item applied', async () => ((await flagsOf('1'))?.join() === 'a' ? true : undefined))
+    log.write('alice@example.com', 'item.created', {
+      item: '1', type: 'contact', folder: '7', flags: ['a'],
+    })
+    await eventually('the item applied', async () => ((await flagsOf('1'))?.join(',') === 'a' ? true : undefined))
 
     const off = await runCli(['config', 'set', 'server', SERVER, 'ZxBackup_RealTimeScanner', 'FALSE'], env)
     assert.equal(off.code, 0)
     await eventually('backup-realtime disabled', async () => ((await service('backup-realtime')).state === 'disabled' ? true : undefined), 5000)
     log.write('alice@example.com', 'item.flags', {item: '1', flags: ['b']})
-    await new Promise((resolve) => {
+    await new Promise(resolve => {
       setTimeout(resolve, 1500)
     })
     assert.deepEqual(await flagsOf('1'), ['a'], 'a switched-off scanner applies nothing')
 
     const on = await runCli(['backup', 'doStartService', 'backup-realtime'], env)
     assert.equal(on.code, 0, on.stderr)
-    await eventually('the change applied after restart', async () => ((await flagsOf('1'))?.join() === 'b' ? true : undefined))
+    await eventually('the change applied after restart', async () => ((await flagsOf('1'))?.join(',') === 'b' ? true : undefined))
     const services = await json(['backup', 'getServices'])
     assert.equal(services.smartScanRequired.length, 1)
     assert.match(services.smartScanRequired[0].reason, /the Realtime Scanner was off from .* run a SmartScan/)

@@ -35,14 +35,17 @@ for (const dialect of DIALECTS) {
         storeDir: path.join(root, 'store'),
         blobSize: {min: 1024, max: 8192},
         rotateEvery: 1700,
-        onTransaction: (tx) => model.apply(tx),
+        onTransaction: tx => model.apply(tx),
       })
       first = Date.parse(summary.firstTime!)
       last = Date.parse(summary.lastTime!)
       t = await openTestCatalog(dialect)
-      const totals = await runScanner({catalog: t.catalog, server: 'mail1', feed: new RedologFeed(redologDir, {follow: false}), signal: new AbortController().signal})
+      const totals = await runScanner({
+        catalog: t.catalog, server: 'mail1', feed: new RedologFeed(redologDir, {follow: false}), signal: new AbortController().signal,
+      })
       assert.equal(totals.transactions, 6000)
     })
+
     after(async () => {
       await t?.cleanup()
       rmSync(root, {recursive: true, force: true})
@@ -59,18 +62,22 @@ for (const dialect of DIALECTS) {
           assert.ok(actual.exists, `${name} exists at ${new Date(at).toISOString()}`)
           const where = `${name} at ${new Date(at).toISOString()}`
           assert.deepEqual(
-            actual.folders.map((f) => [f.id, f.path]).sort(),
-            expected.folders.filter((f) => !f.deleted).map((f) => [f.id, f.path]).sort(),
+            actual.folders.map(f => [f.id, f.path]).sort(),
+            expected.folders.filter(f => !f.deleted).map(f => [f.id, f.path]).sort(),
             `folders of ${where}`,
           )
           const items = []
           for await (const item of actual.items()) {
-            items.push({id: item.id, type: item.type, folder: item.folder, flags: item.flags, tags: item.tags, metadata: item.metadata, digest: item.blobDigest ?? undefined, size: item.size ?? undefined})
+            items.push({
+              id: item.id, type: item.type, folder: item.folder, flags: item.flags, tags: item.tags, metadata: item.metadata, digest: item.blobDigest ?? undefined, size: item.size ?? undefined,
+            })
           }
 
-          const expectedItems = expected.items.map((i) => ({id: i.id, type: i.type, folder: i.folder, flags: [...i.flags], tags: [...i.tags], metadata: i.metadata, digest: i.digest, size: i.size}))
+          const expectedItems = expected.items.map(i => ({
+            id: i.id, type: i.type, folder: i.folder, flags: [...i.flags], tags: [...i.tags], metadata: i.metadata, digest: i.digest, size: i.size,
+          }))
           // Item by item, so that a failure names the item and shows only its difference.
-          const actualById = new Map(items.map((item) => [item.id, item]))
+          const actualById = new Map(items.map(item => [item.id, item]))
           for (const item of expectedItems) assert.deepEqual(actualById.get(item.id), item, `item ${item.id} of ${where}`)
           assert.equal(items.length, expectedItems.length, `number of live items of ${where}`)
           compared += items.length

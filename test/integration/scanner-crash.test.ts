@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {
+  existsSync, mkdtempSync, readdirSync, rmSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -8,6 +10,15 @@ import {openCatalog} from '../../src/engine/catalog/open-catalog.js'
 import {generateRedolog, mulberry32} from '../../src/tools/redolog-generator.js'
 import {catalogSnapshot} from '../helpers/catalog-snapshot.js'
 import {runCli, startCli, waitFor} from '../helpers/run-cli.js'
+
+async function snapshot(env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+  const catalog = await openCatalog({env})
+  try {
+    return await catalogSnapshot(catalog)
+  } finally {
+    await catalog.close()
+  }
+}
 
 /**
  * kill -9 at random moments while the scanner catches up, again and again, then compare with a run that was
@@ -31,6 +42,7 @@ describe('Realtime Scanner crash safety', function () {
       rotateEvery: 2500,
     })
   })
+
   after(() => rmSync(root, {recursive: true, force: true}))
 
   async function home(name: string): Promise<NodeJS.ProcessEnv> {
@@ -38,15 +50,6 @@ describe('Realtime Scanner crash safety', function () {
     const set = await runCli(['config', 'set', 'server', 'mail1', 'backupRedologPath', redologDir], env)
     assert.equal(set.code, 0, set.stderr)
     return env
-  }
-
-  async function snapshot(env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
-    const catalog = await openCatalog({env})
-    try {
-      return await catalogSnapshot(catalog)
-    } finally {
-      await catalog.close()
-    }
   }
 
   it('ends in exactly the state of an uninterrupted run after repeated kill -9', async () => {

@@ -1,18 +1,17 @@
+import type {ScannerTotals} from '../../engine/scanner/realtime-scanner.js'
+
 import {BaseCommand} from '../../cli/base-command.js'
 import {booleanParam} from '../../cli/params.js'
 import {BackupDaemon} from '../../engine/daemon/backup-daemon.js'
 import {catchUpOnce} from '../../engine/daemon/catch-up.js'
-import type {ScannerTotals} from '../../engine/scanner/realtime-scanner.js'
 
 export default class Daemon extends BaseCommand {
   static override summary = 'Run the backup module in the foreground: Realtime Scanner, scheduled SmartScan and Purge.'
-  static override description =
-    'Meant for systemd (contrib/carbonio-backup.service). It follows the configuration while it runs: ' +
-    'ZxBackup_RealTimeScanner FALSE stops the scanner within 2 s and TRUE starts it again. SIGTERM stops it ' +
-    'cleanly after the current batch. With `once true` it applies what the feed holds now and exits.'
-
+  static override description
+    = 'Meant for systemd (contrib/carbonio-backup.service). It follows the configuration while it runs: '
+    + 'ZxBackup_RealTimeScanner FALSE stops the scanner within 2 s and TRUE starts it again. SIGTERM stops it '
+    + 'cleanly after the current batch. With `once true` it applies what the feed holds now and exits.'
   static override examples = ['<%= config.bin %> backup daemon', '<%= config.bin %> backup daemon once true']
-
   static override flags = {
     once: booleanParam({description: 'catch up with the feed and exit instead of following it'}),
   }
@@ -27,7 +26,7 @@ export default class Daemon extends BaseCommand {
     try {
       if (flags.once) {
         let lastLine = 0
-        const totals = await catchUpOnce(catalog, this.server, controller.signal, (event) => {
+        const totals = await catchUpOnce(catalog, this.server, controller.signal, event => {
           // One progress line every 2 s at most: enough to see it move without flooding a log.
           if (event.kind !== 'step' || Date.now() - lastLine < 2000) return
           lastLine = Date.now()

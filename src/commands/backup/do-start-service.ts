@@ -6,7 +6,6 @@ import {parseServiceName, switchService} from '../../engine/daemon/service-contr
 export default class DoStartService extends BaseCommand {
   static override summary = 'Start a service of the backup module on this server (the daemon follows within 2 s).'
   static override examples = ['<%= config.bin %> backup doStartService backup-realtime']
-
   static override args = {
     service: Args.string({description: 'backup-realtime', required: true}),
   }

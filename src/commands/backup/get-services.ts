@@ -1,6 +1,6 @@
 import {BaseCommand} from '../../cli/base-command.js'
-import {type AccountCertainty, uncertainAccounts} from '../../engine/scanner/account-certainty.js'
 import {type ServiceStatus, serviceStatuses} from '../../engine/daemon/services.js'
+import {type AccountCertainty, uncertainAccounts} from '../../engine/scanner/account-certainty.js'
 
 export default class GetServices extends BaseCommand {
   static override summary = "Show the backup module's services on this server, from the daemon's heartbeat."
@@ -13,9 +13,9 @@ export default class GetServices extends BaseCommand {
     const smartScanRequired = await uncertainAccounts(catalog)
     for (const service of services) {
       const detail = Object.entries(service.detail)
-        .filter(([, value]) => value !== null && value !== undefined)
-        .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-        .join(' ')
+      .filter(([, value]) => value !== null && value !== undefined)
+      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .join(' ')
       this.log(`${service.name}: ${service.state}${detail ? `  ${detail}` : ''}`)
     }
 

@@ -54,8 +54,8 @@ export interface ItemData {
   source?: string
 }
 
-export type Transaction = TransactionBase &
-  (
+export type Transaction = TransactionBase
+  & (
     | {op: 'account.created'; data: AccountData}
     | {op: 'account.deleted'; data: Record<string, never>}
     | {op: 'account.modified'; data: AccountData}
@@ -88,7 +88,20 @@ export interface TransactionBase {
 export type TransactionOp = Transaction['op']
 
 export const TRANSACTION_OPS: readonly TransactionOp[] = [
-  'account.created', 'account.deleted', 'account.modified', 'account.renamed',
-  'folder.created', 'folder.deleted', 'folder.emptied', 'folder.moved', 'folder.renamed',
-  'item.copied', 'item.created', 'item.deleted', 'item.flags', 'item.modified', 'item.moved', 'item.tags',
+  'account.created',
+  'account.deleted',
+  'account.modified',
+  'account.renamed',
+  'folder.created',
+  'folder.deleted',
+  'folder.emptied',
+  'folder.moved',
+  'folder.renamed',
+  'item.copied',
+  'item.created',
+  'item.deleted',
+  'item.flags',
+  'item.modified',
+  'item.moved',
+  'item.tags',
 ]

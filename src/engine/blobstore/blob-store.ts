@@ -1,5 +1,7 @@
 import {createHash, randomBytes} from 'node:crypto'
-import {mkdir, open, readFile, rename, rm, stat} from 'node:fs/promises'
+import {
+  mkdir, open, readFile, rename, rm, stat,
+} from 'node:fs/promises'
 import path from 'node:path'
 import {promisify} from 'node:util'
 import {gunzip, gzip} from 'node:zlib'
@@ -54,7 +56,9 @@ export class BlobStore {
     const target = this.pathOf(digest)
     try {
       const existing = await stat(target)
-      return {digest, size: content.length, storedSize: existing.size, written: false}
+      return {
+        digest, size: content.length, storedSize: existing.size, written: false,
+      }
     } catch {
       // Not there yet: write it.
     }
@@ -83,7 +87,9 @@ export class BlobStore {
       throw error
     }
 
-    return {digest, size: content.length, storedSize: compressed.length, written: true}
+    return {
+      digest, size: content.length, storedSize: compressed.length, written: true,
+    }
   }
 
   /** Reads and decompresses a blob; verifies that the content still hashes to its name. */

@@ -11,7 +11,9 @@ export interface BulkColumn {
 
 const ROWS_PER_STATEMENT = 2000
 
-const PG_TYPES: Record<ColumnType, string> = {bigint: 'bigint', boolean: 'boolean', integer: 'integer', text: 'text'}
+const PG_TYPES: Record<ColumnType, string> = {
+  bigint: 'bigint', boolean: 'boolean', integer: 'integer', text: 'text',
+}
 
 /**
  * Many rows in one statement with ONE bound parameter: a JSON array of row arrays, unpacked by the database
@@ -29,12 +31,12 @@ export async function bulkInsert(
   ignoreConflictsOn: readonly string[] = [],
 ): Promise<Array<Record<string, unknown>>> {
   const out: Array<Record<string, unknown>> = []
-  const names = columns.map((c) => `"${c.name}"`).join(', ')
+  const names = columns.map(c => `"${c.name}"`).join(', ')
   const values = columns.map((c, index) => element(dialect, 'j', index, c.type)).join(', ')
   const source = dialect === 'sqlite' ? 'json_each(?) AS j' : 'jsonb_array_elements(?::jsonb) AS j'
   // "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
-  const conflict = ignoreConflictsOn.length > 0 ? ` WHERE true ON CONFLICT (${ignoreConflictsOn.map((c) => `"${c}"`).join(', ')}) DO NOTHING` : ''
-  const tail = `${conflict}${returning.length > 0 ? ` RETURNING ${returning.map((r) => `"${r}"`).join(', ')}` : ''}`
+  const conflict = ignoreConflictsOn.length > 0 ? ` WHERE true ON CONFLICT (${ignoreConflictsOn.map(c => `"${c}"`).join(', ')}) DO NOTHING` : ''
+  const tail = `${conflict}${returning.length > 0 ? ` RETURNING ${returning.map(r => `"${r}"`).join(', ')}` : ''}`
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const chunk = rows.slice(i, i + ROWS_PER_STATEMENT)
     const sql = `INSERT INTO "${table}" (${names}) SELECT ${values} FROM ${source}${tail}`
@@ -60,8 +62,8 @@ export async function bulkCloseOpen(
   let updated = 0
   for (let i = 0; i < pairs.length; i += ROWS_PER_STATEMENT) {
     const chunk = JSON.stringify(pairs.slice(i, i + ROWS_PER_STATEMENT))
-    const sql =
-      dialect === 'sqlite'
+    const sql
+      = dialect === 'sqlite'
         ? `UPDATE "${table}" SET "${column}" = c.value->>1 FROM json_each(?) AS c WHERE "${table}"."${key}" = c.value->>0 AND "${table}"."${column}" IS NULL`
         : `UPDATE "${table}" SET "${column}" = (c->>1)::bigint FROM jsonb_array_elements(?::jsonb) AS c WHERE "${table}"."${key}" = (c->>0)::bigint AND "${table}"."${column}" IS NULL`
     const result = await db.raw(sql, [chunk])

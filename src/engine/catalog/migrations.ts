@@ -50,7 +50,7 @@ export async function migrateToLatest(db: Knex): Promise<void> {
 async function ensureSingleLockRow(db: Knex): Promise<void> {
   if (!(await db.schema.hasTable('knex_migrations_lock'))) {
     try {
-      await db.schema.createTable('knex_migrations_lock', (t) => {
+      await db.schema.createTable('knex_migrations_lock', t => {
         t.increments('index').primary()
         t.integer('is_locked')
       })

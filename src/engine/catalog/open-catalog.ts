@@ -1,5 +1,7 @@
 import knexFactory, {type Knex} from 'knex'
-import {chmodSync, closeSync, openSync, statSync} from 'node:fs'
+import {
+  chmodSync, closeSync, openSync, statSync,
+} from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
 import pg from 'pg'
@@ -93,9 +95,7 @@ function requireSqliteDriver(): void {
   try {
     createRequire(import.meta.url)('sqlite3')
   } catch {
-    throw new UserError(
-      'the SQLite driver (sqlite3) is not built: its install script did not run (ignore-scripts or an allowScripts policy); add allow-scripts=sqlite3 to ~/.npmrc and reinstall the plugin, or run npm rebuild sqlite3',
-    )
+    throw new UserError('the SQLite driver (sqlite3) is not built: its install script did not run (ignore-scripts or an allowScripts policy); add allow-scripts=sqlite3 to ~/.npmrc and reinstall the plugin, or run npm rebuild sqlite3')
   }
 }
 
@@ -138,7 +138,9 @@ function openPostgres(url: string, home: string): Catalog {
     throw new UserError('CARBONIO_BACKUP_CATALOG_URL is not a valid URL: use postgres://user:password@host:5432/db')
   }
 
-  const db: Knex = knexFactory({client: 'pg', connection: url, pool: {min: 0, max: 4}, log: QUIET_KNEX_LOG})
+  const db: Knex = knexFactory({
+    client: 'pg', connection: url, pool: {min: 0, max: 4}, log: QUIET_KNEX_LOG,
+  })
   return {
     db, dialect: 'postgres', home, location, close: () => db.destroy(),
   }

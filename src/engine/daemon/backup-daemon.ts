@@ -1,4 +1,5 @@
 import type {Catalog} from '../catalog/catalog.js'
+
 import {serverConfig} from '../config/config-store.js'
 import {purge} from '../purge/purge.js'
 import {CronService} from './cron-service.js'
@@ -27,7 +28,7 @@ export class BackupDaemon {
         name: 'purge-cron',
         patternAttribute: 'backupPurgeScheduler',
         operationType: 'doPurge',
-        work: () => (context) => purge(context),
+        work: () => purge,
       }, log),
       new CronService(catalog, server, {
         name: 'smartscan-cron',
@@ -51,11 +52,11 @@ export class BackupDaemon {
         this.log(`daemon: ${(error as Error).message}`)
       }
 
-      await new Promise((resolve) => {
+      await new Promise<void>(resolve => {
         const timer = setTimeout(resolve, RECONCILE_MS)
         signal.addEventListener('abort', () => {
           clearTimeout(timer)
-          resolve(undefined)
+          resolve()
         }, {once: true})
       })
     }

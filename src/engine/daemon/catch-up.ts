@@ -1,8 +1,9 @@
 import type {Catalog} from '../catalog/catalog.js'
+import type {ProgressSink} from '../progress.js'
+
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
 import {runScanner, type ScannerTotals} from '../scanner/realtime-scanner.js'
-import type {ProgressSink} from '../progress.js'
 import {feedForServer} from './feed-for-server.js'
 
 /** Applies everything the feed holds now and returns: the daemon's scanner without the waiting (tests, cron, bench). */

@@ -1,5 +1,6 @@
-import {RedologFeed} from '../appserver/redolog/redolog-feed.js'
 import type {TransactionFeed} from '../scanner/feed-entry.js'
+
+import {RedologFeed} from '../appserver/redolog/redolog-feed.js'
 
 /**
  * The transaction feed the Realtime Scanner follows for a server, from its configuration; undefined with the

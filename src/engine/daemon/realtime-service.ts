@@ -1,4 +1,5 @@
 import type {Catalog} from '../catalog/catalog.js'
+
 import {markAllUncertain} from '../scanner/account-certainty.js'
 import {runScanner} from '../scanner/realtime-scanner.js'
 import {feedForServer} from './feed-for-server.js'
@@ -31,7 +32,11 @@ export class RealtimeService {
   get status(): ServiceReport {
     if (this.report.state !== 'running') return this.report
     const lagMs = this.lastTime === null ? null : Math.max(0, Date.now() - this.lastTime)
-    return {...this.report, detail: {...this.report.detail, transactions: this.transactions, lastSeq: this.lastSeq, lastTransactionAt: iso(this.lastTime), lagMs}}
+    return {
+      ...this.report, detail: {
+        ...this.report.detail, transactions: this.transactions, lastSeq: this.lastSeq, lastTransactionAt: iso(this.lastTime), lagMs,
+      },
+    }
   }
 
   async reconcile(config: Map<string, null | string>): Promise<void> {
@@ -82,7 +87,7 @@ export class RealtimeService {
           server: this.server,
           feed,
           signal,
-          onBatch: (stats) => {
+          onBatch: stats => {
             this.logProgress(stats.transactions)
             this.transactions += stats.transactions
             this.lastSeq = stats.lastSeq ?? this.lastSeq
@@ -93,7 +98,7 @@ export class RealtimeService {
           },
         })
       } catch (error) {
-        const message = (error as Error).message
+        const {message} = (error as Error)
         this.log(`backup-realtime: ${message}; retrying in ${backoff / 1000} s`)
         this.report = {name: 'backup-realtime', state: 'failing', detail: {error: message, retryInMs: backoff}}
         await sleep(backoff, signal)
@@ -129,7 +134,7 @@ function iso(ms: null | number): null | string {
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
+  return new Promise(resolve => {
     const timer = setTimeout(resolve, ms)
     signal.addEventListener('abort', () => {
       clearTimeout(timer)

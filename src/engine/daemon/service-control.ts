@@ -1,4 +1,5 @@
 import type {Catalog} from '../catalog/catalog.js'
+
 import {setAttribute} from '../config/config-store.js'
 import {UsageError} from '../errors.js'
 import {SERVICE_NAMES, type ServiceName} from './services.js'
@@ -10,7 +11,7 @@ const SWITCHES: Record<ServiceName, {attribute: string; off: string; on: string}
 }
 
 export function parseServiceName(word: string): ServiceName {
-  const name = SERVICE_NAMES.find((n) => n === word.toLowerCase())
+  const name = SERVICE_NAMES.find(n => n === word.toLowerCase())
   if (!name) throw new UsageError(`unknown service '${word}': use one of ${SERVICE_NAMES.join(', ')}`)
   return name
 }

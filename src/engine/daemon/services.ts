@@ -1,4 +1,5 @@
 import type {Catalog} from '../catalog/catalog.js'
+
 import {now} from '../catalog/catalog.js'
 import {THIS_HOST} from '../operations/process-liveness.js'
 
@@ -28,16 +29,20 @@ export interface ServiceStatus extends ServiceReport {
 
 export async function reportService(catalog: Catalog, server: string, report: ServiceReport, at = now()): Promise<void> {
   await catalog.db('services')
-    .insert({server, name: report.name, state: report.state, host: THIS_HOST, pid: process.pid, detail: JSON.stringify(report.detail), heartbeat_at: at})
-    .onConflict(['server', 'name'])
-    .merge(['state', 'host', 'pid', 'detail', 'heartbeat_at'])
+  .insert({
+    server, name: report.name, state: report.state, host: THIS_HOST, pid: process.pid, detail: JSON.stringify(report.detail), heartbeat_at: at,
+  })
+  .onConflict(['server', 'name'])
+  .merge(['state', 'host', 'pid', 'detail', 'heartbeat_at'])
 }
 
 export async function serviceStatuses(catalog: Catalog, server: string, at = now()): Promise<ServiceStatus[]> {
   const rows = await catalog.db('services').where({server}).select()
-  return SERVICE_NAMES.map((name) => {
+  return SERVICE_NAMES.map(name => {
     const row = rows.find((r: {name: string}) => r.name === name)
-    if (!row) return {name, server, state: 'stopped', detail: {message: 'the backup daemon has never run on this server'}, host: null, pid: null, heartbeatAt: null, alive: false}
+    if (!row) return {
+      name, server, state: 'stopped', detail: {message: 'the backup daemon has never run on this server'}, host: null, pid: null, heartbeatAt: null, alive: false,
+    }
     const heartbeatAt = Number(row.heartbeat_at)
     const alive = at - heartbeatAt <= SERVICE_STALE_MS
     return {

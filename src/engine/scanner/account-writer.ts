@@ -22,7 +22,7 @@ export class AccountDirectory {
     this.byName.clear()
   }
 
-  async find(db: Knex | Knex.Transaction, name: string): Promise<AccountRecord | undefined> {
+  async lookup(db: Knex | Knex.Transaction, name: string): Promise<AccountRecord | undefined> {
     const key = name.toLowerCase()
     const cached = this.byName.get(key)
     if (cached) return cached
@@ -44,10 +44,14 @@ export class AccountDirectory {
     const key = name.toLowerCase()
     const domainId = await ensureDomain(trx, key.split('@')[1] ?? '', time)
     const [row] = await trx('accounts')
-      .insert({name: key, remote_id: data.id ?? null, domain_id: domainId, cos_name: data.cos ?? null, first_seen: time})
-      .returning('id')
+    .insert({
+      name: key, remote_id: data.id ?? null, domain_id: domainId, cos_name: data.cos ?? null, first_seen: time,
+    })
+    .returning('id')
     const record = {id: Number(typeof row === 'object' ? row.id : row), name: key, deleted: false}
-    await appendVersion(trx, record.id, {validFrom: time, operation, name: key, deleted: false, settings: data.settings ?? {}})
+    await appendVersion(trx, record.id, {
+      validFrom: time, operation, name: key, deleted: false, settings: data.settings ?? {},
+    })
     this.byName.set(key, record)
     return record
   }
@@ -96,7 +100,9 @@ function base(current: AccountVersion | undefined, account: AccountRecord, time:
 async function openVersion(trx: Knex.Transaction, accountId: number): Promise<AccountVersion | undefined> {
   const row = await trx('account_revisions').where({account_id: accountId}).whereNull('valid_to').first()
   if (!row) return undefined
-  return {validFrom: Number(row.valid_from), operation: row.operation, name: row.name, deleted: Boolean(row.deleted), settings: JSON.parse(row.settings)}
+  return {
+    validFrom: Number(row.valid_from), operation: row.operation, name: row.name, deleted: Boolean(row.deleted), settings: JSON.parse(row.settings),
+  }
 }
 
 async function appendVersion(trx: Knex.Transaction, accountId: number, version: AccountVersion): Promise<void> {

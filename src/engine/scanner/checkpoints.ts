@@ -1,6 +1,7 @@
 import type {Knex} from 'knex'
 
 import type {Catalog} from '../catalog/catalog.js'
+
 import {now} from '../catalog/catalog.js'
 
 export async function loadCheckpoint<P>(catalog: Catalog, connector: string, scope: string): Promise<null | P> {
@@ -25,13 +26,15 @@ export async function saveCheckpoint(
   if (expected === null) {
     const existing = await trx('checkpoints').where({connector, scope}).first('position')
     if (existing) throw new ScannerConflict(connector)
-    await trx('checkpoints').insert({connector, scope, position: value, updated_at: now()})
+    await trx('checkpoints').insert({
+      connector, scope, position: value, updated_at: now(),
+    })
     return
   }
 
   const updated = await trx('checkpoints')
-    .where({connector, scope, position: JSON.stringify(expected)})
-    .update({position: value, updated_at: now()})
+  .where({connector, scope, position: JSON.stringify(expected)})
+  .update({position: value, updated_at: now()})
   if (updated !== 1) throw new ScannerConflict(connector)
 }
 

@@ -1,8 +1,9 @@
 import {readFile} from 'node:fs/promises'
 
 import type {ContentRef, Transaction} from '../appserver/transaction.js'
-import {type BlobStore, sha256} from '../blobstore/blob-store.js'
 import type {TransactionFeed} from './feed-entry.js'
+
+import {type BlobStore, sha256} from '../blobstore/blob-store.js'
 
 /** What the scanner learnt about one transaction's content before it writes the revision. */
 export interface ResolvedContent {
@@ -43,7 +44,7 @@ export async function resolveContents(
   options: ContentOptions,
 ): Promise<Map<Transaction, ResolvedContent>> {
   const results = new Map<Transaction, ResolvedContent>()
-  const work = transactions.filter((t) => contentOf(t) !== undefined)
+  const work = transactions.filter(t => contentOf(t) !== undefined)
   let next = 0
   const worker = async () => {
     while (next < work.length) {
@@ -63,7 +64,7 @@ export async function readContent(ref: ContentRef, feed: Pick<TransactionFeed, '
   try {
     return await readFile(feed.resolveContentPath(ref.path))
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
+    const {code} = (error as NodeJS.ErrnoException)
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
     throw error
   }
@@ -72,7 +73,9 @@ export async function readContent(ref: ContentRef, feed: Pick<TransactionFeed, '
 async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<ResolvedContent> {
   const base = {locator: ref.locator ?? ref.path ?? null, storedSize: null}
   if (options.blobless && ref.digest && ref.size !== undefined) {
-    return {...base, digest: ref.digest, size: ref.size, missing: false, stored: false}
+    return {
+      ...base, digest: ref.digest, size: ref.size, missing: false, stored: false,
+    }
   }
 
   const content = await readContent(ref, options.feed)
@@ -99,7 +102,11 @@ async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<Res
     }
   }
 
-  if (options.blobless) return {...base, digest, size: content.length, missing: false, stored: false}
+  if (options.blobless) return {
+    ...base, digest, size: content.length, missing: false, stored: false,
+  }
   const stored = await options.blobs.put(content, digest)
-  return {...base, digest, size: content.length, missing: false, stored: true, storedSize: stored.storedSize}
+  return {
+    ...base, digest, size: content.length, missing: false, stored: true, storedSize: stored.storedSize,
+  }
 }

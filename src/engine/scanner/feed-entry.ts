@@ -16,8 +16,8 @@ export interface FeedError {
  * One step of a connector's stream: a transaction or an error, with the position just after it. The scanner
  * commits the position of the last entry of a batch in the same database transaction as the batch's revisions.
  */
-export type FeedEntry<P = unknown> =
-  | {error: FeedError; kind: 'error'; position: P}
+export type FeedEntry<P = unknown>
+  = | {error: FeedError; kind: 'error'; position: P}
   | {kind: 'transaction'; position: P; transaction: Transaction}
 
 /** A connector's resumable stream, in chunks as they become available. */

@@ -2,13 +2,13 @@ import type {Knex} from 'knex'
 
 import type {Transaction} from '../appserver/transaction.js'
 import type {BlobStore} from '../blobstore/blob-store.js'
+import type {TransactionFeed} from './feed-entry.js'
+
 import {bulkCloseOpen, bulkInsert} from '../catalog/bulk-rows.js'
 import {type Catalog, now} from '../catalog/catalog.js'
 import {contentOf, readContent, type ResolvedContent} from './content-resolver.js'
-import type {TransactionFeed} from './feed-entry.js'
-import {REVISION_COLUMNS, revisionValues} from './item-rows.js'
-import {loadOpenItems} from './item-rows.js'
-import {type ItemState, itemKey} from './versions.js'
+import {loadOpenItems, REVISION_COLUMNS, revisionValues} from './item-rows.js'
+import {itemKey, type ItemState} from './versions.js'
 
 const CHUNK = 500
 
@@ -42,7 +42,7 @@ export async function flushItems(
   contents: Map<Transaction, ResolvedContent>,
   options: FlushOptions,
 ): Promise<FlushResult> {
-  const changed = states.filter((s) => s.pending.length > 0)
+  const changed = states.filter(s => s.pending.length > 0)
   const result: FlushResult = {revisions: 0, blobsWritten: 0, bytesWritten: 0}
   if (changed.length === 0) return result
 
@@ -52,11 +52,10 @@ export async function flushItems(
   result.blobsWritten = blobResult.written
   result.bytesWritten = blobResult.bytes
 
-  const fresh = changed.filter((s) => s.itemId === null)
+  const fresh = changed.filter(s => s.itemId === null)
   if (fresh.length > 0) {
-    const inserted = await bulkInsert(trx, options.dialect, 'items', ITEM_COLUMNS,
-      fresh.map((s) => [s.accountId, s.remoteId, s.type, s.pending[0].validFrom]), ['id', 'account_id', 'remote_id'], ['account_id', 'remote_id'])
-    const ids = new Map(inserted.map((r) => [itemKey(Number(r.account_id), String(r.remote_id)), Number(r.id)]))
+    const inserted = await bulkInsert(trx, options.dialect, 'items', ITEM_COLUMNS, fresh.map(s => [s.accountId, s.remoteId, s.type, s.pending[0].validFrom]), ['id', 'account_id', 'remote_id'], ['account_id', 'remote_id'])
+    const ids = new Map(inserted.map(r => [itemKey(Number(r.account_id), String(r.remote_id)), Number(r.id)]))
     const existing: ItemState[] = []
     for (const s of fresh) {
       s.itemId = ids.get(itemKey(s.accountId, s.remoteId)) ?? null
@@ -66,7 +65,7 @@ export async function flushItems(
     await adoptExistingIdentities(trx, existing)
   }
 
-  const closing = changed.filter((s) => s.openInDb).map((s) => [s.itemId!, s.pending[0].validFrom] as const)
+  const closing = changed.filter(s => s.openInDb).map(s => [s.itemId!, s.pending[0].validFrom] as const)
   await bulkCloseOpen(trx, options.dialect, 'item_revisions', 'item_id', 'valid_to', closing)
 
   const rows: unknown[][] = []
@@ -90,7 +89,7 @@ export async function flushItems(
  */
 async function adoptExistingIdentities(trx: Knex.Transaction, states: ItemState[]): Promise<void> {
   if (states.length === 0) return
-  const open = await loadOpenItems(trx, states.map((s) => [s.accountId, s.remoteId]))
+  const open = await loadOpenItems(trx, states.map(s => [s.accountId, s.remoteId]))
   for (const s of states) {
     const found = open.get(itemKey(s.accountId, s.remoteId))
     if (!found) throw new Error(`item ${s.remoteId} of account ${s.accountId} neither inserted nor found`)
@@ -148,7 +147,9 @@ async function referenceBlobs(
     }
 
     if (!existing.has(digest)) {
-      inserts.push({digest, size: size ?? 0, stored_size: storedSize, stored, created_at: at, last_referenced_at: at})
+      inserts.push({
+        digest, size: size ?? 0, stored_size: storedSize, stored, created_at: at, last_referenced_at: at,
+      })
       if (stored) {
         written++
         bytes += storedSize ?? 0

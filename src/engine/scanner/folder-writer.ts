@@ -11,10 +11,10 @@ export interface CurrentFolder {
 /** The folders of an account as they are now in the catalog (open revisions), deleted ones included. */
 export async function currentFolders(trx: Knex.Transaction, accountId: number): Promise<Map<string, CurrentFolder>> {
   const rows = await trx('folders as f')
-    .join('folder_revisions as r', 'r.folder_id', 'f.id')
-    .where('f.account_id', accountId)
-    .whereNull('r.valid_to')
-    .select('f.id', 'f.remote_id', 'r.valid_from', 'r.operation', 'r.path', 'r.parent_remote_id', 'r.view', 'r.deleted', 'r.metadata', 'r.txn_seq')
+  .join('folder_revisions as r', 'r.folder_id', 'f.id')
+  .where('f.account_id', accountId)
+  .whereNull('r.valid_to')
+  .select('f.id', 'f.remote_id', 'r.valid_from', 'r.operation', 'r.path', 'r.parent_remote_id', 'r.view', 'r.deleted', 'r.metadata', 'r.txn_seq')
   const folders = new Map<string, CurrentFolder>()
   for (const row of rows) {
     folders.set(row.remote_id, {

@@ -1,6 +1,6 @@
 import type {Knex} from 'knex'
 
-import {type ItemState, type ItemVersion, itemKey} from './versions.js'
+import {itemKey, type ItemState, type ItemVersion} from './versions.js'
 
 /** Columns of an item's open revision, joined with its identity. */
 export interface OpenItemRow {
@@ -23,8 +23,21 @@ export interface OpenItemRow {
 }
 
 export const OPEN_ITEM_COLUMNS = [
-  'i.id as item_id', 'i.account_id', 'i.remote_id', 'i.type', 'r.valid_from', 'r.operation', 'r.folder_remote_id',
-  'r.flags', 'r.tags', 'r.metadata', 'r.blob_digest', 'r.size', 'r.locator', 'r.content_missing', 'r.deleted',
+  'i.id as item_id',
+  'i.account_id',
+  'i.remote_id',
+  'i.type',
+  'r.valid_from',
+  'r.operation',
+  'r.folder_remote_id',
+  'r.flags',
+  'r.tags',
+  'r.metadata',
+  'r.blob_digest',
+  'r.size',
+  'r.locator',
+  'r.content_missing',
+  'r.deleted',
   'r.txn_seq',
 ]
 
@@ -65,10 +78,10 @@ export async function loadOpenItems(
   const states = new Map<string, ItemState>()
   for (let i = 0; i < keys.length; i += 400) {
     const rows: OpenItemRow[] = await db('items as i')
-      .join('item_revisions as r', 'r.item_id', 'i.id')
-      .whereNull('r.valid_to')
-      .whereIn(['i.account_id', 'i.remote_id'], keys.slice(i, i + 400))
-      .select(OPEN_ITEM_COLUMNS)
+    .join('item_revisions as r', 'r.item_id', 'i.id')
+    .whereNull('r.valid_to')
+    .whereIn(['i.account_id', 'i.remote_id'], keys.slice(i, i + 400))
+    .select(OPEN_ITEM_COLUMNS)
     for (const row of rows) states.set(itemKey(Number(row.account_id), row.remote_id), stateFromRow(row))
   }
 
@@ -82,13 +95,13 @@ export async function loadLiveItemsInFolders(
   folders: string[],
 ): Promise<ItemState[]> {
   const rows: OpenItemRow[] = await db('items as i')
-    .join('item_revisions as r', 'r.item_id', 'i.id')
-    .where('i.account_id', accountId)
-    .whereNull('r.valid_to')
-    .where('r.deleted', false)
-    .whereIn('r.folder_remote_id', folders)
-    .select(OPEN_ITEM_COLUMNS)
-  return rows.map((row) => stateFromRow(row))
+  .join('item_revisions as r', 'r.item_id', 'i.id')
+  .where('i.account_id', accountId)
+  .whereNull('r.valid_to')
+  .where('r.deleted', false)
+  .whereIn('r.folder_remote_id', folders)
+  .select(OPEN_ITEM_COLUMNS)
+  return rows.map(row => stateFromRow(row))
 }
 
 /** The columns of an item revision, in the order revisionValues lists them (for bulkInsert). */

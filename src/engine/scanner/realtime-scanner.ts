@@ -1,9 +1,10 @@
-import {BlobStore} from '../blobstore/blob-store.js'
 import type {Catalog} from '../catalog/catalog.js'
-import {serverConfig} from '../config/config-store.js'
 import type {ProgressSink} from '../progress.js'
-import {loadCheckpoint} from './checkpoints.js'
 import type {TransactionFeed} from './feed-entry.js'
+
+import {BlobStore} from '../blobstore/blob-store.js'
+import {serverConfig} from '../config/config-store.js'
+import {loadCheckpoint} from './checkpoints.js'
 import {type BatchStats, TransactionApplier} from './transaction-applier.js'
 
 export interface ScannerOptions {
@@ -48,7 +49,9 @@ export async function runScanner(options: ScannerOptions): Promise<ScannerTotals
       return (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true'
     },
   }, from)
-  const totals: ScannerTotals = {batches: 0, transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null}
+  const totals: ScannerTotals = {
+    batches: 0, transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
+  }
   for await (const entries of feed.read(from, signal)) {
     const stats = await applier.apply(entries)
     totals.batches++

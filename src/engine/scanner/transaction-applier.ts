@@ -3,16 +3,21 @@ import type {Knex} from 'knex'
 import type {Transaction} from '../appserver/transaction.js'
 import type {BlobStore} from '../blobstore/blob-store.js'
 import type {Catalog} from '../catalog/catalog.js'
+import type {FeedEntry, FeedError, TransactionFeed} from './feed-entry.js'
+
 import {now} from '../catalog/catalog.js'
 import {markAllUncertain, markUncertain} from './account-certainty.js'
 import {AccountDirectory, type AccountRecord} from './account-writer.js'
 import {saveCheckpoint} from './checkpoints.js'
 import {resolveContents, type ResolvedContent} from './content-resolver.js'
-import type {FeedEntry, FeedError, TransactionFeed} from './feed-entry.js'
-import {currentFolders, type CurrentFolder, subtreeOf, writeFolderVersion} from './folder-writer.js'
-import {type FlushOptions, flushItems} from './flush-items.js'
+import {flushItems, type FlushOptions} from './flush-items.js'
+import {
+  type CurrentFolder, currentFolders, subtreeOf, writeFolderVersion,
+} from './folder-writer.js'
 import {loadLiveItemsInFolders, loadOpenItems} from './item-rows.js'
-import {type FolderVersion, type ItemState, type ItemVersion, itemKey, nextVersion, sortedSet} from './versions.js'
+import {
+  type FolderVersion, itemKey, type ItemState, type ItemVersion, nextVersion, sortedSet,
+} from './versions.js'
 
 export interface ApplierOptions {
   catalog: Catalog
@@ -48,14 +53,16 @@ export class TransactionApplier {
   ) {}
 
   async apply(entries: FeedEntry[]): Promise<BatchStats> {
-    const stats: BatchStats = {transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null}
+    const stats: BatchStats = {
+      transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
+    }
     if (entries.length === 0) return stats
-    const transactions = entries.flatMap((e) => (e.kind === 'transaction' ? [e.transaction] : []))
+    const transactions = entries.flatMap(e => (e.kind === 'transaction' ? [e.transaction] : []))
     const blobless = await this.options.blobless()
     const contents = await resolveContents(transactions, {blobs: this.options.blobs, blobless, feed: this.options.feed})
 
     try {
-      await this.options.catalog.db.transaction(async (trx) => {
+      await this.options.catalog.db.transaction(async trx => {
         const batch = new Batch(trx, this.accounts, contents, stats)
         await batch.prefetch(transactions)
         for (const entry of entries) {
@@ -67,10 +74,14 @@ export class TransactionApplier {
           await batch.applyTransaction(entry.transaction)
           const problem = contents.get(entry.transaction)?.problem
           // Missing or mismatching content is recorded on the revision and reported, never a reason to stop.
-          if (problem) await batch.recordError({reason: problem, account: entry.transaction.account, origin: entry.transaction.origin, scope: 'none'})
+          if (problem) await batch.recordError({
+            reason: problem, account: entry.transaction.account, origin: entry.transaction.origin, scope: 'none',
+          })
         }
 
-        await batch.finish({blobless, blobs: this.options.blobs, dialect: this.options.catalog.dialect, feed: this.options.feed})
+        await batch.finish({
+          blobless, blobs: this.options.blobs, dialect: this.options.catalog.dialect, feed: this.options.feed,
+        })
         const last = entries.at(-1)!
         await saveCheckpoint(trx, this.options.feed.connector, this.options.feed.scope, this.committed, last.position)
       })
@@ -106,7 +117,7 @@ class Batch {
     for (const t of transactions) {
       // Creations are not looked up: ids are not reused, and flush adopts the rare one that exists already.
       if (!t.op.startsWith('item.') || t.op === 'item.created') continue
-      const account = await this.accounts.find(this.trx, t.account)
+      const account = await this.accounts.lookup(this.trx, t.account)
       if (!account) continue
       const data = t.data as {item: string; source?: string}
       keys.push([account.id, data.item])
@@ -129,7 +140,7 @@ class Batch {
     const where = `${error.origin.source}${error.origin.line === undefined ? '' : `:${error.origin.line}`}`
     if (error.scope === 'all') this.uncertainAll ??= `${error.reason} (${where})`
     if (error.scope === 'account' && error.account) {
-      const account = await this.accounts.find(this.trx, error.account)
+      const account = await this.accounts.lookup(this.trx, error.account)
       if (account) this.markUncertain(account.id, `${error.reason} (${where})`)
     }
   }
@@ -141,30 +152,30 @@ class Batch {
     const account = await this.accountFor(t)
     if (!account) return
     switch (t.op) {
-      case 'account.created':
-      case 'account.deleted':
-      case 'account.modified':
-      case 'account.renamed': {
-        await this.applyAccount(t, account)
-        return
-      }
+    case 'account.created':
+    case 'account.deleted':
+    case 'account.modified':
+    case 'account.renamed': {
+      await this.applyAccount(t, account)
+      return
+    }
 
-      case 'folder.created':
-      case 'folder.moved':
-      case 'folder.renamed': {
-        await this.applyFolderChange(t, account)
-        return
-      }
+    case 'folder.created':
+    case 'folder.moved':
+    case 'folder.renamed': {
+      await this.applyFolderChange(t, account)
+      return
+    }
 
-      case 'folder.deleted':
-      case 'folder.emptied': {
-        await this.applyFolderRemoval(t, account)
-        return
-      }
+    case 'folder.deleted':
+    case 'folder.emptied': {
+      await this.applyFolderRemoval(t, account)
+      return
+    }
 
-      default: {
-        await this.applyItem(t, account)
-      }
+    default: {
+      await this.applyItem(t, account)
+    }
     }
   }
 
@@ -176,9 +187,7 @@ class Batch {
     if (this.errors.length > 0) {
       const at = now()
       for (let i = 0; i < this.errors.length; i += 200) {
-        await this.trx('ingest_errors').insert(
-          this.errors.slice(i, i + 200).map((e) => ({...e, connector: 'redolog', recorded_at: at})),
-        )
+        await this.trx('ingest_errors').insert(this.errors.slice(i, i + 200).map(e => ({...e, connector: 'redolog', recorded_at: at})))
       }
     }
 
@@ -193,12 +202,14 @@ class Batch {
   }
 
   private problem(t: Transaction, reason: string, scope: FeedError['scope'] = 'account'): Promise<void> {
-    return this.recordError({reason, account: t.account, origin: t.origin, scope, raw: JSON.stringify({seq: t.seq, op: t.op, data: t.data})})
+    return this.recordError({
+      reason, account: t.account, origin: t.origin, scope, raw: JSON.stringify({seq: t.seq, op: t.op, data: t.data}),
+    })
   }
 
   /** The account a transaction belongs to; an unknown one is created and marked uncertain (first seen mid-stream). */
   private async accountFor(t: Transaction): Promise<AccountRecord | undefined> {
-    const existing = await this.accounts.find(this.trx, t.account)
+    const existing = await this.accounts.lookup(this.trx, t.account)
     if (t.op === 'account.created') {
       if (existing && !existing.deleted) return existing
       if (existing) {
@@ -220,28 +231,28 @@ class Batch {
 
   private async applyAccount(t: Transaction, account: AccountRecord): Promise<void> {
     switch (t.op) {
-      case 'account.created': {
+    case 'account.created': {
+      return
+    }
+
+    case 'account.modified': {
+      await this.accounts.modify(this.trx, account, t.time, t.data)
+      return
+    }
+
+    case 'account.renamed': {
+      if (await this.accounts.lookup(this.trx, t.data.name)) {
+        await this.problem(t, `cannot rename to ${t.data.name}: that account already exists`)
         return
       }
 
-      case 'account.modified': {
-        await this.accounts.modify(this.trx, account, t.time, t.data)
-        return
-      }
+      await this.accounts.rename(this.trx, account, t.time, t.data.name)
+      return
+    }
 
-      case 'account.renamed': {
-        if (await this.accounts.find(this.trx, t.data.name)) {
-          await this.problem(t, `cannot rename to ${t.data.name}: that account already exists`)
-          return
-        }
-
-        await this.accounts.rename(this.trx, account, t.time, t.data.name)
-        return
-      }
-
-      case 'account.deleted': {
-        await this.accounts.delete(this.trx, account, t.time)
-      }
+    case 'account.deleted': {
+      await this.accounts.delete(this.trx, account, t.time)
+    }
     }
   }
 
@@ -310,7 +321,9 @@ class Batch {
       for (const id of subtree) {
         const current = folders.get(id)?.version
         if (!current) continue
-        await writeFolderVersion(this.trx, account.id, id, {...current, validFrom: Math.max(t.time, current.validFrom), operation: t.op, deleted: true, txnSeq: t.seq}, folders)
+        await writeFolderVersion(this.trx, account.id, id, {
+          ...current, validFrom: Math.max(t.time, current.validFrom), operation: t.op, deleted: true, txnSeq: t.seq,
+        }, folders)
       }
     } else {
       this.markUncertain(account.id, `folder ${folders.get(root)?.version.path ?? root} was emptied (seq ${t.seq}); run a SmartScan of the account`)
@@ -323,7 +336,9 @@ class Batch {
     const state = t.op === 'item.created' ? this.items.get(key) : await this.itemState(account.id, data.item)
     if (t.op === 'item.created') {
       const d = t.data
-      const fresh: ItemState = state ?? {accountId: account.id, remoteId: d.item, type: d.type ?? 'message', itemId: null, openInDb: false, current: null, pending: []}
+      const fresh: ItemState = state ?? {
+        accountId: account.id, remoteId: d.item, type: d.type ?? 'message', itemId: null, openInDb: false, current: null, pending: [],
+      }
       if (state?.current && !state.current.deleted) {
         await this.problem(t, `item ${d.item} created again while it exists; recorded as a new state`, 'none')
       }
@@ -351,7 +366,9 @@ class Batch {
         return
       }
 
-      const copy: ItemState = state ?? {accountId: account.id, remoteId: t.data.item, type: source.type, itemId: null, openInDb: false, current: null, pending: []}
+      const copy: ItemState = state ?? {
+        accountId: account.id, remoteId: t.data.item, type: source.type, itemId: null, openInDb: false, current: null, pending: [],
+      }
       this.items.set(key, copy)
       const d = t.data
       this.push(copy, nextVersion(copy.current, t.time, t.op, {
@@ -371,40 +388,40 @@ class Batch {
     }
 
     switch (t.op) {
-      case 'item.deleted': {
-        this.push(state, nextVersion(state.current, t.time, t.op, {deleted: true}, t.seq))
-        break
-      }
+    case 'item.deleted': {
+      this.push(state, nextVersion(state.current, t.time, t.op, {deleted: true}, t.seq))
+      break
+    }
 
-      case 'item.flags': {
-        this.push(state, nextVersion(state.current, t.time, t.op, {flags: sortedSet(t.data.flags)}, t.seq))
-        break
-      }
+    case 'item.flags': {
+      this.push(state, nextVersion(state.current, t.time, t.op, {flags: sortedSet(t.data.flags)}, t.seq))
+      break
+    }
 
-      case 'item.tags': {
-        this.push(state, nextVersion(state.current, t.time, t.op, {tags: sortedSet(t.data.tags)}, t.seq))
-        break
-      }
+    case 'item.modified': {
+      const d = t.data
+      const changes: Partial<ItemVersion> = {...(d.content ? this.contentVersion(t) : {})}
+      if (d.folder !== undefined) changes.folder = d.folder
+      if (d.flags !== undefined) changes.flags = sortedSet(d.flags)
+      if (d.tags !== undefined) changes.tags = sortedSet(d.tags)
+      if (d.metadata !== undefined) changes.metadata = d.metadata
+      this.push(state, nextVersion(state.current, t.time, t.op, changes, t.seq))
+      break
+    }
 
-      case 'item.moved': {
-        this.push(state, nextVersion(state.current, t.time, t.op, {folder: t.data.folder}, t.seq))
-        break
-      }
+    case 'item.moved': {
+      this.push(state, nextVersion(state.current, t.time, t.op, {folder: t.data.folder}, t.seq))
+      break
+    }
 
-      case 'item.modified': {
-        const d = t.data
-        const changes: Partial<ItemVersion> = {...(d.content ? this.contentVersion(t) : {})}
-        if (d.folder !== undefined) changes.folder = d.folder
-        if (d.flags !== undefined) changes.flags = sortedSet(d.flags)
-        if (d.tags !== undefined) changes.tags = sortedSet(d.tags)
-        if (d.metadata !== undefined) changes.metadata = d.metadata
-        this.push(state, nextVersion(state.current, t.time, t.op, changes, t.seq))
-        break
-      }
+    case 'item.tags': {
+      this.push(state, nextVersion(state.current, t.time, t.op, {tags: sortedSet(t.data.tags)}, t.seq))
+      break
+    }
 
-      default: {
-        await this.problem(t, `unknown operation ${t.op}`)
-      }
+    default: {
+      await this.problem(t, `unknown operation ${t.op}`)
+    }
     }
   }
 
@@ -424,7 +441,9 @@ class Batch {
   private contentVersion(t: Transaction): Partial<ItemVersion> {
     const content = this.contents.get(t)
     if (!content) return {}
-    return {blobDigest: content.digest, size: content.size, locator: content.locator, contentMissing: content.missing}
+    return {
+      blobDigest: content.digest, size: content.size, locator: content.locator, contentMissing: content.missing,
+    }
   }
 
   private push(state: ItemState, version: ItemVersion): void {

@@ -71,7 +71,9 @@ export function nextVersion(
   // A server clock that stepped back must not produce a revision that starts before its predecessor: the
   // intervals of one item stay ordered and never overlap.
   const validFrom = current ? Math.max(time, current.validFrom) : time
-  return {...base, deleted: false, ...changes, validFrom, operation, txnSeq}
+  return {
+    ...base, deleted: false, ...changes, validFrom, operation, txnSeq,
+  }
 }
 
 export function sortedSet(values: readonly string[] | undefined): string[] {

@@ -38,7 +38,7 @@ export default hook
  */
 function notOurs(config: Interfaces.Config, message: string): Errors.CLIError {
   const error = new Errors.CLIError(message)
-  const answering = [...config.plugins.values()].filter((plugin) => (plugin.hooks.command_not_found?.length ?? 0) > 0)
+  const answering = [...config.plugins.values()].filter(plugin => (plugin.hooks.command_not_found?.length ?? 0) > 0)
   if (answering.length > 1) delete (error.oclif as {exit?: number}).exit
   return error
 }

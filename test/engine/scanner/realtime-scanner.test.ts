@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import {createHash} from 'node:crypto'
-import {mkdirSync, readdirSync, statSync, writeFileSync} from 'node:fs'
+import {
+  mkdirSync, readdirSync, statSync, writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 
 import {RedologFeed} from '../../../src/engine/appserver/redolog/redolog-feed.js'
@@ -33,6 +35,7 @@ for (const dialect of DIALECTS) {
       store = path.join(t.home, 'appserver', 'store')
       mkdirSync(store, {recursive: true})
     })
+
     afterEach(async () => {
       await t.cleanup()
     })
@@ -45,15 +48,17 @@ for (const dialect of DIALECTS) {
 
     async function catchUp() {
       const feed = new RedologFeed(log.dir, {follow: false})
-      return runScanner({catalog: t.catalog, server: 'mail1', feed, signal: new AbortController().signal})
+      return runScanner({
+        catalog: t.catalog, server: 'mail1', feed, signal: new AbortController().signal,
+      })
     }
 
     async function revisionsOf(item: string) {
       return t.catalog.db('item_revisions as r')
-        .join('items as i', 'i.id', 'r.item_id')
-        .where('i.remote_id', item)
-        .orderBy('r.id')
-        .select('r.operation', 'r.valid_from', 'r.valid_to', 'r.folder_remote_id', 'r.flags', 'r.deleted', 'r.blob_digest')
+      .join('items as i', 'i.id', 'r.item_id')
+      .where('i.remote_id', item)
+      .orderBy('r.id')
+      .select('r.operation', 'r.valid_from', 'r.valid_to', 'r.folder_remote_id', 'r.flags', 'r.deleted', 'r.blob_digest')
     }
 
     it('appends a revision per transaction and closes the previous one, never overwriting', async () => {
@@ -61,8 +66,10 @@ for (const dialect of DIALECTS) {
       log.write(ALICE, 'account.created', {}, T0)
       log.write(ALICE, 'folder.created', {folder: '2', path: '/Inbox', view: 'message'}, T0)
       log.write(ALICE, 'folder.created', {folder: '5', path: '/Archive', view: 'message'}, T0)
-      log.write(ALICE, 'item.created', {item: '257', type: 'message', folder: '2', flags: [], content: {path: storeFile('a', content), size: content.length, digest: digestOf(content)}}, T0 + MINUTE)
-      log.write(ALICE, 'item.flags', {item: '257', flags: ['\\Seen']}, T0 + (2 * MINUTE))
+      log.write(ALICE, 'item.created', {
+        item: '257', type: 'message', folder: '2', flags: [], content: {path: storeFile('a', content), size: content.length, digest: digestOf(content)},
+      }, T0 + MINUTE)
+      log.write(ALICE, 'item.flags', {item: '257', flags: [String.raw`\Seen`]}, T0 + (2 * MINUTE))
       log.write(ALICE, 'item.moved', {item: '257', folder: '5'}, T0 + (3 * MINUTE))
       log.write(ALICE, 'item.deleted', {item: '257'}, T0 + (4 * MINUTE))
       const totals = await catchUp()
@@ -70,13 +77,13 @@ for (const dialect of DIALECTS) {
       assert.equal(totals.errors, 0)
 
       const revisions = await revisionsOf('257')
-      assert.deepEqual(revisions.map((r) => [r.operation, Number(r.valid_from) - T0, r.valid_to === null ? null : Number(r.valid_to) - T0, r.folder_remote_id, JSON.parse(r.flags), Boolean(r.deleted)]), [
+      assert.deepEqual(revisions.map(r => [r.operation, Number(r.valid_from) - T0, r.valid_to === null ? null : Number(r.valid_to) - T0, r.folder_remote_id, JSON.parse(r.flags), Boolean(r.deleted)]), [
         ['item.created', MINUTE, 2 * MINUTE, '2', [], false],
-        ['item.flags', 2 * MINUTE, 3 * MINUTE, '2', ['\\Seen'], false],
-        ['item.moved', 3 * MINUTE, 4 * MINUTE, '5', ['\\Seen'], false],
-        ['item.deleted', 4 * MINUTE, null, '5', ['\\Seen'], true],
+        ['item.flags', 2 * MINUTE, 3 * MINUTE, '2', [String.raw`\Seen`], false],
+        ['item.moved', 3 * MINUTE, 4 * MINUTE, '5', [String.raw`\Seen`], false],
+        ['item.deleted', 4 * MINUTE, null, '5', [String.raw`\Seen`], true],
       ])
-      assert.ok(revisions.every((r) => r.blob_digest === digestOf(content)))
+      assert.ok(revisions.every(r => r.blob_digest === digestOf(content)))
       const blobs = new BlobStore(t.home)
       assert.deepEqual(await blobs.get(digestOf(content)), content)
     })
@@ -85,7 +92,9 @@ for (const dialect of DIALECTS) {
       const shared = message('newsletter', 'x'.repeat(20_000))
       for (const [index, account] of ['a@example.com', 'b@example.com', 'c@other.org'].entries()) {
         log.write(account, 'account.created', {}, T0)
-        log.write(account, 'item.created', {item: `${index}`, type: 'message', folder: '2', content: {path: storeFile(`n${index}`, shared)}}, T0)
+        log.write(account, 'item.created', {
+          item: `${index}`, type: 'message', folder: '2', content: {path: storeFile(`n${index}`, shared)},
+        }, T0)
         log.write(account, 'item.copied', {item: `${index}c`, source: `${index}`, folder: '2'}, T0 + 1)
       }
 
@@ -107,7 +116,9 @@ for (const dialect of DIALECTS) {
       log.write(ALICE, 'folder.created', {folder: '10', path: '/Projects'}, T0)
       log.write(ALICE, 'folder.created', {folder: '11', parent: '10', path: '/Projects/2026'}, T0)
       log.write(ALICE, 'folder.created', {folder: '12', path: '/Other'}, T0)
-      log.write(ALICE, 'item.created', {item: '1', type: 'contact', folder: '10', metadata: {email: 'x@y.z'}}, T0)
+      log.write(ALICE, 'item.created', {
+        item: '1', type: 'contact', folder: '10', metadata: {email: 'x@y.z'},
+      }, T0)
       log.write(ALICE, 'item.created', {item: '2', type: 'contact', folder: '11'}, T0)
       log.write(ALICE, 'item.created', {item: '3', type: 'contact', folder: '12'}, T0)
       await catchUp()
@@ -139,13 +150,15 @@ for (const dialect of DIALECTS) {
       log.write(ALICE, 'item.flags', {item: '999', flags: []}, T0)
       log.write(ALICE, 'item.created', {item: '1', type: 'contact', folder: '7'}, T0)
       log.skip(3)
-      log.write(ALICE, 'item.flags', {item: '1', flags: ['\\Flagged']}, T0 + 1)
-      log.raw(JSON.stringify({v: 1, seq: 4, time: T0, account: ALICE, op: 'item.deleted', data: {item: '1'}}) + '\n')
+      log.write(ALICE, 'item.flags', {item: '1', flags: [String.raw`\Flagged`]}, T0 + 1)
+      log.raw(JSON.stringify({
+        v: 1, seq: 4, time: T0, account: ALICE, op: 'item.deleted', data: {item: '1'},
+      }) + '\n')
       const totals = await catchUp()
 
       const errors = await t.catalog.db('ingest_errors').orderBy('id').select('source', 'line', 'reason', 'account')
       const file = path.basename(log.file)
-      assert.deepEqual(errors.map((e) => [e.source, Number(e.line)]), [[file, 2], [file, 3], [file, 4], [file, 6], [file, 7]])
+      assert.deepEqual(errors.map(e => [e.source, Number(e.line)]), [[file, 2], [file, 3], [file, 4], [file, 6], [file, 7]])
       assert.match(errors[0].reason, /unknown op 'item.exploded'/)
       assert.equal(errors[0].account, ALICE)
       assert.match(errors[1].reason, /not valid JSON/)
@@ -154,7 +167,7 @@ for (const dialect of DIALECTS) {
       assert.match(errors[4].reason, /duplicate seq 4/)
       assert.equal(totals.errors, 5)
       // The lines after each bad one were applied.
-      assert.deepEqual((await revisionsOf('1')).map((r) => JSON.parse(r.flags)), [[], ['\\Flagged']])
+      assert.deepEqual((await revisionsOf('1')).map(r => JSON.parse(r.flags)), [[], [String.raw`\Flagged`]])
       const state = await t.catalog.db('account_state').first()
       assert.equal(Boolean(state.certain), false)
     })
@@ -162,7 +175,9 @@ for (const dialect of DIALECTS) {
     it('waits for a half-written line, follows rotation and resumes from the checkpoint without repeats', async () => {
       log.write(ALICE, 'account.created', {}, T0)
       log.write(ALICE, 'item.created', {item: '1', type: 'contact', folder: '7'}, T0)
-      const half = JSON.stringify({v: 1, seq: 3, time: T0 + 1, account: ALICE, op: 'item.flags', data: {item: '1', flags: ['a']}})
+      const half = JSON.stringify({
+        v: 1, seq: 3, time: T0 + 1, account: ALICE, op: 'item.flags', data: {item: '1', flags: ['a']},
+      })
       log.raw(half.slice(0, 20))
       assert.equal((await catchUp()).transactions, 2)
       log.raw(half.slice(20) + '\n')
@@ -173,7 +188,7 @@ for (const dialect of DIALECTS) {
       log.write(ALICE, 'item.flags', {item: '1', flags: ['c']}, T0 + 3)
       assert.equal((await catchUp()).transactions, 3)
       assert.equal((await catchUp()).transactions, 0)
-      assert.deepEqual((await revisionsOf('1')).map((r) => JSON.parse(r.flags)), [[], ['a'], ['b'], ['c']])
+      assert.deepEqual((await revisionsOf('1')).map(r => JSON.parse(r.flags)), [[], ['a'], ['b'], ['c']])
       assert.equal(Number((await t.catalog.db('ingest_errors').count({n: '*'}))[0].n), 0)
       const checkpoint = JSON.parse((await t.catalog.db('checkpoints').where({connector: 'redolog'}).first()).position)
       assert.equal(checkpoint.seq, 5)
@@ -182,11 +197,17 @@ for (const dialect of DIALECTS) {
 
     it('records content that is gone on the server as missing, without stopping', async () => {
       log.write(ALICE, 'account.created', {}, T0)
-      log.write(ALICE, 'item.created', {item: '1', type: 'message', folder: '2', content: {path: path.join(store, 'vanished'), size: 10, digest: 'a'.repeat(64)}}, T0)
+      log.write(ALICE, 'item.created', {
+        item: '1', type: 'message', folder: '2', content: {path: path.join(store, 'vanished'), size: 10, digest: 'a'.repeat(64)},
+      }, T0)
       const ok = message('ok')
-      log.write(ALICE, 'item.created', {item: '2', type: 'message', folder: '2', content: {inline: ok.toString('base64')}}, T0)
+      log.write(ALICE, 'item.created', {
+        item: '2', type: 'message', folder: '2', content: {inline: ok.toString('base64')},
+      }, T0)
       const bad = message('tampered')
-      log.write(ALICE, 'item.created', {item: '3', type: 'message', folder: '2', content: {path: storeFile('t', bad), digest: 'b'.repeat(64)}}, T0)
+      log.write(ALICE, 'item.created', {
+        item: '3', type: 'message', folder: '2', content: {path: storeFile('t', bad), digest: 'b'.repeat(64)},
+      }, T0)
       await catchUp()
       const [gone] = await t.catalog.db('item_revisions as r').join('items as i', 'i.id', 'r.item_id').where('i.remote_id', '1').select('r.content_missing', 'r.blob_digest')
       assert.equal(Boolean(gone.content_missing), true)

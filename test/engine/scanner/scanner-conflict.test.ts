@@ -9,9 +9,11 @@ import {openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
 
 describe('one Realtime Scanner per feed', () => {
   let t: TestCatalog
+
   beforeEach(async () => {
     t = await openTestCatalog('sqlite')
   })
+
   afterEach(async () => {
     await t.cleanup()
   })
@@ -20,9 +22,11 @@ describe('one Realtime Scanner per feed', () => {
     const log = new RedologWriter(path.join(t.home, 'redolog'))
     log.write('alice@example.com', 'account.created', {})
     log.write('alice@example.com', 'item.created', {item: '1', type: 'contact', folder: '7'})
-    const scan = () => runScanner({catalog: t.catalog, server: 'mail1', feed: new RedologFeed(log.dir, {follow: false}), signal: new AbortController().signal})
+    const scan = () => runScanner({
+      catalog: t.catalog, server: 'mail1', feed: new RedologFeed(log.dir, {follow: false}), signal: new AbortController().signal,
+    })
     const results = await Promise.allSettled([scan(), scan()])
-    const failures = results.filter((r) => r.status === 'rejected')
+    const failures = results.filter(r => r.status === 'rejected')
     assert.equal(failures.length, 1, 'exactly one scanner wins')
     assert.ok((failures[0] as PromiseRejectedResult).reason instanceof ScannerConflict)
     assert.equal(Number((await t.catalog.db('item_revisions').count({n: '*'}))[0].n), 1)

@@ -3,6 +3,7 @@ import {open, readdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {FeedEntry, FeedError, TransactionFeed} from '../../scanner/feed-entry.js'
+
 import {listRedologFiles, redologFileFor} from './file-names.js'
 import {parseRedologLine} from './parse-line.js'
 
@@ -43,16 +44,16 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
     return path.isAbsolute(contentPath) ? contentPath : path.resolve(this.dir, contentPath)
   }
 
-  async *read(from: null | RedologPosition, signal: AbortSignal): AsyncGenerator<Array<FeedEntry<RedologPosition>>> {
+  async * read(from: null | RedologPosition, signal: AbortSignal): AsyncGenerator<Array<FeedEntry<RedologPosition>>> {
     const waiter = this.options.follow ? new ChangeWaiter(this.dir, this.options.pollMs ?? 250) : undefined
     try {
-      yield* this.readLoop(from, signal, waiter)
+      yield * this.readLoop(from, signal, waiter)
     } finally {
       waiter?.close()
     }
   }
 
-  private async *readLoop(
+  private async * readLoop(
     from: null | RedologPosition,
     signal: AbortSignal,
     waiter: ChangeWaiter | undefined,
@@ -79,13 +80,13 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
         continue
       }
 
-      if (cursor === null || !files.some((f) => f.name === cursor!.file)) {
+      if (cursor === null || !files.some(f => f.name === cursor!.file)) {
         const file = redologFileFor(files, lastSeq + 1) ?? files[0]
         if (cursor !== null) quietUpTo = lastSeq
         cursor = {file: file.name, line: 0, offset: 0}
       }
 
-      const index = files.findIndex((f) => f.name === cursor!.file)
+      const index = files.findIndex(f => f.name === cursor!.file)
       const newest = index === files.length - 1
       const chunk = await this.readChunk(cursor.file, cursor.offset)
       const end = chunk.lastIndexOf(10)
@@ -129,8 +130,10 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
           if (seq === lastSeq + 1) lastSeq = seq
           // A line whose seq is unreadable loses nothing by itself: if it held a transaction, the next line's seq
           // shows the gap. A readable seq without a readable account lost a transaction of someone unknown.
-          const scope = parsed.account ? 'account' : seq === undefined ? 'none' : 'all'
-          entries.push(this.errorEntry({reason: parsed.reason, account: parsed.account, raw: text, origin, scope}, cursor, lastSeq))
+          const scope = parsed.account ? 'account' : (seq === undefined ? 'none' : 'all')
+          entries.push(this.errorEntry({
+            reason: parsed.reason, account: parsed.account, raw: text, origin, scope,
+          }, cursor, lastSeq))
         } else if (parsed.transaction.seq <= lastSeq) {
           entries.push(this.errorEntry({
             reason: `duplicate seq ${parsed.transaction.seq}: transactions up to ${lastSeq} are already applied; line ignored`,
@@ -169,7 +172,11 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
     cursor: null | {file: string; line: number; offset: number},
     seq: number,
   ): FeedEntry<RedologPosition> {
-    return {kind: 'error', error, position: {file: cursor?.file ?? '', line: cursor?.line ?? 0, offset: cursor?.offset ?? 0, seq}}
+    return {
+      kind: 'error', error, position: {
+        file: cursor?.file ?? '', line: cursor?.line ?? 0, offset: cursor?.offset ?? 0, seq,
+      },
+    }
   }
 
   private async listDirectory(): Promise<string[]> {
@@ -227,7 +234,7 @@ class ChangeWaiter {
       return
     }
 
-    await new Promise<void>((resolve) => {
+    await new Promise<void>(resolve => {
       const done = () => {
         clearTimeout(timer)
         signal.removeEventListener('abort', done)
