@@ -63,7 +63,7 @@ export class TransactionApplier {
 
     try {
       await this.options.catalog.db.transaction(async trx => {
-        const batch = new Batch(trx, this.accounts, contents, stats)
+        const batch = new Batch(trx, this.accounts, contents, stats, this.options.feed.connector)
         await batch.prefetch(transactions)
         for (const entry of entries) {
           if (entry.kind === 'error') {
@@ -109,6 +109,7 @@ class Batch {
     private readonly accounts: AccountDirectory,
     private readonly contents: Map<Transaction, ResolvedContent>,
     private readonly stats: BatchStats,
+    private readonly connector: string,
   ) {}
 
   /** Loads in a few queries the open revisions of every item the batch names, instead of one query each. */
@@ -187,7 +188,7 @@ class Batch {
     if (this.errors.length > 0) {
       const at = now()
       for (let i = 0; i < this.errors.length; i += 200) {
-        await this.trx('ingest_errors').insert(this.errors.slice(i, i + 200).map(e => ({...e, connector: 'redolog', recorded_at: at})))
+        await this.trx('ingest_errors').insert(this.errors.slice(i, i + 200).map(e => ({...e, connector: this.connector, recorded_at: at})))
       }
     }
 
@@ -221,6 +222,12 @@ class Batch {
       }
 
       return this.accounts.create(this.trx, t.account, t.time, t.data)
+    }
+
+    if (existing?.deleted) {
+      // The account is gone: its history ends with its deletion. A change after that is reported, not applied.
+      await this.problem(t, `${t.op} for account ${t.account}, which was deleted; ignored`, 'none')
+      return undefined
     }
 
     if (existing) return existing
