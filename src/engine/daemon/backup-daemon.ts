@@ -2,6 +2,7 @@ import type {Catalog} from '../catalog/catalog.js'
 
 import {serverConfig} from '../config/config-store.js'
 import {purge} from '../purge/purge.js'
+import {findScheduledJob} from '../schedule/scheduled-jobs.js'
 import {CronService} from './cron-service.js'
 import {type DaemonLog, RealtimeService} from './realtime-service.js'
 import {reportService} from './services.js'
@@ -26,14 +27,12 @@ export class BackupDaemon {
     this.crons = [
       new CronService(catalog, server, {
         name: 'purge-cron',
-        patternAttribute: 'backupPurgeScheduler',
-        operationType: 'doPurge',
+        job: findScheduledJob('purge'),
         work: () => purge,
       }, log),
       new CronService(catalog, server, {
         name: 'smartscan-cron',
-        patternAttribute: 'backupSmartScanScheduler',
-        operationType: 'doSmartScan',
+        job: findScheduledJob('SmartScan'),
         work: () => ({unavailable: 'SmartScan needs the IMAP AppServer connector (backupAppServerUrl); the redolog feed has no inventory to compare'}),
       }, log),
     ]
@@ -62,7 +61,8 @@ export class BackupDaemon {
     }
 
     this.log('backup daemon stopping: finishing the current batch')
-    for (const cron of this.crons) cron.stop()
+    // A scheduled run in progress is interrupted (or, still queued, removed) rather than cut off by the exit.
+    await Promise.all(this.crons.map(cron => cron.stop()))
     await this.realtime.stop()
     await reportService(this.catalog, this.server, {name: 'backup-realtime', state: 'stopped', detail: {message: 'the daemon stopped'}})
     for (const cron of this.crons) await reportService(this.catalog, this.server, {...cron.status, state: 'stopped'})

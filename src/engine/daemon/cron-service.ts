@@ -13,9 +13,6 @@ export interface CronJobSpec {
   job: ScheduledJob
   /** The work, or the reason it cannot run on this server's configuration. */
   work(config: Map<string, null | string>): OperationWork | {unavailable: string}
-}
-
-export interface CronServiceOptions {
   /**
    * A run that fires later than this after its time is a missed run (the machine was suspended, the process
    * stalled) and is not run late. Croner's timers run on the monotonic clock and fire once on waking.
@@ -51,9 +48,8 @@ export class CronService {
     private readonly server: string,
     private readonly spec: CronJobSpec,
     private readonly log: DaemonLog,
-    options: CronServiceOptions = {},
   ) {
-    this.lateToleranceMs = options.lateToleranceMs ?? LATE_TOLERANCE_MS
+    this.lateToleranceMs = spec.lateToleranceMs ?? LATE_TOLERANCE_MS
   }
 
   get status(): ServiceReport {
@@ -112,7 +108,7 @@ export class CronService {
   }
 
   private fire(): void {
-    const due = this.due
+    const {due} = this
     // Croner has just recorded this firing, so its next run is the one after now.
     this.due = this.cron?.nextRun() ?? null
     const lateMs = due ? Date.now() - due.getTime() : 0
