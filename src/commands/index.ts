@@ -1,5 +1,6 @@
 import type {Command} from '@oclif/core'
 
+import {SCHEDULED_JOBS} from '../engine/schedule/scheduled-jobs.js'
 import Daemon from './backup/daemon.js'
 import DoExport from './backup/do-export.js'
 import DoItemSearch from './backup/do-item-search.js'
@@ -16,6 +17,9 @@ import GetBackupInfo from './backup/get-backup-info.js'
 import GetItem from './backup/get-item.js'
 import GetServices from './backup/get-services.js'
 import Monitor from './backup/monitor.js'
+import SchedulerDispatch from './backup/scheduler-dispatch.js'
+import {schedulerGetCommand} from './backup/scheduler-get.js'
+import {schedulerSetCommand} from './backup/scheduler-set.js'
 import ConfigDump from './config/dump.js'
 import ConfigGet from './config/get.js'
 import ConfigGlobalGet from './config/global-get.js'
@@ -46,6 +50,11 @@ const BY_ID: Record<string, Command.Class> = {
   'backup:getItem': GetItem,
   'backup:getServices': GetServices,
   'backup:monitor': Monitor,
+  'backup:scheduler': SchedulerDispatch,
+  ...Object.fromEntries(SCHEDULED_JOBS.flatMap(job => [
+    [`backup:scheduler:${job.name}:get`, schedulerGetCommand(job)],
+    [`backup:scheduler:${job.name}:set`, schedulerSetCommand(job)],
+  ])),
   'config:dump': ConfigDump,
   'config:get': ConfigGet,
   'config:global:get': ConfigGlobalGet,
