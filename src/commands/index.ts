@@ -2,6 +2,7 @@ import type {Command} from '@oclif/core'
 
 import {SCHEDULED_JOBS} from '../engine/schedule/scheduled-jobs.js'
 import Daemon from './backup/daemon.js'
+import DoCoherencyCheck from './backup/do-coherency-check.js'
 import DoExport from './backup/do-export.js'
 import DoItemSearch from './backup/do-item-search.js'
 import DoPurge from './backup/do-purge.js'
@@ -35,6 +36,7 @@ import ConfigUnset from './config/unset.js'
  */
 const BY_ID: Record<string, Command.Class> = {
   'backup:daemon': Daemon,
+  'backup:doCoherencyCheck': DoCoherencyCheck,
   'backup:doExport': DoExport,
   'backup:doItemSearch': DoItemSearch,
   'backup:doPurge': DoPurge,
