@@ -51,13 +51,7 @@ export class BackupDaemon {
         this.log(`daemon: ${(error as Error).message}`)
       }
 
-      await new Promise<void>(resolve => {
-        const timer = setTimeout(resolve, RECONCILE_MS)
-        signal.addEventListener('abort', () => {
-          clearTimeout(timer)
-          resolve()
-        }, {once: true})
-      })
+      await pause(RECONCILE_MS, signal)
     }
 
     this.log('backup daemon stopping: finishing the current batch')
@@ -74,4 +68,18 @@ export class BackupDaemon {
     await reportService(this.catalog, this.server, this.realtime.status, at)
     for (const cron of this.crons) await reportService(this.catalog, this.server, cron.status, at)
   }
+}
+
+/** Waits between reconciles, or less when the signal fires; the listener goes with the wait (the loop runs for weeks). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise(resolve => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, {once: true})
+  })
 }
