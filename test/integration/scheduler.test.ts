@@ -139,6 +139,20 @@ describe('backup scheduler', function () {
     assert.equal(exit.code, 0, exit.stderr)
   })
 
+  it('runs the Coherency Check only once switched on (it is off by default)', async () => {
+    const daemon = startDaemon()
+    const off = await eventually('coherency-cron reported', async () => (await json(['backup', 'getServices'])).services.find((s: any) => s.name === 'coherency-cron' && s.alive), 10_000)
+    assert.deepEqual([off.state, off.detail.pattern, off.detail.enabled], ['disabled', '0 5 1 * *', false])
+    await ok(['backup', 'scheduler', 'coherencyCheck', 'set', 'server', SERVER, 'enabled', 'true', 'pattern', '*/2 * * * * *'])
+    const check = await eventually('a completed scheduled doCoherencyCheck', async () => {
+      const {operations} = await json(['backup', 'getAllOperations', 'all', 'true'])
+      return operations.find((op: any) => op.type === 'doCoherencyCheck' && op.state === 'completed')
+    }, 10_000)
+    assert.deepEqual([check.parameters.scheduled, check.result.coherent, check.result.fixBackup], [true, true, false])
+    daemon.kill('SIGTERM')
+    assert.equal((await waitFor(daemon)).code, 0)
+  })
+
   it('queues a scheduled run behind a running operation and skips the runs due while it waits', async () => {
     const holder = startFixture('hold-operation.ts', [], env)
     children.push(holder)

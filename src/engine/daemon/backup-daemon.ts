@@ -1,5 +1,6 @@
 import type {Catalog} from '../catalog/catalog.js'
 
+import {coherencyCheck} from '../coherency/coherency-check.js'
 import {serverConfig} from '../config/config-store.js'
 import {purge} from '../purge/purge.js'
 import {findScheduledJob} from '../schedule/scheduled-jobs.js'
@@ -11,8 +12,9 @@ import {reportService} from './services.js'
 export const RECONCILE_MS = 500
 
 /**
- * The backup module in the foreground (for systemd): the Realtime Scanner and the scheduled purge and SmartScan,
- * each following the configuration as it changes, each reporting its state to the catalog for getServices.
+ * The backup module in the foreground (for systemd): the Realtime Scanner and the scheduled SmartScan, purge and
+ * Coherency Check, each following the configuration as it changes, each reporting its state to the catalog for
+ * getServices.
  */
 export class BackupDaemon {
   private readonly realtime: RealtimeService
@@ -34,6 +36,13 @@ export class BackupDaemon {
         name: 'smartscan-cron',
         job: findScheduledJob('SmartScan'),
         work: () => ({unavailable: 'SmartScan needs the IMAP AppServer connector (backupAppServerUrl); the redolog feed has no inventory to compare'}),
+      }, log),
+      new CronService(catalog, server, {
+        name: 'coherency-cron',
+        job: findScheduledJob('coherencyCheck'),
+        // The whole backup, reporting only: quarantining files and repairing the catalog (fixBackup) stay an
+        // administrator's decision after reading the findings.
+        work: () => coherencyCheck,
       }, log),
     ]
   }

@@ -23,9 +23,9 @@ export interface CronJobSpec {
 const LATE_TOLERANCE_MS = 60_000
 
 /**
- * A scheduled service of the daemon (purge-cron, smartscan-cron): follows its pattern and switch attributes live,
- * runs its job as an ordinary operation, so a run waits in the queue behind a running one and shows in
- * getAllOperations. A run missed while the daemon was down (or asleep) is not run late; a run due while the
+ * A scheduled service of the daemon (smartscan-cron, purge-cron, coherency-cron): follows its pattern and switch
+ * attributes live, runs its job as an ordinary operation, so a run waits in the queue behind a running one and shows
+ * in getAllOperations. A run missed while the daemon was down (or asleep) is not run late; a run due while the
  * previous one is still queued or running is skipped.
  */
 export class CronService {

@@ -7,6 +7,7 @@ import {SERVICE_NAMES, type ServiceName} from './services.js'
 const SWITCHES: Record<ServiceName, {attribute: string; off: string; on: string} | undefined> = {
   'backup-realtime': {attribute: 'ZxBackup_RealTimeScanner', on: 'TRUE', off: 'FALSE'},
   'purge-cron': undefined,
+  'coherency-cron': undefined,
   'smartscan-cron': undefined,
 }
 

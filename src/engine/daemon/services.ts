@@ -4,7 +4,7 @@ import {now} from '../catalog/catalog.js'
 import {THIS_HOST} from '../operations/process-liveness.js'
 
 /** The services of the backup module, as `getServices` lists them and `doStartService` names them. */
-export const SERVICE_NAMES = ['backup-realtime', 'smartscan-cron', 'purge-cron'] as const
+export const SERVICE_NAMES = ['backup-realtime', 'smartscan-cron', 'purge-cron', 'coherency-cron'] as const
 export type ServiceName = (typeof SERVICE_NAMES)[number]
 
 /** A service's heartbeat older than this means the daemon that ran it is gone. */

@@ -1,3 +1,5 @@
+import type {ServiceName} from '../daemon/services.js'
+
 import {closestName} from '../config/closest-name.js'
 import {UsageError} from '../errors.js'
 
@@ -6,7 +8,7 @@ export interface ScheduledJob {
   /** As `carbonio backup scheduler <job>` names it (matched case-insensitively). */
   readonly name: string
   /** The daemon service that runs it (getServices lists it). */
-  readonly service: string
+  readonly service: ServiceName
   /** The operation type each run records (getAllOperations shows it). */
   readonly operationType: string
   readonly patternAttribute: string
