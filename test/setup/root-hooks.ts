@@ -3,10 +3,12 @@
 // hook only makes sure it is stopped, and its directory removed, once every test has run.
 import type {RootHookObject} from 'mocha'
 
+import {stopTestDovecot} from './dovecot-server.js'
 import {stopTestPostgres} from './postgres-server.js'
 
 export const mochaHooks: RootHookObject = {
   async afterAll() {
     await stopTestPostgres()
+    await stopTestDovecot()
   },
 }

@@ -1,0 +1,399 @@
+// A throwaway Dovecot (Debian's dovecot-imapd 2.3) for the IMAP tests: its own config, state, logs and Maildirs in a
+// temporary directory, IMAP without TLS on 127.0.0.1 and a free port, passwd-file users and a master user. Started
+// at most once per test process, on the first test that asks for it, and stopped by the root hooks
+// (test/setup/root-hooks.ts); a watchdog stops it if mocha is killed.
+//
+// Tests share the server: each one makes its own users in its own domain (uniqueDomain()), and lists them with
+// directoryCommand(domain), so a SmartScan of "every account" sees only that test's accounts.
+import {execFile, spawn, spawnSync} from 'node:child_process'
+import {randomBytes} from 'node:crypto'
+import {
+  chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, utimesSync, writeFileSync,
+} from 'node:fs'
+import {connect, createServer} from 'node:net'
+import {tmpdir, userInfo} from 'node:os'
+import path from 'node:path'
+import {promisify} from 'node:util'
+
+const run = promisify(execFile)
+
+const INSTALL_HINT = 'Dovecot is needed by the IMAP tests and is not installed: apt-get install dovecot-imapd'
+const DOVECOT = ['/usr/sbin/dovecot', '/usr/local/sbin/dovecot'].find(file => existsSync(file))
+const DOVEADM = ['/usr/bin/doveadm', '/usr/local/bin/doveadm'].find(file => existsSync(file))
+
+// Arguments: test process pid, master pid file, temp dir.
+const WATCHDOG_SCRIPT = `
+while kill -0 "$1" 2>/dev/null; do sleep 1; done
+if [ -f "$2" ]; then kill "$(cat "$2")" 2>/dev/null; sleep 1; fi
+rm -rf "$3"
+`
+
+export interface TestMessage {
+  /** The exact bytes of the message (CRLF line ends, as IMAP delivers them). */
+  raw: Buffer | string
+  /** IMAP system flags (\Seen, \Flagged, \Answered, \Draft, \Deleted); keywords need IMAP (STORE). */
+  flags?: string[]
+  /** INTERNALDATE: the file's mtime in a Maildir. */
+  internalDate?: Date
+}
+
+export interface TestDovecot {
+  readonly host: string
+  readonly port: number
+  /** imap://127.0.0.1:<port>, what backupAppServerUrl gets. */
+  readonly url: string
+  readonly dir: string
+  readonly configFile: string
+  readonly masterUser: string
+  readonly masterPassword: string
+  /** Milliseconds it took to have the server ready. */
+  readonly startMs: number
+  /** The accounts command for backupAccountsCommand: `doveadm -c <conf> user '*@<domain>'` (every user without a domain). */
+  directoryCommand(domain?: string): string
+  /** Adds (or changes the password of) a user; Dovecot re-reads the passwd-file when it changes. */
+  addUser(name: string, password?: string): void
+  removeUser(name: string): void
+  /** Runs doveadm against this server and returns its stdout. */
+  doveadm(args: string[]): Promise<string>
+  /** The user's Maildir (INBOX); other folders are `.<path with dots>` inside it (Maildir++). */
+  maildirOf(user: string): string
+  /**
+   * Writes messages as Maildir files and runs `doveadm force-resync` (about 4x faster than IMAP APPEND): folder
+   * paths use "/" as the separator ("INBOX", "Archive/2024").
+   */
+  loadMessages(user: string, folders: Record<string, TestMessage[]>): Promise<void>
+  stop(): Promise<void>
+}
+
+interface SharedState {
+  server?: Promise<TestDovecot>
+}
+// Shared through globalThis: the root hooks may load this module through a second loader (see postgres-server.ts).
+const STATE_KEY = Symbol.for('carbonio-backup.test-dovecot')
+const registry = globalThis as Record<symbol, SharedState | undefined>
+registry[STATE_KEY] ??= {}
+const state: SharedState = registry[STATE_KEY]
+
+/** The test Dovecot, started on first use. */
+export function getTestDovecot(): Promise<TestDovecot> {
+  state.server ??= startTestDovecot().catch((error: unknown) => {
+    state.server = undefined
+    throw error
+  })
+  return state.server
+}
+
+/** Stops the test Dovecot if one was started (no-op otherwise). */
+export async function stopTestDovecot(): Promise<void> {
+  const pending = state.server
+  state.server = undefined
+  if (!pending) return
+  let server: TestDovecot
+  try {
+    server = await pending
+  } catch {
+    return
+  }
+
+  await server.stop()
+}
+
+/** A domain no other test uses, so that directoryCommand(domain) lists this test's users only. */
+export function uniqueDomain(): string {
+  return `t${randomBytes(5).toString('hex')}.test`
+}
+
+/** Who the Dovecot processes run as: system users when root, else everything as ourselves. */
+function runAs(): {gid: number; internal: string; login: string; mail: string; uid: number} {
+  if (process.getuid?.() !== 0) {
+    const me = userInfo()
+    return {
+      internal: me.username, login: me.username, mail: me.username, uid: me.uid, gid: me.gid,
+    }
+  }
+
+  const passwd = readFileSync('/etc/passwd', 'utf8').split('\n').map(line => line.split(':'))
+  const find = (name: string) => passwd.find(fields => fields[0] === name)
+  for (const name of ['dovecot', 'dovenull']) {
+    if (!find(name)) throw new Error(`the ${name} system user is missing: ${INSTALL_HINT}`)
+  }
+
+  const mail = find('mail') ?? find('nobody')
+  if (!mail) throw new Error('neither the mail nor the nobody system user exists: the test Dovecot needs one to own the Maildirs')
+  return {
+    internal: 'dovecot', login: 'dovenull', mail: mail[0], uid: Number(mail[2]), gid: Number(mail[3]),
+  }
+}
+
+function configText(dir: string, port: number, users: ReturnType<typeof runAs>): string {
+  return `# The test Dovecot of carbonio-backup: loopback only, no TLS, everything under ${dir}.
+base_dir = ${dir}/run
+state_dir = ${dir}/state
+log_path = ${dir}/dovecot.log
+info_log_path = ${dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_master_user_separator = *
+# Without this, one failed login makes later logins from loopback wait for seconds.
+login_trusted_networks = 127.0.0.0/8
+auth_failure_delay = 0
+default_internal_user = ${users.internal}
+default_internal_group = ${users.internal === 'dovecot' ? 'dovecot' : users.mail}
+default_login_user = ${users.login}
+mail_uid = ${users.uid}
+mail_gid = ${users.gid}
+first_valid_uid = 1
+first_valid_gid = 1
+mail_location = maildir:${dir}/mail/%u
+# The mailbox list index gives NOTIFY and answers LIST-STATUS without opening every mailbox.
+mailbox_list_index = yes
+mail_fsync = never
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Drafts {
+    special_use = \\Drafts
+  }
+  mailbox Sent {
+    special_use = \\Sent
+  }
+  mailbox Trash {
+    special_use = \\Trash
+  }
+  mailbox Junk {
+    special_use = \\Junk
+  }
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u ${dir}/master-users
+  master = yes
+  pass = yes
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u ${dir}/users
+}
+userdb {
+  driver = passwd-file
+  args = username_format=%u ${dir}/users
+  default_fields = uid=${users.uid} gid=${users.gid} home=${dir}/mail/%u
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${port}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+# No auth penalty: the tests log in with wrong passwords on purpose.
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+`
+}
+
+/** Starts a new Dovecot. Prefer getTestDovecot(), which starts it only once. */
+export async function startTestDovecot(): Promise<TestDovecot> {
+  if (!DOVECOT || !DOVEADM) throw new Error(INSTALL_HINT)
+  const started = Date.now()
+  const users = runAs()
+  const dir = mkdtempSync(path.join(tmpdir(), 'carbonio-test-dovecot-'))
+  // The mail user must reach its Maildirs under the temporary directory.
+  chmodSync(dir, 0o755)
+  const mailRoot = path.join(dir, 'mail')
+  mkdirSync(mailRoot)
+  chownSync(mailRoot, users.uid, users.gid)
+  const configFile = path.join(dir, 'dovecot.conf')
+  const pidFile = path.join(dir, 'run', 'master.pid')
+  const masterUser = 'backup-admin'
+  const masterPassword = randomBytes(12).toString('hex')
+  // Readable by Dovecot's auth process, which does not run as root; these are throwaway test passwords.
+  writeFileSync(path.join(dir, 'master-users'), `${masterUser}:{PLAIN}${masterPassword}\n`, {mode: 0o644})
+  writeFileSync(path.join(dir, 'users'), '', {mode: 0o644})
+
+  const watchdog = spawn('sh', ['-c', WATCHDOG_SCRIPT, 'carbonio-test-dovecot-watchdog', String(process.pid), pidFile, dir], {
+    detached: true,
+    stdio: 'ignore',
+  })
+  watchdog.unref()
+  const stopSync = () => {
+    if (existsSync(pidFile)) spawnSync('kill', [readFileSync(pidFile, 'utf8').trim()])
+    rmSync(dir, {force: true, recursive: true})
+    watchdog.kill()
+  }
+
+  process.once('exit', stopSync)
+  const doveadm = async (args: string[]) => (await run(DOVEADM, ['-c', configFile, ...args], {maxBuffer: 256 * 1024 * 1024})).stdout
+  try {
+    let lastError: unknown
+    // A free port found by binding port 0 may be taken again before dovecot binds it: retry a few times.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const port = await freePort()
+      writeFileSync(configFile, configText(dir, port, users))
+      try {
+        await startDaemon(DOVECOT, configFile, path.join(dir, 'startup.log'))
+        await waitForGreeting(port, 10_000)
+      } catch (error) {
+        lastError = error
+        if (existsSync(pidFile)) spawnSync('kill', [readFileSync(pidFile, 'utf8').trim()])
+        continue
+      }
+
+      const startMs = Date.now() - started
+      process.stderr.write(`test Dovecot (${DOVECOT}) on 127.0.0.1:${port}, ready in ${startMs} ms\n`)
+      const usersFile = path.join(dir, 'users')
+      const server: TestDovecot = {
+        host: '127.0.0.1',
+        port,
+        url: `imap://127.0.0.1:${port}`,
+        dir,
+        configFile,
+        masterUser,
+        masterPassword,
+        startMs,
+        directoryCommand: domain => `${DOVEADM} -c ${configFile} user '${domain ? `*@${domain}` : '*'}'`,
+        addUser(name, password = 'secret') {
+          const others = readFileSync(usersFile, 'utf8').split('\n').filter(line => line !== '' && !line.startsWith(`${name}:`))
+          writeFileSync(usersFile, [...others, `${name}:{PLAIN}${password}::::::`, ''].join('\n'))
+        },
+        removeUser(name) {
+          const others = readFileSync(usersFile, 'utf8').split('\n').filter(line => line !== '' && !line.startsWith(`${name}:`))
+          writeFileSync(usersFile, [...others, ''].join('\n'))
+        },
+        doveadm,
+        maildirOf: user => path.join(mailRoot, user),
+        async loadMessages(user, folders) {
+          const root = path.join(mailRoot, user)
+          for (const [folder, messages] of Object.entries(folders)) {
+            const box = folder.toUpperCase() === 'INBOX' ? root : path.join(root, `.${folder.split('/').join('.')}`)
+            for (const sub of ['cur', 'new', 'tmp']) mkdirSync(path.join(box, sub), {recursive: true})
+            for (const [index, message] of messages.entries()) {
+              const raw = Buffer.isBuffer(message.raw) ? message.raw : Buffer.from(message.raw)
+              const when = message.internalDate ?? new Date()
+              const name = `${Math.floor(when.getTime() / 1000)}.M${index}R${randomBytes(4).toString('hex')}.carbonio-test,S=${raw.length}:2,${maildirLetters(message.flags ?? [])}`
+              const file = path.join(box, 'cur', name)
+              writeFileSync(file, raw)
+              utimesSync(file, when, when)
+            }
+          }
+
+          if (process.getuid?.() === 0) spawnSync('chown', ['-R', `${users.uid}:${users.gid}`, root])
+          await doveadm(['force-resync', '-u', user, '*'])
+        },
+        async stop() {
+          process.removeListener('exit', stopSync)
+          if (existsSync(pidFile)) {
+            const pid = Number(readFileSync(pidFile, 'utf8').trim())
+            try {
+              process.kill(pid)
+            } catch {
+              // already gone
+            }
+
+            await waitForExit(pid, 5000)
+          }
+
+          rmSync(dir, {force: true, recursive: true})
+          watchdog.kill()
+        },
+      }
+      return server
+    }
+
+    throw lastError
+  } catch (error) {
+    const logFile = path.join(dir, 'dovecot.log')
+    const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' | ') : ''
+    process.removeListener('exit', stopSync)
+    stopSync()
+    const message = ((error as {stderr?: string}).stderr || (error as Error).message).trim()
+    throw new Error(`cannot start the test Dovecot: ${message}${log ? ` (log: ${log})` : ''}`)
+  }
+}
+
+/**
+ * Runs `dovecot -c <conf>`, which forks its master into the background and exits. Its output goes to a file, not
+ * to pipes: the background master keeps them open, and waiting for them to close would wait for ever.
+ */
+async function startDaemon(binary: string, configFile: string, logFile: string): Promise<void> {
+  const log = openSync(logFile, 'a')
+  try {
+    const child = spawn(binary, ['-c', configFile], {stdio: ['ignore', log, log]})
+    const code = await new Promise<null | number>((resolve, reject) => {
+      child.once('error', reject)
+      child.once('exit', resolve)
+    })
+    if (code !== 0) throw new Error(`${binary} exited with ${code}: ${readFileSync(logFile, 'utf8').trim().split('\n').at(-1)}`)
+  } finally {
+    closeSync(log)
+  }
+}
+
+const LETTERS: Record<string, string> = {
+  '\\answered': 'R', '\\deleted': 'T', '\\draft': 'D', '\\flagged': 'F', '\\seen': 'S',
+}
+
+function maildirLetters(flags: string[]): string {
+  return [...new Set(flags.map(flag => LETTERS[flag.toLowerCase()]).filter(Boolean))].sort().join('')
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Resolves once the server greets on the port ("* OK"), polling until the deadline. */
+async function waitForGreeting(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const greeted = await new Promise<boolean>(resolve => {
+      const socket = connect(port, '127.0.0.1')
+      socket.setTimeout(1000)
+      socket.once('data', chunk => {
+        socket.destroy()
+        resolve(chunk.toString().startsWith('* OK'))
+      })
+      socket.once('error', () => resolve(false))
+      socket.once('timeout', () => {
+        socket.destroy()
+        resolve(false)
+      })
+    })
+    if (greeted) return
+    if (Date.now() > deadline) throw new Error(`no IMAP greeting on 127.0.0.1:${port} after ${timeoutMs} ms`)
+    await new Promise(resolve => {
+      setTimeout(resolve, 50)
+    })
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0)
+    } catch {
+      return
+    }
+
+    await new Promise(resolve => {
+      setTimeout(resolve, 50)
+    })
+  }
+}
+
