@@ -13,6 +13,11 @@ export interface ContentRef {
   path?: string
   /** Small items may travel inline, base64-encoded. */
   inline?: string
+  /**
+   * The content itself, in memory: what a connector that has just read it from the server (IMAP BODY.PEEK[]) hands
+   * to the blob store, without a detour through a file or base64. Never part of a serialised transaction.
+   */
+  bytes?: Uint8Array
   /** Bytes of the raw content, when the server knows it. */
   size?: number
   /** sha256 hex of the raw content, when the server knows it; checked against what is read. */

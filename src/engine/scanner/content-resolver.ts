@@ -59,6 +59,7 @@ export async function resolveContents(
 
 /** Reads the bytes of a content reference; undefined when the server no longer has them. */
 export async function readContent(ref: ContentRef, feed: Pick<TransactionFeed, 'resolveContentPath'>): Promise<Buffer | undefined> {
+  if (ref.bytes !== undefined) return Buffer.from(ref.bytes.buffer, ref.bytes.byteOffset, ref.bytes.byteLength)
   if (ref.inline !== undefined) return Buffer.from(ref.inline, 'base64')
   if (ref.path === undefined) return undefined
   try {
@@ -86,7 +87,7 @@ async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<Res
       size: ref.size ?? null,
       missing: true,
       stored: false,
-      problem: `content ${ref.path ?? '(inline)'} is gone on the AppServer: recorded as missing`,
+      problem: `content ${describe(ref)} is gone on the AppServer: recorded as missing`,
     }
   }
 
@@ -98,7 +99,7 @@ async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<Res
       size: ref.size ?? content.length,
       missing: true,
       stored: false,
-      problem: `content ${ref.path ?? '(inline)'} does not match the transaction (digest ${digest}, ${content.length} bytes; announced ${ref.digest ?? '-'}, ${ref.size ?? '-'} bytes): recorded as missing`,
+      problem: `content ${describe(ref)} does not match the transaction (digest ${digest}, ${content.length} bytes; announced ${ref.digest ?? '-'}, ${ref.size ?? '-'} bytes): recorded as missing`,
     }
   }
 
@@ -109,4 +110,9 @@ async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<Res
   return {
     ...base, digest, size: content.length, missing: false, stored: true, storedSize: stored.storedSize,
   }
+}
+
+/** How a problem names the content: its file, its server locator, or that it came inline. */
+function describe(ref: ContentRef): string {
+  return ref.path ?? ref.locator ?? '(inline)'
 }
