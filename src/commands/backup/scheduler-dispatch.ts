@@ -13,7 +13,7 @@ const VERBS = ['get', 'set'] as const
  */
 export default class SchedulerDispatch extends BaseCommand {
   static override hidden = true
-  static override summary = 'Run backup scheduler <job> get|set with the job and verb in any case.'
+  static override summary = 'Read or set when the daemon runs a job (job and action in any case); see the commands below.'
   // Declared for the usage line of its errors; the command it forwards to parses them.
   static override args = {
     job: Args.string({description: JOB_NAMES.join(', '), required: true}),
