@@ -3,8 +3,8 @@ import type {Level} from './levels.js'
 import {UsageError} from '../errors.js'
 import {closestName} from './closest-name.js'
 import {
-  absolutePathType, booleanType, cronType, daysType, imapUrlType, integerType, nonEmptyText, privateFileType,
-  type ValueType,
+  absolutePathType, booleanType, cronType, daysType, imapUrlType, integerType, InvalidValue, nonEmptyText,
+  privateFileType, type ValueType,
 } from './value-types.js'
 
 export interface AttributeDefinition {
@@ -20,6 +20,22 @@ export interface AttributeDefinition {
 }
 
 const SERVER_WIDE: readonly Level[] = ['global', 'server']
+
+/** How the IMAP connector logs in to each account with the admin credential (backupAppServerLoginMode). */
+export const LOGIN_MODES = ['sasl-authzid', 'master-separator'] as const
+export type LoginMode = (typeof LOGIN_MODES)[number]
+
+/** One of a few words, in any case. */
+function oneOfType(words: readonly string[]): ValueType {
+  return {
+    expected: words.join(' or '),
+    normalize(raw) {
+      const word = raw.trim().toLowerCase()
+      if (!words.includes(word)) throw new InvalidValue(`'${raw}' is not ${words.join(' or ')}`)
+      return word
+    },
+  }
+}
 
 export const BLOBLESS_PREREQUISITE
   = 'Blobless mode keeps no message content in the backup: restores read it from the AppServer, whose blobs must '
@@ -137,6 +153,15 @@ export const ATTRIBUTES: readonly AttributeDefinition[] = [
     description: "A file (mode 0600) holding that user's password; the password itself is never stored.",
     levels: SERVER_WIDE,
     type: privateFileType,
+  },
+  {
+    name: 'backupAppServerLoginMode',
+    description: 'How that user opens an account: SASL PLAIN with the account as authorization identity '
+      + '(sasl-authzid: Carbonio admins, Dovecot master users), or the login name <account>*<user> '
+      + '(master-separator: Dovecot with auth_master_user_separator = *).',
+    levels: SERVER_WIDE,
+    type: oneOfType(LOGIN_MODES),
+    defaultValue: 'sasl-authzid',
   },
   {
     name: 'backupRedologPath',
