@@ -45,6 +45,7 @@ export interface BatchStats {
  */
 export class TransactionApplier {
   private readonly accounts = new AccountDirectory()
+  private readonly folders = new FolderCache()
 
   /** @param committed the checkpoint the feed is read from (null for a feed never read): see saveCheckpoint. */
   constructor(
@@ -63,7 +64,7 @@ export class TransactionApplier {
 
     try {
       await this.options.catalog.db.transaction(async trx => {
-        const batch = new Batch(trx, this.accounts, contents, stats, this.options.feed.connector)
+        const batch = new Batch(trx, this.accounts, contents, stats, this.options.feed.connector, this.folders)
         await batch.prefetch(transactions)
         for (const entry of entries) {
           if (entry.kind === 'error') {
@@ -87,8 +88,9 @@ export class TransactionApplier {
       })
       this.committed = entries.at(-1)!.position
     } catch (error) {
-      // The account cache may hold rows of the rolled-back transaction.
+      // The caches may hold rows of the rolled-back transaction.
       this.accounts.forget()
+      this.folders.clear()
       throw error
     }
 
@@ -99,7 +101,6 @@ export class TransactionApplier {
 /** One batch's working set inside its database transaction. */
 class Batch {
   private readonly items = new Map<string, ItemState>()
-  private readonly folders = new Map<number, Map<string, CurrentFolder>>()
   private readonly uncertain = new Map<number, string>()
   private uncertainAll: null | string = null
   private readonly errors: Array<Record<string, unknown>> = []
@@ -110,6 +111,7 @@ class Batch {
     private readonly contents: Map<Transaction, ResolvedContent>,
     private readonly stats: BatchStats,
     private readonly connector: string,
+    private readonly folders: FolderCache,
   ) {}
 
   /** Loads in a few queries the open revisions of every item the batch names, instead of one query each. */
@@ -221,7 +223,10 @@ class Batch {
         this.accounts.forget()
       }
 
-      return this.accounts.create(this.trx, t.account, t.time, t.data)
+      const account = await this.accounts.create(this.trx, t.account, t.time, t.data)
+      // A new account has no folders yet: nothing to look up.
+      this.folders.set(account.id, new Map())
+      return account
     }
 
     if (existing?.deleted) {
@@ -458,6 +463,21 @@ class Batch {
     state.current = version
   }
 }
+
+/**
+ * The folders of recently active accounts, kept across batches: folders are few per account, and reading them
+ * from the catalog for every batch that touches a folder cost more than the batch itself. Bounded, oldest first.
+ */
+class FolderCache extends Map<number, Map<string, CurrentFolder>> {
+  override set(accountId: number, folders: Map<string, CurrentFolder>): this {
+    this.delete(accountId)
+    super.set(accountId, folders)
+    if (this.size > FOLDER_CACHE_ACCOUNTS) this.delete(this.keys().next().value!)
+    return this
+  }
+}
+
+const FOLDER_CACHE_ACCOUNTS = 5000
 
 function derivePath(folders: Map<string, CurrentFolder>, parent: null | string, previous: string | undefined, id: string): string {
   const name = previous?.split('/').pop() ?? id
