@@ -1,6 +1,7 @@
 import type {Knex} from 'knex'
 
 import {initialSchema} from './schema/0001-initial-schema.js'
+import {purgeCandidatesLegalHold} from './schema/0002-purge-candidates-legal-hold.js'
 
 export interface CatalogMigration {
   name: string
@@ -9,7 +10,10 @@ export interface CatalogMigration {
 }
 
 /** Every migration, in order. Shipped in code (not a folder to glob) so a bundled or linked plugin finds them. */
-export const MIGRATIONS: readonly CatalogMigration[] = [initialSchema]
+export const MIGRATIONS: readonly CatalogMigration[] = [
+  initialSchema,
+  purgeCandidatesLegalHold,
+]
 
 const migrationSource: Knex.MigrationSource<CatalogMigration> = {
   async getMigrations() {
