@@ -17,6 +17,9 @@ import GetAvailableDomains from './backup/get-available-domains.js'
 import GetBackupInfo from './backup/get-backup-info.js'
 import GetItem from './backup/get-item.js'
 import GetServices from './backup/get-services.js'
+import LegalHoldGet from './backup/legal-hold-get.js'
+import LegalHoldSet from './backup/legal-hold-set.js'
+import LegalHoldUnset from './backup/legal-hold-unset.js'
 import Monitor from './backup/monitor.js'
 import SchedulerDispatch from './backup/scheduler-dispatch.js'
 import {schedulerGetCommand} from './backup/scheduler-get.js'
@@ -51,6 +54,9 @@ const BY_ID: Record<string, Command.Class> = {
   'backup:getBackupInfo': GetBackupInfo,
   'backup:getItem': GetItem,
   'backup:getServices': GetServices,
+  'backup:legalHold:get': LegalHoldGet,
+  'backup:legalHold:set': LegalHoldSet,
+  'backup:legalHold:unset': LegalHoldUnset,
   'backup:monitor': Monitor,
   'backup:scheduler': SchedulerDispatch,
   ...Object.fromEntries(SCHEDULED_JOBS.flatMap(job => [
