@@ -1,193 +1,96 @@
-import {rm} from 'node:fs/promises'
-
+import type {Catalog} from '../catalog/catalog.js'
 import type {OperationContext} from '../operations/run-operation.js'
+import type {PurgeRun} from './purge-run.js'
 
-import {blobPath} from '../blobstore/blob-path.js'
 import {throwIfAborted} from '../errors.js'
+import {allAccountsHeldSince} from '../legal-hold/legal-hold.js'
+import {purgeUnreferencedBlobs} from './blob-candidates.js'
+import {BlobTrash} from './blob-trash.js'
+import {purgeDeletedAccounts} from './deleted-accounts.js'
+import {purgeDeletedItems} from './deleted-items.js'
+import {emptyReport, type PurgeReport} from './purge-report.js'
+import {reportCounters} from './purge-run.js'
 import {DAY_MS, resolveRetention} from './retention.js'
 
+export type {PurgeReport} from './purge-report.js'
+
+/** Long enough for any scanner batch and for the clocks of servers sharing a PostgreSQL catalog to disagree. */
+export const DEFAULT_BLOB_GRACE_MS = 60 * 60 * 1000
+const DEFAULT_BATCH = 500
+
 export interface PurgeOptions {
+  /** Item retention in days for this run, instead of ZxBackup_DataRetentionDays. */
   purgeDays?: number
-  /** Purge clock, injectable so tests need not wait days. */
+  /** Purge another backup path (its own catalog); the retention still comes from this server's configuration. */
+  target?: Catalog
+  /** The purge clock for retention cutoffs, injectable so that tests need not wait days. */
   now?: number
-}
-
-export interface PurgeReport extends Record<string, unknown> {
-  retentionDays: number
-  accountRetentionDays: number
-  cutoff: null | string
-  skipped: null | string
-  items: number
-  revisions: number
-  accounts: number
-  blobs: number
-  bytesFreed: number
-}
-
-const BATCH = 500
-
-/** One purge in progress: what every step reads and adds to. */
-interface PurgeRun {
-  context: OperationContext
-  startedAt: number
-  report: PurgeReport
-  /** Blobs referenced by removed revisions: the only ones that may have become unreferenced. */
-  digests: Set<string>
+  /** A blob referenced less than this long ago (by the wall clock, as scanners record it) waits for the next purge. */
+  blobGraceMs?: number
+  batchSize?: number
+  /** Tests: awaited inside each blob transaction just before its commit, to widen the window a scanner can race. */
+  pauseBeforeBlobCommit?: () => Promise<void>
 }
 
 /**
  * Removes what fell out of retention: items whose deletion is older than the item retention and accounts deleted
- * longer than the account retention, except under legal hold. A blob goes only when no remaining revision
- * references it and nobody referenced it since this purge began (a concurrent scanner bumps last_referenced_at
- * before it commits a new reference). Work is found through indexes on deleted states, so the cost follows what
- * is purgeable, not the size of the catalog.
+ * longer than the account retention, except under legal hold, then the blobs that no remaining revision
+ * references. An item retention of 0 is infinite: the purge ends at once. Every phase works in batches, one
+ * transaction each, found through indexes on what is purgeable, so cost follows what is removed and memory stays
+ * flat; a stopped or crashed purge leaves nothing half-done that the next one does not finish.
  */
 export async function purge(context: OperationContext, options: PurgeOptions = {}): Promise<PurgeReport> {
-  const {catalog, progress, signal} = context
+  const catalog = options.target ?? context.catalog
   const startedAt = options.now ?? Date.now()
-  const retention = await resolveRetention(catalog, context.server, options.purgeDays)
-  const report: PurgeReport = {
-    retentionDays: retention.itemDays,
-    accountRetentionDays: retention.accountDays,
-    cutoff: null,
-    skipped: null,
-    items: 0,
-    revisions: 0,
-    accounts: 0,
-    blobs: 0,
-    bytesFreed: 0,
-  }
-  if (retention.itemDays === 0 && retention.accountDays === 0) {
-    report.skipped = `retention is infinite (${retention.itemSource} = 0 and backupAccountsRetentionDays = 0): nothing is ever purged`
+  const retention = await resolveRetention(context.catalog, context.server, options.purgeDays)
+  const report = emptyReport(catalog.home)
+  report.retentionDays = retention.itemDays
+  report.retentionSource = retention.itemSource
+  report.accountRetentionDays = retention.accountDays
+  const {progress} = context
+  if (retention.itemDays === 0) {
+    report.skipped = `${retention.itemSource} is 0, which means infinite retention: nothing is purged`
     progress({kind: 'step', message: report.skipped})
     return report
   }
 
   const run: PurgeRun = {
-    context, startedAt, report, digests: new Set(),
+    catalog,
+    signal: context.signal,
+    progress,
+    report,
+    trash: new BlobTrash(catalog.home),
+    batchSize: options.batchSize ?? DEFAULT_BATCH,
+    blobGraceMs: options.blobGraceMs ?? DEFAULT_BLOB_GRACE_MS,
+    startedAt,
+    pauseBeforeBlobCommit: options.pauseBeforeBlobCommit,
   }
-  if (retention.itemDays > 0) {
+  const recovered = await run.trash.recover(catalog.db)
+  if (recovered.restored + recovered.removed > 0) {
+    progress({kind: 'warning', message: `an earlier purge stopped while removing blobs: ${recovered.restored} put back, ${recovered.removed} removed`})
+  }
+
+  const holdAll = await allAccountsHeldSince(catalog.db)
+  if (holdAll === null) {
     const cutoff = startedAt - (retention.itemDays * DAY_MS)
     report.cutoff = new Date(cutoff).toISOString()
     progress({kind: 'step', message: `removing items deleted before ${report.cutoff}`})
     await purgeDeletedItems(run, cutoff)
+    if (retention.accountDays > 0) {
+      const accountCutoff = startedAt - (retention.accountDays * DAY_MS)
+      report.accountCutoff = new Date(accountCutoff).toISOString()
+      progress({kind: 'step', message: `removing accounts deleted before ${report.accountCutoff}`})
+      await purgeDeletedAccounts(run, accountCutoff)
+    } else {
+      progress({kind: 'step', message: 'backupAccountsRetentionDays is 0 (infinite): deleted accounts are kept'})
+    }
   } else {
-    progress({kind: 'step', message: `item retention is infinite (${retention.itemSource} = 0): deleted items are kept`})
+    progress({kind: 'step', message: `all accounts are under legal hold since ${new Date(holdAll).toISOString()}: no item or account is removed`})
   }
 
-  if (retention.accountDays > 0) {
-    const cutoff = startedAt - (retention.accountDays * DAY_MS)
-    progress({kind: 'step', message: `removing accounts deleted before ${new Date(cutoff).toISOString()}`})
-    await purgeDeletedAccounts(run, cutoff)
-  }
-
-  throwIfAborted(signal)
-  progress({kind: 'step', message: `checking ${run.digests.size} blobs for remaining references`})
+  throwIfAborted(context.signal)
+  progress({kind: 'step', message: 'removing blobs that nothing references any more'})
   await purgeUnreferencedBlobs(run)
-  progress({kind: 'counters', counters: countersOf(report)})
+  reportCounters(run)
   return report
-}
-
-function countersOf(report: PurgeReport): Record<string, number> {
-  return {
-    items: report.items, revisions: report.revisions, accounts: report.accounts, blobs: report.blobs, bytesFreed: report.bytesFreed,
-  }
-}
-
-async function purgeDeletedItems(run: PurgeRun, cutoff: number): Promise<void> {
-  const {catalog, progress, signal} = run.context
-  let afterId = 0
-  for (;;) {
-    throwIfAborted(signal)
-    const rows: Array<{item_id: number}> = await catalog
-    .db('item_revisions as r')
-    .join('items as i', 'i.id', 'r.item_id')
-    .join('accounts as a', 'a.id', 'i.account_id')
-    .where('r.deleted', true)
-    .whereNull('r.valid_to')
-    .andWhere('r.valid_from', '<', cutoff)
-    .andWhere('a.legal_hold', false)
-    .andWhere('r.item_id', '>', afterId)
-    .orderBy('r.item_id')
-    .limit(BATCH)
-    .select('r.item_id')
-    if (rows.length === 0) return
-    const ids = rows.map(r => Number(r.item_id))
-    afterId = ids.at(-1)!
-    await removeItems(run, ids)
-    progress({kind: 'counters', counters: countersOf(run.report)})
-  }
-}
-
-async function removeItems(run: PurgeRun, itemIds: number[]): Promise<void> {
-  const {report, digests} = run
-  await run.context.catalog.db.transaction(async trx => {
-    const referenced: Array<{blob_digest: null | string}> = await trx('item_revisions')
-    .whereIn('item_id', itemIds)
-    .whereNotNull('blob_digest')
-    .distinct('blob_digest')
-    for (const row of referenced) if (row.blob_digest) digests.add(row.blob_digest)
-    report.revisions += await trx('item_revisions').whereIn('item_id', itemIds).delete()
-    report.items += await trx('items').whereIn('id', itemIds).delete()
-  })
-}
-
-async function purgeDeletedAccounts(run: PurgeRun, cutoff: number): Promise<void> {
-  const {context, report} = run
-  const {catalog} = context
-  const accounts: Array<{id: number; name: string}> = await catalog
-  .db('accounts')
-  .whereNotNull('deleted_at')
-  .andWhere('deleted_at', '<', cutoff)
-  .andWhere('legal_hold', false)
-  .select('id', 'name')
-  for (const account of accounts) {
-    throwIfAborted(context.signal)
-    context.progress({kind: 'step', account: account.name, message: 'removing deleted account'})
-    for (;;) {
-      const items = await catalog.db('items').where({account_id: account.id}).limit(BATCH).pluck('id')
-      if (items.length === 0) break
-      await removeItems(run, items.map(Number))
-    }
-
-    await catalog.db.transaction(async trx => {
-      const folderIds = trx('folders').where({account_id: account.id}).select('id')
-      await trx('folder_revisions').whereIn('folder_id', folderIds).delete()
-      await trx('folders').where({account_id: account.id}).delete()
-      await trx('account_state').where({account_id: account.id}).delete()
-      await trx('checkpoints').where('scope', 'like', `${account.name}%`).delete()
-      await trx('account_revisions').where({account_id: account.id}).delete()
-      await trx('accounts').where({id: account.id}).delete()
-    })
-    report.accounts++
-  }
-}
-
-async function purgeUnreferencedBlobs(run: PurgeRun): Promise<void> {
-  const {context: {catalog, signal}, report, startedAt} = run
-  const digests = [...run.digests]
-  for (let i = 0; i < digests.length; i += BATCH) {
-    throwIfAborted(signal)
-    const chunk = digests.slice(i, i + BATCH)
-    const removed = await catalog.db.transaction(async trx => {
-      const stillReferenced = new Set((await trx('item_revisions').whereIn('blob_digest', chunk).distinct('blob_digest')).map((r: {blob_digest: string}) => r.blob_digest))
-      const orphans: Array<{digest: string; stored: boolean | number; stored_size: null | number}> = await trx('blobs')
-      .whereIn('digest', chunk.filter(d => !stillReferenced.has(d)))
-      // A reference taken after this purge began may not be visible yet: keep the blob for the next purge.
-      .andWhere('last_referenced_at', '<', startedAt)
-      .select('digest', 'stored', 'stored_size')
-      if (orphans.length > 0) await trx('blobs').whereIn('digest', orphans.map(o => o.digest)).delete()
-      return orphans
-    })
-    // Files go only after the catalog no longer names them: a crash in between leaves an orphan file, which
-    // the coherency check finds, never a catalog row pointing at nothing.
-    for (const blob of removed) {
-      if (blob.stored) {
-        await rm(blobPath(catalog.home, blob.digest), {force: true})
-        report.bytesFreed += Number(blob.stored_size ?? 0)
-      }
-
-      report.blobs++
-    }
-  }
 }

@@ -13,7 +13,10 @@ export interface Retention {
   itemSource: 'purgeDays' | 'ZxBackup_DataRetentionDays'
 }
 
-/** The retention in force for one server; `purgeDays` overrides the item retention for one run. */
+/**
+ * The retention in force for one server, read from its configuration (server over global); `purgeDays`
+ * overrides the item retention for one run.
+ */
 export async function resolveRetention(catalog: Catalog, server: string, purgeDays?: number): Promise<Retention> {
   const config = await serverConfig(catalog, server)
   return {
