@@ -104,6 +104,8 @@ class Batch {
   private readonly uncertain = new Map<number, string>()
   private uncertainAll: null | string = null
   private readonly errors: Array<Record<string, unknown>> = []
+  /** Keys already asked of the catalog in this batch, found or not: an absent item is not asked for twice. */
+  private readonly lookedUp = new Set<string>()
 
   constructor(
     private readonly trx: Knex.Transaction,
@@ -129,6 +131,7 @@ class Batch {
 
     const loaded = await loadOpenItems(this.trx, keys)
     for (const [key, state] of loaded) this.items.set(key, state)
+    for (const [accountId, remoteId] of keys) this.lookedUp.add(itemKey(accountId, remoteId))
   }
 
   async recordError(error: FeedError): Promise<void> {
@@ -444,7 +447,8 @@ class Batch {
   private async itemState(accountId: number, remoteId: string): Promise<ItemState | undefined> {
     const key = itemKey(accountId, remoteId)
     const known = this.items.get(key)
-    if (known) return known
+    if (known || this.lookedUp.has(key)) return known
+    this.lookedUp.add(key)
     const loaded = (await loadOpenItems(this.trx, [[accountId, remoteId]])).get(key)
     if (loaded) this.items.set(key, loaded)
     return loaded
