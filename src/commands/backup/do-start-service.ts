@@ -7,7 +7,7 @@ export default class DoStartService extends BaseCommand {
   static override summary = 'Start a service of the backup module on this server (the daemon follows within 2 s).'
   static override examples = ['<%= config.bin %> backup doStartService backup-realtime']
   static override args = {
-    service: Args.string({description: 'backup-realtime', required: true}),
+    service: Args.string({description: 'backup-realtime, smartscan-cron, purge-cron or coherency-cron', required: true}),
   }
 
   async run(): Promise<{service: string; attribute: string; value: string}> {
@@ -15,7 +15,7 @@ export default class DoStartService extends BaseCommand {
     const service = parseServiceName(args.service)
     const result = await switchService(await this.catalog(), this.server, service, true)
     this.log(`${service}: started (${result.attribute} = ${result.value} on ${this.server})`)
-    this.notice('transactions made while it was stopped were not followed: a SmartScan is required')
+    if (service === 'backup-realtime') this.notice('transactions made while it was stopped were not followed: a SmartScan is required')
     return {service, ...result}
   }
 }

@@ -7,7 +7,7 @@ export default class DoStopService extends BaseCommand {
   static override summary = 'Stop a service of the backup module on this server (the daemon follows within 2 s).'
   static override examples = ['<%= config.bin %> backup doStopService backup-realtime']
   static override args = {
-    service: Args.string({description: 'backup-realtime', required: true}),
+    service: Args.string({description: 'backup-realtime, smartscan-cron, purge-cron or coherency-cron', required: true}),
   }
 
   async run(): Promise<{service: string; attribute: string; value: string}> {

@@ -4,11 +4,12 @@ import {setAttribute} from '../config/config-store.js'
 import {UsageError} from '../errors.js'
 import {SERVICE_NAMES, type ServiceName} from './services.js'
 
-const SWITCHES: Record<ServiceName, {attribute: string; off: string; on: string} | undefined> = {
+const SWITCHES: Record<ServiceName, {attribute: string; off: string; on: string}> = {
   'backup-realtime': {attribute: 'ZxBackup_RealTimeScanner', on: 'TRUE', off: 'FALSE'},
-  'purge-cron': undefined,
-  'coherency-cron': undefined,
-  'smartscan-cron': undefined,
+  // A scheduled service is switched by its job's enabled attribute, which keeps the job's pattern.
+  'purge-cron': {attribute: 'backupPurgeSchedulerEnabled', on: 'true', off: 'false'},
+  'coherency-cron': {attribute: 'backupCoherencyCheckSchedulerEnabled', on: 'true', off: 'false'},
+  'smartscan-cron': {attribute: 'backupSmartScanSchedulerEnabled', on: 'true', off: 'false'},
 }
 
 export function parseServiceName(word: string): ServiceName {
@@ -23,10 +24,6 @@ export function parseServiceName(word: string): ServiceName {
  */
 export async function switchService(catalog: Catalog, server: string, name: ServiceName, on: boolean): Promise<{attribute: string; value: string}> {
   const control = SWITCHES[name]
-  if (!control) {
-    throw new UsageError(`${name} follows its schedule: change it with carbonio backup scheduler (or its *Scheduler attribute)`)
-  }
-
   const value = on ? control.on : control.off
   await setAttribute(catalog, {level: 'server', target: server}, control.attribute, value)
   return {attribute: control.attribute, value}
