@@ -50,9 +50,12 @@ export interface TestDovecot {
   readonly startMs: number
   /** The accounts command for backupAccountsCommand: `doveadm -c <conf> user '*@<domain>'` (every user without a domain). */
   directoryCommand(domain?: string): string
-  /** Adds (or changes the password of) a user; Dovecot re-reads the passwd-file when it changes. */
-  addUser(name: string, password?: string): void
-  removeUser(name: string): void
+  /**
+   * Adds (or changes the password of) a user. Dovecot looks at a changed passwd-file at most once a second, so this
+   * reloads it (`doveadm reload`, which keeps open sessions) and returns once the user can be looked up.
+   */
+  addUser(name: string, password?: string): Promise<void>
+  removeUser(name: string): Promise<void>
   /** Runs doveadm against this server and returns its stdout. */
   doveadm(args: string[]): Promise<string>
   /** The user's Maildir (INBOX); other folders are `.<path with dots>` inside it (Maildir++). */
@@ -260,13 +263,19 @@ export async function startTestDovecot(): Promise<TestDovecot> {
         masterPassword,
         startMs,
         directoryCommand: domain => `${DOVEADM} -c ${configFile} user '${domain ? `*@${domain}` : '*'}'`,
-        addUser(name, password = 'secret') {
+        async addUser(name, password = 'secret') {
           const others = readFileSync(usersFile, 'utf8').split('\n').filter(line => line !== '' && !line.startsWith(`${name}:`))
           writeFileSync(usersFile, [...others, `${name}:{PLAIN}${password}::::::`, ''].join('\n'))
+          await doveadm(['reload'])
+          await retry(() => doveadm(['user', name]), 5000)
         },
-        removeUser(name) {
+        async removeUser(name) {
           const others = readFileSync(usersFile, 'utf8').split('\n').filter(line => line !== '' && !line.startsWith(`${name}:`))
           writeFileSync(usersFile, [...others, ''].join('\n'))
+          await doveadm(['reload'])
+          await retry(async () => {
+            if ((await doveadm(['user', '*'])).split('\n').includes(name)) throw new Error(`${name} is still listed`)
+          }, 5000)
         },
         doveadm,
         maildirOf: user => path.join(mailRoot, user),
@@ -343,6 +352,22 @@ const LETTERS: Record<string, string> = {
 
 function maildirLetters(flags: string[]): string {
   return [...new Set(flags.map(flag => LETTERS[flag.toLowerCase()]).filter(Boolean))].sort().join('')
+}
+
+/** Runs `work` until it succeeds (the auth process restarting after a reload), or rethrows after the deadline. */
+async function retry(work: () => Promise<unknown>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      await work()
+      return
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise(resolve => {
+        setTimeout(resolve, 20)
+      })
+    }
+  }
 }
 
 function freePort(): Promise<number> {

@@ -1,0 +1,90 @@
+import type {ImapSettings} from './imap-settings.js'
+
+import {OperationAborted, UserError} from '../../errors.js'
+
+/**
+ * A failure talking to the AppServer, as one line naming the server, the account and the fix. `scope` says how far it
+ * reaches: 'server' (unreachable, wrong admin password, missing extension: every account would fail the same way,
+ * so a SmartScan stops) or 'account' (this account cannot be opened or read: the others go on).
+ */
+export class ImapError extends UserError {
+  constructor(
+    message: string,
+    readonly scope: 'account' | 'server',
+  ) {
+    super(message)
+    this.name = 'ImapError'
+  }
+}
+
+const UNREACHABLE: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ETIMEDOUT: 'connection timed out',
+  CONNECT_TIMEOUT: 'connection timed out',
+  GREETING_TIMEOUT: 'no IMAP greeting',
+  EPIPE: 'connection closed',
+  NoConnection: 'connection closed',
+  EConnectionClosed: 'connection closed',
+  ClosedAfterConnectText: 'connection closed by the server',
+  ClosedAfterConnectTLS: 'connection closed by the server',
+}
+
+interface ImapFlowFailure {
+  code?: string
+  authenticationFailed?: boolean
+  serverResponseCode?: string
+  responseText?: string
+  responseStatus?: string
+  message?: string
+}
+
+/**
+ * Turns what imapflow or the socket threw into an ImapError. Only the server's own response text is quoted, never
+ * the command that failed: a LOGIN or AUTHENTICATE carries the password.
+ */
+export function explainImapError(error: unknown, settings: Pick<ImapSettings, 'loginMode' | 'url' | 'user'>, account: string): Error {
+  if (error instanceof UserError || error instanceof OperationAborted) return error
+  const failure = (error ?? {}) as ImapFlowFailure
+  const code = failure.code ?? ''
+  if (UNREACHABLE[code]) {
+    return new ImapError(`cannot reach the AppServer at ${settings.url}: ${UNREACHABLE[code]} (check backupAppServerUrl and that its IMAP service runs)`, 'server')
+  }
+
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)) {
+    return new ImapError(`the TLS certificate of ${settings.url} is not trusted (${code}): add its CA with NODE_EXTRA_CA_CERTS, or use imap:// on a trusted network`, 'server')
+  }
+
+  const response = oneLine(failure.responseText ?? '')
+  if (failure.serverResponseCode === 'AUTHORIZATIONFAILED' || (failure.authenticationFailed && /authoriz/i.test(response))) {
+    const why = response || 'authorization failed'
+    return new ImapError(`the AppServer at ${settings.url} would not open ${account} for ${settings.user}: ${why} (does the account exist there, and may ${settings.user} open it?)`, 'account')
+  }
+
+  if (failure.authenticationFailed) {
+    const login = settings.loginMode === 'master-separator' ? `${account}*${settings.user}` : `${settings.user} (for ${account})`
+    const why = response || 'authentication failed'
+    const fix = 'check backupAppServerUser, the password in backupAppServerPasswordFile and backupAppServerLoginMode'
+    return new ImapError(`the AppServer at ${settings.url} refused the login of ${login}: ${why} (${fix})`, 'server')
+  }
+
+  if (failure.responseStatus === 'NO' || failure.responseStatus === 'BAD') {
+    return new ImapError(`the AppServer at ${settings.url} answered ${failure.responseStatus} for ${account}: ${response || 'command failed'}`, 'account')
+  }
+
+  const message = oneLine(failure.message ?? String(error))
+  return new ImapError(`IMAP error with ${settings.url} for ${account}: ${code ? `${code}: ` : ''}${message}`, 'account')
+}
+
+/** The server lacks an extension the connector cannot work without. */
+export function missingExtension(settings: Pick<ImapSettings, 'url'>, missing: string[]): ImapError {
+  return new ImapError(`the AppServer at ${settings.url} does not offer ${missing.join(' and ')} (RFC 7162): the IMAP connector needs CONDSTORE and QRESYNC to see what changed`, 'server')
+}
+
+function oneLine(text: string): string {
+  return text.replaceAll(/\s+/g, ' ').trim()
+}

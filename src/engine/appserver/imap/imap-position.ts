@@ -1,0 +1,33 @@
+import type {FolderStatus} from './imap-session.js'
+
+/**
+ * Where the backup of one mailbox stands, per folder: the server's UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ and message
+ * count when the folder's changes were last committed. It is the checkpoint of connector 'imap' with the account
+ * as scope, written in the same database transaction as the revisions (so a folder whose status still equals it
+ * needs no reading), and it names the folder id each mailbox path has in the catalog.
+ */
+export interface ImapAccountPosition {
+  folders: Record<string, ImapFolderPosition>
+}
+
+export interface ImapFolderPosition extends FolderStatus {
+  /** The catalog path of the mailbox ("/Archive/2024"). */
+  path: string
+}
+
+export const EMPTY_POSITION: ImapAccountPosition = {folders: {}}
+
+/** Whether a folder is as the position left it: then a scan reads nothing in it. */
+export function sameStatus(known: FolderStatus, now: FolderStatus): boolean {
+  return known.uidvalidity === now.uidvalidity
+    && known.uidnext === now.uidnext
+    && known.highestmodseq === now.highestmodseq
+    && known.messages === now.messages
+}
+
+/** Reads a stored position defensively: anything else than the expected shape counts as none. */
+export function asImapPosition(value: unknown): ImapAccountPosition {
+  const folders = (value as null | Partial<ImapAccountPosition>)?.folders
+  if (!folders || typeof folders !== 'object') return {folders: {}}
+  return {folders: {...folders}}
+}

@@ -1,0 +1,296 @@
+import {ImapFlow, type Logger, type MailboxObject} from 'imapflow'
+
+import {OperationAborted} from '../../errors.js'
+import {explainImapError, missingExtension} from './imap-errors.js'
+import {folderPathOf, normalizeFlags} from './imap-identity.js'
+import {type ImapSettings, readPassword} from './imap-settings.js'
+import {HEADER_FIELDS, type MessageHeaders, parseHeaders} from './message-headers.js'
+
+/** What LIST-STATUS (or SELECT) says about a mailbox: enough to tell whether anything changed in it. */
+export interface FolderStatus {
+  uidvalidity: number
+  uidnext: number
+  /** HIGHESTMODSEQ, as a decimal string: it may exceed 2^53. */
+  highestmodseq: string
+  messages: number
+}
+
+export interface ServerFolder {
+  /** The mailbox name as the server spells it (with its own delimiter). */
+  mailbox: string
+  /** The catalog path: "/" + levels joined by "/". */
+  path: string
+  delimiter: null | string
+  /** \Sent, \Trash, ... when the server says so. */
+  specialUse: null | string
+  /** \Noselect mailboxes hold no messages, only children. */
+  selectable: boolean
+  status: FolderStatus | null
+}
+
+export interface MessageMeta {
+  uid: number
+  flags: string[]
+  modseq: string
+  /** INTERNALDATE in ms since the epoch. */
+  internalDate: null | number
+  size: number
+  /** Message-ID, Subject, From, To, Date. */
+  headers: MessageHeaders
+}
+
+export interface FolderRead {
+  /** The mailbox as EXAMINE found it: the position to record once its changes are in the backup. */
+  status: FolderStatus
+  /** Every message (complete) or those changed since the baseline's HIGHESTMODSEQ. */
+  messages: MessageMeta[]
+  /** UIDs the server reported expunged since the baseline (VANISHED), or during the read. */
+  vanished: number[]
+  /** True when `messages` lists the whole mailbox: no usable baseline (none, or another UIDVALIDITY). */
+  complete: boolean
+}
+
+export interface SessionOptions {
+  /** Told the verb of every command sent (LIST, SELECT, UID FETCH, ...), never its arguments. */
+  onCommand?: (command: string) => void
+  signal?: AbortSignal
+}
+
+const METADATA = {
+  uid: true, flags: true, internalDate: true, size: true, headers: HEADER_FIELDS,
+}
+
+/**
+ * One IMAP connection to one account, opened with the admin credential: SASL PLAIN with the account as the
+ * authorization identity, or Dovecot's `<account>*<admin>` login. Everything it reads is read-only (EXAMINE,
+ * BODY.PEEK): a backup never changes \Seen or anything else on the server.
+ */
+export class ImapSession {
+  private constructor(
+    private readonly client: ImapFlow,
+    private readonly settings: ImapSettings,
+    readonly account: string,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  static async open(settings: ImapSettings, account: string, options: SessionOptions = {}): Promise<ImapSession> {
+    const password = await readPassword(settings)
+    const auth = settings.loginMode === 'master-separator'
+      ? {user: `${account}*${settings.user}`, pass: password}
+      : {
+        user: settings.user, pass: password, authzid: account, loginMethod: 'AUTH=PLAIN',
+      }
+    const client = new ImapFlow({
+      host: settings.host,
+      port: settings.port,
+      secure: settings.secure,
+      auth,
+      logger: commandLogger(options.onCommand),
+      qresync: true,
+      disableAutoIdle: true,
+      // BODY.PEEK[] gives the exact bytes; BINARY would decode transfer encodings.
+      disableBinary: true,
+      clientInfo: {name: 'carbonio-backup'},
+      connectionTimeout: 30_000,
+      greetingTimeout: 16_000,
+      socketTimeout: 5 * 60_000,
+    })
+    // After connect() a broken connection is reported as an 'error' event: without a listener it would crash the
+    // process. The command in flight fails too, and that failure is what the caller sees.
+    client.on('error', () => {})
+    const onAbort = () => client.close()
+    options.signal?.addEventListener('abort', onAbort, {once: true})
+    try {
+      await client.connect()
+      const missing = ['CONDSTORE', 'QRESYNC'].filter(extension => !client.enabled.has(extension))
+      if (missing.length > 0) throw missingExtension(settings, missing)
+    } catch (error) {
+      options.signal?.removeEventListener('abort', onAbort)
+      client.close()
+      if (options.signal?.aborted) throw new OperationAborted()
+      throw explainImapError(error, settings, account)
+    }
+
+    const session = new ImapSession(client, settings, account, options.signal)
+    client.once('close', () => options.signal?.removeEventListener('abort', onAbort))
+    return session
+  }
+
+  /** Every mailbox with its status, in one LIST ... RETURN (STATUS ...) where the server has LIST-STATUS. */
+  async folders(): Promise<ServerFolder[]> {
+    const entries = await this.guard(() => this.client.list({
+      statusQuery: {
+        messages: true, uidNext: true, uidValidity: true, highestModseq: true,
+      },
+    }))
+    const folders: ServerFolder[] = []
+    for (const entry of entries) {
+      // A \NonExistent name is only the parent of real mailboxes: no folder of its own.
+      if (entry.flags.has(String.raw`\NonExistent`)) continue
+      const selectable = !entry.flags.has(String.raw`\Noselect`)
+      const {status} = entry
+      if (selectable && (!status || (status as {error?: unknown}).error)) {
+        throw explainImapError((status as {error?: unknown} | undefined)?.error ?? new Error(`no STATUS for ${entry.path}`), this.settings, this.account)
+      }
+
+      folders.push({
+        mailbox: entry.path,
+        path: folderPathOf(entry.path, entry.delimiter),
+        delimiter: entry.delimiter || null,
+        specialUse: entry.specialUse ?? null,
+        selectable,
+        status: selectable && status
+          ? {
+            uidvalidity: Number(status.uidValidity ?? 0),
+            uidnext: status.uidNext ?? 0,
+            highestmodseq: String(status.highestModseq ?? 0),
+            messages: status.messages ?? 0,
+          }
+          : null,
+      })
+    }
+
+    return folders
+  }
+
+  /**
+   * Reads a mailbox's messages (metadata, not content): with a baseline of the same UIDVALIDITY, only what changed
+   * since its HIGHESTMODSEQ, with the UIDs expunged since (`UID FETCH 1:* (...) (CHANGEDSINCE m VANISHED)`);
+   * otherwise every message.
+   */
+  async readFolder(mailbox: string, baseline: null | {highestmodseq: string; uidvalidity: number}): Promise<FolderRead> {
+    return this.guard(async () => {
+      const lock = await this.client.getMailboxLock(mailbox, {readOnly: true})
+      const vanished = new Set<number>()
+      const onExpunge = (event: {path: string; uid?: number}) => {
+        if (event.path === mailbox && event.uid) vanished.add(event.uid)
+      }
+
+      this.client.on('expunge', onExpunge)
+      try {
+        const status = statusOf(this.client.mailbox as MailboxObject)
+        const incremental = baseline !== null && baseline.uidvalidity === status.uidvalidity
+        const messages: MessageMeta[] = []
+        const options = {uid: true, ...(incremental ? {changedSince: BigInt(baseline.highestmodseq)} : {})}
+        for await (const message of this.client.fetch('1:*', METADATA, options)) {
+          messages.push({
+            uid: message.uid,
+            flags: normalizeFlags(message.flags ?? []),
+            modseq: String(message.modseq ?? 0),
+            internalDate: message.internalDate ? new Date(message.internalDate).getTime() : null,
+            size: message.size ?? 0,
+            headers: parseHeaders(message.headers),
+          })
+        }
+
+        return {
+          status, messages, vanished: [...vanished], complete: !incremental,
+        }
+      } finally {
+        this.client.off('expunge', onExpunge)
+        lock.release()
+      }
+    })
+  }
+
+  /** The UIDs of every message in a mailbox: the check when the backup and the server disagree on the count. */
+  async uids(mailbox: string): Promise<number[]> {
+    return this.guard(async () => {
+      const lock = await this.client.getMailboxLock(mailbox, {readOnly: true})
+      try {
+        const found = await this.client.search({all: true}, {uid: true})
+        return Array.isArray(found) ? found : []
+      } finally {
+        lock.release()
+      }
+    })
+  }
+
+  /** The exact bytes (BODY.PEEK[]) of some messages of a mailbox, by UID; a UID expunged meanwhile is absent. */
+  async bodies(mailbox: string, uids: readonly number[]): Promise<Map<number, Buffer>> {
+    const result = new Map<number, Buffer>()
+    if (uids.length === 0) return result
+    return this.guard(async () => {
+      const lock = await this.client.getMailboxLock(mailbox, {readOnly: true})
+      try {
+        for await (const message of this.client.fetch(uidSet(uids), {uid: true, source: true}, {uid: true})) {
+          if (message.source) result.set(message.uid, message.source)
+        }
+
+        return result
+      } finally {
+        lock.release()
+      }
+    })
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.client.usable) await this.client.logout()
+    } catch {
+      // Closing anyway.
+    } finally {
+      this.client.close()
+    }
+  }
+
+  /** Runs IMAP work, turning an abort into OperationAborted and a failure into one clear line. */
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    if (this.signal?.aborted) throw new OperationAborted()
+    try {
+      return await work()
+    } catch (error) {
+      if (this.signal?.aborted) throw new OperationAborted()
+      throw explainImapError(error, this.settings, this.account)
+    }
+  }
+}
+
+function statusOf(mailbox: MailboxObject): FolderStatus {
+  return {
+    uidvalidity: Number(mailbox.uidValidity),
+    uidnext: mailbox.uidNext,
+    highestmodseq: String(mailbox.highestModseq ?? 0),
+    messages: mailbox.exists,
+  }
+}
+
+/** A compact UID set: runs of consecutive UIDs as ranges ("1:5,7,9:12"). */
+export function uidSet(uids: readonly number[]): string {
+  const sorted = [...new Set(uids)].sort((a, b) => a - b)
+  const parts: string[] = []
+  let start = sorted[0]
+  let previous = sorted[0]
+  for (const uid of [...sorted.slice(1), Number.NaN]) {
+    if (uid === previous + 1) {
+      previous = uid
+      continue
+    }
+
+    parts.push(start === previous ? String(start) : `${start}:${previous}`)
+    start = uid
+    previous = uid
+  }
+
+  return parts.join(',')
+}
+
+/**
+ * imapflow's log, reduced to the verb of each command the client sends. Nothing else is kept: the log also carries
+ * the arguments, and a password must never reach a log.
+ */
+function ignore(): void {}
+
+function commandLogger(onCommand?: (command: string) => void): false | Logger {
+  if (!onCommand) return false
+  const see = (entry: unknown) => {
+    const {msg, src} = (entry ?? {}) as {msg?: unknown; src?: unknown}
+    if (src !== 'c' || typeof msg !== 'string') return
+    const match = /^\S+ (UID \S+|\S+)/.exec(msg)
+    if (match) onCommand(match[1].toUpperCase())
+  }
+
+  return {
+    trace: see, debug: see, info: see, warn: ignore, error: ignore, fatal: ignore,
+  }
+}

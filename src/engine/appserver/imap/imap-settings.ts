@@ -1,0 +1,71 @@
+import {readFile, stat} from 'node:fs/promises'
+
+import {LOGIN_MODES, type LoginMode} from '../../config/attributes.js'
+import {UserError} from '../../errors.js'
+
+/** What the IMAP connector needs from the configuration (never the password itself: see readPassword). */
+export interface ImapSettings {
+  host: string
+  port: number
+  secure: boolean
+  /** imap://host:port or imaps://host:port, for messages. */
+  url: string
+  user: string
+  loginMode: LoginMode
+  passwordFile: string
+  /** The command printing one account per line; null when not configured. */
+  accountsCommand: null | string
+}
+
+/** Whether this server's configuration names an IMAP AppServer at all. */
+export function imapConfigured(config: Map<string, null | string>): boolean {
+  return Boolean(config.get('backupAppServerUrl'))
+}
+
+/** The connector settings of a server's configuration; a missing one is a single line naming what to set. */
+export function imapSettings(config: Map<string, null | string>): ImapSettings {
+  const missing = ['backupAppServerUrl', 'backupAppServerUser', 'backupAppServerPasswordFile'].filter(name => !config.get(name))
+  if (missing.length > 0) {
+    throw new UserError(`the IMAP AppServer is not configured: set ${missing.join(', ')} (carbonio config set global <attribute> <value>)`)
+  }
+
+  const url = new URL(config.get('backupAppServerUrl')!)
+  const secure = url.protocol === 'imaps:'
+  const mode = config.get('backupAppServerLoginMode') ?? 'sasl-authzid'
+  return {
+    host: url.hostname.replace(/^\[(.*)]$/, '$1'),
+    port: url.port ? Number(url.port) : (secure ? 993 : 143),
+    secure,
+    url: `${url.protocol}//${url.host}`,
+    user: config.get('backupAppServerUser')!,
+    loginMode: (LOGIN_MODES as readonly string[]).includes(mode) ? mode as LoginMode : 'sasl-authzid',
+    passwordFile: config.get('backupAppServerPasswordFile')!,
+    accountsCommand: config.get('backupAccountsCommand') ?? null,
+  }
+}
+
+/**
+ * The admin password, read from its file at each use (so a changed password needs no restart). The file must still
+ * be readable by its owner only; the password is the first line, and no message ever contains any of it.
+ */
+export async function readPassword(settings: Pick<ImapSettings, 'passwordFile'>): Promise<string> {
+  const file = settings.passwordFile
+  let mode: number
+  try {
+    mode = (await stat(file)).mode
+  } catch {
+    throw new UserError(`backupAppServerPasswordFile ${file} cannot be read: create it (chmod 600) with the admin password`)
+  }
+
+  if ((mode & 0o077) !== 0) throw new UserError(`backupAppServerPasswordFile ${file} is readable by others: run chmod 600 ${file}`)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    throw new UserError(`backupAppServerPasswordFile ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+  }
+
+  const password = text.split(/\r?\n/)[0]
+  if (!password) throw new UserError(`backupAppServerPasswordFile ${file} is empty: its first line must be the admin password`)
+  return password
+}
