@@ -1,0 +1,74 @@
+import type {Catalog} from '../catalog/catalog.js'
+
+import {parseLocator} from '../appserver/imap/imap-identity.js'
+import {loadLiveItemsInFolders} from '../scanner/item-rows.js'
+
+/** What the catalog holds for an account, as a scan compares it with the server. */
+export interface BackupAccount {
+  id: number
+  name: string
+  deleted: boolean
+}
+
+export interface BackupFolder {
+  id: string
+  path: string
+  parent: null | string
+  metadata: Record<string, unknown>
+}
+
+/** A live item as the scan needs it: where the server had it, and what it was. */
+export interface BackupItem {
+  id: string
+  folder: string
+  flags: string[]
+  digest: null | string
+  size: null | number
+  contentMissing: boolean
+  /** The UIDVALIDITY and UID the item had when last seen; undefined for an item not placed by the IMAP connector. */
+  place: undefined | {uid: number; uidvalidity: number}
+  metadata: Record<string, unknown>
+}
+
+export async function findBackupAccount(catalog: Catalog, name: string): Promise<BackupAccount | undefined> {
+  const row = await catalog.db('accounts').where({name: name.toLowerCase()}).first('id', 'name', 'deleted_at')
+  return row ? {id: Number(row.id), name: row.name, deleted: row.deleted_at !== null} : undefined
+}
+
+/** The account's folders that are not deleted, by id. */
+export async function liveFolders(catalog: Catalog, accountId: number): Promise<Map<string, BackupFolder>> {
+  const rows = await catalog.db('folders as f')
+  .join('folder_revisions as r', 'r.folder_id', 'f.id')
+  .where('f.account_id', accountId)
+  .whereNull('r.valid_to')
+  .where('r.deleted', false)
+  .select('f.remote_id', 'r.path', 'r.parent_remote_id', 'r.metadata')
+  return new Map(rows.map((row: {metadata: string; parent_remote_id: null | string; path: string; remote_id: string}) => [row.remote_id, {
+    id: row.remote_id,
+    path: row.path,
+    parent: row.parent_remote_id,
+    metadata: JSON.parse(row.metadata),
+  }]))
+}
+
+/** Live items in some folders of an account (their open revision is in one of them and not deleted). */
+export async function liveItems(catalog: Catalog, accountId: number, folders: string[]): Promise<BackupItem[]> {
+  const items: BackupItem[] = []
+  for (let i = 0; i < folders.length; i += 200) {
+    for (const state of await loadLiveItemsInFolders(catalog.db, accountId, folders.slice(i, i + 200))) {
+      const version = state.current!
+      items.push({
+        id: state.remoteId,
+        folder: version.folder!,
+        flags: version.flags,
+        digest: version.blobDigest,
+        size: version.size,
+        contentMissing: version.contentMissing,
+        place: parseLocator(version.locator),
+        metadata: version.metadata,
+      })
+    }
+  }
+
+  return items
+}

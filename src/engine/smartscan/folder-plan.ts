@@ -1,0 +1,120 @@
+import type {ImapAccountPosition, ImapFolderPosition} from '../appserver/imap/imap-position.js'
+import type {ServerFolder} from '../appserver/imap/imap-session.js'
+import type {BackupFolder} from './backup-view.js'
+
+import {IMAP_ROOT_PARENT, newFolderId} from '../appserver/imap/imap-identity.js'
+
+/** A mailbox of the server, with the catalog folder it is. */
+export interface PlannedFolder {
+  id: string
+  server: ServerFolder
+  /** Where the backup of this folder stood (its checkpoint entry); undefined when it has none. */
+  known?: ImapFolderPosition
+  /** The parent folder id, or the root ('1') for a top-level mailbox or one whose parent is no mailbox. */
+  parent: string
+  /** The folder revision this scan adds, if the catalog's current one differs (or there is none). */
+  change: 'folder.created' | 'folder.moved' | 'folder.renamed' | null
+}
+
+export interface FolderPlan {
+  /** Every mailbox of the server, parents before children. */
+  folders: PlannedFolder[]
+  /** Folders of the backup that no mailbox is any more, deepest first. */
+  gone: Array<{id: string; path: string}>
+}
+
+/**
+ * Which catalog folder each mailbox is. Without OBJECTID a mailbox is recognised by its UIDVALIDITY (kept by RENAME)
+ * and its path: same path and UIDVALIDITY is the same folder; the same UIDVALIDITY at a new path, where the old path
+ * is gone, is that folder renamed; the same path with a new UIDVALIDITY is still that folder (its messages are
+ * matched again by content, not duplicated); a live catalog folder at the path, with no checkpoint entry, is
+ * adopted; anything else is a new folder.
+ */
+export function planFolders(
+  server: readonly ServerFolder[],
+  position: ImapAccountPosition,
+  catalog: ReadonlyMap<string, BackupFolder>,
+): FolderPlan {
+  const known = new Map(Object.entries(position.folders))
+  const assigned = new Map<ServerFolder, string>()
+  const used = new Set<string>()
+  const take = (folder: ServerFolder, id: string) => {
+    assigned.set(folder, id)
+    used.add(id)
+  }
+
+  const serverPaths = new Set(server.map(folder => pathKey(folder.path)))
+  const unassigned = () => server.filter(folder => !assigned.has(folder))
+  const free = () => [...known].filter(([id]) => !used.has(id))
+  // 1. Same path, same UIDVALIDITY (a \Noselect mailbox has none: the path alone).
+  for (const folder of server) {
+    const match = free().find(([, k]) => pathKey(k.path) === pathKey(folder.path) && (!folder.status || k.uidvalidity === folder.status.uidvalidity))
+    if (match) take(folder, match[0])
+  }
+
+  // 2. Renamed: the UIDVALIDITY of a folder whose path is gone from the server.
+  for (const folder of unassigned()) {
+    if (!folder.status) continue
+    const match = free().find(([, k]) => k.uidvalidity === folder.status!.uidvalidity && !serverPaths.has(pathKey(k.path)))
+    if (match) take(folder, match[0])
+  }
+
+  // 3. Same path, new UIDVALIDITY (deleted and recreated, or the server lost its UID list).
+  for (const folder of unassigned()) {
+    const match = free().find(([, k]) => pathKey(k.path) === pathKey(folder.path))
+    if (match) take(folder, match[0])
+  }
+
+  // 4. A live catalog folder at that path without a checkpoint entry (a scan interrupted before its last batch).
+  for (const folder of unassigned()) {
+    const match = [...catalog.values()].find(c => !used.has(c.id) && !known.has(c.id) && pathKey(c.path) === pathKey(folder.path))
+    if (match) take(folder, match.id)
+  }
+
+  // 5. New folders.
+  const taken = new Set([...catalog.keys(), ...known.keys()])
+  for (const folder of unassigned()) {
+    const id = newFolderId(folder.status?.uidvalidity ?? 0, taken)
+    taken.add(id)
+    take(folder, id)
+  }
+
+  const idByPath = new Map(server.map(folder => [pathKey(folder.path), assigned.get(folder)!]))
+  const folders = [...server]
+  .sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1))
+  .map(folder => {
+    const id = assigned.get(folder)!
+    const parent = idByPath.get(pathKey(parentPath(folder.path))) ?? IMAP_ROOT_PARENT
+    return {
+      id, server: folder, known: known.get(id), parent, change: changeOf(catalog.get(id), folder.path, parent),
+    }
+  })
+  const goneIds = new Set([...known.keys(), ...catalog.keys()].filter(id => !used.has(id)))
+  const gone = [...goneIds]
+  .map(id => ({id, path: catalog.get(id)?.path ?? known.get(id)!.path}))
+  .sort((a, b) => depth(b.path) - depth(a.path) || (a.path < b.path ? -1 : 1))
+  return {folders, gone}
+}
+
+function changeOf(current: BackupFolder | undefined, path: string, parent: string): PlannedFolder['change'] {
+  if (!current) return 'folder.created'
+  if (current.path === path && current.parent === parent) return null
+  return lastSegment(current.path) === lastSegment(path) ? 'folder.moved' : 'folder.renamed'
+}
+
+/** Paths compare exactly, except INBOX, which IMAP spells in any case. */
+function pathKey(path: string): string {
+  return path.replace(/^\/inbox(?=\/|$)/i, '/INBOX')
+}
+
+function parentPath(path: string): string {
+  return path.slice(0, path.lastIndexOf('/')) || '/'
+}
+
+function lastSegment(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1)
+}
+
+function depth(path: string): number {
+  return path.split('/').length
+}

@@ -1,0 +1,474 @@
+import type {Transaction} from '../appserver/transaction.js'
+import type {BlobStore} from '../blobstore/blob-store.js'
+import type {Catalog} from '../catalog/catalog.js'
+import type {FeedEntry, TransactionFeed} from '../scanner/feed-entry.js'
+import type {FolderPlan, PlannedFolder} from './folder-plan.js'
+
+import {
+  IMAP_CONNECTOR, itemIdOf, locatorOf,
+} from '../appserver/imap/imap-identity.js'
+import {
+  asImapPosition, EMPTY_POSITION, type ImapAccountPosition, type ImapFolderPosition, sameStatus,
+} from '../appserver/imap/imap-position.js'
+import {
+  type FolderRead, type FolderStatus, type ImapSession, type MessageMeta,
+} from '../appserver/imap/imap-session.js'
+import {sha256} from '../blobstore/blob-store.js'
+import {throwIfAborted} from '../errors.js'
+import {
+  type BackupFolder, type BackupItem, findBackupAccount, liveFolders, liveItems,
+} from './backup-view.js'
+import {diffFolder} from './folder-diff.js'
+import {planFolders} from './folder-plan.js'
+
+export interface AccountFeedOptions {
+  catalog: Catalog
+  blobs: BlobStore
+  /** Blobless mode: the deep scan does not look for blob files the backup does not keep. */
+  blobless: boolean
+  session: ImapSession
+  account: string
+  /** Re-read every folder and message and verify each digest against the backup. */
+  deep?: boolean
+  /** A batch (one database transaction) holds at most about this many message bytes ... */
+  batchBytes?: number
+  /** ... and this many transactions. */
+  batchSize?: number
+  /** Told how far the cycle is, after each batch. */
+  onProgress?: (stats: AccountSyncStats) => void
+}
+
+export interface AccountSyncStats {
+  /** The account was not in the backup (or only as deleted): this scan created it. */
+  accountCreated: boolean
+  folders: number
+  /** Folders whose status had changed (or all, deep): each cost an EXAMINE and a FETCH. */
+  foldersRead: number
+  foldersCreated: number
+  foldersRenamed: number
+  foldersDeleted: number
+  /** Messages on the server, by the folders' status. */
+  messages: number
+  /** Messages whose flags and headers were fetched: every one of a folder read in full, else only those changed. */
+  listed: number
+  created: number
+  /** Existing items found at a new place (another folder, or a new UIDVALIDITY): same item, new revision. */
+  moved: number
+  flagsChanged: number
+  deleted: number
+  /** Deep: contents read again whose digest matched the backup. */
+  verified: number
+  /** Deep: contents whose digest differed, or whose blob was missing from the backup, recorded again. */
+  repaired: number
+  bytesRead: number
+  /** Folders whose incremental read did not add up, read again in full. */
+  fullRereads: number
+  warnings: string[]
+}
+
+const DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
+const DEFAULT_BATCH_SIZE = 500
+
+interface Placed {
+  folder: PlannedFolder
+  message: MessageMeta
+  uidvalidity: number
+}
+
+/**
+ * One synchronisation cycle of an account with the IMAP AppServer, as the Transaction stream the Realtime Scanner's
+ * applier consumes (connector 'imap', scope the account): LIST-STATUS; for each folder whose UIDVALIDITY, UIDNEXT,
+ * HIGHESTMODSEQ or count changed since its checkpoint, the changes (CHANGEDSINCE/VANISHED) or, without a usable
+ * baseline, every message; then the transactions that bring the backup to what the server has:
+ *
+ * 1. the account and folder structure (created, renamed, moved), and flag changes;
+ * 2. the contents of new messages in batches bounded in bytes; a new message whose digest is that of an item just
+ *    removed elsewhere (a MOVE, or a mailbox re-numbered by a new UIDVALIDITY) is that item at its new place;
+ * 3. the items and folders that are gone, and the final position.
+ *
+ * Every batch carries a position: the start one (with folder ids added) until the last batch, which carries the new
+ * status of every folder. The comparison is with what the catalog holds, so a cycle interrupted anywhere is redone
+ * from the old baseline without duplicating anything. Nothing is applied here: the caller applies each batch
+ * before asking for the next one.
+ */
+export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
+  readonly connector = IMAP_CONNECTOR
+  readonly scope: string
+  readonly stats: AccountSyncStats = {
+    accountCreated: false,
+    folders: 0,
+    foldersRead: 0,
+    foldersCreated: 0,
+    foldersRenamed: 0,
+    foldersDeleted: 0,
+    messages: 0,
+    listed: 0,
+    created: 0,
+    moved: 0,
+    flagsChanged: 0,
+    deleted: 0,
+    verified: 0,
+    repaired: 0,
+    bytesRead: 0,
+    fullRereads: 0,
+    warnings: [],
+  }
+  /** Where the cycle ended: committed with its last batch, or by the caller when no batch was needed. */
+  finalPosition: ImapAccountPosition | null = null
+
+  constructor(private readonly options: AccountFeedOptions) {
+    this.scope = options.account.toLowerCase()
+  }
+
+  /** IMAP content travels in memory (ContentRef.bytes): there is no file to resolve. */
+  resolveContentPath(contentPath: string): string {
+    return contentPath
+  }
+
+  async * read(from: unknown, signal: AbortSignal): AsyncGenerator<Array<FeedEntry<ImapAccountPosition>>> {
+    const cycle = await this.plan(from)
+    if (!cycle) return
+    const batch = new Batch(this.scope, this.options)
+    this.structure(batch, cycle)
+    const changes = await this.readChanges(cycle, signal)
+    for (const {item, message} of changes.flagged) {
+      batch.add({op: 'item.flags', data: {item: item.id, flags: message.flags}}, Number(message.modseq))
+      this.stats.flagsChanged++
+      if (batch.full) yield batch.take(cycle.intermediate)
+    }
+
+    if (batch.size > 0) yield batch.take(cycle.intermediate)
+    yield * this.newMessages(batch, cycle, changes, signal)
+    if (this.options.deep) yield * this.verify(batch, cycle, changes, signal)
+    // What is gone, then the folders that are gone (deepest first, so that none is deleted twice).
+    for (const item of changes.removed) {
+      if (changes.matched.has(item)) continue
+      batch.add({op: 'item.deleted', data: {item: item.id}}, 0)
+      this.stats.deleted++
+    }
+
+    for (const g of cycle.plan.gone) {
+      batch.add({op: 'folder.deleted', data: {folder: g.id}}, 0)
+      this.stats.foldersDeleted++
+    }
+
+    this.finalPosition = cycle.final()
+    if (batch.size > 0) yield batch.take(this.finalPosition)
+    this.options.onProgress?.(this.stats)
+  }
+
+  /** The folders as the server has them against the backup's; undefined when nothing at all changed. */
+  private async plan(from: unknown): Promise<Cycle | undefined> {
+    const {catalog, session} = this.options
+    const account = await findBackupAccount(catalog, this.scope)
+    const fresh = !account || account.deleted
+    const start = fresh ? EMPTY_POSITION : asImapPosition(from)
+    const catalogFolders = fresh ? new Map<string, BackupFolder>() : await liveFolders(catalog, account.id)
+    const plan = planFolders(await session.folders(), start, catalogFolders)
+    this.stats.folders = plan.folders.length
+    this.stats.messages = plan.folders.reduce((sum, f) => sum + (f.server.status?.messages ?? 0), 0)
+    const toRead = plan.folders.filter(f => f.server.selectable && (this.options.deep || !f.known || !sameStatus(f.known, f.server.status!)))
+    // A folder that became \Noselect (Dovecot, after deleting a mailbox that has children) lost its messages.
+    const emptied = plan.folders.filter(f => !f.server.selectable && (f.known?.messages ?? 0) > 0)
+    const statuses = new Map<PlannedFolder, FolderStatus>(plan.folders.map(f => [f, f.server.status ?? NO_STATUS]))
+    const final = (): ImapAccountPosition => ({
+      folders: Object.fromEntries([...statuses].map(([f, status]) => [f.id, {...status, path: f.server.path}])),
+    })
+    if (!fresh && toRead.length === 0 && emptied.length === 0 && plan.gone.length === 0 && plan.folders.every(f => f.change === null)) {
+      this.finalPosition = final()
+      return undefined
+    }
+
+    return {
+      accountId: fresh ? null : account.id, fresh, plan, toRead, emptied, statuses, final, intermediate: intermediatePosition(start, plan.folders),
+    }
+  }
+
+  /** The account (when new) and the folders created, renamed or moved. */
+  private structure(batch: Batch, cycle: Cycle): void {
+    if (cycle.fresh) {
+      batch.add({op: 'account.created', data: {}}, 0)
+      this.stats.accountCreated = true
+    }
+
+    for (const f of cycle.plan.folders) {
+      if (f.change === null) continue
+      const metadata = f.server.specialUse ? {specialUse: f.server.specialUse} : {}
+      batch.add({
+        op: f.change, data: {
+          folder: f.id, parent: f.parent, path: f.server.path, view: 'message', metadata,
+        },
+      }, 0)
+      if (f.change === 'folder.created') this.stats.foldersCreated++
+      else this.stats.foldersRenamed++
+    }
+  }
+
+  /** Reads the folders that changed and compares them with the backup's items there. */
+  private async readChanges(cycle: Cycle, signal: AbortSignal): Promise<Changes> {
+    const {catalog, session} = this.options
+    const reads = new Map<PlannedFolder, FolderRead>()
+    for (const f of cycle.toRead) {
+      throwIfAborted(signal)
+      const baseline = !this.options.deep && f.known ? {uidvalidity: f.known.uidvalidity, highestmodseq: f.known.highestmodseq} : null
+      reads.set(f, await session.readFolder(f.server.mailbox, baseline))
+      this.stats.foldersRead++
+    }
+
+    const folderIds = [...cycle.toRead, ...cycle.emptied].map(f => f.id)
+    folderIds.push(...cycle.plan.gone.map(g => g.id))
+    const items = cycle.accountId === null || folderIds.length === 0 ? [] : await liveItems(catalog, cycle.accountId, folderIds)
+    const byFolder = groupBy(items, item => item.folder)
+    const changes: Changes = {
+      removed: [], matched: new Set(), added: [], kept: [], flagged: [],
+    }
+    for (const [f, first] of reads) {
+      let read = first
+      let diff = diffFolder(byFolder.get(f.id) ?? [], read)
+      if (!read.complete && diff.expectedCount !== read.status.messages) {
+        // The changes since the baseline do not add up to the server's count (an expunge the server did not report,
+        // a backup that missed something): compare the whole folder instead.
+        read = await session.readFolder(f.server.mailbox, null)
+        diff = diffFolder(byFolder.get(f.id) ?? [], read)
+        this.stats.fullRereads++
+      }
+
+      cycle.statuses.set(f, read.status)
+      this.stats.listed += read.messages.length
+      const {uidvalidity} = read.status
+      changes.removed.push(...diff.removed)
+      for (const message of diff.added) changes.added.push({folder: f, message, uidvalidity})
+      for (const {item, message} of diff.kept) changes.kept.push({
+        folder: f, item, message, uidvalidity,
+      })
+      for (const {item, message} of diff.flagged) changes.flagged.push({item, message})
+    }
+
+    for (const f of cycle.emptied) changes.removed.push(...byFolder.get(f.id) ?? [])
+    for (const g of cycle.plan.gone) changes.removed.push(...byFolder.get(g.id) ?? [])
+    return changes
+  }
+
+  /**
+   * The content of every new message, in batches bounded in bytes. A new message whose digest is that of an item
+   * removed elsewhere in this cycle (a MOVE, or a mailbox re-numbered by a new UIDVALIDITY) is that item at its new
+   * place: it keeps its id and history.
+   * @yields the batches so far, whenever one is full
+   */
+  private async * newMessages(batch: Batch, cycle: Cycle, changes: Changes, signal: AbortSignal): AsyncGenerator<Array<FeedEntry<ImapAccountPosition>>> {
+    const pool = new Map<string, BackupItem[]>()
+    for (const item of changes.removed) {
+      if (!item.digest) continue
+      const list = pool.get(item.digest) ?? []
+      list.push(item)
+      pool.set(item.digest, list)
+    }
+
+    for (const chunk of chunks(changes.added, this.options)) {
+      throwIfAborted(signal)
+      const bodies = await this.options.session.bodies(chunk[0].folder.server.mailbox, chunk.map(p => p.message.uid))
+      for (const {folder, message, uidvalidity} of chunk) {
+        const bytes = bodies.get(message.uid)
+        // Expunged since the listing: the next scan sees it gone.
+        if (!bytes) continue
+        this.stats.bytesRead += bytes.length
+        batch.bytes += bytes.length
+        const digest = sha256(bytes)
+        const content = {
+          bytes, digest, size: bytes.length, locator: locatorOf(uidvalidity, message.uid),
+        }
+        const metadata = metadataOf(message)
+        const previous = pickCandidate(pool.get(digest), message)
+        if (previous) {
+          changes.matched.add(previous)
+          batch.add({
+            op: 'item.modified', data: {
+              item: previous.id, folder: folder.id, flags: message.flags, metadata, content,
+            },
+          }, Number(message.modseq))
+          this.stats.moved++
+        } else {
+          const item = itemIdOf(folder.id, uidvalidity, message.uid)
+          batch.add({
+            op: 'item.created', data: {
+              item, type: 'message', folder: folder.id, flags: message.flags, tags: [], metadata, content,
+            },
+          }, Number(message.modseq))
+          this.stats.created++
+        }
+      }
+
+      if (batch.full) yield batch.take(cycle.intermediate)
+      this.options.onProgress?.(this.stats)
+    }
+  }
+
+  /**
+   * Deep: every content the backup has for what is still on the server, read again and its digest compared.
+   * @yields the batches so far, whenever one is full
+   */
+  private async * verify(batch: Batch, cycle: Cycle, changes: Changes, signal: AbortSignal): AsyncGenerator<Array<FeedEntry<ImapAccountPosition>>> {
+    for (const chunk of chunks(changes.kept, this.options)) {
+      throwIfAborted(signal)
+      const bodies = await this.options.session.bodies(chunk[0].folder.server.mailbox, chunk.map(k => k.message.uid))
+      for (const {folder, item, message, uidvalidity} of chunk) {
+        const bytes = bodies.get(message.uid)
+        if (!bytes) continue
+        this.stats.bytesRead += bytes.length
+        const digest = sha256(bytes)
+        const missingBlob = !this.options.blobless && (item.contentMissing || !(await this.options.blobs.has(digest)))
+        if (digest === item.digest && !missingBlob) {
+          this.stats.verified++
+          continue
+        }
+
+        const why = digest === item.digest ? 'its content was missing from the backup' : `its content differs from the backup (digest ${item.digest ?? 'none'})`
+        this.stats.warnings.push(`item ${item.id} in ${folder.server.path}: ${why}; recorded again from the server`)
+        const content = {
+          bytes, digest, size: bytes.length, locator: locatorOf(uidvalidity, message.uid),
+        }
+        batch.add({op: 'item.modified', data: {item: item.id, content}}, Number(message.modseq))
+        batch.bytes += bytes.length
+        this.stats.repaired++
+      }
+
+      if (batch.full) yield batch.take(cycle.intermediate)
+      this.options.onProgress?.(this.stats)
+    }
+  }
+}
+
+/** One cycle's view of the account: the folder plan and the positions it moves between. */
+interface Cycle {
+  accountId: null | number
+  fresh: boolean
+  plan: FolderPlan
+  toRead: PlannedFolder[]
+  emptied: PlannedFolder[]
+  /** Each folder's status as read (EXAMINE for the folders read, LIST-STATUS for the others): the final position. */
+  statuses: Map<PlannedFolder, FolderStatus>
+  final(): ImapAccountPosition
+  intermediate: ImapAccountPosition
+}
+
+interface Changes {
+  removed: BackupItem[]
+  /** Removed items found again among the added messages. */
+  matched: Set<BackupItem>
+  added: Placed[]
+  kept: Array<Placed & {item: BackupItem}>
+  flagged: Array<{item: BackupItem; message: MessageMeta}>
+}
+
+const NO_STATUS: FolderStatus = {
+  uidvalidity: 0, uidnext: 0, highestmodseq: '0', messages: 0,
+}
+
+type TransactionBody = Transaction extends infer T ? T extends Transaction ? Pick<T, 'data' | 'op'> : never : never
+
+/** The transactions of the batch being built, and how much content they hold. */
+class Batch {
+  bytes = 0
+  private entries: Array<{transaction: Transaction}> = []
+
+  constructor(
+    private readonly account: string,
+    private readonly options: Pick<AccountFeedOptions, 'batchBytes' | 'batchSize'>,
+  ) {}
+
+  get full(): boolean {
+    return this.bytes >= (this.options.batchBytes ?? DEFAULT_BATCH_BYTES) || this.entries.length >= (this.options.batchSize ?? DEFAULT_BATCH_SIZE)
+  }
+
+  get size(): number {
+    return this.entries.length
+  }
+
+  add(body: TransactionBody, seq: number): void {
+    const transaction = {
+      ...body, seq, time: Date.now(), account: this.account, origin: {source: `imap ${this.account}`},
+    } as Transaction
+    this.entries.push({transaction})
+  }
+
+  /** The batch so far as feed entries, all at `position`; a new batch starts. */
+  take(position: ImapAccountPosition): Array<FeedEntry<ImapAccountPosition>> {
+    const entries = this.entries.map(({transaction}) => ({kind: 'transaction' as const, transaction, position}))
+    this.entries = []
+    this.bytes = 0
+    return entries
+  }
+}
+
+/**
+ * The position while a cycle is under way: the start one, plus every folder under the id this cycle gave it, at
+ * its old status (a new folder at none): a cycle interrupted now is redone from the same baselines.
+ */
+function intermediatePosition(start: ImapAccountPosition, folders: readonly PlannedFolder[]): ImapAccountPosition {
+  const result: Record<string, ImapFolderPosition> = {...start.folders}
+  for (const f of folders) {
+    result[f.id] = f.known ? {...f.known, path: f.server.path} : {...NO_STATUS, uidvalidity: f.server.status?.uidvalidity ?? 0, path: f.server.path}
+  }
+
+  return {folders: result}
+}
+
+/** Among removed items with the same digest, the one with the same Message-ID and internal date, if any. */
+function pickCandidate(candidates: BackupItem[] | undefined, message: MessageMeta): BackupItem | undefined {
+  if (!candidates || candidates.length === 0) return undefined
+  const score = (item: BackupItem) => (item.metadata.messageId === message.headers.messageId ? 2 : 0)
+    + (item.metadata.internalDate === isoOrNull(message.internalDate) ? 1 : 0)
+  let best = 0
+  for (let i = 1; i < candidates.length; i++) if (score(candidates[i]) > score(candidates[best])) best = i
+  return candidates.splice(best, 1)[0]
+}
+
+/** What a message revision keeps besides flags and content. */
+function metadataOf(message: MessageMeta): Record<string, unknown> {
+  const {messageId, ...rest} = message.headers
+  return {
+    ...(messageId ? {messageId} : {}), ...rest, internalDate: isoOrNull(message.internalDate),
+  }
+}
+
+function isoOrNull(ms: null | number): null | string {
+  return ms === null ? null : new Date(ms).toISOString()
+}
+
+/**
+ * Work split by folder (one UID FETCH each) and bounded in bytes and count.
+ * @yields one chunk at a time
+ */
+function * chunks<T extends {folder: PlannedFolder; message: MessageMeta}>(
+  work: readonly T[],
+  options: Pick<AccountFeedOptions, 'batchBytes' | 'batchSize'>,
+): Generator<T[]> {
+  const maxBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES
+  const maxCount = options.batchSize ?? DEFAULT_BATCH_SIZE
+  let chunk: T[] = []
+  let bytes = 0
+  for (const entry of work) {
+    if (chunk.length > 0 && (chunk[0].folder !== entry.folder || bytes + entry.message.size > maxBytes || chunk.length >= maxCount)) {
+      yield chunk
+      chunk = []
+      bytes = 0
+    }
+
+    chunk.push(entry)
+    bytes += entry.message.size
+  }
+
+  if (chunk.length > 0) yield chunk
+}
+
+function groupBy<T>(values: readonly T[], key: (value: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>()
+  for (const value of values) {
+    const k = key(value)
+    const list = groups.get(k) ?? []
+    list.push(value)
+    groups.set(k, list)
+  }
+
+  return groups
+}

@@ -1,0 +1,195 @@
+import type {OperationContext} from '../operations/run-operation.js'
+
+import {domainsOf, runAccountsCommand} from '../appserver/imap/accounts-command.js'
+import {ImapError} from '../appserver/imap/imap-errors.js'
+import {IMAP_CONNECTOR} from '../appserver/imap/imap-identity.js'
+import {EMPTY_POSITION} from '../appserver/imap/imap-position.js'
+import {imapSettings} from '../appserver/imap/imap-settings.js'
+import {serverConfig} from '../config/config-store.js'
+import {OperationAborted, throwIfAborted, UserError} from '../errors.js'
+import {loadCheckpoint} from '../scanner/checkpoints.js'
+import {blobStoreFor} from '../scanner/realtime-scanner.js'
+import {TransactionApplier} from '../scanner/transaction-applier.js'
+import {type AccountScanResult, scanAccount} from './account-scan.js'
+
+export interface SmartScanRequest {
+  /** Re-read every folder and message and verify every digest. */
+  deep?: boolean
+  /** doAccountScan: this account only; otherwise every account the directory command lists. */
+  account?: string
+  /** Accounts scanned at once (one IMAP connection each). */
+  concurrency?: number
+  /** Told the verb of every IMAP command sent: tests count them. */
+  onCommand?: (account: string, command: string) => void
+}
+
+const TOTALS = ['foldersRead', 'listed', 'foldersCreated', 'foldersRenamed', 'foldersDeleted', 'created', 'moved', 'flagsChanged', 'deleted', 'verified', 'repaired', 'bytesRead'] as const
+type Totals = Record<(typeof TOTALS)[number], number>
+
+export interface SmartScanReport extends Record<string, unknown> {
+  deep: boolean
+  /** Accounts to scan: the directory command's list, or the one account. */
+  accounts: number
+  scanned: number
+  failed: Array<{account: string; error: string}>
+  /** Accounts the backup had from this server that the directory no longer lists: recorded as deleted. */
+  deletedAccounts: string[]
+  domains: string[]
+  totals: Totals
+  perAccount: Array<Omit<AccountScanResult, 'warnings'>>
+}
+
+const DEFAULT_CONCURRENCY = 4
+
+/**
+ * SmartScan (`doSmartScan`, `doAccountScan`): brings the backup of every account (or one) to what the IMAP
+ * AppServer has, reading only folders whose status changed since the last scan (deep: everything, digests
+ * verified). Accounts go a few at a time, one progress line each. A problem with one account (it cannot be opened,
+ * a mailbox cannot be read) is a warning and the others go on; the operation then fails naming it. A problem with
+ * the server itself (unreachable, the admin login refused, no QRESYNC) stops the scan at once with that one line.
+ */
+export async function smartScan(context: OperationContext, request: SmartScanRequest = {}): Promise<SmartScanReport> {
+  const {catalog, progress, server} = context
+  const config = await serverConfig(catalog, server)
+  const settings = imapSettings(config)
+  const deep = request.deep ?? false
+  const accounts = request.account ? [request.account.toLowerCase()] : await runAccountsCommand(settings.accountsCommand, context.signal)
+  const report: SmartScanReport = {
+    deep,
+    accounts: accounts.length,
+    scanned: 0,
+    failed: [],
+    deletedAccounts: [],
+    domains: domainsOf(accounts),
+    totals: Object.fromEntries(TOTALS.map(key => [key, 0])) as Totals,
+    perAccount: [],
+  }
+  progress({kind: 'step', message: `${accounts.length} account${accounts.length === 1 ? '' : 's'} to scan${deep ? ' (deep)' : ''}`})
+  // A server-wide failure stops the accounts still running, then is the operation's error.
+  const stopAll = new AbortController()
+  const onStop = () => stopAll.abort()
+  context.signal.addEventListener('abort', onStop, {once: true})
+  let serverFailure: ImapError | undefined
+  let next = 0
+  const worker = async () => {
+    while (next < accounts.length && !stopAll.signal.aborted) {
+      const account = accounts[next++]
+      try {
+        const result = await scanAccount({
+          catalog,
+          server,
+          settings,
+          account,
+          deep,
+          signal: stopAll.signal,
+          onCommand: request.onCommand ? command => request.onCommand!(account, command) : undefined,
+        })
+        record(report, result)
+        for (const warning of result.warnings) progress({kind: 'warning', account, message: warning})
+        progress({kind: 'step', account, message: summary(result)})
+      } catch (error) {
+        if (error instanceof OperationAborted || stopAll.signal.aborted) continue
+        if (error instanceof ImapError && error.scope === 'server') {
+          serverFailure ??= error
+          stopAll.abort()
+          continue
+        }
+
+        const {message} = (error as Error)
+        report.failed.push({account, error: message})
+        progress({kind: 'warning', account, message})
+        progress({kind: 'step', account, message: `not scanned: ${message}`})
+      }
+
+      progress({
+        kind: 'counters', counters: {
+          accounts: accounts.length, scanned: report.scanned, failed: report.failed.length, ...report.totals,
+        },
+      })
+    }
+  }
+
+  try {
+    await Promise.all(Array.from({length: Math.min(request.concurrency ?? DEFAULT_CONCURRENCY, accounts.length)}, worker))
+  } finally {
+    context.signal.removeEventListener('abort', onStop)
+  }
+
+  if (serverFailure) throw serverFailure
+  throwIfAborted(context.signal)
+  if (!request.account) report.deletedAccounts = await recordDeletedAccounts(context, accounts)
+  for (const account of report.deletedAccounts) progress({kind: 'step', account, message: 'no longer on the server: recorded as deleted'})
+  if (report.failed.length > 0) {
+    const first = report.failed[0]
+    throw new UserError(`${report.failed.length} of ${accounts.length} account${accounts.length === 1 ? '' : 's'} could not be scanned; ${first.account}: ${first.error}`)
+  }
+
+  return report
+}
+
+function record(report: SmartScanReport, result: AccountScanResult): void {
+  report.scanned++
+  for (const key of TOTALS) report.totals[key] += result[key]
+  const rest: Partial<AccountScanResult> = {...result}
+  delete rest.warnings
+  report.perAccount.push(rest as Omit<AccountScanResult, 'warnings'>)
+}
+
+/** One progress line per account: what the scan found, or that nothing changed. */
+export function summary(result: AccountScanResult): string {
+  const parts: string[] = []
+  const add = (count: number, one: string, many = `${one}s`) => {
+    if (count > 0) parts.push(`${count} ${count === 1 ? one : many}`)
+  }
+
+  if (result.accountCreated) parts.push('new account')
+  add(result.foldersCreated, 'new folder')
+  add(result.foldersRenamed, 'folder renamed', 'folders renamed')
+  add(result.foldersDeleted, 'folder deleted', 'folders deleted')
+  add(result.created, 'new message')
+  add(result.moved, 'message moved', 'messages moved')
+  add(result.flagsChanged, 'flag change')
+  add(result.deleted, 'message deleted', 'messages deleted')
+  add(result.verified, 'digest verified', 'digests verified')
+  add(result.repaired, 'content repaired', 'contents repaired')
+  const read = `${result.folders} folder${result.folders === 1 ? '' : 's'}, ${result.foldersRead} read`
+  return `${read}: ${parts.length > 0 ? parts.join(', ') : 'no change'} (${result.ms} ms)`
+}
+
+/**
+ * Accounts this connector backed up that the directory no longer lists are recorded as deleted (their history stays
+ * until account retention ends). An empty list is taken for a broken directory command, never for "everyone left".
+ */
+async function recordDeletedAccounts(context: OperationContext, listed: string[]): Promise<string[]> {
+  if (listed.length === 0) {
+    context.progress({kind: 'warning', message: 'the accounts command listed no account: no account is recorded as deleted'})
+    return []
+  }
+
+  const {catalog, server} = context
+  const present = new Set(listed)
+  const rows: Array<{name: string}> = await catalog.db('checkpoints as c')
+  .join('accounts as a', 'a.name', 'c.scope')
+  .where('c.connector', IMAP_CONNECTOR)
+  .whereNull('a.deleted_at')
+  .select('a.name')
+  const gone = rows.map(row => row.name).filter(name => !present.has(name)).sort()
+  if (gone.length === 0) return []
+  const blobs = await blobStoreFor(catalog, server)
+  for (const account of gone) {
+    const feed = {connector: IMAP_CONNECTOR, scope: account, resolveContentPath: (p: string) => p}
+    const from = await loadCheckpoint(catalog, IMAP_CONNECTOR, account)
+    const applier = new TransactionApplier({
+      catalog, blobs, feed, blobless: () => false,
+    }, from)
+    await applier.apply([{
+      kind: 'transaction',
+      position: EMPTY_POSITION,
+      transaction: {
+        op: 'account.deleted', data: {}, seq: 0, time: Date.now(), account, origin: {source: 'imap directory'},
+      },
+    }])
+  }
+
+  return gone
+}

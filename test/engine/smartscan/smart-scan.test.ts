@@ -1,0 +1,266 @@
+import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
+import {readdirSync, readFileSync, rmSync} from 'node:fs'
+import path from 'node:path'
+
+import {BlobStore} from '../../../src/engine/blobstore/blob-store.js'
+import {DIALECTS} from '../../helpers/test-catalog.js'
+import {
+  imapScenario, mailboxCommands, message, type Scenario,
+} from './imap-scenario.js'
+
+const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
+const JAN = new Date('2026-01-15T08:30:00.000Z')
+
+/** Every message file of a user's Maildir (all folders), by the sha256 of its bytes. */
+function maildirFiles(scenario: Scenario, address: string): Map<string, Buffer> {
+  const root = scenario.dovecot.maildirOf(address)
+  const files = new Map<string, Buffer>()
+  const boxes = [root, ...readdirSync(root).filter(name => name.startsWith('.')).map(name => path.join(root, name))]
+  for (const box of boxes) {
+    for (const sub of ['cur', 'new']) {
+      let names: string[] = []
+      try {
+        names = readdirSync(path.join(box, sub))
+      } catch {
+        continue
+      }
+
+      for (const name of names) {
+        const bytes = readFileSync(path.join(box, sub, name))
+        files.set(sha(bytes), bytes)
+      }
+    }
+  }
+
+  return files
+}
+
+for (const dialect of DIALECTS) {
+  describe(`SmartScan against Dovecot (${dialect})`, () => {
+    let s: Scenario
+
+    beforeEach(async () => {
+      s = await imapScenario(dialect)
+    })
+
+    afterEach(async () => {
+      await s.cleanup()
+    })
+
+    /** alice with INBOX (3), Archive/2024 (2), and Entwürfe (1, appended over IMAP with a keyword). */
+    async function alice(): Promise<string> {
+      const address = await s.user('alice')
+      await s.dovecot.loadMessages(address, {
+        INBOX: [
+          {raw: message('inbox one'), internalDate: JAN},
+          {raw: message('inbox two'), flags: [String.raw`\Seen`], internalDate: JAN},
+          {raw: message('inbox three', 'x'.repeat(50_000)), flags: [String.raw`\Seen`, String.raw`\Answered`], internalDate: JAN},
+        ],
+        'Archive/2024': [
+          {raw: message('old one'), flags: [String.raw`\Seen`], internalDate: JAN},
+          {raw: message('old two'), flags: [String.raw`\Flagged`], internalDate: JAN},
+        ],
+      })
+      const client = await s.client(address)
+      await client.mailboxCreate('Entwürfe')
+      await client.append('Entwürfe', message('draft', 'Grüße'), [String.raw`\Draft`, '$Label1'], JAN)
+      return address
+    }
+
+    it('captures every folder and message with the exact bytes, flags, keywords and internal date', async () => {
+      const address = await alice()
+      const report = await s.scan()
+      assert.deepEqual(report.failed, [])
+      assert.equal(report.scanned, 1)
+      assert.deepEqual(report.domains, [s.domain])
+      assert.equal(report.totals.created, 6)
+      assert.equal(report.totals.foldersCreated, 3)
+
+      const items = await s.liveItems(address)
+      assert.deepEqual(items.map(i => i.path), ['/Archive/2024', '/Archive/2024', '/Entwürfe', '/INBOX', '/INBOX', '/INBOX'])
+      // Byte for byte what Dovecot serves: the Maildir files it was loaded from, and what another client fetches.
+      const files = maildirFiles(s, address)
+      const client = await s.client(address)
+      for (const item of items) {
+        const stored = await s.blob(item.digest!)
+        assert.equal(sha(stored), item.digest)
+        if (item.path !== '/Entwürfe') assert.ok(files.get(item.digest!)?.equals(stored), `${item.id} differs from its Maildir file`)
+        const lock = await client.getMailboxLock(item.path.slice(1), {readOnly: true})
+        try {
+          const uid = Number(item.locator!.split('/').at(-1))
+          const fetched = await client.fetchOne(String(uid), {source: true}, {uid: true})
+          assert.ok(fetched && fetched.source!.equals(stored), `${item.id} differs from BODY[]`)
+        } finally {
+          lock.release()
+        }
+      }
+
+      const draft = items.find(i => i.path === '/Entwürfe')!
+      assert.deepEqual((await s.blob(draft.digest!)).toString('utf8'), message('draft', 'Grüße').toString('utf8'))
+      assert.deepEqual(draft.flags, ['$Label1', String.raw`\Draft`])
+      assert.equal(draft.metadata.subject, 'draft')
+      assert.equal(draft.metadata.internalDate, JAN.toISOString())
+      assert.deepEqual(items.filter(i => i.path === '/INBOX').map(i => i.flags), [[], [String.raw`\Seen`], [String.raw`\Answered`, String.raw`\Seen`]])
+
+      const [state] = await s.t.catalog.db('account_state as st').join('accounts as a', 'a.id', 'st.account_id').where('a.name', address).select('st.certain', 'st.last_scan_at')
+      assert.equal(Boolean(state.certain), true)
+      assert.ok(Number(state.last_scan_at) > 0)
+      const domain = await s.t.catalog.db('domains').where({name: s.domain}).first()
+      assert.ok(domain, 'the domain is recorded')
+    })
+
+    it('records exactly a flag change, a new message, expunges and a new folder on the next scan', async () => {
+      const address = await alice()
+      await s.scan()
+      const before = await s.liveItems(address)
+      const client = await s.client(address)
+      let lock = await client.getMailboxLock('INBOX')
+      const inboxUids = (await client.search({all: true}, {uid: true})) as number[]
+      await client.messageFlagsAdd(String(inboxUids[0]), [String.raw`\Flagged`, 'Work'], {uid: true})
+      await client.messageDelete(String(inboxUids[1]), {uid: true})
+      lock.release()
+      lock = await client.getMailboxLock('Archive/2024')
+      await client.messageDelete('1:*', {uid: true})
+      lock.release()
+      await client.append('INBOX', message('inbox four'))
+      await client.mailboxCreate('Projects')
+      await client.append('Projects', message('plan'), [String.raw`\Seen`])
+
+      const report = await s.scan()
+      assert.deepEqual(report.totals, {
+        ...report.totals, created: 2, flagsChanged: 1, deleted: 3, moved: 0, foldersCreated: 1, foldersRenamed: 0, foldersDeleted: 0,
+      })
+      // Expunges came from VANISHED (an emptied mailbox included), not from reading whole folders again.
+      assert.equal(report.perAccount[0].fullRereads, 0)
+      assert.equal(report.perAccount[0].listed, 3)
+      const after = await s.liveItems(address)
+      assert.deepEqual(after.map(i => `${i.path} ${i.metadata.subject} ${i.flags.join(' ')}`).sort(), [
+        String.raw`/Entwürfe draft $Label1 \Draft`,
+        '/INBOX inbox four ',
+        String.raw`/INBOX inbox one Work \Flagged`,
+        String.raw`/INBOX inbox three \Answered \Seen`,
+        String.raw`/Projects plan \Seen`,
+      ])
+      const flagged = after.find(i => i.metadata.subject === 'inbox one')!
+      assert.deepEqual((await s.revisions(address, flagged.id)).map(r => r.operation), ['item.created', 'item.flags'])
+      const expunged = before.find(i => i.metadata.subject === 'inbox two')!
+      assert.deepEqual((await s.revisions(address, expunged.id)).map(r => [r.operation, r.deleted]), [['item.created', false], ['item.deleted', true]])
+      // Untouched items got no new revision.
+      const untouched = after.find(i => i.metadata.subject === 'inbox three')!
+      assert.equal((await s.revisions(address, untouched.id)).length, 1)
+    })
+
+    it('costs one LIST-STATUS per account when nothing changed', async () => {
+      const address = await alice()
+      await s.scan()
+      const revisions = Number((await s.t.catalog.db('item_revisions').count({n: '*'}))[0].n)
+      const report = await s.scan()
+      assert.deepEqual(mailboxCommands(s.commands.get(address)), ['LIST'])
+      assert.deepEqual(Object.values(report.totals).filter(n => n !== 0), [])
+      assert.equal(Number((await s.t.catalog.db('item_revisions').count({n: '*'}))[0].n), revisions)
+      // A changed folder is read with CHANGEDSINCE/VANISHED, and only that one.
+      const client = await s.client(address)
+      const lock = await client.getMailboxLock('Archive/2024')
+      await client.messageFlagsAdd('1', ['Important'], {uid: true})
+      lock.release()
+      const changed = await s.scan()
+      assert.deepEqual(mailboxCommands(s.commands.get(address)), ['LIST', 'EXAMINE', 'UID FETCH'])
+      assert.equal(changed.totals.flagsChanged, 1)
+      // CHANGEDSINCE: of the two messages there, only the changed one was listed.
+      assert.equal(changed.perAccount[0].listed, 1)
+    })
+
+    it('keeps one history for a message moved to another folder', async () => {
+      const address = await alice()
+      await s.scan()
+      const before = await s.liveItems(address)
+      const moving = before.find(i => i.metadata.subject === 'inbox two')!
+      const client = await s.client(address)
+      const lock = await client.getMailboxLock('INBOX')
+      await client.messageMove(moving.locator!.split('/').at(-1)!, 'Archive/2024', {uid: true})
+      lock.release()
+
+      const report = await s.scan()
+      assert.equal(report.totals.moved, 1)
+      assert.equal(report.totals.created, 0)
+      assert.equal(report.totals.deleted, 0)
+      const after = await s.liveItems(address)
+      assert.equal(after.length, before.length)
+      const moved = after.find(i => i.id === moving.id)!
+      assert.equal(moved.path, '/Archive/2024')
+      assert.equal(moved.digest, moving.digest)
+      assert.notEqual(moved.locator, moving.locator)
+      const history = await s.revisions(address, moving.id)
+      assert.deepEqual(history.map(r => r.operation), ['item.created', 'item.modified'])
+      assert.notEqual(history[0].folder, history[1].folder)
+    })
+
+    it('does not duplicate a mailbox deleted and recreated with the same messages (new UIDVALIDITY)', async () => {
+      const address = await alice()
+      await s.scan()
+      const before = await s.liveItems(address)
+      const archived = before.filter(i => i.path === '/Archive/2024')
+      const client = await s.client(address)
+      const validity = async () => ((await client.status('Archive/2024', {uidValidity: true})) || {uidValidity: 0n}).uidValidity
+      const oldValidity = await validity()
+      await client.mailboxDelete('Archive/2024')
+      await client.mailboxCreate('Archive/2024')
+      await client.append('Archive/2024', message('old one'), [String.raw`\Seen`], JAN)
+      await client.append('Archive/2024', message('old two'), [String.raw`\Flagged`, String.raw`\Seen`], JAN)
+      assert.notEqual(await validity(), oldValidity)
+
+      const report = await s.scan()
+      assert.equal(report.totals.created, 0)
+      assert.equal(report.totals.deleted, 0)
+      assert.equal(report.totals.foldersCreated + report.totals.foldersDeleted, 0)
+      assert.equal(report.totals.moved, 2)
+      const after = await s.liveItems(address)
+      assert.deepEqual(after.map(i => i.id).sort(), before.map(i => i.id).sort())
+      for (const item of archived) {
+        const now = after.find(i => i.id === item.id)!
+        assert.equal(now.folder, item.folder)
+        assert.notEqual(now.locator, item.locator)
+      }
+
+      assert.deepEqual(after.find(i => i.metadata.subject === 'old two')!.flags, [String.raw`\Flagged`, String.raw`\Seen`])
+      const folders = await s.t.catalog.db('folders as f').join('accounts as a', 'a.id', 'f.account_id').where('a.name', address).count({n: '*'})
+      assert.equal(Number(folders[0].n), 3)
+    })
+
+    it('follows a folder rename without touching its messages, and a deleted folder', async () => {
+      const address = await alice()
+      await s.scan()
+      const before = await s.liveItems(address)
+      const client = await s.client(address)
+      await client.mailboxRename('Archive/2024', 'Old mail')
+      await client.mailboxDelete('Entwürfe')
+
+      const report = await s.scan()
+      assert.equal(report.totals.foldersRenamed, 1)
+      assert.equal(report.totals.foldersDeleted, 1)
+      assert.equal(report.totals.created + report.totals.moved, 0)
+      const after = await s.liveItems(address)
+      assert.deepEqual(after.filter(i => i.path === '/Old mail').map(i => i.id).sort(), before.filter(i => i.path === '/Archive/2024').map(i => i.id).sort())
+      assert.equal(after.some(i => i.path === '/Entwürfe'), false)
+      const renamed = after.find(i => i.path === '/Old mail')!
+      assert.equal((await s.revisions(address, renamed.id)).length, 1)
+    })
+
+    it('deep true re-reads everything, verifies digests and puts back a blob missing from the backup', async () => {
+      const address = await alice()
+      await s.scan()
+      const items = await s.liveItems(address)
+      const victim = items.find(i => i.metadata.subject === 'inbox three')!
+      rmSync(new BlobStore(s.t.home).pathOf(victim.digest!))
+
+      const report = await s.scan({deep: true})
+      assert.equal(report.totals.foldersRead, 3)
+      assert.equal(report.totals.verified, 5)
+      assert.equal(report.totals.repaired, 1)
+      assert.equal(report.totals.created + report.totals.deleted + report.totals.moved, 0)
+      assert.equal(sha(await s.blob(victim.digest!)), victim.digest)
+      assert.ok(s.events.some(e => e.kind === 'warning' && e.message.includes(victim.id)))
+    })
+  })
+}
