@@ -17,7 +17,7 @@ import {type MovedFile, Quarantine} from './quarantine.js'
  */
 export type BlobRepair
   /** Content gone (missing file) or unreadable (corrupt file, quarantined first): the row says "not stored". */
-  = | {type: 'notStored'; kind: 'corruptBlobs' | 'missingBlobs'; digest: string; finding: Finding}
+  = | {type: 'notStored'; kind: 'corruptBlobs' | 'missingBlobs'; digest: string; lost: LostContent; finding: Finding}
     /** No revision references the row, nor did one since `unreferencedSince`: the row goes, its file is quarantined. */
     | {type: 'removeRow'; digest: string; unreferencedSince: number; finding: Finding}
     /** A file no row names, a stale temporary file, a corrupt file of a row already "not stored". */
@@ -26,6 +26,12 @@ export type BlobRepair
     | {type: 'markStored'; digest: string; storedSize: number; finding: Finding}
     /** Revisions name a blob that has no row: a "not stored" row makes the reference valid again. */
     | {type: 'addRow'; digest: string; size: number; finding: Finding}
+
+/** Every item (of any account) that references a blob whose content is lost: the first few, and how many. */
+export interface LostContent {
+  references: BlobReference[]
+  referencedItems: number
+}
 
 export interface FixedCounts {
   /** The run's quarantine directory, relative to the backup path (null when nothing was moved). */
@@ -136,9 +142,9 @@ export class Repairs {
       if (repair.kind === 'corruptBlobs') moved.push(await this.move(relative, repair.kind, finding, repair.digest))
       const changed = await trx('blobs').where({digest: repair.digest, stored: true}).update({stored: false, stored_size: null})
       this.fixed.blobsMarkedNotStored += changed
-      this.noteLostContent(repair.digest, finding)
+      this.noteLostContent(repair.digest, repair.lost)
       finding.fix = `${repair.kind === 'corruptBlobs' ? `moved to ${path.relative(this.catalog.home, moved.at(-1)!.to)}; ` : ''}`
-        + `blob row marked not stored: ${finding.referencedItems ?? 0} item(s) have no content in the backup until it is seen again`
+        + `blob row marked not stored: ${repair.lost.referencedItems} item(s) have no content in the backup until it is seen again`
       return
     }
 
@@ -199,10 +205,10 @@ export class Repairs {
     return file
   }
 
-  private noteLostContent(digest: string, finding: Finding): void {
+  private noteLostContent(digest: string, content: LostContent): void {
     const lost = this.fixed.itemsThatLostContent
-    lost.count += finding.referencedItems ?? 0
-    for (const reference of finding.references ?? []) {
+    lost.count += content.referencedItems
+    for (const reference of content.references) {
       if (lost.first.length < this.limit) lost.first.push({...reference, digest})
     }
   }

@@ -28,6 +28,8 @@ export async function verifyStoredBlobs(run: CheckRun, digests: readonly string[
     }
 
     const {references, referencedItems} = await blobReferences(catalog.db, digest, run.accountIds)
+    // The row is shared by every account: a repair takes content from items of accounts not named too.
+    const lost = run.repairs && run.accountIds ? await blobReferences(catalog.db, digest, null) : {references, referencedItems}
     const who = referencedItems === 0 ? 'no item references it' : `referenced by ${referencedItems} item(s)`
     if (verdict.status === 'missing') {
       const finding = found(run, 'missingBlobs', {
@@ -35,7 +37,7 @@ export async function verifyStoredBlobs(run: CheckRun, digests: readonly string[
         detail: `the blob row says stored but there is no file; ${who}`,
       })
       repairs.push({
-        type: 'notStored', kind: 'missingBlobs', digest, finding,
+        type: 'notStored', kind: 'missingBlobs', digest, lost, finding,
       })
     } else {
       run.checked.blobsVerified++
@@ -45,7 +47,7 @@ export async function verifyStoredBlobs(run: CheckRun, digests: readonly string[
         detail: `${verdict.detail}; ${who}`,
       })
       repairs.push({
-        type: 'notStored', kind: 'corruptBlobs', digest, finding,
+        type: 'notStored', kind: 'corruptBlobs', digest, lost, finding,
       })
     }
   }

@@ -368,6 +368,10 @@ for (const dialect of DIALECTS) {
       const [gone] = again.findings.missingBlobs.first
       assert.equal(gone.digest, shared)
       assert.deepEqual(gone.references, [{account: BOB, item: '201'}], 'only the references of the named account')
+      const fixedRun = (await check(t.catalog, {accounts: [{key: Number(bob.id), name: BOB}], fixBackup: true})).report
+      const lost = fixedRun.fixed!.itemsThatLostContent
+      assert.equal(lost.count, 4, 'the shared row lost content for alice too: her two items, bob\'s 201, and bob\'s corrupt 202')
+      assert.deepEqual(sorted(lost.first.filter(l => l.digest === shared).map(({account, item}) => ({account, item}))), sorted(scenario.stored.get(shared)!.items))
     })
 
     it('stops between units of work when its signal fires', async () => {

@@ -127,7 +127,7 @@ export async function catchUp(catalog: Catalog, log: RedologWriter): Promise<voi
 export async function check(
   catalog: Catalog,
   options: CoherencyOptions = {},
-  signal = new AbortController().signal,
+  signal: AbortSignal = new AbortController().signal,
 ): Promise<{events: ProgressEvent[]; report: CoherencyReport}> {
   const events: ProgressEvent[] = []
   const report = await coherencyCheck({
