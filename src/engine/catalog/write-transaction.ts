@@ -1,6 +1,6 @@
 import type {Knex} from 'knex'
 
-import type {Catalog} from '../catalog/catalog.js'
+import type {Catalog} from './catalog.js'
 
 const ATTEMPTS = 5
 
@@ -12,13 +12,13 @@ const ATTEMPTS = 5
  */
 export function writeTransaction<T>(catalog: Catalog, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   return catalog.db.transaction(async trx => {
-    if (catalog.dialect === 'sqlite') await trx.raw('DELETE FROM blob_purge_candidates WHERE 1 = 0')
+    if (catalog.dialect === 'sqlite') await trx.raw('DELETE FROM checkpoints WHERE 1 = 0')
     return work(trx)
   })
 }
 
 /**
- * Runs a unit of purge work again when it lost a race it cannot prevent: SQLite still busy after its timeout,
+ * Runs a unit of work again when it lost a race it cannot prevent: SQLite still busy after its timeout,
  * or a PostgreSQL deadlock or serialisation failure against a scanner batch. Each unit is one transaction that
  * either wholly happened or not at all, so running it again is safe.
  */

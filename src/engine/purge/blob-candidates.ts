@@ -5,7 +5,7 @@ import type {PurgeRun} from './purge-run.js'
 import {throwIfAborted} from '../errors.js'
 import {placeholders} from './item-removal.js'
 import {reportCounters} from './purge-run.js'
-import {withRetry, writeTransaction} from './write-transaction.js'
+import {withRetry, writeTransaction} from '../catalog/write-transaction.js'
 
 interface RemovedBlob {
   digest: string

@@ -6,7 +6,7 @@ import {throwIfAborted} from '../errors.js'
 import {allAccountsHeldSince} from '../legal-hold/legal-hold.js'
 import {lockItems, removeItems} from './item-removal.js'
 import {reportCounters} from './purge-run.js'
-import {withRetry, writeTransaction} from './write-transaction.js'
+import {withRetry, writeTransaction} from '../catalog/write-transaction.js'
 
 const ACCOUNT_BATCH = 100
 

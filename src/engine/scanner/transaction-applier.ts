@@ -6,6 +6,7 @@ import type {Catalog} from '../catalog/catalog.js'
 import type {FeedEntry, FeedError, TransactionFeed} from './feed-entry.js'
 
 import {now} from '../catalog/catalog.js'
+import {writeTransaction} from '../catalog/write-transaction.js'
 import {markAllUncertain, markUncertain} from './account-certainty.js'
 import {AccountDirectory, type AccountRecord} from './account-writer.js'
 import {saveCheckpoint} from './checkpoints.js'
@@ -63,7 +64,9 @@ export class TransactionApplier {
     const contents = await resolveContents(transactions, {blobs: this.options.blobs, blobless, feed: this.options.feed})
 
     try {
-      await this.options.catalog.db.transaction(async trx => {
+      // Write lock first: a batch that read and then wrote would fail at once whenever a purge (or any other
+      // process) committed in between, instead of waiting under busy_timeout.
+      await writeTransaction(this.options.catalog, async trx => {
         const batch = new Batch(trx, this.accounts, contents, stats, this.options.feed.connector, this.folders)
         await batch.prefetch(transactions)
         for (const entry of entries) {
