@@ -16,15 +16,9 @@ export interface ScannerOptions {
   onBatch?: (stats: BatchStats) => void
 }
 
-export interface ScannerTotals {
+/** What a run of the scanner did: its batches' stats added up. */
+export interface ScannerTotals extends BatchStats {
   batches: number
-  transactions: number
-  errors: number
-  revisions: number
-  blobsWritten: number
-  bytesWritten: number
-  lastSeq: null | number
-  lastTime: null | number
 }
 
 /** The blob store of a server, at its configured compression level. */
