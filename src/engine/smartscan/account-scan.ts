@@ -24,6 +24,23 @@ export interface AccountScanOptions {
   onProgress?: (stats: AccountSyncStats) => void
   batchBytes?: number
   batchSize?: number
+  /**
+   * Runs each database write after the ones of the other accounts scanned at once: two batches adding the same new
+   * domain or the same blob concurrently would otherwise collide on the catalog's unique keys.
+   */
+  serialize?: Serialize
+}
+
+export type Serialize = <T>(work: () => Promise<T>) => Promise<T>
+
+/** A queue of database writes: IMAP reads of several accounts overlap, their batches apply one at a time. */
+export function writeQueue(): Serialize {
+  let tail: Promise<unknown> = Promise.resolve()
+  return <T>(work: () => Promise<T>) => {
+    const run = tail.then(work, work)
+    tail = run.catch(() => {})
+    return run
+  }
 }
 
 export interface AccountScanResult extends AccountSyncStats {
@@ -48,6 +65,7 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
   const account = options.account.toLowerCase()
   const blobs = await blobStoreFor(catalog, server)
   const blobless = (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true'
+  const serialize = options.serialize ?? (work => work())
   const session = await ImapSession.open(options.settings, account, {onCommand: options.onCommand, signal})
   try {
     for (let attempt = 1; ; attempt++) {
@@ -63,7 +81,7 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
         }, from)
         let committed: null | ImapAccountPosition = from
         for await (const entries of feed.read(from, signal)) {
-          const stats = await applier.apply(entries)
+          const stats = await serialize(() => applier.apply(entries))
           batches++
           revisions += stats.revisions
           committed = entries.at(-1)!.position
@@ -73,7 +91,7 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
         // expunged): record where they stand, or every later scan would read them again.
         const final = feed.finalPosition
         if (final && !samePosition(final, committed)) {
-          await catalog.db.transaction(trx => saveCheckpoint(trx, IMAP_CONNECTOR, feed.scope, committed, final))
+          await serialize(() => catalog.db.transaction(trx => saveCheckpoint(trx, IMAP_CONNECTOR, feed.scope, committed, final)))
         }
       } catch (error) {
         if (error instanceof ScannerConflict && attempt < CONFLICT_ATTEMPTS) continue
@@ -81,7 +99,7 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
       }
 
       const record = await findBackupAccount(catalog, account)
-      if (record) await markCertain(catalog, record.id)
+      if (record) await serialize(() => markCertain(catalog, record.id))
       return {
         account, ...feed.stats, batches, revisions, ms: Date.now() - started,
       }

@@ -10,7 +10,7 @@ import {OperationAborted, throwIfAborted, UserError} from '../errors.js'
 import {loadCheckpoint} from '../scanner/checkpoints.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
 import {TransactionApplier} from '../scanner/transaction-applier.js'
-import {type AccountScanResult, scanAccount} from './account-scan.js'
+import {type AccountScanResult, scanAccount, writeQueue} from './account-scan.js'
 
 export interface SmartScanRequest {
   /** Re-read every folder and message and verify every digest. */
@@ -69,6 +69,7 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
   const stopAll = new AbortController()
   const onStop = () => stopAll.abort()
   context.signal.addEventListener('abort', onStop, {once: true})
+  const serialize = writeQueue()
   let serverFailure: ImapError | undefined
   let next = 0
   const worker = async () => {
@@ -82,6 +83,7 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
           account,
           deep,
           signal: stopAll.signal,
+          serialize,
           onCommand: request.onCommand ? command => request.onCommand!(account, command) : undefined,
         })
         record(report, result)

@@ -13,7 +13,7 @@ export interface MessageHeaders {
   date?: string
 }
 
-export function parseHeaders(block: Buffer | undefined): MessageHeaders {
+export function parseHeaders(block?: Buffer): MessageHeaders {
   const values = new Map<string, string>()
   if (block) {
     // Unfold continuation lines, then take the first occurrence of each field.

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict'
+import {writeFileSync} from 'node:fs'
+
+import {ImapError} from '../../../src/engine/appserver/imap/imap-errors.js'
+import {setAttribute} from '../../../src/engine/config/config-store.js'
+import {UserError} from '../../../src/engine/errors.js'
+import {DIALECTS} from '../../helpers/test-catalog.js'
+import {imapScenario, message, type Scenario} from './imap-scenario.js'
+
+const GLOBAL = {level: 'global' as const, target: ''}
+
+/** Every text value of every catalog table, for a search that must find nothing. */
+async function catalogText(s: Scenario): Promise<string> {
+  const tables = ['accounts', 'account_revisions', 'domains', 'folders', 'folder_revisions', 'items', 'item_revisions', 'checkpoints', 'config', 'operations', 'ingest_errors', 'account_state']
+  const parts: string[] = []
+  for (const table of tables) parts.push(JSON.stringify(await s.t.catalog.db(table).select()))
+  return parts.join('\n')
+}
+
+for (const dialect of DIALECTS) {
+  describe(`SmartScan of every account (${dialect})`, () => {
+    let s: Scenario
+
+    afterEach(async () => {
+      await s.cleanup()
+    })
+
+    it('scans every account the directory lists, with the master-separator login too, and records a vanished account as deleted', async () => {
+      s = await imapScenario(dialect, {loginMode: 'master-separator'})
+      const dave = await s.user('dave')
+      const erin = await s.user('erin')
+      await s.dovecot.loadMessages(dave, {INBOX: [{raw: message('for dave')}]})
+      await s.dovecot.loadMessages(erin, {INBOX: [{raw: message('for erin')}], Work: [{raw: message('erin work')}]})
+      const first = await s.scan()
+      assert.equal(first.accounts, 2)
+      assert.equal(first.scanned, 2)
+      assert.equal(first.totals.created, 3)
+      // One progress line per account, naming it.
+      const steps = s.events.flatMap(e => (e.kind === 'step' && e.account ? [e] : []))
+      assert.deepEqual(steps.map(e => e.account).sort(), [dave, erin])
+      assert.match(steps.find(e => e.account === erin)!.message, /^2 folders, 2 read: new account, 2 new folders, 2 new messages \(\d+ ms\)$/)
+
+      await s.dovecot.removeUser(erin)
+      const second = await s.scan()
+      assert.deepEqual(second.deletedAccounts, [erin])
+      const row = await s.t.catalog.db('accounts').where({name: erin}).first('deleted_at')
+      assert.ok(row.deleted_at !== null)
+      assert.equal((await s.liveItems(dave)).length, 1)
+    })
+
+    it('goes on past an account it cannot open, then fails naming it', async () => {
+      s = await imapScenario(dialect)
+      const frank = await s.user('frank')
+      await s.dovecot.loadMessages(frank, {INBOX: [{raw: message('for frank')}]})
+      const ghost = `ghost@${s.domain}`
+      await setAttribute(s.t.catalog, GLOBAL, 'backupAccountsCommand', `${s.dovecot.directoryCommand(s.domain)}; echo ${ghost}`)
+      await assert.rejects(s.scan(), (error: Error) => {
+        assert.ok(error instanceof UserError)
+        assert.match(error.message, new RegExp(`^1 of 2 accounts could not be scanned; ${ghost}: the AppServer at .* would not open ${ghost}`))
+        return true
+      })
+      assert.equal((await s.liveItems(frank)).length, 1)
+      assert.ok(s.events.some(e => e.kind === 'warning' && e.account === ghost))
+    })
+
+    it('stops at once, in one line, on a wrong admin password or an unreachable server, and never writes the password anywhere', async () => {
+      s = await imapScenario(dialect)
+      const gina = await s.user('gina')
+      await s.dovecot.loadMessages(gina, {INBOX: [{raw: message('for gina')}]})
+      await s.scan()
+      const wrong = 'Wr0ng-Passw0rd-XYZ'
+      writeFileSync(s.passwordFile, `${wrong}\n`)
+      let error = await s.scan().then(() => assert.fail('expected a failure'), (error_: Error) => error_)
+      assert.ok(error instanceof ImapError)
+      assert.match(error.message, /^the AppServer at imap:\/\/127\.0\.0\.1:\d+ refused the login of backup-admin \(for gina@.*\): Authentication failed\. \(check /)
+      assert.doesNotMatch(error.message, /\n/)
+
+      await setAttribute(s.t.catalog, GLOBAL, 'backupAppServerUrl', 'imap://127.0.0.1:1')
+      error = await s.scan().then(() => assert.fail('expected a failure'), (error_: Error) => error_)
+      assert.equal(error.message, 'cannot reach the AppServer at imap://127.0.0.1:1: connection refused (check backupAppServerUrl and that its IMAP service runs)')
+
+      const text = await catalogText(s)
+      for (const secret of [s.dovecot.masterPassword, wrong]) {
+        assert.equal(text.includes(secret), false, 'a password is in the catalog')
+        assert.equal(JSON.stringify(s.events).includes(secret), false, 'a password is in the progress')
+      }
+    })
+  })
+}
