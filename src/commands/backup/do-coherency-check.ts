@@ -81,9 +81,9 @@ function describeReport(report: CoherencyReport): string[] {
     }
   }
 
-  lines.push(report.coherent
-    ? 'the backup is coherent'
-    : `the backup is NOT coherent: ${report.problems} problem(s)${fixed ? '' : '; fixBackup true repairs what can be repaired'}`)
+  if (report.coherent) lines.push('the backup is coherent')
+  else if (fixed) lines.push(`${report.problems} problem(s) found; fixBackup repaired what can be repaired (see each [fixed: ...]): run doCoherencyCheck again to confirm`)
+  else lines.push(`the backup is NOT coherent: ${report.problems} problem(s); fixBackup true repairs what can be repaired`)
   return lines
 }
 

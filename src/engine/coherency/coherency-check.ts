@@ -43,6 +43,34 @@ export interface CoherencyReport extends Record<string, unknown> {
 const ACCOUNT_PAGE = 200
 const RECENT_BLOBS = 200_000
 
+/*
+ * What the coherency check holds the backup to, and what fixBackup does about each finding.
+ *
+ * Blobs (the whole backup only; named accounts: just the stored blobs their revisions reference):
+ * - missingBlobs: a row with stored = true and no file. fix: the row becomes stored = false (content not in the
+ *   backup); the revisions are history and stay as they are (no content_missing rewrite): the report names the
+ *   items that lost content, and a scanner that sees the same content again stores it and sets stored = true.
+ * - corruptBlobs: a file that does not gunzip or whose content does not hash to its name. fix: the file goes to
+ *   quarantine and the row becomes stored = false, as above. (A flip in the gzip header's MTIME/XFL/OS bytes changes
+ *   no content and is not corruption.)
+ * - orphanedFiles: anything under items/ no blob row names (a file where a blob would be, older than ten minutes,
+ *   or any entry that is not items/<2 hex>/<sha256>). fix: quarantine.
+ * - orphanedBlobs: a row no revision references, not referenced for an hour (the purge's grace). fix: the row is
+ *   removed and its file, if any, quarantined.
+ * - staleTemporaryFiles: .tmp-* older than an hour (a BlobStore.put that crashed). fix: quarantine.
+ * - unrecordedFiles: an exact file whose row says stored = false. fix: the row says stored = true again.
+ * Revisions (the scanner's rule, see revision-pass.ts): a blob_digest always has a blob row (stored, or not stored
+ * in blobless mode or when the content was gone); a message or document revision without blob_digest is marked
+ * content_missing.
+ * - danglingReferences: blob_digest without a row. fix: a row with stored = false is added.
+ * - contentlessRevisions: a message or document revision with neither. Reported only: history is not rewritten.
+ * Validity intervals of item and folder revisions (intervals.ts): inverted, overlapping, more than one open, none
+ * open. fix: duplicate open revisions are closed where the next one begins (closing valid_to is the one update
+ * history allows); the others are reported only.
+ * fixBackup never deletes a file: quarantine/<time of the check>/<path under the backup path> plus manifest.jsonl,
+ * 0700/0600. File moves re-check their condition inside a transaction that excludes scanner batches (blob-lock.ts).
+ */
+
 /**
  * doCoherencyCheck: proves that what the backup keeps is sound. Reads every revision (validity intervals and what
  * its content reference points at), every blob row and every file under items/ (each stored blob is gunzipped
