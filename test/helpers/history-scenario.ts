@@ -7,6 +7,7 @@ import type {Catalog} from '../../src/engine/catalog/catalog.js'
 import {RedologFeed} from '../../src/engine/appserver/redolog/redolog-feed.js'
 import {runScanner} from '../../src/engine/scanner/realtime-scanner.js'
 import {RedologWriter} from './redolog-writer.js'
+import {type Dialect, openTestCatalog, type TestCatalog} from './test-catalog.js'
 
 /**
  * A hand-written mailbox history for the readers and the export: every kind of change at known times, so that the
@@ -139,4 +140,12 @@ export async function catchUp(catalog: Catalog, log: RedologWriter): Promise<voi
   await runScanner({
     catalog, server: 'mail1', feed, signal: new AbortController().signal,
   })
+}
+
+/** A fresh catalog of the given dialect holding the scenario's backup: the common start of the history tests. */
+export async function buildScenarioBackup(dialect: Dialect): Promise<{scenario: Scenario; t: TestCatalog}> {
+  const t = await openTestCatalog(dialect)
+  const scenario = writeScenario(t.home)
+  await catchUp(t.catalog, scenario.log)
+  return {scenario, t}
 }

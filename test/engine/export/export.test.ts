@@ -11,9 +11,9 @@ import {OperationAborted, UserError} from '../../../src/engine/errors.js'
 import {exportAccounts, type ExportReport} from '../../../src/engine/export/export-accounts.js'
 import {planExport} from '../../../src/engine/export/export-plan.js'
 import {
-  ALICE, BOB, CAROL, catchUp, MINUTE, type Scenario, sha256, T0, writeScenario,
+  ALICE, BOB, buildScenarioBackup, CAROL, MINUTE, type Scenario, sha256, T0,
 } from '../../helpers/history-scenario.js'
-import {DIALECTS, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
+import {DIALECTS, type TestCatalog} from '../../helpers/test-catalog.js'
 
 /** Every file under a directory, relative, sorted; directories end with '/'. */
 function tree(dir: string): string[] {
@@ -57,9 +57,7 @@ for (const dialect of DIALECTS) {
     let runs = 0
 
     before(async () => {
-      t = await openTestCatalog(dialect)
-      scenario = writeScenario(t.home)
-      await catchUp(t.catalog, scenario.log)
+      ({scenario, t} = await buildScenarioBackup(dialect))
     })
 
     after(async () => {

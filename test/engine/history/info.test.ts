@@ -8,7 +8,7 @@ import {accountInfo} from '../../../src/engine/history/account-info.js'
 import {availableAccounts, availableDomains} from '../../../src/engine/history/available-accounts.js'
 import {backupInfo} from '../../../src/engine/history/backup-info.js'
 import {
-  ALICE, BOB, CAROL, catchUp, MINUTE, type Scenario, sha256, T0, writeScenario,
+  ALICE, BOB, buildScenarioBackup, CAROL, catchUp, MINUTE, type Scenario, sha256, T0,
 } from '../../helpers/history-scenario.js'
 import {RedologWriter} from '../../helpers/redolog-writer.js'
 import {DIALECTS, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
@@ -19,9 +19,7 @@ for (const dialect of DIALECTS) {
     let scenario: Scenario
 
     before(async () => {
-      t = await openTestCatalog(dialect)
-      scenario = writeScenario(t.home)
-      await catchUp(t.catalog, scenario.log)
+      ({scenario, t} = await buildScenarioBackup(dialect))
     })
 
     after(async () => {

@@ -6,9 +6,9 @@ import {itemHistory} from '../../../src/engine/history/item-history.js'
 import {searchItems} from '../../../src/engine/history/item-search.js'
 import {likePattern} from '../../../src/engine/history/search-pattern.js'
 import {
-  ALICE, catchUp, MINUTE, type Scenario, sha256, T0, writeScenario,
+  ALICE, buildScenarioBackup, MINUTE, type Scenario, sha256, T0,
 } from '../../helpers/history-scenario.js'
-import {DIALECTS, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
+import {DIALECTS, type TestCatalog} from '../../helpers/test-catalog.js'
 
 describe('likePattern: search text as a LIKE pattern over the metadata JSON', () => {
   it('escapes the wildcards and the escape character, lower-cases and JSON-encodes quotes', () => {
@@ -27,9 +27,7 @@ for (const dialect of DIALECTS) {
     let scenario: Scenario
 
     before(async () => {
-      t = await openTestCatalog(dialect)
-      scenario = writeScenario(t.home)
-      await catchUp(t.catalog, scenario.log)
+      ({scenario, t} = await buildScenarioBackup(dialect))
     })
 
     after(async () => {

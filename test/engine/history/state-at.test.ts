@@ -3,9 +3,9 @@ import assert from 'node:assert/strict'
 import {type HistoryTime} from '../../../src/engine/history/history-time.js'
 import {type ItemAt, stateAt} from '../../../src/engine/history/state-at.js'
 import {
-  ALICE, BOB, CAROL, catchUp, MINUTE, type Scenario, sha256, T0, writeScenario,
+  ALICE, BOB, buildScenarioBackup, CAROL, MINUTE, type Scenario, sha256, T0,
 } from '../../helpers/history-scenario.js'
-import {DIALECTS, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
+import {DIALECTS, type TestCatalog} from '../../helpers/test-catalog.js'
 
 for (const dialect of DIALECTS) {
   describe(`stateAt: an account at a point in time (${dialect})`, () => {
@@ -13,9 +13,7 @@ for (const dialect of DIALECTS) {
     let scenario: Scenario
 
     before(async () => {
-      t = await openTestCatalog(dialect)
-      scenario = writeScenario(t.home)
-      await catchUp(t.catalog, scenario.log)
+      ({scenario, t} = await buildScenarioBackup(dialect))
     })
 
     after(async () => {
