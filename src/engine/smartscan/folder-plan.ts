@@ -98,7 +98,7 @@ export function planFolders(
 
 function changeOf(current: BackupFolder | undefined, path: string, parent: string): PlannedFolder['change'] {
   if (!current) return 'folder.created'
-  if (current.path === path && current.parent === parent) return null
+  if (pathKey(current.path) === pathKey(path) && current.parent === parent) return null
   return lastSegment(current.path) === lastSegment(path) ? 'folder.moved' : 'folder.renamed'
 }
 

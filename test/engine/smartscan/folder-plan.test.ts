@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict'
+
+import type {ImapAccountPosition} from '../../../src/engine/appserver/imap/imap-position.js'
+import type {ServerFolder} from '../../../src/engine/appserver/imap/imap-session.js'
+import type {BackupFolder} from '../../../src/engine/smartscan/backup-view.js'
+
+import {planFolders} from '../../../src/engine/smartscan/folder-plan.js'
+
+function folder(path: string, uidvalidity: null | number): ServerFolder {
+  return {
+    mailbox: path.slice(1),
+    path,
+    delimiter: '/',
+    specialUse: null,
+    selectable: uidvalidity !== null,
+    status: uidvalidity === null
+      ? null
+      : {
+        uidvalidity, uidnext: 1, highestmodseq: '1', messages: 0,
+      },
+  }
+}
+
+function position(entries: Record<string, [string, number]>): ImapAccountPosition {
+  return {
+    folders: Object.fromEntries(Object.entries(entries).map(([id, [path, uidvalidity]]) => [id, {
+      path, uidvalidity, uidnext: 1, highestmodseq: '1', messages: 0,
+    }])),
+  }
+}
+
+function catalog(entries: Record<string, [string, string]>): Map<string, BackupFolder> {
+  return new Map(Object.entries(entries).map(([id, [path, parent]]) => [id, {
+    id, path, parent, metadata: {},
+  }]))
+}
+
+describe('folder plan', () => {
+  it('keeps a renamed folder (same UIDVALIDITY) and its children, re-parenting and renaming as the paths say', () => {
+    const plan = planFolders(
+      [folder('/INBOX', 10), folder('/Projects', 11), folder('/Projects/2026', 12)],
+      position({f10: ['/INBOX', 10], f11: ['/Work', 11], f12: ['/Work/2026', 12]}),
+      catalog({f10: ['/INBOX', '1'], f11: ['/Work', '1'], f12: ['/Work/2026', 'f11']}),
+    )
+    assert.deepEqual(plan.folders.map(f => [f.id, f.server.path, f.parent, f.change]), [
+      ['f10', '/INBOX', '1', null],
+      ['f11', '/Projects', '1', 'folder.renamed'],
+      ['f12', '/Projects/2026', 'f11', 'folder.moved'],
+    ])
+    assert.deepEqual(plan.gone, [])
+  })
+
+  it('keeps the folder of a path whose UIDVALIDITY changed, adopts a catalog folder without checkpoint, and lists the gone ones deepest first', () => {
+    const plan = planFolders(
+      [folder('/inbox', 20), folder('/Archive', 30), folder('/Old/Sub', 40)],
+      position({f10: ['/INBOX', 10], f5: ['/Trash', 5], f6: ['/Trash/Deep', 6]}),
+      catalog({
+        f10: ['/INBOX', '1'], f5: ['/Trash', '1'], f6: ['/Trash/Deep', 'f5'], f30: ['/Archive', '1'],
+      }),
+    )
+    assert.deepEqual(plan.folders.map(f => [f.id, f.change, f.known?.uidvalidity ?? null]), [
+      ['f30', null, null],
+      ['f10', null, 10],
+      ['f40', 'folder.created', null],
+    ])
+    // '/Old' is no mailbox (\NonExistent): '/Old/Sub' hangs from the root and keeps its whole path.
+    assert.equal(plan.folders.find(f => f.id === 'f40')!.parent, '1')
+    assert.deepEqual(plan.gone, [{id: 'f6', path: '/Trash/Deep'}, {id: 'f5', path: '/Trash'}])
+  })
+
+  it(String.raw`gives a new folder an id not taken yet, and a \Noselect parent a folder of its own`, () => {
+    const plan = planFolders(
+      [folder('/A', null), folder('/A/B', 50)],
+      position({}),
+      catalog({f50: ['/Elsewhere', '1']}),
+    )
+    assert.deepEqual(plan.folders.map(f => [f.id, f.server.path, f.parent]), [['f0', '/A', '1'], ['f50.2', '/A/B', 'f0']])
+    assert.deepEqual(plan.gone, [{id: 'f50', path: '/Elsewhere'}])
+  })
+})
