@@ -2,6 +2,8 @@ import type {Knex} from 'knex'
 
 import type {Catalog} from '../catalog/catalog.js'
 
+import {writeTransaction} from '../catalog/write-transaction.js'
+
 /**
  * Runs `work` in a transaction that no scanner batch can interleave with, for repairs that move blob files.
  *
@@ -10,14 +12,12 @@ import type {Catalog} from '../catalog/catalog.js'
  * names this file", moves the file and commits, all while holding the lock a scanner batch needs for its first
  * blob write, is therefore either fully before that batch (which then finds the file gone and stores it again)
  * or fully after it (and sees its row). PostgreSQL: SHARE ROW EXCLUSIVE on blobs conflicts with the scanner's
- * UPDATE/INSERT of blob rows but not with readers. SQLite has one writer: a write that matches no row takes the
- * database's write lock at once.
+ * UPDATE/INSERT of blob rows but not with readers. SQLite has one writer: writeTransaction takes the write lock
+ * with its first statement, as every scanner batch does.
  */
-export async function withBlobsLocked<T>(db: Knex, dialect: Catalog['dialect'], work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return db.transaction(async trx => {
-    await (dialect === 'postgres'
-      ? trx.raw('LOCK TABLE blobs IN SHARE ROW EXCLUSIVE MODE')
-      : trx('blobs').where('digest', '').update({last_referenced_at: 0}))
+export async function withBlobsLocked<T>(catalog: Catalog, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return writeTransaction(catalog, async trx => {
+    if (catalog.dialect === 'postgres') await trx.raw('LOCK TABLE blobs IN SHARE ROW EXCLUSIVE MODE')
     return work(trx)
   })
 }

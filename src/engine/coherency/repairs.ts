@@ -7,6 +7,7 @@ import type {Catalog} from '../catalog/catalog.js'
 import type {BlobReference, Finding, FindingKind} from './findings.js'
 
 import {blobPath} from '../blobstore/blob-path.js'
+import {withRetry, writeTransaction} from '../catalog/write-transaction.js'
 import {withBlobsLocked} from './blob-lock.js'
 import {closingsFor} from './intervals.js'
 import {type MovedFile, Quarantine} from './quarantine.js'
@@ -79,7 +80,7 @@ export class Repairs {
     if (repairs.length === 0) return
     const moved: MovedFile[] = []
     try {
-      await withBlobsLocked(this.catalog.db, this.catalog.dialect, async trx => {
+      await withBlobsLocked(this.catalog, async trx => {
         for (const repair of repairs) {
           try {
             await this.apply(trx, repair, moved)
@@ -104,7 +105,8 @@ export class Repairs {
 
   /** Closes every open revision of an item or folder but the latest, where the revision after it begins. */
   async closeDuplicateOpen(table: 'folder_revisions' | 'item_revisions', owner: 'folder_id' | 'item_id', ownerId: number, finding: Finding): Promise<void> {
-    const closed = await this.catalog.db.transaction(async trx => {
+    // Reads then writes: on SQLite only a transaction that takes the write lock first survives a busy daemon.
+    const closed = await withRetry(() => writeTransaction(this.catalog, async trx => {
       const rows: Array<{id: number; valid_from: number; valid_to: null | number}> = await trx(table)
       .where(owner, ownerId)
       .orderBy([{column: 'valid_from'}, {column: 'id'}])
@@ -117,7 +119,7 @@ export class Repairs {
       }
 
       return count
-    })
+    }))
     this.fixed.revisionsClosed += closed
     finding.fix = `closed ${closed} open revision${closed === 1 ? '' : 's'} where the next revision begins`
   }
