@@ -2,10 +2,12 @@ import type {Command} from '@oclif/core'
 
 import {SCHEDULED_JOBS} from '../engine/schedule/scheduled-jobs.js'
 import Daemon from './backup/daemon.js'
+import DoAccountScan from './backup/do-account-scan.js'
 import DoCoherencyCheck from './backup/do-coherency-check.js'
 import DoExport from './backup/do-export.js'
 import DoItemSearch from './backup/do-item-search.js'
 import DoPurge from './backup/do-purge.js'
+import DoSmartScan from './backup/do-smart-scan.js'
 import DoStartService from './backup/do-start-service.js'
 import DoStopAllOperations from './backup/do-stop-all-operations.js'
 import DoStopOperation from './backup/do-stop-operation.js'
@@ -39,10 +41,12 @@ import ConfigUnset from './config/unset.js'
  */
 const BY_ID: Record<string, Command.Class> = {
   'backup:daemon': Daemon,
+  'backup:doAccountScan': DoAccountScan,
   'backup:doCoherencyCheck': DoCoherencyCheck,
   'backup:doExport': DoExport,
   'backup:doItemSearch': DoItemSearch,
   'backup:doPurge': DoPurge,
+  'backup:doSmartScan': DoSmartScan,
   'backup:doStartService': DoStartService,
   'backup:doStopAllOperations': DoStopAllOperations,
   'backup:doStopOperation': DoStopOperation,

@@ -1,10 +1,11 @@
+import type {Catalog} from '../catalog/catalog.js'
 import type {OperationContext} from '../operations/run-operation.js'
 
 import {domainsOf, runAccountsCommand} from '../appserver/imap/accounts-command.js'
 import {ImapError} from '../appserver/imap/imap-errors.js'
 import {IMAP_CONNECTOR} from '../appserver/imap/imap-identity.js'
 import {EMPTY_POSITION} from '../appserver/imap/imap-position.js'
-import {imapSettings} from '../appserver/imap/imap-settings.js'
+import {imapSettings, readPassword} from '../appserver/imap/imap-settings.js'
 import {serverConfig} from '../config/config-store.js'
 import {OperationAborted, throwIfAborted, UserError} from '../errors.js'
 import {loadCheckpoint} from '../scanner/checkpoints.js'
@@ -42,6 +43,16 @@ export interface SmartScanReport extends Record<string, unknown> {
 const DEFAULT_CONCURRENCY = 4
 
 /**
+ * Checks, before an operation is created for it, that a SmartScan can start: the AppServer is configured and the
+ * password file is readable by its owner only (and, for every account, the directory command is set).
+ */
+export async function checkSmartScan(catalog: Catalog, server: string, request: Pick<SmartScanRequest, 'account'> = {}): Promise<void> {
+  const settings = imapSettings(await serverConfig(catalog, server))
+  await readPassword(settings)
+  if (!request.account && !settings.accountsCommand) await runAccountsCommand(null)
+}
+
+/**
  * SmartScan (`doSmartScan`, `doAccountScan`): brings the backup of every account (or one) to what the IMAP
  * AppServer has, reading only folders whose status changed since the last scan (deep: everything, digests
  * verified). Accounts go a few at a time, one progress line each. A problem with one account (it cannot be opened,
@@ -64,7 +75,7 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
     totals: Object.fromEntries(TOTALS.map(key => [key, 0])) as Totals,
     perAccount: [],
   }
-  progress({kind: 'step', message: `${accounts.length} account${accounts.length === 1 ? '' : 's'} to scan${deep ? ' (deep)' : ''}`})
+  if (!request.account) progress({kind: 'step', message: `${accounts.length} account${accounts.length === 1 ? '' : 's'} to scan${deep ? ' (deep)' : ''}`})
   // A server-wide failure stops the accounts still running, then is the operation's error.
   const stopAll = new AbortController()
   const onStop = () => stopAll.abort()
