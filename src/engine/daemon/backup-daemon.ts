@@ -1,9 +1,11 @@
 import type {Catalog} from '../catalog/catalog.js'
 
+import {imapConfigured} from '../appserver/imap/imap-settings.js'
 import {coherencyCheck} from '../coherency/coherency-check.js'
 import {serverConfig} from '../config/config-store.js'
 import {purge} from '../purge/purge.js'
 import {findScheduledJob} from '../schedule/scheduled-jobs.js'
+import {smartScan} from '../smartscan/smart-scan.js'
 import {CronService} from './cron-service.js'
 import {type DaemonLog, RealtimeService} from './realtime-service.js'
 import {reportService} from './services.js'
@@ -35,7 +37,11 @@ export class BackupDaemon {
       new CronService(catalog, server, {
         name: 'smartscan-cron',
         job: findScheduledJob('SmartScan'),
-        work: () => ({unavailable: 'SmartScan needs the IMAP AppServer connector (backupAppServerUrl); the redolog feed has no inventory to compare'}),
+        // SmartScan compares the backup with the IMAP AppServer: without one (a redolog-only server) there is
+        // nothing to compare with.
+        work: config => (imapConfigured(config)
+          ? context => smartScan(context)
+          : {unavailable: 'SmartScan needs the IMAP AppServer (backupAppServerUrl); the redolog feed has no inventory to compare'}),
       }, log),
       new CronService(catalog, server, {
         name: 'coherency-cron',
