@@ -3,10 +3,14 @@ import {createHash} from 'node:crypto'
 import {readdirSync, readFileSync, rmSync} from 'node:fs'
 import path from 'node:path'
 
+import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
 import {BlobStore} from '../../../src/engine/blobstore/blob-store.js'
+import {serverConfig} from '../../../src/engine/config/config-store.js'
+import {OperationAborted} from '../../../src/engine/errors.js'
+import {scanAccount} from '../../../src/engine/smartscan/account-scan.js'
 import {DIALECTS} from '../../helpers/test-catalog.js'
 import {
-  imapScenario, mailboxCommands, message, type Scenario,
+  imapScenario, mailboxCommands, message, type Scenario, SERVER,
 } from './imap-scenario.js'
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
@@ -245,6 +249,37 @@ for (const dialect of DIALECTS) {
       assert.equal(after.some(i => i.path === '/Entwürfe'), false)
       const renamed = after.find(i => i.path === '/Old mail')!
       assert.equal((await s.revisions(address, renamed.id)).length, 1)
+    })
+
+    it('resumes an interrupted scan from its last batch without duplicating or losing anything', async () => {
+      const address = await alice()
+      const settings = imapSettings(await serverConfig(s.t.catalog, SERVER))
+      const controller = new AbortController()
+      let batches = 0
+      await assert.rejects(scanAccount({
+        catalog: s.t.catalog,
+        server: SERVER,
+        settings,
+        account: address,
+        signal: controller.signal,
+        batchSize: 1,
+        onProgress() {
+          // Stop after two batches of contents, as a crash between two database transactions would.
+          if (++batches === 2) controller.abort()
+        },
+      }), OperationAborted)
+      const partial = await s.liveItems(address)
+      assert.equal(partial.length, 2)
+      const state = await s.t.catalog.db('account_state as st').join('accounts as a', 'a.id', 'st.account_id').where('a.name', address).first('st.certain')
+      assert.equal(state, undefined, 'an interrupted scan does not mark the account certain')
+
+      const report = await s.scan()
+      assert.equal(report.totals.created, 6 - partial.length)
+      assert.equal(report.totals.moved + report.totals.deleted, 0)
+      const items = await s.liveItems(address)
+      assert.equal(items.length, 6)
+      assert.equal(new Set(items.map(i => i.digest)).size, 6)
+      assert.deepEqual(mailboxCommands((await s.scan(), s.commands.get(address))), ['LIST'])
     })
 
     it('deep true re-reads everything, verifies digests and puts back a blob missing from the backup', async () => {
