@@ -267,6 +267,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     for (const chunk of chunks(changes.added, this.options)) {
       throwIfAborted(signal)
       const bodies = await this.options.session.bodies(chunk[0].folder.server.mailbox, chunk.map(p => p.message.uid))
+      const fresh: Array<{bytes: Buffer; digest: string}> = []
       for (const {folder, message, uidvalidity} of chunk) {
         const bytes = bodies.get(message.uid)
         // Expunged since the listing: the next scan sees it gone.
@@ -288,6 +289,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
           }, Number(message.modseq))
           this.stats.moved++
         } else {
+          fresh.push({bytes, digest})
           const item = itemIdOf(folder.id, uidvalidity, message.uid)
           batch.add({
             op: 'item.created', data: {
@@ -298,6 +300,9 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
         }
       }
 
+      // Into the blob store now, outside the batch's database transaction, which the scans of other accounts wait
+      // for: the applier then finds each blob there and only records it.
+      if (!this.options.blobless) await storeBlobs(this.options.blobs, fresh)
       if (batch.full) yield batch.take(cycle.intermediate)
       this.options.onProgress?.(this.stats)
     }
@@ -411,6 +416,19 @@ function intermediatePosition(start: ImapAccountPosition, folders: readonly Plan
   }
 
   return {folders: result}
+}
+
+/** Writes contents to the blob store a few at a time (each is gzipped and fsynced). */
+async function storeBlobs(blobs: BlobStore, contents: Array<{bytes: Buffer; digest: string}>): Promise<void> {
+  let next = 0
+  const worker = async () => {
+    while (next < contents.length) {
+      const {bytes, digest} = contents[next++]
+      await blobs.put(bytes, digest)
+    }
+  }
+
+  await Promise.all(Array.from({length: Math.min(4, contents.length)}, worker))
 }
 
 /** Among removed items with the same digest, the one with the same Message-ID and internal date, if any. */
