@@ -2,10 +2,10 @@ import type {Knex} from 'knex'
 
 import type {PurgeRun} from './purge-run.js'
 
+import {withRetry, writeTransaction} from '../catalog/write-transaction.js'
 import {throwIfAborted} from '../errors.js'
 import {placeholders} from './item-removal.js'
 import {reportCounters} from './purge-run.js'
-import {withRetry, writeTransaction} from '../catalog/write-transaction.js'
 
 interface RemovedBlob {
   digest: string

@@ -2,11 +2,11 @@ import type {Knex} from 'knex'
 
 import type {PurgeRun} from './purge-run.js'
 
+import {withRetry, writeTransaction} from '../catalog/write-transaction.js'
 import {throwIfAborted} from '../errors.js'
 import {allAccountsHeldSince} from '../legal-hold/legal-hold.js'
 import {lockItems, removeItems} from './item-removal.js'
 import {reportCounters} from './purge-run.js'
-import {withRetry, writeTransaction} from '../catalog/write-transaction.js'
 
 const ACCOUNT_BATCH = 100
 
