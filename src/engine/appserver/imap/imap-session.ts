@@ -98,6 +98,11 @@ export class ImapSession {
     // After connect() a broken connection is reported as an 'error' event: without a listener it would crash the
     // process. The command in flight fails too, and that failure is what the caller sees.
     client.on('error', () => {})
+    // Subscriptions do not matter to a backup, and imapflow follows a LIST with an LSUB whenever no mailbox of the
+    // account is subscribed (a Maildir filled by delivery, a client that never subscribes): that would be a second
+    // command for every account on every scan. imapflow keeps this switch for servers that reject LSUB.
+    const internals = client as unknown as {skipLsub: boolean}
+    internals.skipLsub = true
     const onAbort = () => client.close()
     options.signal?.addEventListener('abort', onAbort, {once: true})
     try {
