@@ -4,6 +4,7 @@ import type {Catalog} from '../catalog/catalog.js'
 import {IMAP_CONNECTOR} from '../appserver/imap/imap-identity.js'
 import {asImapPosition, type ImapAccountPosition} from '../appserver/imap/imap-position.js'
 import {ImapSession} from '../appserver/imap/imap-session.js'
+import {writeTransaction} from '../catalog/write-transaction.js'
 import {serverConfig} from '../config/config-store.js'
 import {markCertain} from '../scanner/account-certainty.js'
 import {loadCheckpoint, saveCheckpoint, ScannerConflict} from '../scanner/checkpoints.js'
@@ -91,7 +92,7 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
         // expunged): record where they stand, or every later scan would read them again.
         const final = feed.finalPosition
         if (final && !samePosition(final, committed)) {
-          await serialize(() => catalog.db.transaction(trx => saveCheckpoint(trx, IMAP_CONNECTOR, feed.scope, committed, final)))
+          await serialize(() => writeTransaction(catalog, trx => saveCheckpoint(trx, IMAP_CONNECTOR, feed.scope, committed, final)))
         }
       } catch (error) {
         if (error instanceof ScannerConflict && attempt < CONFLICT_ATTEMPTS) continue
