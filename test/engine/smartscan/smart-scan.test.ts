@@ -179,6 +179,22 @@ for (const dialect of DIALECTS) {
       assert.equal(changed.perAccount.find(a => a.account === address)!.listed, 1)
     })
 
+    it('remembers a folder that changed with nothing to record, so that the next scan does not read it again', async () => {
+      const address = await alice()
+      await s.scan()
+      const client = await s.client(address)
+      const lock = await client.getMailboxLock('INBOX')
+      await client.messageFlagsAdd('1', [String.raw`\Flagged`], {uid: true})
+      await client.messageFlagsRemove('1', [String.raw`\Flagged`], {uid: true})
+      lock.release()
+      const revisions = Number((await s.t.catalog.db('item_revisions').count({n: '*'}))[0].n)
+      const changed = await s.scan()
+      assert.equal(changed.totals.foldersRead, 1)
+      assert.equal(Number((await s.t.catalog.db('item_revisions').count({n: '*'}))[0].n), revisions)
+      await s.scan()
+      assert.deepEqual(mailboxCommands(s.commands.get(address)), ['LIST'])
+    })
+
     it('keeps one history for a message moved to another folder', async () => {
       const address = await alice()
       await s.scan()
