@@ -161,6 +161,8 @@ async function referenceBlobs(
     }
   }
 
-  for (let i = 0; i < inserts.length; i += CHUNK) await trx('blobs').insert(inserts.slice(i, i + CHUNK))
+  // Another process (a SmartScan beside the daemon, another server on a shared PostgreSQL) may have inserted the
+  // same content since the lookup above: its row serves this batch's references as well.
+  for (let i = 0; i < inserts.length; i += CHUNK) await trx('blobs').insert(inserts.slice(i, i + CHUNK)).onConflict('digest').ignore()
   return {bytes, written}
 }
