@@ -1,0 +1,95 @@
+import type {Catalog} from '../catalog/catalog.js'
+import type {ItemRevision} from '../history/item-revision.js'
+
+import {parseLocator} from '../appserver/imap/imap-identity.js'
+import {ImapSession} from '../appserver/imap/imap-session.js'
+import {type ImapSettings} from '../appserver/imap/imap-settings.js'
+import {BlobStore, sha256} from '../blobstore/blob-store.js'
+
+/** An item whose content a restore needs: its catalog key (for its locators) and the state being restored. */
+export interface ContentRequest {
+  accountKey: number
+  item: string
+  state: ItemRevision
+}
+
+export type ContentResult = {bytes: Buffer; ok: true} | {ok: false; reason: string}
+
+/**
+ * Where a restore reads the exact bytes of a message: the backup's blob store, or, when the blob is not stored
+ * (blobless mode), the AppServer through the item's locators (`imap:<UIDVALIDITY>/<UID>`), newest first, from the
+ * mailbox that has that UIDVALIDITY now. Whatever the AppServer returns must hash to the recorded digest.
+ */
+export class ContentSource {
+  private readonly blobs: BlobStore
+  private session: ImapSession | null = null
+  private mailboxes: Map<number, string> | null = null
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly source: {account: string; settings: ImapSettings | null; signal: AbortSignal},
+  ) {
+    this.blobs = new BlobStore(catalog.home)
+  }
+
+  async read(request: ContentRequest): Promise<ContentResult> {
+    const {state} = request
+    const digest = state.blobDigest
+    if (digest === null) return {ok: false, reason: 'the item has no content'}
+    if (state.contentStored) {
+      try {
+        return {ok: true, bytes: await this.blobs.get(digest)}
+      } catch (error) {
+        const {code} = error as NodeJS.ErrnoException
+        const why = code === 'ENOENT' ? `blob ${digest} is missing from the blob store` : (error as Error).message
+        const fromServer = await this.fromServer(request, digest)
+        return fromServer ?? {ok: false, reason: `${why}, and the AppServer no longer has it`}
+      }
+    }
+
+    if (!this.source.settings) return {ok: false, reason: 'its content is not in the backup (blobless mode) and no AppServer is configured to read it from'}
+    const fromServer = await this.fromServer(request, digest)
+    return fromServer ?? {ok: false, reason: 'its content is not in the backup (blobless mode) and is gone from the AppServer'}
+  }
+
+  async close(): Promise<void> {
+    await this.session?.close()
+    this.session = null
+  }
+
+  private async fromServer(request: ContentRequest, digest: string): Promise<{bytes: Buffer; ok: true} | undefined> {
+    if (!this.source.settings) return undefined
+    const rows: Array<{locator: null | string}> = await this.catalog.db('item_revisions as r')
+    .join('items as i', 'i.id', 'r.item_id')
+    .where({'i.account_id': request.accountKey, 'i.remote_id': request.item})
+    .whereNotNull('r.locator')
+    .orderBy([{column: 'r.valid_from', order: 'desc'}, {column: 'r.id', order: 'desc'}])
+    .select('r.locator')
+    const seen = new Set<string>()
+    for (const {locator} of rows) {
+      if (locator === null || seen.has(locator)) continue
+      seen.add(locator)
+      const place = parseLocator(locator)
+      if (!place) continue
+      const mailbox = (await this.mailboxesByUidvalidity()).get(place.uidvalidity)
+      if (mailbox === undefined) continue
+      const bodies = await this.session!.bodies(mailbox, [place.uid])
+      const bytes = bodies.get(place.uid)
+      if (bytes && sha256(bytes) === digest) return {ok: true, bytes}
+    }
+
+    return undefined
+  }
+
+  private async mailboxesByUidvalidity(): Promise<Map<number, string>> {
+    if (this.mailboxes) return this.mailboxes
+    this.session ??= await ImapSession.open(this.source.settings!, this.source.account, {signal: this.source.signal})
+    const map = new Map<number, string>()
+    for (const folder of await this.session.folders()) {
+      if (folder.status) map.set(folder.status.uidvalidity, folder.mailbox)
+    }
+
+    this.mailboxes = map
+    return map
+  }
+}

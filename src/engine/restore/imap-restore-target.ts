@@ -1,0 +1,183 @@
+import {ImapFlow, type MailboxObject} from 'imapflow'
+import {createHash} from 'node:crypto'
+
+import type {ImapSettings} from '../appserver/imap/imap-settings.js'
+
+import {explainImapError} from '../appserver/imap/imap-errors.js'
+import {folderPathOf} from '../appserver/imap/imap-identity.js'
+import {readPassword} from '../appserver/imap/imap-settings.js'
+import {parseHeaders} from '../appserver/imap/message-headers.js'
+import {OperationAborted} from '../errors.js'
+
+/** A message to put into a mailbox: its exact bytes, flags and keywords, and INTERNALDATE. */
+export interface RestoreMessage {
+  bytes: Buffer
+  digest: string
+  flags: readonly string[]
+  internalDate: Date | null
+  messageId: null | string
+}
+
+/** What a folder of the destination already holds: how a second restore recognises what the first one appended. */
+interface FolderIndex {
+  /** `<Message-ID> <size>` of every message that has a Message-ID. */
+  byMessageId: Set<string>
+  /** sha256 of the bytes of messages without a Message-ID (few: read whole). */
+  digests: Set<string>
+}
+
+export interface TargetFolder {
+  mailbox: string
+  path: string
+  messages: number
+}
+
+/**
+ * The writer a restore uses on the AppServer: one IMAP connection to the destination account, opened with the admin
+ * credential like the SmartScan's sessions, that creates folders by catalog path and APPENDs messages with their
+ * exact bytes, flags, keywords and internal date. It is idempotent per folder: a message whose Message-ID and size
+ * (or, without a Message-ID, whose digest) is already in the folder is skipped, so running a restore twice
+ * duplicates nothing.
+ */
+export class ImapRestoreTarget {
+  private delimiter = '/'
+  private readonly indexes = new Map<string, FolderIndex>()
+  private readonly known = new Map<string, string>()
+
+  private constructor(
+    private readonly client: ImapFlow,
+    private readonly settings: ImapSettings,
+    readonly account: string,
+    private readonly signal?: AbortSignal,
+  ) {}
+
+  static async open(settings: ImapSettings, account: string, signal?: AbortSignal): Promise<ImapRestoreTarget> {
+    const password = await readPassword(settings)
+    const auth = settings.loginMode === 'master-separator'
+      ? {user: `${account}*${settings.user}`, pass: password}
+      : {
+        user: settings.user, pass: password, authzid: account, loginMethod: 'AUTH=PLAIN',
+      }
+    const client = new ImapFlow({
+      host: settings.host,
+      port: settings.port,
+      secure: settings.secure,
+      auth,
+      logger: false,
+      disableAutoIdle: true,
+      disableBinary: true,
+      clientInfo: {name: 'carbonio-backup'},
+      connectionTimeout: 30_000,
+      greetingTimeout: 16_000,
+      socketTimeout: 5 * 60_000,
+    })
+    client.on('error', () => {})
+    const onAbort = () => client.close()
+    signal?.addEventListener('abort', onAbort, {once: true})
+    try {
+      await client.connect()
+    } catch (error) {
+      signal?.removeEventListener('abort', onAbort)
+      client.close()
+      if (signal?.aborted) throw new OperationAborted()
+      throw explainImapError(error, settings, account)
+    }
+
+    client.once('close', () => signal?.removeEventListener('abort', onAbort))
+    const target = new ImapRestoreTarget(client, settings, account, signal)
+    await target.folders()
+    return target
+  }
+
+  /** The destination's selectable mailboxes with their message counts. */
+  async folders(): Promise<TargetFolder[]> {
+    return this.guard(async () => {
+      const entries = await this.client.list({statusQuery: {messages: true}})
+      const folders: TargetFolder[] = []
+      for (const entry of entries) {
+        if (entry.delimiter) this.delimiter = entry.delimiter
+        if (entry.flags.has(String.raw`\Noselect`) || entry.flags.has(String.raw`\NonExistent`)) continue
+        const path = folderPathOf(entry.path, entry.delimiter)
+        this.known.set(path.toLowerCase() === '/inbox' ? '/INBOX' : path, entry.path)
+        folders.push({mailbox: entry.path, path, messages: entry.status?.messages ?? 0})
+      }
+
+      return folders
+    })
+  }
+
+  /** The mailbox for a catalog path ("/Archive/2024"), created with its parents when missing. */
+  async ensureFolder(path: string): Promise<string> {
+    const segments = path.split('/').filter(Boolean)
+    if (segments.length === 0) throw new Error(`no folder path: ${path}`)
+    if (segments[0].toLowerCase() === 'inbox') segments[0] = 'INBOX'
+    const key = `/${segments.join('/')}`
+    const known = this.known.get(key)
+    if (known !== undefined) return known
+    // Only the folder itself: the server makes whatever parents its layout needs (a Maildir++ parent is no folder).
+    const mailbox = segments.join(this.delimiter)
+    await this.guard(() => this.client.mailboxCreate(mailbox))
+    this.known.set(key, mailbox)
+    return mailbox
+  }
+
+  /** Appends a message unless the folder already has it; true when appended. */
+  async append(mailbox: string, message: RestoreMessage): Promise<boolean> {
+    const index = await this.indexOf(mailbox)
+    const key = message.messageId ? `${message.messageId} ${message.bytes.length}` : null
+    if (key ? index.byMessageId.has(key) : index.digests.has(message.digest)) return false
+    const flags = message.flags.filter(flag => flag.toLowerCase() !== String.raw`\recent`)
+    await this.guard(() => this.client.append(mailbox, message.bytes, flags, message.internalDate ?? undefined))
+    if (key) index.byMessageId.add(key)
+    else index.digests.add(message.digest)
+    return true
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.client.usable) await this.client.logout()
+    } catch {
+      // Closing anyway.
+    } finally {
+      this.client.close()
+    }
+  }
+
+  private async indexOf(mailbox: string): Promise<FolderIndex> {
+    const cached = this.indexes.get(mailbox)
+    if (cached) return cached
+    const index: FolderIndex = {byMessageId: new Set(), digests: new Set()}
+    await this.guard(async () => {
+      const lock = await this.client.getMailboxLock(mailbox, {readOnly: true})
+      try {
+        if ((this.client.mailbox as MailboxObject).exists === 0) return
+        const withoutId: number[] = []
+        for await (const message of this.client.fetch('1:*', {uid: true, size: true, headers: ['message-id']}, {uid: true})) {
+          const {messageId} = parseHeaders(message.headers)
+          if (messageId) index.byMessageId.add(`${messageId} ${message.size ?? 0}`)
+          else withoutId.push(message.uid)
+        }
+
+        if (withoutId.length > 0) {
+          for await (const message of this.client.fetch(withoutId.join(','), {uid: true, source: true}, {uid: true})) {
+            if (message.source) index.digests.add(createHash('sha256').update(message.source).digest('hex'))
+          }
+        }
+      } finally {
+        lock.release()
+      }
+    })
+    this.indexes.set(mailbox, index)
+    return index
+  }
+
+  private async guard<T>(work: () => Promise<T>): Promise<T> {
+    if (this.signal?.aborted) throw new OperationAborted()
+    try {
+      return await work()
+    } catch (error) {
+      if (this.signal?.aborted) throw new OperationAborted()
+      throw explainImapError(error, this.settings, this.account)
+    }
+  }
+}

@@ -1,0 +1,49 @@
+import type {ImapSettings} from '../appserver/imap/imap-settings.js'
+import type {AccountEntry} from '../history/account-lookup.js'
+import type {OperationContext} from '../operations/run-operation.js'
+
+import {imapConfigured, imapSettings} from '../appserver/imap/imap-settings.js'
+import {serverConfig} from '../config/config-store.js'
+import {OperationAborted} from '../errors.js'
+import {certaintyOf} from '../history/account-certainty-view.js'
+import {scanAccount} from '../smartscan/account-scan.js'
+
+export interface SourceCheck {
+  /** The connector settings, or null when no IMAP AppServer is configured. */
+  settings: ImapSettings | null
+  /** The account was uncertain before the restore. */
+  uncertain: boolean
+  /** An account SmartScan ran first (and brought the backup to what the server has). */
+  scanned: boolean
+}
+
+/**
+ * Before a restore reads an account's history: an uncertain account (an Empty Folder, a gap, the scanner off) gets
+ * an account SmartScan first when the IMAP AppServer is configured, and the output says so either way.
+ */
+export async function checkSource(context: OperationContext, account: AccountEntry): Promise<SourceCheck> {
+  const {catalog, progress, server, signal} = context
+  const config = await serverConfig(catalog, server)
+  const settings = imapConfigured(config) ? imapSettings(config) : null
+  const certainty = await certaintyOf(catalog.db, account.key)
+  if (certainty.certain) return {settings, uncertain: false, scanned: false}
+  progress({kind: 'warning', account: account.name, message: `${account.name} is uncertain (${certainty.reason ?? 'unknown reason'})`})
+  if (!settings) {
+    progress({kind: 'warning', account: account.name, message: 'no IMAP AppServer is configured for a SmartScan: restoring the history as it is'})
+    return {settings, uncertain: true, scanned: false}
+  }
+
+  progress({kind: 'step', account: account.name, message: 'running an account SmartScan first'})
+  try {
+    await scanAccount({
+      catalog, server, settings, account: account.name, signal,
+    })
+  } catch (error) {
+    if (error instanceof OperationAborted) throw error
+    progress({kind: 'warning', account: account.name, message: `the SmartScan failed, restoring the history as it is: ${(error as Error).message}`})
+    return {settings, uncertain: true, scanned: false}
+  }
+
+  progress({kind: 'step', account: account.name, message: 'account SmartScan done'})
+  return {settings, uncertain: true, scanned: true}
+}

@@ -1,0 +1,71 @@
+// Helpers of the restore tests: a source mailbox loaded like the SmartScan tests', what a separate client sees in a
+// mailbox (folders, and per message its folder, BODY[] digest, flags and internal date), and the restore engine run
+// with a test operation context.
+import type {ImapFlow} from 'imapflow'
+
+import {createHash} from 'node:crypto'
+
+import type {ProgressEvent} from '../../../src/engine/progress.js'
+
+import {restoreOnNewAccount, type RestoreReport} from '../../../src/engine/restore/restore-on-new-account.js'
+import {message, type Scenario, SERVER} from '../smartscan/imap-scenario.js'
+
+export const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
+export const JAN = new Date('2026-01-15T08:30:00.000Z')
+
+export interface Snapshot {
+  folders: string[]
+  messages: string[]
+}
+
+/** What another client sees in a mailbox: its folders and every message as "path digest flags internal-date". */
+export async function snapshot(client: ImapFlow): Promise<Snapshot> {
+  const folders = (await client.list()).filter(f => !f.flags.has(String.raw`\Noselect`) && !f.flags.has(String.raw`\NonExistent`)).map(f => f.path).sort()
+  const messages: string[] = []
+  for (const folder of folders) {
+    const lock = await client.getMailboxLock(folder, {readOnly: true})
+    try {
+      if ((client.mailbox as {exists: number}).exists === 0) continue
+      for await (const m of client.fetch('1:*', {
+        uid: true, source: true, flags: true, internalDate: true,
+      }, {uid: true})) {
+        const flags = [...(m.flags ?? [])].filter(f => f !== String.raw`\Recent`).sort().join(',')
+        messages.push(`${folder} ${sha(m.source!)} [${flags}] ${new Date(m.internalDate!).toISOString()}`)
+      }
+    } finally {
+      lock.release()
+    }
+  }
+
+  return {folders, messages: messages.sort()}
+}
+
+export async function loadAlice(s: Scenario): Promise<string> {
+  const address = await s.user('alice')
+  await s.dovecot.loadMessages(address, {
+    INBOX: [
+      {raw: message('inbox one'), internalDate: JAN},
+      {raw: message('inbox two'), flags: [String.raw`\Seen`], internalDate: JAN},
+      {raw: message('inbox three', 'x'.repeat(50_000)), flags: [String.raw`\Seen`, String.raw`\Answered`], internalDate: JAN},
+    ],
+    'Archive/2024': [
+      {raw: message('old one'), flags: [String.raw`\Seen`], internalDate: JAN},
+      {raw: message('old two'), flags: [String.raw`\Flagged`], internalDate: JAN},
+    ],
+  })
+  const client = await s.client(address)
+  await client.mailboxCreate('Entwürfe')
+  await client.append('Entwürfe', message('draft', 'Grüße'), [String.raw`\Draft`, '$Label1'], JAN)
+  return address
+}
+
+export function restore(s: Scenario, events: ProgressEvent[], request: Parameters<typeof restoreOnNewAccount>[1]): Promise<RestoreReport> {
+  return restoreOnNewAccount({
+    catalog: s.t.catalog,
+    uuid: 'test',
+    server: SERVER,
+    signal: new AbortController().signal,
+    progress: event => events.push(event),
+  }, request)
+}
+
