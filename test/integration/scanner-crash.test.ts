@@ -64,7 +64,9 @@ describe('Realtime Scanner crash safety', function () {
     let finished = false
     for (let attempt = 0; attempt < 60 && !finished; attempt++) {
       const child = startCli(['backup', 'daemon', 'once', 'true', '--json'], crashed)
-      const delay = 300 + Math.floor(random() * 1500)
+      // Random kill moments, later with every attempt: on a slow or busy machine a batch may take longer than
+      // the first delays, and each attempt must eventually get to commit something.
+      const delay = 300 + Math.floor(random() * 1500) + (attempt * 400)
       const timer = setTimeout(() => child.kill('SIGKILL'), delay)
       const result = await waitFor(child, 240_000)
       clearTimeout(timer)
