@@ -65,6 +65,8 @@ export interface TestDovecot {
    * paths use "/" as the separator ("INBOX", "Archive/2024").
    */
   loadMessages(user: string, folders: Record<string, TestMessage[]>): Promise<void>
+  /** Stops the server (every connection drops), runs `during` while it is down, then starts it again on the same port. */
+  restart(during?: () => Promise<void>): Promise<void>
   stop(): Promise<void>
 }
 
@@ -296,6 +298,22 @@ export async function startTestDovecot(): Promise<TestDovecot> {
 
           if (process.getuid?.() === 0) spawnSync('chown', ['-R', `${users.uid}:${users.gid}`, root])
           await doveadm(['force-resync', '-u', user, '*'])
+        },
+        async restart(during) {
+          if (existsSync(pidFile)) {
+            const pid = Number(readFileSync(pidFile, 'utf8').trim())
+            try {
+              process.kill(pid)
+            } catch {
+              // already gone
+            }
+
+            await waitForExit(pid, 5000)
+          }
+
+          await during?.()
+          await startDaemon(DOVECOT, configFile, path.join(dir, 'startup.log'))
+          await waitForGreeting(port, 10_000)
         },
         async stop() {
           process.removeListener('exit', stopSync)

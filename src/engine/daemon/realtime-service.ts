@@ -1,8 +1,9 @@
 import type {Catalog} from '../catalog/catalog.js'
 
+import {ImapRealtime} from '../realtime/imap-realtime.js'
 import {markAllUncertain} from '../scanner/account-certainty.js'
 import {runScanner} from '../scanner/realtime-scanner.js'
-import {feedForServer} from './feed-for-server.js'
+import {feedForServer, imapCaptureForServer} from './feed-for-server.js'
 import {lastReport, SERVICE_STALE_MS, type ServiceReport} from './services.js'
 
 export type DaemonLog = (line: string) => void
@@ -22,6 +23,7 @@ export class RealtimeService {
   private transactions = 0
   private lastSeq: null | number = null
   private lastTime: null | number = null
+  private imap?: ImapRealtime
 
   constructor(
     private readonly catalog: Catalog,
@@ -31,6 +33,11 @@ export class RealtimeService {
 
   get status(): ServiceReport {
     if (this.report.state !== 'running') return this.report
+    if (this.imap) {
+      const imap = this.imap.status
+      return {...this.report, state: imap.error ? 'failing' : 'running', detail: {...this.report.detail, ...imap}}
+    }
+
     const lagMs = this.lastTime === null ? null : Math.max(0, Date.now() - this.lastTime)
     return {
       ...this.report, detail: {
@@ -53,7 +60,14 @@ export class RealtimeService {
 
     if (this.loop) return
     const selected = feedForServer(config, true)
+    const imap = 'reason' in selected ? imapCaptureForServer(config) : undefined
+    if (imap && 'settings' in imap) {
+      await this.startImap(imap.settings)
+      return
+    }
+
     if ('reason' in selected) {
+      if (imap) selected.reason = imap.reason
       if (this.report.detail.message !== selected.reason) this.log(`backup-realtime: ${selected.reason}`)
       this.report = {name: 'backup-realtime', state: 'idle', detail: {message: selected.reason}}
       return
@@ -67,6 +81,38 @@ export class RealtimeService {
     this.loop = this.runWithBackoff(selected.feed, controller.signal).finally(() => {
       this.loop = undefined
       this.controller = undefined
+    })
+  }
+
+  /** The IMAP AppServer is followed by polling its accounts (ImapRealtime) rather than through a feed. */
+  private async startImap(settings: ConstructorParameters<typeof ImapRealtime>[0]['settings']): Promise<void> {
+    await this.noteTimeOff()
+    const controller = new AbortController()
+    this.controller = controller
+    const imap = new ImapRealtime({
+      catalog: this.catalog, server: this.server, settings, log: this.log,
+    })
+    this.imap = imap
+    this.report = {name: 'backup-realtime', state: 'running', detail: {connector: 'imap', since: new Date().toISOString()}}
+    this.log(`backup-realtime: following the accounts of the IMAP AppServer ${settings.url}`)
+    this.loop = (async () => {
+      let backoff = 1000
+      while (!controller.signal.aborted) {
+        try {
+          await imap.run(controller.signal)
+        } catch (error) {
+          const {message} = (error as Error)
+          this.log(`backup-realtime: ${message}; retrying in ${backoff / 1000} s`)
+          this.report = {name: 'backup-realtime', state: 'failing', detail: {error: message, retryInMs: backoff}}
+          await sleep(backoff, controller.signal)
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
+          if (!controller.signal.aborted) this.report = {...this.report, state: 'running', detail: {connector: 'imap'}}
+        }
+      }
+    })().finally(() => {
+      this.loop = undefined
+      this.controller = undefined
+      this.imap = undefined
     })
   }
 

@@ -1,0 +1,78 @@
+import type {ImapSession} from '../appserver/imap/imap-session.js'
+import type {BlobStore} from '../blobstore/blob-store.js'
+import type {Catalog} from '../catalog/catalog.js'
+import type {Serialize} from '../smartscan/account-scan.js'
+
+import {IMAP_CONNECTOR} from '../appserver/imap/imap-identity.js'
+import {asImapPosition, type ImapAccountPosition} from '../appserver/imap/imap-position.js'
+import {writeTransaction} from '../catalog/write-transaction.js'
+import {loadCheckpoint, saveCheckpoint, ScannerConflict} from '../scanner/checkpoints.js'
+import {TransactionApplier} from '../scanner/transaction-applier.js'
+import {type AccountSyncStats, ImapAccountFeed} from '../smartscan/imap-account-feed.js'
+
+export interface CycleResult extends AccountSyncStats {
+  revisions: number
+  batches: number
+}
+
+const CONFLICT_ATTEMPTS = 3
+
+/**
+ * One incremental synchronisation cycle of an account on an already open session: the same ImapAccountFeed and
+ * TransactionApplier a SmartScan uses (scanAccount), without opening and closing the connection, so the realtime
+ * capture can keep it between cycles. A no-change cycle costs one LIST-STATUS.
+ */
+export async function runImapCycle(options: {
+  catalog: Catalog
+  blobs: BlobStore
+  blobless: boolean
+  session: ImapSession
+  account: string
+  serialize: Serialize
+  signal: AbortSignal
+}): Promise<CycleResult> {
+  const {catalog, blobs, blobless, session, account, serialize, signal} = options
+  for (let attempt = 1; ; attempt++) {
+    const feed = new ImapAccountFeed({
+      catalog, blobs, blobless, session, account,
+    })
+    let batches = 0
+    let revisions = 0
+    try {
+      const from = await loadCheckpoint<ImapAccountPosition>(catalog, IMAP_CONNECTOR, feed.scope)
+      const applier = new TransactionApplier({
+        catalog, blobs, feed, blobless: () => blobless,
+      }, from)
+      let committed: null | ImapAccountPosition = from
+      for await (const entries of feed.read(from, signal)) {
+        const stats = await serialize(() => applier.apply(entries))
+        batches++
+        revisions += stats.revisions
+        committed = entries.at(-1)!.position
+      }
+
+      const final = feed.finalPosition
+      if (final && !samePosition(final, committed)) {
+        await serialize(() => writeTransaction(catalog, trx => saveCheckpoint(trx, IMAP_CONNECTOR, feed.scope, committed, final)))
+      }
+
+      return {...feed.stats, revisions, batches}
+    } catch (error) {
+      if (error instanceof ScannerConflict && attempt < CONFLICT_ATTEMPTS) continue
+      throw error
+    }
+  }
+}
+
+function samePosition(a: ImapAccountPosition, b: unknown): boolean {
+  if (b === null) return false
+  const other = asImapPosition(b).folders
+  const ids = Object.keys(a.folders)
+  if (ids.length !== Object.keys(other).length) return false
+  return ids.every(id => {
+    const x = a.folders[id]
+    const y = other[id]
+    return y !== undefined && x.path === y.path && x.uidvalidity === y.uidvalidity && x.uidnext === y.uidnext
+      && x.highestmodseq === y.highestmodseq && x.messages === y.messages
+  })
+}

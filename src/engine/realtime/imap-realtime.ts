@@ -1,0 +1,263 @@
+import type {Catalog} from '../catalog/catalog.js'
+
+import {runAccountsCommand} from '../appserver/imap/accounts-command.js'
+import {ImapError} from '../appserver/imap/imap-errors.js'
+import {ImapSession} from '../appserver/imap/imap-session.js'
+import {type ImapSettings} from '../appserver/imap/imap-settings.js'
+import {serverConfig} from '../config/config-store.js'
+import {markCertain} from '../scanner/account-certainty.js'
+import {blobStoreFor} from '../scanner/realtime-scanner.js'
+import {writeQueue} from '../smartscan/account-scan.js'
+import {findBackupAccount} from '../smartscan/backup-view.js'
+import {runImapCycle} from './imap-cycle.js'
+
+export interface ImapRealtimeOptions {
+  catalog: Catalog
+  server: string
+  settings: ImapSettings
+  log: (line: string) => void
+  /** Time between two cycles of one account. */
+  intervalMs?: number
+  /** Accounts synchronised at once (one IMAP connection each). */
+  concurrency?: number
+  /** Connections kept open between cycles (least recently used closed first). */
+  maxSessions?: number
+  /** How often the accounts command runs again (new accounts are followed). */
+  accountsRefreshMs?: number
+  /** Once stopping, how long the cycles in flight may take before their connections are cut. */
+  stopGraceMs?: number
+}
+
+export interface ImapRealtimeStatus {
+  connector: 'imap'
+  accountsFollowed: number
+  cycles: number
+  revisions: number
+  lastCycleAt: null | string
+  /** The server-wide failure being waited out (unreachable, login refused), with the retry time. */
+  error?: string
+  retryAt?: string
+}
+
+const MAX_BACKOFF_MS = 30_000
+
+/**
+ * Realtime capture from an IMAP AppServer by polling: every account of the accounts command runs the SmartScan
+ * synchronisation cycle (LIST-STATUS, then only what changed) every intervalMs, a few accounts at a time. A failure of
+ * the server (down, restarting, login refused) pauses every account with backoff; the next cycles compare with the
+ * catalog, so what changed meanwhile is caught up with no gap. A failure of one account delays that account only.
+ * Stopping lets the cycles in flight finish.
+ */
+export class ImapRealtime {
+  private readonly intervalMs: number
+  private readonly concurrency: number
+  private readonly maxSessions: number
+  private readonly accountsRefreshMs: number
+  private readonly stopGraceMs: number
+  private accounts: string[] = []
+  private accountsReadAt = 0
+  private readonly due = new Map<string, number>()
+  private readonly accountBackoff = new Map<string, number>()
+  private readonly busy = new Set<string>()
+  private readonly certain = new Set<string>()
+  /** Open sessions, least recently used first. */
+  private readonly sessions = new Map<string, ImapSession>()
+  private pausedUntil = 0
+  private serverBackoff = 1000
+  private readonly counters = {cycles: 0, revisions: 0, lastCycleAt: null as null | number}
+  private failure: undefined | {error: string; retryAt: number}
+
+  constructor(private readonly options: ImapRealtimeOptions) {
+    this.intervalMs = options.intervalMs ?? 1000
+    this.concurrency = options.concurrency ?? 4
+    this.maxSessions = Math.max(options.maxSessions ?? 16, this.concurrency)
+    this.accountsRefreshMs = options.accountsRefreshMs ?? 60_000
+    this.stopGraceMs = options.stopGraceMs ?? 30_000
+  }
+
+  get status(): ImapRealtimeStatus {
+    return {
+      connector: 'imap',
+      accountsFollowed: this.accounts.length,
+      cycles: this.counters.cycles,
+      revisions: this.counters.revisions,
+      lastCycleAt: this.counters.lastCycleAt === null ? null : new Date(this.counters.lastCycleAt).toISOString(),
+      ...(this.failure ? {error: this.failure.error, retryAt: new Date(this.failure.retryAt).toISOString()} : {}),
+    }
+  }
+
+  /** Follows the accounts until the signal fires, then returns once the cycles in flight are done. */
+  async run(signal: AbortSignal): Promise<void> {
+    const {catalog, server} = this.options
+    const blobs = await blobStoreFor(catalog, server)
+    const blobless = (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true'
+    const serialize = writeQueue()
+    // Connections are cut only if the cycles in flight outlast the grace period after the stop.
+    const hard = new AbortController()
+    let graceTimer: NodeJS.Timeout | undefined
+    const onStop = () => {
+      graceTimer = setTimeout(() => hard.abort(), this.stopGraceMs)
+    }
+
+    signal.addEventListener('abort', onStop, {once: true})
+    const worker = async () => {
+      while (!signal.aborted) {
+        if (Date.now() >= this.accountsReadAt + this.accountsRefreshMs && !this.readingAccounts) await this.refreshAccounts(signal)
+        const account = this.nextAccount()
+        if (!account) {
+          await sleep(this.waitMs(), signal)
+          continue
+        }
+
+        this.busy.add(account)
+        try {
+          const session = await this.session(account, hard.signal)
+          const result = await runImapCycle({
+            catalog, blobs, blobless, session, account, serialize, signal: hard.signal,
+          })
+          this.counters.cycles++
+          this.counters.revisions += result.revisions
+          this.counters.lastCycleAt = Date.now()
+          this.failure = undefined
+          this.serverBackoff = 1000
+          this.accountBackoff.delete(account)
+          for (const warning of result.warnings) this.options.log(`backup-realtime: ${account}: ${warning}`)
+          // A cycle that read a folder leaves it selected; a fresh connection next time sees its status anew.
+          if (result.foldersRead > 0) await this.dropSession(account)
+          if (!this.certain.has(account)) {
+            const record = await findBackupAccount(catalog, account)
+            if (record) await serialize(() => markCertain(catalog, record.id))
+            this.certain.add(account)
+          }
+
+          this.due.set(account, Date.now() + this.intervalMs)
+        } catch (error) {
+          await this.dropSession(account)
+          if (hard.signal.aborted) break
+          this.failed(account, error as Error)
+        } finally {
+          this.busy.delete(account)
+        }
+      }
+    }
+
+    try {
+      await this.refreshAccounts(signal)
+      await Promise.all(Array.from({length: this.concurrency}, worker))
+    } finally {
+      signal.removeEventListener('abort', onStop)
+      clearTimeout(graceTimer)
+      await Promise.all([...this.sessions.keys()].map(account => this.dropSession(account)))
+    }
+  }
+
+  private readingAccounts = false
+
+  private async refreshAccounts(signal: AbortSignal): Promise<void> {
+    this.readingAccounts = true
+    try {
+      const listed = await runAccountsCommand(this.options.settings.accountsCommand, signal)
+      const added = listed.filter(account => !this.due.has(account))
+      const present = new Set(listed)
+      for (const account of this.accounts) {
+        if (!present.has(account)) {
+          this.due.delete(account)
+          await this.dropSession(account)
+        }
+      }
+
+      for (const account of added) this.due.set(account, 0)
+      if (added.length > 0 && this.accounts.length > 0) this.options.log(`backup-realtime: following ${added.length} new account(s)`)
+      this.accounts = listed
+    } catch (error) {
+      if (!signal.aborted) this.options.log(`backup-realtime: ${(error as Error).message}; keeping the ${this.accounts.length} accounts already followed`)
+    } finally {
+      this.accountsReadAt = Date.now()
+      this.readingAccounts = false
+    }
+  }
+
+  /** The account due the longest, not being synchronised already; none while the server is being waited out. */
+  private nextAccount(): string | undefined {
+    const now = Date.now()
+    if (now < this.pausedUntil) return undefined
+    let best: string | undefined
+    let bestDue = Number.POSITIVE_INFINITY
+    for (const [account, due] of this.due) {
+      if (due <= now && due < bestDue && !this.busy.has(account)) {
+        best = account
+        bestDue = due
+      }
+    }
+
+    return best
+  }
+
+  private waitMs(): number {
+    const now = Date.now()
+    let next = Math.max(this.pausedUntil, Math.min(this.accountsReadAt + this.accountsRefreshMs, now + this.intervalMs))
+    for (const [account, due] of this.due) if (!this.busy.has(account)) next = Math.min(next, Math.max(due, this.pausedUntil))
+    return Math.min(Math.max(next - now, 20), this.intervalMs)
+  }
+
+  private failed(account: string, error: Error): void {
+    const {message} = error
+    if (error instanceof ImapError && error.scope === 'server') {
+      // Every account would fail the same way: wait it out once, for all of them.
+      const now = Date.now()
+      if (now >= this.pausedUntil) {
+        this.pausedUntil = now + this.serverBackoff
+        this.failure = {error: message, retryAt: this.pausedUntil}
+        this.options.log(`backup-realtime: ${message}; retrying in ${this.serverBackoff / 1000} s`)
+        this.serverBackoff = Math.min(this.serverBackoff * 2, MAX_BACKOFF_MS)
+      }
+
+      this.due.set(account, 0)
+      return
+    }
+
+    const backoff = Math.min((this.accountBackoff.get(account) ?? 500) * 2, MAX_BACKOFF_MS)
+    this.accountBackoff.set(account, backoff)
+    this.due.set(account, Date.now() + backoff)
+    this.options.log(`backup-realtime: ${account}: ${message}; retrying in ${backoff / 1000} s`)
+  }
+
+  private async session(account: string, signal: AbortSignal): Promise<ImapSession> {
+    const open = this.sessions.get(account)
+    if (open) {
+      this.sessions.delete(account)
+      this.sessions.set(account, open)
+      return open
+    }
+
+    const session = await ImapSession.open(this.options.settings, account, {signal})
+    this.sessions.set(account, session)
+    while (this.sessions.size > this.maxSessions) {
+      const oldest = [...this.sessions.keys()].find(name => !this.busy.has(name))
+      if (oldest === undefined) break
+      await this.dropSession(oldest)
+    }
+
+    return session
+  }
+
+  private async dropSession(account: string): Promise<void> {
+    const session = this.sessions.get(account)
+    if (!session) return
+    this.sessions.delete(account)
+    await session.close()
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise(resolve => {
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+
+    const timer = setTimeout(done, ms)
+    signal.addEventListener('abort', done, {once: true})
+  })
+}
