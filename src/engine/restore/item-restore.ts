@@ -1,0 +1,100 @@
+import type {OperationContext} from '../operations/run-operation.js'
+import type {PointInTime} from '../point-in-time.js'
+
+import {imapSettings} from '../appserver/imap/imap-settings.js'
+import {serverConfig} from '../config/config-store.js'
+import {UserError} from '../errors.js'
+import {findAccount} from '../history/account-lookup.js'
+import {isoTime} from '../history/history-time.js'
+import {itemHistory, type ItemStateAt} from '../history/item-history.js'
+import {ContentSource} from './content-source.js'
+import {ImapRestoreTarget} from './imap-restore-target.js'
+import {restoreMessageOf} from './restore-message.js'
+import {checkSource} from './source-check.js'
+
+export interface ItemRestoreRequest {
+  account: string
+  item: string
+  /** The state to restore: the one valid at a time, or (last, the default) the last state before any deletion. */
+  point?: PointInTime
+  /** A folder path ("/Restored") instead of the item's original folder. */
+  restoreFolder?: string
+}
+
+export interface ItemRestoreReport extends Record<string, unknown> {
+  account: string
+  item: string
+  /** When the restored state began. */
+  state: string
+  folderPath: string
+  restored: boolean
+  /** The folder already had the message: nothing appended. */
+  skipped: boolean
+  uncertain: boolean
+  smartScanFirst: boolean
+}
+
+/**
+ * doItemRestore: one message of an account, as it was at a time (by default its last state that was not a
+ * deletion), is appended into its original folder or into `restoreFolder`, with its exact bytes, flags and internal
+ * date, unless the folder has it already. A message whose content is gone from the backup and from the AppServer
+ * fails the operation with one line naming it.
+ */
+export async function restoreItem(context: OperationContext, request: ItemRestoreRequest): Promise<ItemRestoreReport> {
+  const {catalog, progress, server, signal} = context
+  const settings = imapSettings(await serverConfig(catalog, server))
+  let account = await findAccount(catalog, request.account)
+  const check = await checkSource(context, account)
+  if (check.scanned) account = await findAccount(catalog, request.account)
+  const history = await itemHistory(catalog, account.name, request.item, {kind: 'all'})
+  if (history.type !== 'message') throw new UserError(`item ${request.item} of ${account.name} is a ${history.type}: only messages can be restored into the mail server`)
+  const state = chooseState(history.states, request, account.name)
+  const folderPath = request.restoreFolder ?? state.folderPath
+  const content = new ContentSource(catalog, {account: account.name, settings, signal})
+  let bytes: Buffer
+  try {
+    const read = await content.read({accountKey: account.key, item: request.item, state})
+    if (!read.ok) {
+      progress({kind: 'warning', account: account.name, message: `item ${request.item} not restored: ${read.reason}`})
+      throw new UserError(`item ${request.item} of ${account.name} cannot be restored: ${read.reason}`)
+    }
+
+    bytes = read.bytes
+  } finally {
+    await content.close()
+  }
+
+  const target = await ImapRestoreTarget.open(settings, account.name, signal)
+  try {
+    const mailbox = await target.ensureFolder(folderPath)
+    const appended = await target.append(mailbox, restoreMessageOf(state, bytes))
+    progress({kind: 'step', account: account.name, message: `item ${request.item} ${appended ? 'restored into' : 'already in'} ${folderPath}`})
+    return {
+      account: account.name,
+      item: request.item,
+      state: isoTime(state.validFrom),
+      folderPath,
+      restored: appended,
+      skipped: !appended,
+      uncertain: check.uncertain,
+      smartScanFirst: check.scanned,
+    }
+  } finally {
+    await target.close()
+  }
+}
+
+function chooseState(states: ItemStateAt[], request: ItemRestoreRequest, account: string): ItemStateAt {
+  const point = request.point ?? {kind: 'last'}
+  if (point.kind === 'at') {
+    const state = states.find(s => s.validFrom <= point.at && (s.validTo === null || point.at < s.validTo))
+    if (!state) throw new UserError(`item ${request.item} of ${account} did not exist yet at ${isoTime(point.at)}: its history starts at ${isoTime(states[0].validFrom)}`)
+    if (state.deleted) throw new UserError(`item ${request.item} of ${account} was deleted at ${isoTime(point.at)} (since ${isoTime(state.validFrom)}): give an earlier date`)
+    return state
+  }
+
+  if (point.kind !== 'last') throw new UserError(`doItemRestore needs a date or last, not ${point.kind}`)
+  const live = states.filter(s => !s.deleted)
+  if (live.length === 0) throw new UserError(`item ${request.item} of ${account} has no state that is not a deletion`)
+  return live.at(-1)!
+}

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict'
+
+import {setAttribute} from '../../../src/engine/config/config-store.js'
+import {type ItemRestoreRequest, restoreItem} from '../../../src/engine/restore/item-restore.js'
+import {
+  imapScenario, message, type Scenario, SERVER,
+} from '../smartscan/imap-scenario.js'
+import {loadAlice, sha, snapshot} from './restore-scenario.js'
+
+describe('doItemRestore against Dovecot (sqlite)', () => {
+  let s: Scenario
+
+  beforeEach(async () => {
+    s = await imapScenario('sqlite')
+  })
+
+  afterEach(async () => {
+    await s.cleanup()
+  })
+
+  const run = (request: ItemRestoreRequest) => restoreItem({
+    catalog: s.t.catalog, uuid: 'test', server: SERVER, signal: new AbortController().signal, progress() {},
+  }, request)
+
+  async function itemOf(address: string, subject: string): Promise<string> {
+    const item = (await s.liveItems(address)).find(i => i.metadata.subject === subject)
+    assert.ok(item, subject)
+    return item.id
+  }
+
+  async function deleteInboxTwo(address: string): Promise<void> {
+    const client = await s.client(address)
+    await client.mailboxOpen('INBOX')
+    await client.messageDelete('2', {uid: true})
+    await client.mailboxClose()
+    await s.scan()
+  }
+
+  it('brings a deleted message back into its folder once, with its bytes, flags and internal date', async () => {
+    const alice = await loadAlice(s)
+    await s.scan()
+    const before = await snapshot(await s.client(alice))
+    const item = await itemOf(alice, 'inbox two')
+    await deleteInboxTwo(alice)
+    const first = await run({account: alice, item})
+    assert.equal(first.restored, true)
+    assert.equal(first.folderPath, '/INBOX')
+    assert.deepEqual(await snapshot(await s.client(alice)), before)
+    const second = await run({account: alice, item})
+    assert.equal(second.skipped, true)
+    assert.deepEqual(await snapshot(await s.client(alice)), before)
+  })
+
+  it('in blobless mode reads the content from the server, and names an item gone both places', async () => {
+    await setAttribute(s.t.catalog, {level: 'global', target: ''}, 'backupBloblessMode', 'true')
+    const alice = await loadAlice(s)
+    await s.scan()
+    const one = await itemOf(alice, 'inbox one')
+    const two = await itemOf(alice, 'inbox two')
+    await deleteInboxTwo(alice)
+    const report = await run({account: alice, item: one, restoreFolder: '/Restored'})
+    assert.equal(report.restored, true)
+    const after = await snapshot(await s.client(alice))
+    assert.ok(after.messages.some(line => line.startsWith(`Restored ${sha(message('inbox one'))} [] 2026-01-15T08:30:00.000Z`)), after.messages.join('\n'))
+    await assert.rejects(run({account: alice, item: two}), new RegExp(`^UserError: item ${two} of ${alice} cannot be restored: .*gone from the AppServer`))
+  })
+})
