@@ -5,8 +5,10 @@ import Daemon from './backup/daemon.js'
 import DoAccountScan from './backup/do-account-scan.js'
 import DoCoherencyCheck from './backup/do-coherency-check.js'
 import DoExport from './backup/do-export.js'
+import DoItemRestore from './backup/do-item-restore.js'
 import DoItemSearch from './backup/do-item-search.js'
 import DoPurge from './backup/do-purge.js'
+import DoRestoreOnNewAccount from './backup/do-restore-on-new-account.js'
 import DoSmartScan from './backup/do-smart-scan.js'
 import DoStartService from './backup/do-start-service.js'
 import DoStopAllOperations from './backup/do-stop-all-operations.js'
@@ -44,8 +46,10 @@ const BY_ID: Record<string, Command.Class> = {
   'backup:doAccountScan': DoAccountScan,
   'backup:doCoherencyCheck': DoCoherencyCheck,
   'backup:doExport': DoExport,
+  'backup:doItemRestore': DoItemRestore,
   'backup:doItemSearch': DoItemSearch,
   'backup:doPurge': DoPurge,
+  'backup:doRestoreOnNewAccount': DoRestoreOnNewAccount,
   'backup:doSmartScan': DoSmartScan,
   'backup:doStartService': DoStartService,
   'backup:doStopAllOperations': DoStopAllOperations,

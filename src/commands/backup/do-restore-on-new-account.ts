@@ -1,0 +1,58 @@
+import {Args} from '@oclif/core'
+
+import type {OperationView} from '../../cli/operation-view.js'
+import type {RestoreReport} from '../../engine/restore/restore-on-new-account.js'
+
+import {OperationCommand} from '../../cli/operation-command.js'
+import {parsePointInTime} from '../../cli/param-values.js'
+import {booleanParam} from '../../cli/params.js'
+import {describePointInTime} from '../../engine/point-in-time.js'
+import {restoreOnNewAccount, restoreTime} from '../../engine/restore/restore-on-new-account.js'
+import {checkSmartScan} from '../../engine/smartscan/smart-scan.js'
+
+export default class DoRestoreOnNewAccount extends OperationCommand {
+  static override summary = 'Restore an account as it was at a time into another (new, empty) account on the mail server.'
+  static override description
+    = 'The destination must exist on the AppServer and hold no message (force true merges into it). It gets the '
+      + 'folders and messages the source had at that moment, with the exact bytes, flags, keywords and internal '
+      + 'dates; a message already in a destination folder is skipped, so running the restore again adds nothing. '
+      + 'In blobless mode the content is read from the AppServer. An uncertain source gets an account SmartScan '
+      + 'first. Prints the operation UUID first; exit codes: 0 Successful, 1 Failed, 2 Stopped, 3 Removed, 4 Interrupted.'
+  static override examples = [
+    '<%= config.bin %> backup doRestoreOnNewAccount alice@example.com alice.restored@example.com "26/11/2026 09:30:00"',
+    '<%= config.bin %> backup doRestoreOnNewAccount alice@example.com alice.restored@example.com last',
+  ]
+  static override args = {
+    source: Args.string({description: 'the account in the backup', required: true}),
+    destination: Args.string({description: 'an existing, empty account on the mail server', required: true}),
+    date: Args.string({description: '"dd/MM/yyyy HH:mm:ss", ISO 8601 or last', required: true}),
+  }
+  static override flags = {
+    force: booleanParam({description: 'restore into a destination that already has messages (those already there are skipped)'}),
+  }
+
+  async run(): Promise<OperationView> {
+    const {args, flags} = await this.parse(DoRestoreOnNewAccount)
+    const point = parsePointInTime(args.date, 'date')
+    restoreTime(point)
+    await checkSmartScan(await this.catalog(), this.server, {account: args.source})
+    const request = {
+      source: args.source, destination: args.destination, point, force: flags.force ?? false,
+    }
+    const view = await this.runAsOperation(
+      'doRestoreOnNewAccount',
+      {...request, point: undefined, date: describePointInTime(point)},
+      context => restoreOnNewAccount(context, request),
+    )
+    const report = view.result as null | RestoreReport
+    if (report) {
+      if (report.smartScanFirst) this.log(`${report.source} was uncertain: an account SmartScan ran first`)
+      else if (report.uncertain) this.log(`WARNING ${report.source} is uncertain and could not be scanned first: the restore may miss changes`)
+      for (const u of report.unrestoredItems) this.log(`not restored: item ${u.item} in ${u.folderPath}: ${u.reason}`)
+      this.log(`restored ${report.source} at ${report.pointInTime} into ${report.destination}: ${report.restored} restored, `
+        + `${report.skipped} skipped (already there), ${report.unrestored} unrestored in ${report.folders} folders`)
+    }
+
+    return view
+  }
+}
