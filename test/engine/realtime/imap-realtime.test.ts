@@ -1,9 +1,13 @@
 import type {ImapFlow} from 'imapflow'
 
 import assert from 'node:assert/strict'
+import {writeFileSync} from 'node:fs'
+import path from 'node:path'
 
+import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
 import {serverConfig} from '../../../src/engine/config/config-store.js'
 import {RealtimeService} from '../../../src/engine/daemon/realtime-service.js'
+import {ImapRealtime} from '../../../src/engine/realtime/imap-realtime.js'
 import {eventually} from '../../helpers/run-cli.js'
 import {DIALECTS} from '../../helpers/test-catalog.js'
 import {
@@ -90,17 +94,59 @@ for (const dialect of DIALECTS) {
       assert.ok(revisions.at(-1)!.deleted)
     })
 
+    it('stops after its cycle when ZxBackup_RealTimeScanner is FALSE, and captures nothing more', async () => {
+      const carol = await s.user('carol')
+      const realtime = await start()
+      await eventually('carol followed', async () => (realtime.status.detail.accountsFollowed === 1 ? true : undefined), CAPTURED_MS)
+      const client = await s.client(carol)
+      await client.append('INBOX', message('carol live'))
+      await captured(carol, 'carol', items => items.length === 1)
+      await realtime.reconcile(new Map([...await serverConfig(s.t.catalog, SERVER), ['ZxBackup_RealTimeScanner', 'FALSE']]))
+      assert.equal(realtime.status.state, 'disabled')
+      await client.append('INBOX', message('carol while off'))
+      await new Promise(resolve => {
+        setTimeout(resolve, 1500)
+      })
+      assert.equal((await s.liveItems(carol)).length, 1, 'nothing is captured while switched off')
+    })
+
+    it('re-reads the accounts command: a new account is followed', async () => {
+      await s.user('dave')
+      const controller = new AbortController()
+      const realtime = new ImapRealtime({
+        catalog: s.t.catalog,
+        server: SERVER,
+        settings: imapSettings(await serverConfig(s.t.catalog, SERVER)),
+        log: line => lines.push(line),
+        accountsRefreshMs: 300,
+      })
+      const running = realtime.run(controller.signal)
+      try {
+        await eventually('dave followed', async () => (realtime.status.accountsFollowed === 1 ? true : undefined), CAPTURED_MS)
+        const erin = await s.user('erin')
+        await s.dovecot.loadMessages(erin, {INBOX: [{raw: message('erin one')}]})
+        await captured(erin, 'erin, listed later', items => items.length === 1)
+        assert.equal(realtime.status.accountsFollowed, 2)
+      } finally {
+        controller.abort()
+        await running
+      }
+    })
+
     it('catches up after the server restarts', async () => {
       const bob = await s.user('bob')
       await s.dovecot.loadMessages(bob, {INBOX: [{raw: message('bob one')}]})
       const realtime = await start()
       await captured(bob, 'bob', items => items.length === 1)
 
-      await s.dovecot.restart()
-      // Changes after the restart, by a new client, are captured once the service has reconnected.
+      // A message delivered while the server is down (a file in the Maildir, as a local delivery agent writes it) is
+      // there when it comes back; then another client appends one.
+      await s.dovecot.restart(async () => {
+        writeFileSync(path.join(s.dovecot.maildirOf(bob), 'cur', `${Math.floor(Date.now() / 1000)}.Mdown.carbonio-test:2,`), message('bob while down'))
+      })
       const client = await s.client(bob)
       await client.append('INBOX', message('bob after restart'))
-      await captured(bob, 'the message appended after the restart', items => items.length === 2)
+      await captured(bob, 'the messages of the downtime and after the restart', items => items.length === 3)
       assert.ok(lines.some(line => /retrying/.test(line)), lines.join('\n'))
       assert.equal(realtime.status.state, 'running')
       await realtime.stop()
