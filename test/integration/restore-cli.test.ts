@@ -1,0 +1,85 @@
+import {ImapFlow} from 'imapflow'
+import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {setAttribute} from '../../src/engine/config/config-store.js'
+import {runCli, UUID} from '../helpers/run-cli.js'
+import {openTestCatalog, type TestCatalog} from '../helpers/test-catalog.js'
+import {getTestDovecot, type TestDovecot, uniqueDomain} from '../setup/dovecot-server.js'
+
+const GLOBAL = {level: 'global' as const, target: ''}
+
+function message(subject: string): Buffer {
+  return Buffer.from(`Message-ID: <${subject}@example.test>\r\nSubject: ${subject}\r\n\r\nHello from ${subject}.\r\n`)
+}
+
+describe('backup doRestoreOnNewAccount and doItemRestore through bin/run.js', () => {
+  let dovecot: TestDovecot
+  let t: TestCatalog
+  let secrets: string
+
+  beforeEach(async () => {
+    dovecot = await getTestDovecot()
+    t = await openTestCatalog('sqlite')
+    secrets = mkdtempSync(path.join(tmpdir(), 'carbonio-secrets-'))
+    const passwordFile = path.join(secrets, 'imap-password')
+    writeFileSync(passwordFile, `${dovecot.masterPassword}\n`, {mode: 0o600})
+    await setAttribute(t.catalog, GLOBAL, 'backupAppServerUrl', dovecot.url)
+    await setAttribute(t.catalog, GLOBAL, 'backupAppServerUser', dovecot.masterUser)
+    await setAttribute(t.catalog, GLOBAL, 'backupAppServerPasswordFile', passwordFile)
+  })
+
+  afterEach(async () => {
+    await t.cleanup()
+    rmSync(secrets, {force: true, recursive: true})
+  })
+
+  it('restores an account into an empty one, refuses a non-empty one, and brings back a deleted message', async () => {
+    const domain = uniqueDomain()
+    const alice = `alice@${domain}`
+    const bob = `bob@${domain}`
+    await dovecot.addUser(alice, 'pw')
+    await dovecot.addUser(bob, 'pw')
+    await dovecot.loadMessages(alice, {INBOX: [{raw: message('one'), flags: [String.raw`\Seen`]}, {raw: message('two')}], 'Work/Plans': [{raw: message('plan')}]})
+    const scan = await runCli(['backup', 'doAccountScan', alice], t.env)
+    assert.equal(scan.code, 0, scan.stderr)
+
+    const json = await runCli(['backup', 'doRestoreOnNewAccount', alice, bob, 'last', '--json'], t.env)
+    assert.equal(json.code, 0, json.stderr)
+    const view = JSON.parse(json.stdout)
+    assert.equal(view.outcome, 'Successful')
+    assert.equal(view.result.restored, 3)
+    assert.equal(view.result.unrestored, 0)
+
+    const refused = await runCli(['backup', 'doRestoreOnNewAccount', alice, bob, 'last'], t.env)
+    assert.equal(refused.code, 1)
+    assert.match(refused.stderr, new RegExp(`doRestoreOnNewAccount Failed: ${bob} is not empty \\(3 messages\\)`))
+    const forced = await runCli(['backup', 'doRestoreOnNewAccount', alice, bob, 'last', 'force', 'true'], t.env)
+    assert.equal(forced.code, 0, forced.stderr)
+    const [uuid, ...lines] = forced.stdout.trim().split('\n')
+    assert.match(uuid, UUID)
+    assert.deepEqual(lines, [`restored ${alice} at last into ${bob}: 0 restored, 3 skipped (already there), 0 unrestored in 2 folders`])
+
+    const client = new ImapFlow({
+      host: dovecot.host, port: dovecot.port, secure: false, auth: {user: alice, pass: 'pw'}, logger: false,
+    })
+    client.on('error', () => {})
+    await client.connect()
+    try {
+      await client.mailboxOpen('INBOX')
+      await client.messageDelete('1', {uid: true})
+      await client.mailboxClose()
+      assert.equal((await runCli(['backup', 'doAccountScan', alice], t.env)).code, 0)
+      const row = await t.catalog.db('items').where('remote_id', 'like', '%/1').orderBy('id').first('remote_id')
+      const restored = await runCli(['backup', 'doItemRestore', alice, row.remote_id, 'restore_folder', 'Back'], t.env)
+      assert.equal(restored.code, 0, restored.stderr)
+      assert.match(restored.stdout, new RegExp(`restored item ${row.remote_id} \\(state of .*\\) into /Back`))
+      const status = await client.status('Back', {messages: true})
+      assert.equal(status && status.messages, 1)
+    } finally {
+      await client.logout()
+    }
+  })
+})
