@@ -1,0 +1,89 @@
+import type {ChildProcess} from 'node:child_process'
+
+import assert from 'node:assert/strict'
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {message} from '../engine/smartscan/imap-scenario.js'
+import {
+  eventually, runCli, startCli, waitFor,
+} from '../helpers/run-cli.js'
+import {getTestDovecot, uniqueDomain} from '../setup/dovecot-server.js'
+
+const SERVER = 'mail1.example.com'
+
+/** The daemon as systemd runs it, capturing from the IMAP AppServer (no redolog) by polling every account. */
+describe('backup daemon with the IMAP AppServer', function () {
+  this.timeout(90_000)
+  let home: string
+  let env: NodeJS.ProcessEnv
+  let daemon: ChildProcess | undefined
+
+  beforeEach(() => {
+    home = mkdtempSync(path.join(tmpdir(), 'cb-daemon-imap-'))
+    env = {CARBONIO_BACKUP_HOME: path.join(home, 'backup'), CARBONIO_BACKUP_SERVER: SERVER}
+  })
+
+  afterEach(() => {
+    daemon?.kill('SIGKILL')
+    rmSync(home, {recursive: true, force: true})
+  })
+
+  async function json(args: string[]): Promise<any> {
+    const result = await runCli([...args, '--json'], env)
+    assert.equal(result.code, 0, result.stderr)
+    return JSON.parse(result.stdout)
+  }
+
+  async function realtime(): Promise<any> {
+    return (await json(['backup', 'getServices'])).services.find((s: any) => s.name === 'backup-realtime')
+  }
+
+  it('captures a message appended by a mail client, reports it in getServices, and stops on SIGTERM', async () => {
+    const dovecot = await getTestDovecot()
+    const domain = uniqueDomain()
+    const alice = `alice@${domain}`
+    await dovecot.addUser(alice, 'alice-pw')
+    await dovecot.loadMessages(alice, {INBOX: [{raw: message('first')}]})
+    const passwordFile = path.join(home, 'imap-password')
+    writeFileSync(passwordFile, `${dovecot.masterPassword}\n`, {mode: 0o600})
+    for (const [name, value] of [
+      ['backupAppServerUrl', dovecot.url],
+      ['backupAppServerUser', dovecot.masterUser],
+      ['backupAppServerPasswordFile', passwordFile],
+      ['backupAccountsCommand', dovecot.directoryCommand(domain)],
+    ]) {
+      const set = await runCli(['config', 'set', 'global', name, value], env)
+      assert.equal(set.code, 0, set.stderr)
+    }
+
+    daemon = startCli(['backup', 'daemon'], env)
+    const running = await eventually('a first IMAP cycle', async () => {
+      const status = await realtime()
+      return status?.state === 'running' && status.detail.lastCycleAt ? status : undefined
+    }, 30_000)
+    assert.equal(running.detail.connector, 'imap')
+    assert.equal(running.detail.accountsFollowed, 1)
+
+    const {ImapFlow} = await import('imapflow')
+    const client = new ImapFlow({
+      host: dovecot.host, port: dovecot.port, secure: false, auth: {user: alice, pass: 'alice-pw'}, logger: false,
+    })
+    client.on('error', () => {})
+    await client.connect()
+    try {
+      await client.append('INBOX', message('second'))
+    } finally {
+      await client.logout()
+    }
+
+    const before = running.detail.revisions
+    await eventually('the new message committed', async () => ((await realtime()).detail.revisions > before ? true : undefined), 30_000)
+    daemon.kill('SIGTERM')
+    const exit = await waitFor(daemon)
+    assert.equal(exit.code, 0, exit.stderr)
+    assert.match(exit.stderr, /following the accounts of the IMAP AppServer/)
+    assert.equal((await realtime()).state, 'stopped')
+  })
+})
