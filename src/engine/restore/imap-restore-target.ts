@@ -18,12 +18,15 @@ export interface RestoreMessage {
   messageId: null | string
 }
 
-/** What a folder of the destination already holds: how a second restore recognises what the first one appended. */
+/**
+ * What a folder of the destination already holds, as counts not yet matched by a message of this restore: a second
+ * restore recognises what the first one appended, and two identical messages of the source stay two.
+ */
 interface FolderIndex {
-  /** `<Message-ID> <size>` of every message that has a Message-ID. */
-  byMessageId: Set<string>
+  /** `<Message-ID> <size>` of messages that have a Message-ID. */
+  byMessageId: Map<string, number>
   /** sha256 of the bytes of messages without a Message-ID (few: read whole). */
-  digests: Set<string>
+  digests: Map<string, number>
 }
 
 export interface TargetFolder {
@@ -124,12 +127,17 @@ export class ImapRestoreTarget {
   /** Appends a message unless the folder already has it; true when appended. */
   async append(mailbox: string, message: RestoreMessage): Promise<boolean> {
     const index = await this.indexOf(mailbox)
-    const key = message.messageId ? `${message.messageId} ${message.bytes.length}` : null
-    if (key ? index.byMessageId.has(key) : index.digests.has(message.digest)) return false
+    const [counts, key] = message.messageId
+      ? [index.byMessageId, `${message.messageId} ${message.bytes.length}`]
+      : [index.digests, message.digest]
+    const present = counts.get(key) ?? 0
+    if (present > 0) {
+      counts.set(key, present - 1)
+      return false
+    }
+
     const flags = message.flags.filter(flag => flag.toLowerCase() !== String.raw`\recent`)
     await this.guard(() => this.client.append(mailbox, message.bytes, flags, message.internalDate ?? undefined))
-    if (key) index.byMessageId.add(key)
-    else index.digests.add(message.digest)
     return true
   }
 
@@ -146,7 +154,7 @@ export class ImapRestoreTarget {
   private async indexOf(mailbox: string): Promise<FolderIndex> {
     const cached = this.indexes.get(mailbox)
     if (cached) return cached
-    const index: FolderIndex = {byMessageId: new Set(), digests: new Set()}
+    const index: FolderIndex = {byMessageId: new Map(), digests: new Map()}
     await this.guard(async () => {
       const lock = await this.client.getMailboxLock(mailbox, {readOnly: true})
       try {
@@ -154,13 +162,13 @@ export class ImapRestoreTarget {
         const withoutId: number[] = []
         for await (const message of this.client.fetch('1:*', {uid: true, size: true, headers: ['message-id']}, {uid: true})) {
           const {messageId} = parseHeaders(message.headers)
-          if (messageId) index.byMessageId.add(`${messageId} ${message.size ?? 0}`)
+          if (messageId) count(index.byMessageId, `${messageId} ${message.size ?? 0}`)
           else withoutId.push(message.uid)
         }
 
         if (withoutId.length > 0) {
           for await (const message of this.client.fetch(withoutId.join(','), {uid: true, source: true}, {uid: true})) {
-            if (message.source) index.digests.add(createHash('sha256').update(message.source).digest('hex'))
+            if (message.source) count(index.digests, createHash('sha256').update(message.source).digest('hex'))
           }
         }
       } finally {
@@ -180,4 +188,8 @@ export class ImapRestoreTarget {
       throw explainImapError(error, this.settings, this.account)
     }
   }
+}
+
+function count(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1)
 }
