@@ -3,10 +3,11 @@ import assert from 'node:assert/strict'
 import type {ProgressEvent} from '../../../src/engine/progress.js'
 
 import {setAttribute} from '../../../src/engine/config/config-store.js'
+import {markUncertain} from '../../../src/engine/scanner/account-certainty.js'
 import {DIALECTS} from '../../helpers/test-catalog.js'
 import {imapScenario, message, type Scenario} from '../smartscan/imap-scenario.js'
 import {
-  loadAlice, restore, sha, type Snapshot, snapshot,
+  JAN, loadAlice, restore, sha, type Snapshot, snapshot,
 } from './restore-scenario.js'
 
 const pause = (ms: number) => new Promise(resolve => {
@@ -60,6 +61,24 @@ for (const dialect of DIALECTS) {
       assert.equal(again.restored, 0)
       assert.equal(again.skipped, 6)
       assert.deepEqual(await snapshot(await s.client(bob)), before)
+    })
+
+    it('scans an uncertain source first and says so', async () => {
+      const alice = await loadAlice(s)
+      await s.scan()
+      const client = await s.client(alice)
+      await client.append('INBOX', message('unseen by the backup'), [], JAN)
+      const [account] = await s.t.catalog.db('accounts').where({name: alice}).select('id')
+      await markUncertain(s.t.catalog.db, [Number(account.id)], 'empty folder')
+      const bob = await s.user('bob')
+      const events: ProgressEvent[] = []
+      const report = await restore(s, events, {source: alice, destination: bob, point: {kind: 'last'}})
+      assert.equal(report.uncertain, true)
+      assert.equal(report.smartScanFirst, true)
+      assert.equal(report.restored, 7)
+      assert.ok(events.some(e => e.kind === 'warning' && e.message === `${alice} is uncertain (empty folder)`), JSON.stringify(events))
+      assert.ok(events.some(e => e.kind === 'step' && e.message === 'running an account SmartScan first'))
+      assert.deepEqual(await snapshot(await s.client(bob)), await snapshot(client))
     })
 
     it('reads the content from the AppServer in blobless mode', async () => {
