@@ -37,6 +37,8 @@ export interface ImapRealtimeStatus {
   /** The server-wide failure being waited out (unreachable, login refused), with the retry time. */
   error?: string
   retryAt?: string
+  /** The accounts command's last failure (the accounts already known are still followed). */
+  accountsCommandError?: string
 }
 
 const MAX_BACKOFF_MS = 30_000
@@ -66,6 +68,7 @@ export class ImapRealtime {
   private serverBackoff = 1000
   private readonly counters = {cycles: 0, revisions: 0, lastCycleAt: null as null | number}
   private failure: undefined | {error: string; retryAt: number}
+  private accountsError: string | undefined
 
   constructor(private readonly options: ImapRealtimeOptions) {
     this.intervalMs = options.intervalMs ?? 1000
@@ -83,6 +86,7 @@ export class ImapRealtime {
       revisions: this.counters.revisions,
       lastCycleAt: this.counters.lastCycleAt === null ? null : new Date(this.counters.lastCycleAt).toISOString(),
       ...(this.failure ? {error: this.failure.error, retryAt: new Date(this.failure.retryAt).toISOString()} : {}),
+      ...(this.accountsError ? {accountsCommandError: this.accountsError} : {}),
     }
   }
 
@@ -118,6 +122,7 @@ export class ImapRealtime {
           this.counters.cycles++
           this.counters.revisions += result.revisions
           this.counters.lastCycleAt = Date.now()
+          if (this.failure) this.options.log('backup-realtime: the AppServer answers again: catching up with every account')
           this.failure = undefined
           this.serverBackoff = 1000
           this.accountBackoff.delete(account)
@@ -169,7 +174,9 @@ export class ImapRealtime {
       for (const account of added) this.due.set(account, 0)
       if (added.length > 0 && this.accounts.length > 0) this.options.log(`backup-realtime: following ${added.length} new account(s)`)
       this.accounts = listed
+      this.accountsError = undefined
     } catch (error) {
+      if (!signal.aborted) this.accountsError = (error as Error).message
       if (!signal.aborted) this.options.log(`backup-realtime: ${(error as Error).message}; keeping the ${this.accounts.length} accounts already followed`)
     } finally {
       this.accountsReadAt = Date.now()

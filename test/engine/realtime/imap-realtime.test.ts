@@ -147,7 +147,7 @@ for (const dialect of DIALECTS) {
       const client = await s.client(bob)
       await client.append('INBOX', message('bob after restart'))
       await captured(bob, 'the messages of the downtime and after the restart', items => items.length === 3)
-      assert.ok(lines.some(line => /retrying/.test(line)), lines.join('\n'))
+      assert.ok(lines.some(line => /retrying/.test(line)) && lines.some(line => /answers again/.test(line)), lines.join('\n'))
       assert.equal(realtime.status.state, 'running')
       await realtime.stop()
       assert.equal(realtime.status.state, 'stopped')
