@@ -53,6 +53,12 @@ describe('backup doRestoreOnNewAccount and doItemRestore through bin/run.js', ()
     assert.equal(view.result.restored, 4)
     assert.equal(view.result.unrestored, 0)
 
+    const nobody = await runCli(['backup', 'doRestoreOnNewAccount', alice, `nobody@${domain}`, 'last'], t.env)
+    assert.equal(nobody.code, 1)
+    const failed = nobody.stderr.split('\n').filter(line => line.startsWith('doRestoreOnNewAccount Failed: '))
+    assert.equal(failed.length, 1, nobody.stderr)
+    assert.match(failed[0], new RegExp(`would not open nobody@${domain} for .*does the account exist there`))
+
     const refused = await runCli(['backup', 'doRestoreOnNewAccount', alice, bob, 'last'], t.env)
     assert.equal(refused.code, 1)
     assert.match(refused.stderr, new RegExp(`doRestoreOnNewAccount Failed: ${bob} is not empty \\(4 messages\\)`))
