@@ -1,6 +1,7 @@
 import type {Catalog} from '../catalog/catalog.js'
 import type {ItemRevision} from '../history/item-revision.js'
 
+import {ImapError} from '../appserver/imap/imap-errors.js'
 import {parseLocator} from '../appserver/imap/imap-identity.js'
 import {ImapSession} from '../appserver/imap/imap-session.js'
 import {type ImapSettings} from '../appserver/imap/imap-settings.js'
@@ -83,10 +84,16 @@ export class ContentSource {
 
   private async mailboxesByUidvalidity(): Promise<Map<number, string>> {
     if (this.mailboxes) return this.mailboxes
-    this.session ??= await ImapSession.open(this.source.settings!, this.source.account, {signal: this.source.signal})
     const map = new Map<number, string>()
-    for (const folder of await this.session.folders()) {
-      if (folder.status) map.set(folder.status.uidvalidity, folder.mailbox)
+    try {
+      this.session ??= await ImapSession.open(this.source.settings!, this.source.account, {signal: this.source.signal})
+      for (const folder of await this.session.folders()) {
+        if (folder.status) map.set(folder.status.uidvalidity, folder.mailbox)
+      }
+    } catch (error) {
+      // The source account itself is gone from the server (deleted, renamed): so is its content there. A problem with
+      // the server (unreachable, the admin login refused) stops the restore instead.
+      if (!(error instanceof ImapError) || error.scope !== 'account') throw error
     }
 
     this.mailboxes = map

@@ -98,5 +98,17 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(after.folders, before.folders)
       assert.deepEqual(after.messages, before.messages.filter(line => !line.includes(sha(message('inbox two')))))
     })
+
+    it('in blobless mode lists as unrestored what a source account gone from the server held', async () => {
+      await setAttribute(s.t.catalog, {level: 'global', target: ''}, 'backupBloblessMode', 'true')
+      const alice = await loadAlice(s)
+      await s.scan()
+      await s.dovecot.removeUser(alice)
+      const bob = await s.user('bob')
+      const report = await restore(s, [], {source: alice, destination: bob, point: {kind: 'last'}})
+      assert.equal(report.restored, 0)
+      assert.equal(report.unrestored, 6)
+      assert.deepEqual((await snapshot(await s.client(bob))).messages, [])
+    })
   })
 }
