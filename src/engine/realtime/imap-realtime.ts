@@ -24,6 +24,8 @@ export interface ImapRealtimeOptions {
   maxSessions?: number
   /** How often the accounts command runs again (new accounts are followed). */
   accountsRefreshMs?: number
+  /** Told the verb of every IMAP command sent, per account (tests count them). */
+  onCommand?: (account: string, command: string) => void
   /** Once stopping, how long the cycles in flight may take before their connections are cut. */
   stopGraceMs?: number
 }
@@ -237,7 +239,8 @@ export class ImapRealtime {
       return open
     }
 
-    const session = await ImapSession.open(this.options.settings, account, {signal})
+    const {onCommand} = this.options
+    const session = await ImapSession.open(this.options.settings, account, {signal, onCommand: onCommand ? command => onCommand(account, command) : undefined})
     this.sessions.set(account, session)
     while (this.sessions.size > this.maxSessions) {
       const oldest = [...this.sessions.keys()].find(name => !this.busy.has(name))

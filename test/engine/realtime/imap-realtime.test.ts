@@ -133,6 +133,42 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it('follows several accounts with a bounded pool, keeping their connections between no-change cycles', async () => {
+      const names = ['p1', 'p2', 'p3', 'p4', 'p5', 'p6']
+      const users = await Promise.all(names.map(name => s.user(name)))
+      for (const user of users) await s.dovecot.loadMessages(user, {INBOX: [{raw: message(`hello ${user}`)}]})
+      const commands = new Map<string, string[]>()
+      const controller = new AbortController()
+      const realtime = new ImapRealtime({
+        catalog: s.t.catalog,
+        server: SERVER,
+        settings: imapSettings(await serverConfig(s.t.catalog, SERVER)),
+        log: line => lines.push(line),
+        concurrency: 2,
+        intervalMs: 200,
+        onCommand(account, command) {
+          commands.set(account, [...commands.get(account) ?? [], command])
+        },
+      })
+      const running = realtime.run(controller.signal)
+      try {
+        for (const user of users) await captured(user, user, items => items.length === 1)
+        const {cycles} = realtime.status
+        await eventually('more no-change cycles', async () => (realtime.status.cycles >= cycles + (3 * users.length) ? true : undefined), CAPTURED_MS)
+      } finally {
+        controller.abort()
+        await running
+      }
+
+      for (const user of users) {
+        const sent = commands.get(user) ?? []
+        const logins = sent.filter(command => command === 'AUTHENTICATE' || command === 'LOGIN').length
+        // One connection for the first cycle (which read INBOX, so it was closed), then one kept for the rest.
+        assert.ok(logins >= 1 && logins <= 2, `${user}: ${logins} logins`)
+        assert.ok(sent.filter(command => command === 'LIST').length >= 4, `${user}: ${sent.join(' ')}`)
+      }
+    })
+
     it('catches up after the server restarts', async () => {
       const bob = await s.user('bob')
       await s.dovecot.loadMessages(bob, {INBOX: [{raw: message('bob one')}]})
