@@ -9,7 +9,7 @@ import {markCertain} from '../scanner/account-certainty.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
 import {writeQueue} from '../smartscan/account-scan.js'
 import {findBackupAccount} from '../smartscan/backup-view.js'
-import {runImapCycle} from './imap-cycle.js'
+import {runImapCycle} from '../smartscan/sync-cycle.js'
 
 export interface ImapRealtimeOptions {
   catalog: Catalog

@@ -1,17 +1,13 @@
 import type {ImapSettings} from '../appserver/imap/imap-settings.js'
 import type {Catalog} from '../catalog/catalog.js'
+import type {AccountSyncStats} from './imap-account-feed.js'
 
-import {IMAP_CONNECTOR} from '../appserver/imap/imap-identity.js'
-import {asImapPosition, type ImapAccountPosition} from '../appserver/imap/imap-position.js'
 import {ImapSession} from '../appserver/imap/imap-session.js'
-import {writeTransaction} from '../catalog/write-transaction.js'
 import {serverConfig} from '../config/config-store.js'
 import {markCertain} from '../scanner/account-certainty.js'
-import {loadCheckpoint, saveCheckpoint, ScannerConflict} from '../scanner/checkpoints.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
-import {TransactionApplier} from '../scanner/transaction-applier.js'
 import {findBackupAccount} from './backup-view.js'
-import {type AccountSyncStats, ImapAccountFeed} from './imap-account-feed.js'
+import {runImapCycle} from './sync-cycle.js'
 
 export interface AccountScanOptions {
   catalog: Catalog
@@ -52,9 +48,6 @@ export interface AccountScanResult extends AccountSyncStats {
   ms: number
 }
 
-/** Attempts when another scanner moved the account's checkpoint meanwhile (the comparison is simply redone). */
-const CONFLICT_ATTEMPTS = 3
-
 /**
  * SmartScan of one account: one connection with the admin credential, one synchronisation cycle (ImapAccountFeed)
  * applied batch by batch by the Realtime Scanner's own applier (revisions, blobs and the checkpoint in one database
@@ -69,56 +62,17 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
   const serialize = options.serialize ?? (work => work())
   const session = await ImapSession.open(options.settings, account, {onCommand: options.onCommand, signal})
   try {
-    for (let attempt = 1; ; attempt++) {
-      const feed = new ImapAccountFeed({
-        catalog, blobs, blobless, session, account, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize,
-      })
-      let batches = 0
-      let revisions = 0
-      try {
-        const from = await loadCheckpoint<ImapAccountPosition>(catalog, IMAP_CONNECTOR, feed.scope)
-        const applier = new TransactionApplier({
-          catalog, blobs, feed, blobless: () => blobless,
-        }, from)
-        let committed: null | ImapAccountPosition = from
-        for await (const entries of feed.read(from, signal)) {
-          const stats = await serialize(() => applier.apply(entries))
-          batches++
-          revisions += stats.revisions
-          committed = entries.at(-1)!.position
-        }
-
-        // Nothing needed writing, but the folders moved on (a flag set and cleared again, a message delivered and
-        // expunged): record where they stand, or every later scan would read them again.
-        const final = feed.finalPosition
-        if (final && !samePosition(final, committed)) {
-          await serialize(() => writeTransaction(catalog, trx => saveCheckpoint(trx, IMAP_CONNECTOR, feed.scope, committed, final)))
-        }
-      } catch (error) {
-        if (error instanceof ScannerConflict && attempt < CONFLICT_ATTEMPTS) continue
-        throw error
-      }
-
-      const record = await findBackupAccount(catalog, account)
-      if (record) await serialize(() => markCertain(catalog, record.id))
-      return {
-        account, ...feed.stats, batches, revisions, ms: Date.now() - started,
-      }
+    const cycle = await runImapCycle({
+      catalog, blobs, blobless, session, account, serialize, signal, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize,
+    })
+    const record = await findBackupAccount(catalog, account)
+    if (record) await serialize(() => markCertain(catalog, record.id))
+    const {batches, revisions, ...stats} = cycle
+    return {
+      account, ...stats, batches, revisions, ms: Date.now() - started,
     }
   } finally {
     await session.close()
   }
 }
 
-function samePosition(a: ImapAccountPosition, b: unknown): boolean {
-  if (b === null) return false
-  const other = asImapPosition(b).folders
-  const ids = Object.keys(a.folders)
-  if (ids.length !== Object.keys(other).length) return false
-  return ids.every(id => {
-    const x = a.folders[id]
-    const y = other[id]
-    return y !== undefined && x.path === y.path && x.uidvalidity === y.uidvalidity && x.uidnext === y.uidnext
-      && x.highestmodseq === y.highestmodseq && x.messages === y.messages
-  })
-}

@@ -1,14 +1,14 @@
 import type {ImapSession} from '../appserver/imap/imap-session.js'
 import type {BlobStore} from '../blobstore/blob-store.js'
 import type {Catalog} from '../catalog/catalog.js'
-import type {Serialize} from '../smartscan/account-scan.js'
+import type {Serialize} from './account-scan.js'
 
 import {IMAP_CONNECTOR} from '../appserver/imap/imap-identity.js'
 import {asImapPosition, type ImapAccountPosition} from '../appserver/imap/imap-position.js'
 import {writeTransaction} from '../catalog/write-transaction.js'
 import {loadCheckpoint, saveCheckpoint, ScannerConflict} from '../scanner/checkpoints.js'
 import {TransactionApplier} from '../scanner/transaction-applier.js'
-import {type AccountSyncStats, ImapAccountFeed} from '../smartscan/imap-account-feed.js'
+import {type AccountSyncStats, ImapAccountFeed} from './imap-account-feed.js'
 
 export interface CycleResult extends AccountSyncStats {
   revisions: number
@@ -17,12 +17,7 @@ export interface CycleResult extends AccountSyncStats {
 
 const CONFLICT_ATTEMPTS = 3
 
-/**
- * One incremental synchronisation cycle of an account on an already open session: the same ImapAccountFeed and
- * TransactionApplier a SmartScan uses (scanAccount), without opening and closing the connection, so the realtime
- * capture can keep it between cycles. A no-change cycle costs one LIST-STATUS.
- */
-export async function runImapCycle(options: {
+export interface CycleOptions {
   catalog: Catalog
   blobs: BlobStore
   blobless: boolean
@@ -30,11 +25,23 @@ export async function runImapCycle(options: {
   account: string
   serialize: Serialize
   signal: AbortSignal
-}): Promise<CycleResult> {
+  deep?: boolean
+  onProgress?: ConstructorParameters<typeof ImapAccountFeed>[0]['onProgress']
+  batchBytes?: number
+  batchSize?: number
+}
+
+/**
+ * One incremental synchronisation cycle of an account on an open session, shared by SmartScan (scanAccount, which
+ * opens and closes the session around it) and the realtime capture (which keeps the session between cycles):
+ * the account's changes as a Transaction stream applied by the scanner's TransactionApplier, with the per-account
+ * checkpoint. A no-change cycle costs one LIST-STATUS.
+ */
+export async function runImapCycle(options: CycleOptions): Promise<CycleResult> {
   const {catalog, blobs, blobless, session, account, serialize, signal} = options
   for (let attempt = 1; ; attempt++) {
     const feed = new ImapAccountFeed({
-      catalog, blobs, blobless, session, account,
+      catalog, blobs, blobless, session, account, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize,
     })
     let batches = 0
     let revisions = 0
@@ -51,6 +58,8 @@ export async function runImapCycle(options: {
         committed = entries.at(-1)!.position
       }
 
+      // Nothing needed writing, but the folders moved on (a flag set and cleared again, a message delivered and
+      // expunged): record where they stand, or every later cycle would read them again.
       const final = feed.finalPosition
       if (final && !samePosition(final, committed)) {
         await serialize(() => writeTransaction(catalog, trx => saveCheckpoint(trx, IMAP_CONNECTOR, feed.scope, committed, final)))
