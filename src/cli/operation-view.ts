@@ -20,6 +20,8 @@ export interface OperationView {
   started: null | string
   ended: null | string
   queuePosition?: number
+  /** The operation ran to its end but could not do all of it (a restore with items left out): the exit code is 1. */
+  partial?: boolean
 }
 
 export function operationView(record: OperationRecord): OperationView {

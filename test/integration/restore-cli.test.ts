@@ -89,4 +89,41 @@ describe('backup doRestoreOnNewAccount and doItemRestore through bin/run.js', ()
       await client.logout()
     }
   })
+
+  it('says a blobless restore with a message gone on the server was partial: exit 1, named, the rest restored', async () => {
+    const domain = uniqueDomain()
+    const alice = `alice@${domain}`
+    const carol = `carol@${domain}`
+    await dovecot.addUser(alice, 'pw')
+    await dovecot.addUser(carol, 'pw')
+    await dovecot.loadMessages(alice, {INBOX: [{raw: message('kept')}, {raw: message('vanishing')}]})
+    await setAttribute(t.catalog, GLOBAL, 'backupBloblessMode', 'true')
+    assert.equal((await runCli(['backup', 'doAccountScan', alice], t.env)).code, 0)
+
+    // The server loses one message after the scan: the backup has its history but, in blobless mode, no content.
+    const client = new ImapFlow({
+      host: dovecot.host, port: dovecot.port, secure: false, auth: {user: alice, pass: 'pw'}, logger: false,
+    })
+    client.on('error', () => {})
+    await client.connect()
+    try {
+      await client.mailboxOpen('INBOX')
+      await client.messageDelete('2', {uid: true})
+    } finally {
+      await client.logout()
+    }
+
+    const partial = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last', '--json'], t.env)
+    assert.equal(partial.code, 1, partial.stderr)
+    const view = JSON.parse(partial.stdout)
+    assert.equal(view.outcome, 'Successful')
+    assert.equal(view.partial, true)
+    assert.equal(view.result.restored, 1)
+    assert.equal(view.result.unrestored, 1)
+    assert.equal(view.result.unrestoredItems.length, 1)
+    const text = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last', 'force', 'true'], t.env)
+    assert.equal(text.code, 1)
+    assert.match(text.stdout, /not restored: item \S+ in \/INBOX: its content is not in the backup \(blobless mode\) and is gone from the AppServer/)
+    assert.match(text.stdout, /PARTIAL: 1 item\(s\) could not be restored/)
+  })
 })

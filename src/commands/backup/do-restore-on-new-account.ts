@@ -51,6 +51,12 @@ export default class DoRestoreOnNewAccount extends OperationCommand {
       for (const u of report.unrestoredItems) this.log(`not restored: item ${u.item} in ${u.folderPath}: ${u.reason}`)
       this.log(`restored ${report.source} at ${report.pointInTime} into ${report.destination}: ${report.restored} restored, `
         + `${report.skipped} skipped (already there), ${report.unrestored} unrestored in ${report.folders} folders`)
+      if (report.unrestored > 0 && view.exitCode === 0) {
+        // The operation ran to its end, but a script must not read a restore with holes as a success.
+        this.log(`PARTIAL: ${report.unrestored} item(s) could not be restored (listed above); exit code 1`)
+        process.exitCode = 1
+        return {...view, partial: true}
+      }
     }
 
     return view
