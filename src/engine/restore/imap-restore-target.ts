@@ -3,9 +3,9 @@ import {createHash} from 'node:crypto'
 
 import type {ImapSettings} from '../appserver/imap/imap-settings.js'
 
+import {connectAsAdmin} from '../appserver/imap/admin-connection.js'
 import {explainImapError} from '../appserver/imap/imap-errors.js'
 import {folderPathOf} from '../appserver/imap/imap-identity.js'
-import {readPassword} from '../appserver/imap/imap-settings.js'
 import {parseHeaders} from '../appserver/imap/message-headers.js'
 import {OperationAborted} from '../errors.js'
 
@@ -55,38 +55,7 @@ export class ImapRestoreTarget {
   ) {}
 
   static async open(settings: ImapSettings, account: string, signal?: AbortSignal): Promise<ImapRestoreTarget> {
-    const password = await readPassword(settings)
-    const auth = settings.loginMode === 'master-separator'
-      ? {user: `${account}*${settings.user}`, pass: password}
-      : {
-        user: settings.user, pass: password, authzid: account, loginMethod: 'AUTH=PLAIN',
-      }
-    const client = new ImapFlow({
-      host: settings.host,
-      port: settings.port,
-      secure: settings.secure,
-      auth,
-      logger: false,
-      disableAutoIdle: true,
-      disableBinary: true,
-      clientInfo: {name: 'carbonio-backup'},
-      connectionTimeout: 30_000,
-      greetingTimeout: 16_000,
-      socketTimeout: 5 * 60_000,
-    })
-    client.on('error', () => {})
-    const onAbort = () => client.close()
-    signal?.addEventListener('abort', onAbort, {once: true})
-    try {
-      await client.connect()
-    } catch (error) {
-      signal?.removeEventListener('abort', onAbort)
-      client.close()
-      if (signal?.aborted) throw new OperationAborted()
-      throw explainImapError(error, settings, account)
-    }
-
-    client.once('close', () => signal?.removeEventListener('abort', onAbort))
+    const client = await connectAsAdmin(settings, account, {signal})
     const target = new ImapRestoreTarget(client, settings, account, signal)
     await target.folders()
     return target

@@ -1,9 +1,11 @@
-import {ImapFlow, type Logger, type MailboxObject} from 'imapflow'
+import type {ImapFlow, Logger, MailboxObject} from 'imapflow'
+
+import type {ImapSettings} from './imap-settings.js'
 
 import {OperationAborted} from '../../errors.js'
-import {explainImapError, missingExtension} from './imap-errors.js'
+import {connectAsAdmin} from './admin-connection.js'
+import {explainImapError} from './imap-errors.js'
 import {folderPathOf, normalizeFlags} from './imap-identity.js'
-import {type ImapSettings, readPassword} from './imap-settings.js'
 import {HEADER_FIELDS, type MessageHeaders, parseHeaders} from './message-headers.js'
 
 /** What LIST-STATUS (or SELECT) says about a mailbox: enough to tell whether anything changed in it. */
@@ -74,51 +76,10 @@ export class ImapSession {
   ) {}
 
   static async open(settings: ImapSettings, account: string, options: SessionOptions = {}): Promise<ImapSession> {
-    const password = await readPassword(settings)
-    const auth = settings.loginMode === 'master-separator'
-      ? {user: `${account}*${settings.user}`, pass: password}
-      : {
-        user: settings.user, pass: password, authzid: account, loginMethod: 'AUTH=PLAIN',
-      }
-    const client = new ImapFlow({
-      host: settings.host,
-      port: settings.port,
-      secure: settings.secure,
-      auth,
-      logger: commandLogger(options.onCommand),
-      qresync: true,
-      disableAutoIdle: true,
-      // BODY.PEEK[] gives the exact bytes; BINARY would decode transfer encodings.
-      disableBinary: true,
-      clientInfo: {name: 'carbonio-backup'},
-      connectionTimeout: 30_000,
-      greetingTimeout: 16_000,
-      socketTimeout: 5 * 60_000,
+    const client = await connectAsAdmin(settings, account, {
+      logger: commandLogger(options.onCommand), signal: options.signal, requireExtensions: ['CONDSTORE', 'QRESYNC'],
     })
-    // After connect() a broken connection is reported as an 'error' event: without a listener it would crash the
-    // process. The command in flight fails too, and that failure is what the caller sees.
-    client.on('error', () => {})
-    // Subscriptions do not matter to a backup, and imapflow follows a LIST with an LSUB whenever no mailbox of the
-    // account is subscribed (a Maildir filled by delivery, a client that never subscribes): that would be a second
-    // command for every account on every scan. imapflow keeps this switch for servers that reject LSUB.
-    const internals = client as unknown as {skipLsub: boolean}
-    internals.skipLsub = true
-    const onAbort = () => client.close()
-    options.signal?.addEventListener('abort', onAbort, {once: true})
-    try {
-      await client.connect()
-      const missing = ['CONDSTORE', 'QRESYNC'].filter(extension => !client.enabled.has(extension))
-      if (missing.length > 0) throw missingExtension(settings, missing)
-    } catch (error) {
-      options.signal?.removeEventListener('abort', onAbort)
-      client.close()
-      if (options.signal?.aborted) throw new OperationAborted()
-      throw explainImapError(error, settings, account)
-    }
-
-    const session = new ImapSession(client, settings, account, options.signal)
-    client.once('close', () => options.signal?.removeEventListener('abort', onAbort))
-    return session
+    return new ImapSession(client, settings, account, options.signal)
   }
 
   /** Every mailbox with its status, in one LIST ... RETURN (STATUS ...) where the server has LIST-STATUS. */

@@ -1,0 +1,66 @@
+import {ImapFlow, type Logger} from 'imapflow'
+
+import {OperationAborted} from '../../errors.js'
+import {explainImapError, missingExtension} from './imap-errors.js'
+import {type ImapSettings, readPassword} from './imap-settings.js'
+
+export interface AdminConnectionOptions {
+  logger?: false | Logger
+  signal?: AbortSignal
+  /** Ask for QRESYNC (ENABLE) and refuse a server without these extensions, in one line. */
+  requireExtensions?: readonly string[]
+}
+
+/**
+ * One imapflow connection to one account with the admin credential: SASL PLAIN with the account as authorization
+ * identity, or Dovecot's `<account>*<admin>` login. Shared by the SmartScan/realtime sessions and the restore
+ * target, so both log in, time out, abort and explain failures the same way (never quoting the login).
+ */
+export async function connectAsAdmin(settings: ImapSettings, account: string, options: AdminConnectionOptions = {}): Promise<ImapFlow> {
+  const password = await readPassword(settings)
+  const auth = settings.loginMode === 'master-separator'
+    ? {user: `${account}*${settings.user}`, pass: password}
+    : {
+      user: settings.user, pass: password, authzid: account, loginMethod: 'AUTH=PLAIN',
+    }
+  const required = options.requireExtensions ?? []
+  const client = new ImapFlow({
+    host: settings.host,
+    port: settings.port,
+    secure: settings.secure,
+    auth,
+    logger: options.logger ?? false,
+    qresync: required.includes('QRESYNC'),
+    disableAutoIdle: true,
+    // BODY.PEEK[] gives the exact bytes; BINARY would decode transfer encodings.
+    disableBinary: true,
+    clientInfo: {name: 'carbonio-backup'},
+    connectionTimeout: 30_000,
+    greetingTimeout: 16_000,
+    socketTimeout: 5 * 60_000,
+  })
+  // After connect() a broken connection is reported as an 'error' event: without a listener it would crash the
+  // process. The command in flight fails too, and that failure is what the caller sees.
+  client.on('error', () => {})
+  // Subscriptions do not matter to a backup, and imapflow follows a LIST with an LSUB whenever no mailbox of the
+  // account is subscribed (a Maildir filled by delivery, a client that never subscribes): that would be a second
+  // command for every account on every scan. imapflow keeps this switch for servers that reject LSUB.
+  const internals = client as unknown as {skipLsub: boolean}
+  internals.skipLsub = true
+  const {signal} = options
+  const onAbort = () => client.close()
+  signal?.addEventListener('abort', onAbort, {once: true})
+  try {
+    await client.connect()
+    const missing = required.filter(extension => !client.enabled.has(extension))
+    if (missing.length > 0) throw missingExtension(settings, missing)
+  } catch (error) {
+    signal?.removeEventListener('abort', onAbort)
+    client.close()
+    if (signal?.aborted) throw new OperationAborted()
+    throw explainImapError(error, settings, account)
+  }
+
+  client.once('close', () => signal?.removeEventListener('abort', onAbort))
+  return client
+}
