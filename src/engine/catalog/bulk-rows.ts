@@ -11,6 +11,10 @@ export interface BulkColumn {
 
 const ROWS_PER_STATEMENT = 2000
 
+// jsonb_each hands each row over as binary JSON: every `->>N` then finds its column without parsing the row's
+// text again, which json_each makes SQLite do once per column (measured: 16 -> 6 us per 14-column row).
+const SQLITE_ROWS = 'jsonb_each'
+
 const PG_TYPES: Record<ColumnType, string> = {
   bigint: 'bigint', boolean: 'boolean', integer: 'integer', text: 'text',
 }
@@ -33,7 +37,7 @@ export async function bulkInsert(
   const out: Array<Record<string, unknown>> = []
   const names = columns.map(c => `"${c.name}"`).join(', ')
   const values = columns.map((c, index) => element(dialect, 'j', index, c.type)).join(', ')
-  const source = dialect === 'sqlite' ? 'json_each(?) AS j' : 'jsonb_array_elements(?::jsonb) AS j'
+  const source = dialect === 'sqlite' ? `${SQLITE_ROWS}(?) AS j` : 'jsonb_array_elements(?::jsonb) AS j'
   // "WHERE true" keeps SQLite from reading ON CONFLICT as a join constraint of the SELECT.
   const conflict = ignoreConflictsOn.length > 0 ? ` WHERE true ON CONFLICT (${ignoreConflictsOn.map(c => `"${c}"`).join(', ')}) DO NOTHING` : ''
   const tail = `${conflict}${returning.length > 0 ? ` RETURNING ${returning.map(r => `"${r}"`).join(', ')}` : ''}`
@@ -64,13 +68,43 @@ export async function bulkCloseOpen(
     const chunk = JSON.stringify(pairs.slice(i, i + ROWS_PER_STATEMENT))
     const sql
       = dialect === 'sqlite'
-        ? `UPDATE "${table}" SET "${column}" = c.value->>1 FROM json_each(?) AS c WHERE "${table}"."${key}" = c.value->>0 AND "${table}"."${column}" IS NULL`
+        // The unary + keeps SQLite from choosing an index on `column` (folder_revisions has one on valid_to, which
+        // would scan every open revision for each pair) over the one on `key`.
+        ? `UPDATE "${table}" SET "${column}" = c.value->>1 FROM ${SQLITE_ROWS}(?) AS c WHERE "${table}"."${key}" = c.value->>0 AND +"${table}"."${column}" IS NULL`
         : `UPDATE "${table}" SET "${column}" = (c->>1)::bigint FROM jsonb_array_elements(?::jsonb) AS c WHERE "${table}"."${key}" = (c->>0)::bigint AND "${table}"."${column}" IS NULL`
     const result = await db.raw(sql, [chunk])
     updated += dialect === 'sqlite' ? 0 : Number(result.rowCount ?? 0)
   }
 
   return updated
+}
+
+/**
+ * Sets `column` to `value` on the rows whose `key` is one of `keys`, and returns the `returning` columns of the rows
+ * it touched: one statement that both marks rows (and, on PostgreSQL, locks them) and tells which exist.
+ */
+export async function bulkTouch(
+  db: Knex | Knex.Transaction,
+  dialect: Catalog['dialect'],
+  table: string,
+  key: string,
+  keys: readonly string[],
+  set: {column: string; value: number},
+  returning: readonly string[],
+): Promise<Array<Record<string, unknown>>> {
+  const out: Array<Record<string, unknown>> = []
+  const columns = returning.map(r => `"${table}"."${r}"`).join(', ')
+  for (let i = 0; i < keys.length; i += ROWS_PER_STATEMENT) {
+    const chunk = JSON.stringify(keys.slice(i, i + ROWS_PER_STATEMENT))
+    const sql
+      = dialect === 'sqlite'
+        ? `UPDATE "${table}" SET "${set.column}" = ? WHERE "${key}" IN (SELECT value FROM json_each(?)) RETURNING ${columns}`
+        : `UPDATE "${table}" SET "${set.column}" = ? WHERE "${key}" IN (SELECT jsonb_array_elements_text(?::jsonb)) RETURNING ${columns}`
+    const result = await db.raw(sql, [set.value, chunk])
+    out.push(...(dialect === 'sqlite' ? result : result.rows))
+  }
+
+  return out
 }
 
 function element(dialect: Catalog['dialect'], alias: string, index: number, type: ColumnType): string {

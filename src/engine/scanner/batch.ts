@@ -11,7 +11,7 @@ import {markAllUncertain, markUncertain} from './account-certainty.js'
 import {AccountDirectory, type AccountRecord} from './account-writer.js'
 import {flushItems, type FlushOptions} from './flush-items.js'
 import {
-  type CurrentFolder, currentFolders, subtreeOf, writeFolderVersion,
+  type CurrentFolder, currentFolders, flushFolders, stageFolderVersion, subtreeOf,
 } from './folder-writer.js'
 import {loadLiveItemsInFolders, loadOpenItems} from './item-rows.js'
 import {
@@ -26,6 +26,8 @@ export class Batch {
   private readonly errors: Array<Record<string, unknown>> = []
   /** Keys already asked of the catalog in this batch, found or not: an absent item is not asked for twice. */
   private readonly lookedUp = new Set<string>()
+  /** Folders with states staged in this batch. */
+  private readonly stagedFolders = new Set<CurrentFolder>()
 
   constructor(
     private readonly trx: Knex.Transaction,
@@ -106,6 +108,7 @@ export class Batch {
   }
 
   async finish(options: FlushOptions): Promise<void> {
+    await flushFolders(this.trx, options.dialect, this.stagedFolders)
     const flushed = await flushItems(this.trx, [...this.items.values()], this.contents, options)
     this.stats.revisions += flushed.revisions
     this.stats.blobsWritten += flushed.blobsWritten
@@ -227,7 +230,7 @@ export class Batch {
       metadata: {...current?.metadata, ...data.metadata},
       txnSeq: t.seq,
     }
-    await writeFolderVersion(this.trx, account.id, data.folder, version, folders)
+    this.stagedFolders.add(stageFolderVersion(account.id, data.folder, version, folders))
   }
 
   /**
@@ -256,9 +259,9 @@ export class Batch {
       for (const id of subtree) {
         const current = folders.get(id)?.version
         if (!current) continue
-        await writeFolderVersion(this.trx, account.id, id, {
+        this.stagedFolders.add(stageFolderVersion(account.id, id, {
           ...current, validFrom: Math.max(t.time, current.validFrom), operation: t.op, deleted: true, txnSeq: t.seq,
-        }, folders)
+        }, folders))
       }
     } else {
       this.markUncertain(account.id, `folder ${folders.get(root)?.version.path ?? root} was emptied (seq ${t.seq}); run a SmartScan of the account`)

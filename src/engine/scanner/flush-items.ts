@@ -4,19 +4,26 @@ import type {Transaction} from '../appserver/transaction.js'
 import type {BlobStore} from '../blobstore/blob-store.js'
 import type {TransactionFeed} from './feed-entry.js'
 
-import {bulkCloseOpen, bulkInsert} from '../catalog/bulk-rows.js'
+import {bulkCloseOpen, bulkInsert, bulkTouch} from '../catalog/bulk-rows.js'
 import {type Catalog, now} from '../catalog/catalog.js'
 import {contentOf, readContent, type ResolvedContent} from './content-resolver.js'
 import {loadOpenItems, REVISION_COLUMNS, revisionValues} from './item-rows.js'
 import {itemKey, type ItemState} from './versions.js'
-
-const CHUNK = 500
 
 const ITEM_COLUMNS = [
   {name: 'account_id', type: 'integer'},
   {name: 'remote_id', type: 'text'},
   {name: 'type', type: 'text'},
   {name: 'first_seen', type: 'bigint'},
+] as const
+
+const BLOB_COLUMNS = [
+  {name: 'digest', type: 'text'},
+  {name: 'size', type: 'bigint'},
+  {name: 'stored_size', type: 'bigint'},
+  {name: 'stored', type: 'boolean'},
+  {name: 'created_at', type: 'bigint'},
+  {name: 'last_referenced_at', type: 'bigint'},
 ] as const
 
 export interface FlushOptions {
@@ -118,19 +125,13 @@ async function referenceBlobs(
   }
 
   const at = now()
-  const digests = [...referenced.keys()]
   const existing = new Map<string, boolean>()
-  for (let i = 0; i < digests.length; i += CHUNK) {
-    const chunk = digests.slice(i, i + CHUNK)
-    await trx('blobs').whereIn('digest', chunk).update({last_referenced_at: at})
-    for (const row of await trx('blobs').whereIn('digest', chunk).select('digest', 'stored')) {
-      existing.set(row.digest, Boolean(row.stored))
-    }
-  }
+  const touched = await bulkTouch(trx, options.dialect, 'blobs', 'digest', [...referenced.keys()], {column: 'last_referenced_at', value: at}, ['digest', 'stored'])
+  for (const row of touched) existing.set(String(row.digest), Boolean(row.stored))
 
   let written = 0
   let bytes = 0
-  const inserts: Array<Record<string, unknown>> = []
+  const inserts: unknown[][] = []
   for (const [digest, size] of referenced) {
     const resolved = resolvedByDigest.get(digest)
     let stored = Boolean(resolved)
@@ -147,9 +148,7 @@ async function referenceBlobs(
     }
 
     if (!existing.has(digest)) {
-      inserts.push({
-        digest, size: size ?? 0, stored_size: storedSize, stored, created_at: at, last_referenced_at: at,
-      })
+      inserts.push([digest, size ?? 0, storedSize, stored, at, at])
       if (stored) {
         written++
         bytes += storedSize ?? 0
@@ -163,6 +162,6 @@ async function referenceBlobs(
 
   // Another process (a SmartScan beside the daemon, another server on a shared PostgreSQL) may have inserted the
   // same content since the lookup above: its row serves this batch's references as well.
-  for (let i = 0; i < inserts.length; i += CHUNK) await trx('blobs').insert(inserts.slice(i, i + CHUNK)).onConflict('digest').ignore()
+  await bulkInsert(trx, options.dialect, 'blobs', BLOB_COLUMNS, inserts, [], ['digest'])
   return {bytes, written}
 }

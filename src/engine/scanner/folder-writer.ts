@@ -1,12 +1,41 @@
 import type {Knex} from 'knex'
 
+import type {Catalog} from '../catalog/catalog.js'
 import type {FolderVersion} from './versions.js'
 
+import {bulkCloseOpen, bulkInsert} from '../catalog/bulk-rows.js'
+
 export interface CurrentFolder {
-  folderId: number
+  accountId: number
+  /** null until the batch that first saw the folder writes its identity. */
+  folderId: null | number
   remoteId: string
+  /** The newest state, written or not. */
   version: FolderVersion
+  /** States of this batch not written yet, oldest first. */
+  pending: FolderVersion[]
+  /** The catalog holds an open revision of this folder that the first pending state closes. */
+  openInDb: boolean
 }
+
+const FOLDER_COLUMNS = [
+  {name: 'account_id', type: 'integer'},
+  {name: 'remote_id', type: 'text'},
+  {name: 'first_seen', type: 'bigint'},
+] as const
+
+const FOLDER_REVISION_COLUMNS = [
+  {name: 'folder_id', type: 'bigint'},
+  {name: 'valid_from', type: 'bigint'},
+  {name: 'valid_to', type: 'bigint'},
+  {name: 'operation', type: 'text'},
+  {name: 'path', type: 'text'},
+  {name: 'parent_remote_id', type: 'text'},
+  {name: 'view', type: 'text'},
+  {name: 'deleted', type: 'boolean'},
+  {name: 'metadata', type: 'text'},
+  {name: 'txn_seq', type: 'bigint'},
+] as const
 
 /** The folders of an account as they are now in the catalog (open revisions), deleted ones included. */
 export async function currentFolders(trx: Knex.Transaction, accountId: number): Promise<Map<string, CurrentFolder>> {
@@ -18,8 +47,11 @@ export async function currentFolders(trx: Knex.Transaction, accountId: number): 
   const folders = new Map<string, CurrentFolder>()
   for (const row of rows) {
     folders.set(row.remote_id, {
+      accountId,
       folderId: Number(row.id),
       remoteId: row.remote_id,
+      pending: [],
+      openInDb: true,
       version: {
         validFrom: Number(row.valid_from),
         operation: row.operation,
@@ -60,35 +92,53 @@ export function subtreeOf(folders: Map<string, CurrentFolder>, root: string): st
   return result
 }
 
-/** Appends a folder revision, closing the open one; creates the folder's identity on first sight. */
-export async function writeFolderVersion(
-  trx: Knex.Transaction,
+/**
+ * Stages a folder's new state in the batch's view of the account's folders (creating its identity on first sight);
+ * flushFolders writes it with the batch. Returns the folder, to be passed to flushFolders.
+ */
+export function stageFolderVersion(
   accountId: number,
   remoteId: string,
   version: FolderVersion,
   known: Map<string, CurrentFolder>,
-): Promise<void> {
+): CurrentFolder {
   let current = known.get(remoteId)
-  let folderId = current?.folderId
-  if (folderId === undefined) {
-    const [row] = await trx('folders').insert({account_id: accountId, remote_id: remoteId, first_seen: version.validFrom}).returning('id')
-    folderId = Number(typeof row === 'object' ? row.id : row)
-  } else {
-    await trx('folder_revisions').where({folder_id: folderId}).whereNull('valid_to').update({valid_to: version.validFrom})
+  if (!current) {
+    current = {
+      accountId, folderId: null, remoteId, version, pending: [], openInDb: false,
+    }
+    known.set(remoteId, current)
   }
 
-  await trx('folder_revisions').insert({
-    folder_id: folderId,
-    valid_from: version.validFrom,
-    valid_to: null,
-    operation: version.operation,
-    path: version.path,
-    parent_remote_id: version.parent,
-    view: version.view,
-    deleted: version.deleted,
-    metadata: JSON.stringify(version.metadata),
-    txn_seq: version.txnSeq,
-  })
-  current = {folderId, remoteId, version}
-  known.set(remoteId, current)
+  current.pending.push(version)
+  current.version = version
+  return current
+}
+
+/**
+ * Writes a batch's folder changes in a few statements whatever their number: new identities, the closing of each
+ * folder's open revision, then the new revisions (each closed by the next one of the same batch).
+ */
+export async function flushFolders(trx: Knex.Transaction, dialect: Catalog['dialect'], staged: Iterable<CurrentFolder>): Promise<void> {
+  const changed = [...staged].filter(f => f.pending.length > 0)
+  if (changed.length === 0) return
+  const fresh = changed.filter(f => f.folderId === null)
+  if (fresh.length > 0) {
+    const inserted = await bulkInsert(trx, dialect, 'folders', FOLDER_COLUMNS, fresh.map(f => [f.accountId, f.remoteId, f.pending[0].validFrom]), ['id', 'account_id', 'remote_id'])
+    const ids = new Map(inserted.map(r => [`${r.account_id}\u0000${r.remote_id}`, Number(r.id)]))
+    for (const f of fresh) f.folderId = ids.get(`${f.accountId}\u0000${f.remoteId}`)!
+  }
+
+  await bulkCloseOpen(trx, dialect, 'folder_revisions', 'folder_id', 'valid_to', changed.filter(f => f.openInDb).map(f => [f.folderId!, f.pending[0].validFrom] as const))
+  const rows: unknown[][] = []
+  for (const f of changed) {
+    for (const [index, v] of f.pending.entries()) {
+      rows.push([f.folderId, v.validFrom, f.pending[index + 1]?.validFrom ?? null, v.operation, v.path, v.parent, v.view, v.deleted, JSON.stringify(v.metadata), v.txnSeq])
+    }
+
+    f.pending = []
+    f.openInDb = true
+  }
+
+  await bulkInsert(trx, dialect, 'folder_revisions', FOLDER_REVISION_COLUMNS, rows)
 }
