@@ -14,6 +14,7 @@ import DoStartService from './backup/do-start-service.js'
 import DoStopAllOperations from './backup/do-stop-all-operations.js'
 import DoStopOperation from './backup/do-stop-operation.js'
 import DoStopService from './backup/do-stop-service.js'
+import DoUndelete from './backup/do-undelete.js'
 import GetAccountInfo from './backup/get-account-info.js'
 import GetAllOperations from './backup/get-all-operations.js'
 import GetAvailableAccounts from './backup/get-available-accounts.js'
@@ -55,6 +56,7 @@ const BY_ID: Record<string, Command.Class> = {
   'backup:doStopAllOperations': DoStopAllOperations,
   'backup:doStopOperation': DoStopOperation,
   'backup:doStopService': DoStopService,
+  'backup:doUndelete': DoUndelete,
   'backup:getAccountInfo': GetAccountInfo,
   'backup:getAllOperations': GetAllOperations,
   'backup:getAvailableAccounts': GetAvailableAccounts,

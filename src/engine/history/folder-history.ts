@@ -110,6 +110,12 @@ export class FolderHistory {
     return this.nearestRevision(id, at)?.view ?? null
   }
 
+  /** The metadata (an IMAP folder's specialUse) at `at`, when the catalog knows the folder. */
+  metadataAt(id: null | string, at: HistoryTime): Record<string, unknown> {
+    if (id === null) return {}
+    return this.nearestRevision(id, at)?.metadata ?? {}
+  }
+
   private derive(id: string, at: HistoryTime, seen: Set<string>): string {
     const live = this.liveRevision(id, at)
     if (!live) return this.nearestRevision(id, at)?.path ?? unknownFolderPath(id)

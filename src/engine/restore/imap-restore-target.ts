@@ -93,6 +93,28 @@ export class ImapRestoreTarget {
     return mailbox
   }
 
+  /** The mailbox of a catalog path when the account has that folder now (nothing is created). */
+  existingFolder(path: string): string | undefined {
+    const segments = path.split('/').filter(Boolean)
+    if (segments[0]?.toLowerCase() === 'inbox') segments[0] = 'INBOX'
+    return this.known.get(`/${segments.join('/')}`)
+  }
+
+  /**
+   * Whether the folder holds the message, not yet matched by another message of this restore; a match is counted
+   * as used. A restore that must not duplicate a message kept elsewhere (doUndelete) asks several folders.
+   */
+  async holds(mailbox: string, message: RestoreMessage): Promise<boolean> {
+    const index = await this.indexOf(mailbox)
+    const [counts, key] = message.messageId
+      ? [index.byMessageId, `${message.messageId} ${message.bytes.length}`]
+      : [index.digests, message.digest]
+    const present = counts.get(key) ?? 0
+    if (present === 0) return false
+    counts.set(key, present - 1)
+    return true
+  }
+
   /** Appends a message unless the folder already has it; true when appended. */
   async append(mailbox: string, message: RestoreMessage): Promise<boolean> {
     const index = await this.indexOf(mailbox)

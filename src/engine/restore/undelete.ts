@@ -1,0 +1,202 @@
+import type {OperationContext} from '../operations/run-operation.js'
+import type {RestoreMessage} from './imap-restore-target.js'
+import type {UnrestoredItem} from './restore-on-new-account.js'
+
+import {imapSettings} from '../appserver/imap/imap-settings.js'
+import {serverConfig} from '../config/config-store.js'
+import {throwIfAborted, UserError} from '../errors.js'
+import {findAccount} from '../history/account-lookup.js'
+import {FolderHistory} from '../history/folder-history.js'
+import {isoTime} from '../history/history-time.js'
+import {ContentSource} from './content-source.js'
+import {type DeletedMessage, deletedMessages, type DeletionWindow} from './deleted-messages.js'
+import {ImapRestoreTarget} from './imap-restore-target.js'
+import {restoreMessageOf} from './restore-message.js'
+import {checkSource} from './source-check.js'
+
+export interface UndeleteRequest {
+  account: string
+  window: DeletionWindow
+  /** Into each message's original folder (the default, as in Carbonio), else under an "Undeleted <day>" folder. */
+  targetOriginalFolder?: boolean
+  /** The moment the separate folder is named after (now by default; tests fix it). */
+  now?: number
+}
+
+export interface UndeleteReport extends Record<string, unknown> {
+  account: string
+  /** The window as given: ISO times, or first / last. */
+  start: string
+  end: string
+  targetOriginalFolder: boolean
+  /** The folder that holds what came back when not into the original folders, else null. */
+  undeletedFolder: null | string
+  /** Messages deleted in the window. */
+  deleted: number
+  folders: number
+  restored: number
+  /** Still (or again) in the mailbox: nothing appended. */
+  skipped: number
+  unrestored: number
+  unrestoredItems: UnrestoredItem[]
+  uncertain: boolean
+  smartScanFirst: boolean
+}
+
+/** Top-level folders that earlier doUndelete runs with target_original_folder false made. */
+export const UNDELETED_PREFIX = 'Undeleted '
+
+/** "/Undeleted 2026-11-26": one folder per day, like Carbonio's undelete_DD_MM_YY tag. */
+export function undeletedFolderName(now: number): string {
+  return `/${UNDELETED_PREFIX}${isoTime(now).slice(0, 10)}`
+}
+
+/**
+ * doUndelete: the messages of an account deleted in a window (by the user, an expunge, an emptied or deleted folder)
+ * come back into the live account on the AppServer, with their exact bytes, flags, keywords and internal date (less
+ * \Deleted, which would hide them again), into their original folder (created again when it is gone) or under one
+ * "Undeleted <day>" folder keeping the folder structure. A message the mailbox still (or again) has, in its original
+ * folder or where an earlier undelete put it, is skipped, so a second run adds nothing.
+ */
+export async function undelete(context: OperationContext, request: UndeleteRequest): Promise<UndeleteReport> {
+  const {catalog, progress, server, signal} = context
+  const {from, to} = request.window
+  if (from !== null && to !== null && from > to) {
+    throw new UserError(`the start ${isoTime(from)} is after the end ${isoTime(to)}: give the earlier date first`)
+  }
+
+  let account = await findAccount(catalog, request.account)
+  const settings = imapSettings(await serverConfig(catalog, server))
+  const check = await checkSource(context, account)
+  if (check.scanned) account = await findAccount(catalog, request.account)
+  if (account.deletedAt !== null) {
+    throw new UserError(`account ${account.name} was deleted at ${isoTime(account.deletedAt)}: restore it with doRestoreOnNewAccount instead`)
+  }
+
+  const folders = await FolderHistory.load(catalog.db, account.key)
+  const messages = await deletedMessages(catalog, account, request.window, folders)
+  const targetOriginalFolder = request.targetOriginalFolder ?? true
+  const undeletedFolder = targetOriginalFolder ? null : undeletedFolderName(request.now ?? Date.now())
+  const report: UndeleteReport = {
+    account: account.name,
+    start: from === null ? 'first' : isoTime(from),
+    end: to === null ? 'last' : isoTime(to),
+    targetOriginalFolder,
+    undeletedFolder,
+    deleted: messages.length,
+    folders: 0,
+    restored: 0,
+    skipped: 0,
+    unrestored: 0,
+    unrestoredItems: [],
+    uncertain: check.uncertain,
+    smartScanFirst: check.scanned,
+  }
+  progress({kind: 'step', account: account.name, message: `${messages.length} message(s) deleted from ${report.start} to ${report.end}`})
+  if (messages.length === 0) return report
+
+  const target = await ImapRestoreTarget.open(settings, account.name, signal)
+  const content = new ContentSource(catalog, {account: account.name, settings, signal})
+  try {
+    // From the folders under them: a root with no messages of its own may be no selectable folder on the server.
+    const earlierRoots = [...new Set((await target.folders())
+    .map(folder => folder.path.split('/')[1])
+    .filter(root => root.startsWith(UNDELETED_PREFIX))
+    .map(root => `/${root}`))]
+    const run: FolderRun = {
+      accountKey: account.key, account: account.name, content, target, report, progress, signal,
+    }
+    for (const [path, group] of byFolder(messages)) {
+      throwIfAborted(signal)
+      const destination = undeletedFolder === null ? path : `${undeletedFolder}${path}`
+      // Where the mailbox may hold these messages now: their original folder and what earlier undeletes made.
+      const kept = [path, ...earlierRoots.map(root => `${root}${path}`)]
+      .map(candidate => target.existingFolder(candidate))
+      .filter(mailbox => mailbox !== undefined)
+      await undeleteFolder(run, {path, destination, kept}, group)
+    }
+
+    return report
+  } finally {
+    await content.close()
+    await target.close()
+  }
+}
+
+interface FolderRun {
+  accountKey: number
+  account: string
+  content: ContentSource
+  target: ImapRestoreTarget
+  report: UndeleteReport
+  progress: OperationContext['progress']
+  signal: AbortSignal
+}
+
+/** The messages of one original folder: each read, skipped when the mailbox keeps it, else appended. */
+async function undeleteFolder(run: FolderRun, folder: {destination: string; kept: string[]; path: string}, group: DeletedMessage[]): Promise<void> {
+  const {content, progress, report, signal, target} = run
+  let mailbox: string | undefined
+  let restored = 0
+  let skipped = 0
+  for (const deleted of group) {
+    throwIfAborted(signal)
+    if (deleted.liveNow) {
+      skipped++
+      continue
+    }
+
+    const read = await content.read({accountKey: run.accountKey, item: deleted.id, state: deleted.state})
+    if (!read.ok) {
+      report.unrestored++
+      report.unrestoredItems.push({item: deleted.id, folderPath: folder.path, reason: read.reason})
+      progress({kind: 'warning', account: run.account, message: `item ${deleted.id} in ${folder.path} not restored: ${read.reason}`})
+      continue
+    }
+
+    const message = undeletedMessage(restoreMessageOf(deleted.state, read.bytes))
+    if (await heldByAny(target, folder.kept, message)) {
+      skipped++
+      continue
+    }
+
+    // Created (again) only when something goes into it.
+    mailbox ??= await target.ensureFolder(folder.destination)
+    if (await target.append(mailbox, message)) restored++
+    else skipped++
+  }
+
+  if (mailbox !== undefined) report.folders++
+  report.restored += restored
+  report.skipped += skipped
+  progress({kind: 'step', account: run.account, message: `${folder.destination}: ${restored} restored, ${skipped} already there`})
+  progress({
+    kind: 'counters', counters: {
+      folders: report.folders, restored: report.restored, skipped: report.skipped, unrestored: report.unrestored,
+    },
+  })
+}
+
+function byFolder(messages: DeletedMessage[]): Map<string, DeletedMessage[]> {
+  const groups = new Map<string, DeletedMessage[]>()
+  for (const message of messages) {
+    const list = groups.get(message.folderPath) ?? []
+    list.push(message)
+    groups.set(message.folderPath, list)
+  }
+
+  return groups
+}
+
+/** \Deleted is what a client set just before expunging: kept, it would make the next expunge delete it again. */
+function undeletedMessage(message: RestoreMessage): RestoreMessage {
+  return {...message, flags: message.flags.filter(flag => flag.toLowerCase() !== String.raw`\deleted`)}
+}
+
+async function heldByAny(target: ImapRestoreTarget, mailboxes: string[], message: RestoreMessage): Promise<boolean> {
+  for (const mailbox of new Set(mailboxes)) {
+    if (await target.holds(mailbox, message)) return true
+  }
+
+  return false
+}

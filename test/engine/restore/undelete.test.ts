@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict'
+
+import type {ProgressEvent} from '../../../src/engine/progress.js'
+
+import {undelete, type UndeleteRequest} from '../../../src/engine/restore/undelete.js'
+import {markUncertain} from '../../../src/engine/scanner/account-certainty.js'
+import {DIALECTS} from '../../helpers/test-catalog.js'
+import {
+  imapScenario, message, type Scenario, SERVER,
+} from '../smartscan/imap-scenario.js'
+import {
+  JAN, loadAlice, sha, type Snapshot, snapshot,
+} from './restore-scenario.js'
+
+const pause = (ms: number) => new Promise(resolve => {
+  setTimeout(resolve, ms)
+})
+
+/** A snapshot line of INBOX or Archive/2024 as it reads under the Undeleted folder of 2026-01-20. */
+const underUndeleted = (line: string) => line.replace(/^(INBOX|Archive\/2024) /, 'Undeleted 2026-01-20/$1 ')
+const NEXT_DAY = Date.parse('2026-01-21T09:00:00.000Z')
+
+for (const dialect of DIALECTS) {
+  describe(`doUndelete against Dovecot (${dialect})`, () => {
+    let s: Scenario
+
+    beforeEach(async () => {
+      s = await imapScenario(dialect)
+    })
+
+    afterEach(async () => {
+      await s.cleanup()
+    })
+
+    const run = (request: UndeleteRequest, events: ProgressEvent[] = []) => undelete({
+      catalog: s.t.catalog, uuid: 'test', server: SERVER, signal: new AbortController().signal, progress: event => events.push(event),
+    }, request)
+
+    /**
+     * Alice's mailbox (restore-scenario's), scanned; "inbox one" deleted before the window opens. In the window, with
+     * a scan after each step as a realtime capture would: "inbox two" expunged, "inbox three" moved to the Trash and
+     * expunged there, the folder Archive/2024 deleted with its two messages, and the draft deleted then appended again
+     * by the client (so the mailbox has it again). Returns the window's start and what the mailbox held before it.
+     */
+    async function deleteInWindow(alice: string): Promise<{before: Snapshot; start: number}> {
+      const client = await s.client(alice)
+      await client.mailboxOpen('INBOX')
+      await client.messageDelete('1', {uid: true})
+      await client.mailboxClose()
+      await s.scan()
+      const before = await snapshot(client)
+      await pause(20)
+      const start = Date.now()
+      await pause(20)
+      await client.mailboxCreate('Trash')
+      await client.mailboxOpen('INBOX')
+      await client.messageDelete('2', {uid: true})
+      await client.messageMove('3', 'Trash', {uid: true})
+      await client.mailboxClose()
+      await s.scan()
+      await client.mailboxOpen('Trash')
+      await client.messageDelete('1:*', {uid: true})
+      await client.mailboxClose()
+      await client.mailboxDelete('Archive/2024')
+      await client.mailboxOpen('Entwürfe')
+      await client.messageDelete('1:*', {uid: true})
+      await client.mailboxClose()
+      await s.scan()
+      await client.append('Entwürfe', message('draft', 'Grüße'), [String.raw`\Draft`, '$Label1'], JAN)
+      await s.scan()
+      return {before, start}
+    }
+
+    it('brings the messages deleted in a window back into their original folders, once', async () => {
+      const alice = await loadAlice(s)
+      await s.scan()
+      const {before, start} = await deleteInWindow(alice)
+      const events: ProgressEvent[] = []
+      const report = await run({account: alice, window: {from: start, to: null}}, events)
+      assert.equal(report.deleted, 5, JSON.stringify(events))
+      assert.equal(report.restored, 4)
+      assert.equal(report.skipped, 1)
+      assert.equal(report.unrestored, 0)
+      assert.equal(report.undeletedFolder, null)
+      assert.equal(report.smartScanFirst, false)
+      const client = await s.client(alice)
+      const after = await snapshot(client)
+      assert.deepEqual(after.messages, before.messages)
+      assert.deepEqual(after.folders, [...before.folders, 'Trash'].sort())
+
+      const again = await run({account: alice, window: {from: start, to: null}})
+      assert.equal(again.restored, 0)
+      assert.equal(again.skipped, 5)
+      assert.deepEqual(await snapshot(client), after)
+    })
+
+    it('brings them back under an "Undeleted <day>" folder keeping the structure, and never twice', async () => {
+      const alice = await loadAlice(s)
+      await s.scan()
+      const {before, start} = await deleteInWindow(alice)
+      const now = Date.parse('2026-01-20T12:00:00.000Z')
+      const report = await run({
+        account: alice, window: {from: start, to: Date.now()}, targetOriginalFolder: false, now,
+      })
+      assert.equal(report.undeletedFolder, '/Undeleted 2026-01-20')
+      assert.equal(report.restored, 4)
+      assert.equal(report.skipped, 1)
+      const client = await s.client(alice)
+      const after = await snapshot(client)
+      const expected = before.messages.filter(line => !line.startsWith('Entwürfe ')).map(line => underUndeleted(line))
+      assert.deepEqual(after.messages, [...expected, ...before.messages.filter(line => line.startsWith('Entwürfe '))].sort())
+      assert.ok(after.folders.includes('Undeleted 2026-01-20/Archive/2024'), after.folders.join(', '))
+      assert.ok(!after.folders.includes('Archive/2024'))
+
+      // Another day, or into the original folders: what an earlier undelete brought back is not brought again.
+      const nextDay = await run({
+        account: alice, window: {from: start, to: null}, targetOriginalFolder: false, now: NEXT_DAY,
+      })
+      assert.equal(nextDay.restored, 0)
+      assert.equal(nextDay.skipped, 5)
+      const original = await run({account: alice, window: {from: start, to: null}})
+      assert.equal(original.restored, 0)
+      assert.deepEqual(await snapshot(client), after)
+    })
+
+    it('leaves out deletions outside the window, and scans an uncertain account first', async () => {
+      const alice = await loadAlice(s)
+      await s.scan()
+      const client = await s.client(alice)
+      const before = await snapshot(client)
+      await client.mailboxOpen('INBOX')
+      await client.messageDelete('1', {uid: true})
+      await client.mailboxClose()
+      await s.scan()
+      await pause(20)
+      const start = Date.now()
+      await pause(20)
+      // Not scanned: only the SmartScan that the uncertain account gets first records this deletion.
+      await client.mailboxOpen('INBOX')
+      await client.messageDelete('2', {uid: true})
+      await client.mailboxClose()
+      const [account] = await s.t.catalog.db('accounts').where({name: alice}).select('id')
+      await markUncertain(s.t.catalog.db, [Number(account.id)], 'empty folder')
+      const events: ProgressEvent[] = []
+      const report = await run({account: alice, window: {from: start, to: null}}, events)
+      assert.equal(report.uncertain, true)
+      assert.equal(report.smartScanFirst, true)
+      assert.ok(events.some(e => e.kind === 'step' && e.message === 'running an account SmartScan first'))
+      assert.equal(report.restored, 1)
+      const after = await snapshot(client)
+      const inboxOne = sha(message('inbox one'))
+      assert.deepEqual(after.messages, before.messages.filter(line => !line.includes(inboxOne)))
+
+      const none = await run({account: alice, window: {from: start - 10_000, to: start - 5000}})
+      assert.equal(none.deleted, 0)
+      assert.equal(none.restored, 0)
+    })
+  })
+}
