@@ -175,6 +175,14 @@ export const ATTRIBUTES: readonly AttributeDefinition[] = [
     levels: SERVER_WIDE,
     type: nonEmptyText,
   },
+  {
+    name: 'backupProvisioningCommand',
+    description: 'A command that creates a missing account on the AppServer for a restore, run by /bin/sh with the '
+      + 'address as an argument, never pasted into the command text: {account} (unquoted) stands for it, or it is '
+      + 'appended; {domain} stands for its domain (zmprov ca {account} "$(openssl rand -hex 24)").',
+    levels: SERVER_WIDE,
+    type: nonEmptyText,
+  },
 ]
 
 const BY_LOWER_NAME = new Map(ATTRIBUTES.map(a => [a.name.toLowerCase(), a]))
