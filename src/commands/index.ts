@@ -5,6 +5,7 @@ import Daemon from './backup/daemon.js'
 import DoAccountScan from './backup/do-account-scan.js'
 import DoCoherencyCheck from './backup/do-coherency-check.js'
 import DoExport from './backup/do-export.js'
+import DoExternalRestore from './backup/do-external-restore.js'
 import DoItemRestore from './backup/do-item-restore.js'
 import DoItemSearch from './backup/do-item-search.js'
 import DoPurge from './backup/do-purge.js'
@@ -21,6 +22,7 @@ import GetAvailableAccounts from './backup/get-available-accounts.js'
 import GetAvailableDomains from './backup/get-available-domains.js'
 import GetBackupInfo from './backup/get-backup-info.js'
 import GetItem from './backup/get-item.js'
+import GetRestorePreview from './backup/get-restore-preview.js'
 import GetServices from './backup/get-services.js'
 import LegalHoldGet from './backup/legal-hold-get.js'
 import LegalHoldSet from './backup/legal-hold-set.js'
@@ -47,6 +49,7 @@ const BY_ID: Record<string, Command.Class> = {
   'backup:doAccountScan': DoAccountScan,
   'backup:doCoherencyCheck': DoCoherencyCheck,
   'backup:doExport': DoExport,
+  'backup:doExternalRestore': DoExternalRestore,
   'backup:doItemRestore': DoItemRestore,
   'backup:doItemSearch': DoItemSearch,
   'backup:doPurge': DoPurge,
@@ -63,6 +66,7 @@ const BY_ID: Record<string, Command.Class> = {
   'backup:getAvailableDomains': GetAvailableDomains,
   'backup:getBackupInfo': GetBackupInfo,
   'backup:getItem': GetItem,
+  'backup:getRestorePreview': GetRestorePreview,
   'backup:getServices': GetServices,
   'backup:legalHold:get': LegalHoldGet,
   'backup:legalHold:set': LegalHoldSet,

@@ -27,3 +27,14 @@ export function encodeModifiedUtf7(name: string): string {
   flush()
   return out
 }
+
+/** The inverse of encodeModifiedUtf7: a shift that is not valid base64 is kept as it was. */
+export function decodeModifiedUtf7(text: string): string {
+  return text.replaceAll(/&([^-]*)-/g, (shift, data: string) => {
+    if (data === '') return '&'
+    if (!/^[A-Za-z\d+,]+$/.test(data)) return shift
+    const bytes = Buffer.from(data.replaceAll(',', '/'), 'base64')
+    if (bytes.length % 2 !== 0) return shift
+    return Buffer.from(bytes).swap16().toString('utf16le')
+  })
+}

@@ -1,0 +1,89 @@
+import {createReadStream} from 'node:fs'
+import path from 'node:path'
+import {createInterface} from 'node:readline'
+
+import {UserError} from '../errors.js'
+import {ITEMS_FILE} from './account-export.js'
+
+/** What an import needs of an exported message beyond its Maildir file: its keywords and its internal date. */
+export interface ExportedMessage {
+  id: string
+  folderPath: string
+  /** Flags that are not system flags (`$Forwarded`, `$Label1`): a Maildir file name cannot carry them. */
+  keywords: string[]
+  internalDate: Date | null
+  digest: null | string
+  /** The Maildir file, relative to the account's directory; null when the content is not in the export. */
+  file: null | string
+  /** Why the content is not in the export. */
+  contentReason: null | string
+}
+
+/** An item that is not a message (contact, appointment, task, document). */
+export interface ExportedOtherItem {
+  id: string
+  type: string
+  folderPath: string
+}
+
+interface ItemLine {
+  id?: unknown
+  type?: unknown
+  folderPath?: unknown
+  flags?: unknown
+  metadata?: {internalDate?: unknown}
+  digest?: unknown
+  file?: unknown
+  contentReason?: unknown
+}
+
+/**
+ * Reads an account's items.ndjson: messages are returned by item id (few fields each, so that 100,000 of them stay
+ * small), every other item is handed to `other` as it is read. A line that is not an item is one line naming the
+ * file and the line number.
+ */
+export async function readExportedItems(directory: string, other: (item: ExportedOtherItem) => void): Promise<Map<string, ExportedMessage>> {
+  const file = path.join(directory, ITEMS_FILE)
+  const messages = new Map<string, ExportedMessage>()
+  const input = createReadStream(file)
+  const opened = new Promise<void>((resolve, reject) => {
+    input.once('open', () => resolve())
+    input.once('error', error => reject(new UserError(`${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? error.message}): the export of this account is incomplete`)))
+  })
+  await opened
+  let number = 0
+  for await (const line of createInterface({input, crlfDelay: Number.POSITIVE_INFINITY})) {
+    number++
+    if (line.trim() === '') continue
+    let item: ItemLine
+    try {
+      item = JSON.parse(line)
+    } catch {
+      throw new UserError(`${file} line ${number} is not JSON: the export is damaged; export the account again`)
+    }
+
+    if (typeof item?.id !== 'string' || typeof item.type !== 'string') {
+      throw new UserError(`${file} line ${number} is not an exported item (no id or type): the export is damaged; export the account again`)
+    }
+
+    const folderPath = typeof item.folderPath === 'string' ? item.folderPath : '/'
+    if (item.type !== 'message') {
+      other({id: item.id, type: item.type, folderPath})
+      continue
+    }
+
+    const flags = Array.isArray(item.flags) ? item.flags.filter((flag): flag is string => typeof flag === 'string') : []
+    const date = typeof item.metadata?.internalDate === 'string' ? new Date(item.metadata.internalDate) : null
+    messages.set(item.id, {
+      id: item.id,
+      folderPath,
+      keywords: flags.filter(flag => !flag.startsWith('\\')),
+      internalDate: date && !Number.isNaN(date.getTime()) ? date : null,
+      digest: typeof item.digest === 'string' ? item.digest : null,
+      file: typeof item.file === 'string' ? item.file : null,
+      contentReason: typeof item.contentReason === 'string' ? item.contentReason : null,
+    })
+  }
+
+  return messages
+}

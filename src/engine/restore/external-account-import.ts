@@ -1,0 +1,217 @@
+import {readdir, readFile, stat} from 'node:fs/promises'
+import path from 'node:path'
+
+import type {ExportedAccountDirectory} from '../export/export-tree.js'
+import type {ProgressSink} from '../progress.js'
+import type {ImapRestoreTarget, RestoreMessage} from './imap-restore-target.js'
+
+import {parseHeaders} from '../appserver/imap/message-headers.js'
+import {sha256} from '../blobstore/blob-store.js'
+import {throwIfAborted, UserError} from '../errors.js'
+import {FOLDERS_FILE, MAILDIR_DIR} from '../export/account-export.js'
+import {type ExportedMessage, readExportedItems} from '../export/exported-items.js'
+import {folderPathOfMaildir, parseMaildirFileName} from '../export/maildir-reading.js'
+
+export interface ExternalUnrestored {
+  item: string
+  type: string
+  folderPath: string
+  reason: string
+}
+
+export interface ExternalAccountReport {
+  account: string
+  directory: string
+  /** The account did not exist on the AppServer: backupProvisioningCommand created it. */
+  created: boolean
+  folders: number
+  restored: number
+  /** Already in the destination folder (a previous import, or the same mail delivered there): not appended again. */
+  skipped: number
+  unrestored: number
+  /** Of `unrestored`: messages whose content is not in the export; the others are items IMAP cannot carry. */
+  unrestoredMessages: number
+  /** The first MAX_LISTED unrestored items, with their reason. */
+  unrestoredItems: ExternalUnrestored[]
+  /** Why the account could not be imported at all (it could not be created or opened), else null. */
+  error: null | string
+}
+
+/** Enough to see what went wrong and why, without making an operation's result as big as the export. */
+export const MAX_LISTED = 1000
+
+interface MaildirFolder {
+  path: string
+  directory: string
+}
+
+/**
+ * Imports one exported account into its (open) restore target: each Maildir folder of the export becomes a folder
+ * with its messages appended with the exact bytes of their files, the flags of their file names, and the keywords
+ * and internal date items.ndjson recorded (else the file's mtime, which doExport set to the item's creation).
+ * Messages the folder already holds are skipped by the target, so a second import adds nothing. Items of other
+ * types, and messages whose content is not in the export, are reported as unrestored with the reason.
+ */
+export async function importExportedAccount(
+  target: ImapRestoreTarget,
+  exported: ExportedAccountDirectory,
+  options: {progress: ProgressSink; report: ExternalAccountReport; signal: AbortSignal; onCounts: () => void},
+): Promise<void> {
+  const {progress, report, signal} = options
+  const unrestored = (item: ExternalUnrestored) => {
+    report.unrestored++
+    if (item.type === 'message') report.unrestoredMessages++
+    if (report.unrestoredItems.length < MAX_LISTED) report.unrestoredItems.push(item)
+  }
+
+  const messages = await readExportedItems(exported.directory, other => {
+    const reason = `a ${other.type} cannot be restored over IMAP, which carries mail only`
+    unrestored({
+      item: other.id, type: other.type, folderPath: other.folderPath, reason,
+    })
+  })
+  const seen = new Set<string>()
+  for (const folder of await maildirFolders(exported.directory)) {
+    throwIfAborted(signal)
+    const mailbox = await target.ensureFolder(folder.path)
+    report.folders++
+    let restored = 0
+    let skipped = 0
+    for (const file of await messageFiles(folder.directory)) {
+      throwIfAborted(signal)
+      const name = parseMaildirFileName(path.basename(file))
+      const recorded = name.item === null ? undefined : messages.get(name.item)
+      if (name.item !== null) seen.add(name.item)
+      let message: RestoreMessage
+      try {
+        message = await messageOf(file, name.flags, recorded)
+      } catch (error) {
+        const reason = `its Maildir file ${path.relative(exported.directory, file)} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`
+        unrestored({
+          item: name.item ?? path.basename(file), type: 'message', folderPath: folder.path, reason,
+        })
+        continue
+      }
+
+      if (recorded?.digest && recorded.digest !== message.digest) {
+        progress({kind: 'warning', account: exported.account, message: `${path.relative(exported.directory, file)} is not the content items.ndjson recorded: importing the file as it is`})
+      }
+
+      if (await target.append(mailbox, message)) restored++
+      else skipped++
+    }
+
+    report.restored += restored
+    report.skipped += skipped
+    progress({kind: 'step', account: exported.account, message: `${folder.path}: ${restored} restored, ${skipped} already there`})
+    options.onCounts()
+  }
+
+  for (const message of messages.values()) {
+    if (seen.has(message.id)) continue
+    const reason = message.file === null
+      ? (message.contentReason ?? 'its content is not in the export')
+      : `its Maildir file ${message.file} is missing from the export`
+    unrestored({
+      item: message.id, type: 'message', folderPath: message.folderPath, reason,
+    })
+  }
+}
+
+async function messageOf(file: string, flags: string[], recorded: ExportedMessage | undefined): Promise<RestoreMessage> {
+  const bytes = await readFile(file)
+  const internalDate = recorded?.internalDate ?? (await stat(file)).mtime
+  return {
+    bytes,
+    digest: sha256(bytes),
+    flags: [...new Set([...(recorded?.keywords ?? []), ...flags])],
+    internalDate,
+    // From the bytes, as the restore target reads the Message-ID of what a folder holds: the two must agree for a
+    // second import to recognise the first one's messages.
+    messageId: messageIdOf(bytes),
+  }
+}
+
+function messageIdOf(bytes: Buffer): null | string {
+  const ends = [bytes.indexOf('\r\n\r\n'), bytes.indexOf('\n\n')].filter(index => index >= 0)
+  const header = ends.length === 0 ? bytes : bytes.subarray(0, Math.min(...ends) + 2)
+  return parseHeaders(header).messageId
+}
+
+/**
+ * The folders of an account's Maildir++ tree, parents first: the Inbox (the root) and every `.<name>` directory,
+ * named by folders.json when it lists the directory (the exact path the folder had), else by decoding the name.
+ */
+async function maildirFolders(directory: string): Promise<MaildirFolder[]> {
+  const root = path.join(directory, MAILDIR_DIR)
+  const named = new Map<string, string>()
+  for (const folder of await readFoldersFile(directory)) {
+    if (typeof folder.maildir === 'string' && typeof folder.path === 'string' && !named.has(folder.maildir)) named.set(folder.maildir, folder.path)
+  }
+
+  let entries
+  try {
+    entries = await readdir(root, {withFileTypes: true})
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+
+  const folders: MaildirFolder[] = []
+  const candidates = ['', ...entries.filter(e => e.isDirectory() && e.name.startsWith('.')).map(e => e.name)]
+  for (const name of candidates) {
+    const dir = path.join(root, name)
+    if (!(await isDirectory(path.join(dir, 'cur'))) && !(await isDirectory(path.join(dir, 'new')))) continue
+    folders.push({path: named.get(path.join(MAILDIR_DIR, name)) ?? folderPathOfMaildir(name), directory: dir})
+  }
+
+  return folders.sort((a, b) => (a.path < b.path ? -1 : (a.path > b.path ? 1 : 0)))
+}
+
+async function readFoldersFile(directory: string): Promise<Array<{maildir?: unknown; path?: unknown}>> {
+  const file = path.join(directory, FOLDERS_FILE)
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (error) {
+    // Without folders.json the Maildir directory names still give every folder's path.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+
+  try {
+    const folders = JSON.parse(text)
+    if (Array.isArray(folders)) return folders
+  } catch {
+    // Reported below.
+  }
+
+  throw new UserError(`${file} is not the JSON list of folders doExport writes: the export is damaged; export the account again`)
+}
+
+/** The message files of one Maildir folder (cur/ and new/), in name order: the order doExport delivered them. */
+async function messageFiles(folderDirectory: string): Promise<string[]> {
+  const files: string[] = []
+  for (const sub of ['cur', 'new']) {
+    const dir = path.join(folderDirectory, sub)
+    let entries
+    try {
+      entries = await readdir(dir, {withFileTypes: true})
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue
+      throw error
+    }
+
+    for (const entry of entries) if (entry.isFile() && !entry.name.startsWith('.')) files.push(path.join(dir, entry.name))
+  }
+
+  return files.sort((a, b) => (path.basename(a) < path.basename(b) ? -1 : 1))
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory()
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,201 @@
+import type {Catalog} from '../catalog/catalog.js'
+import type {PointInTime} from '../point-in-time.js'
+
+import {ImapError} from '../appserver/imap/imap-errors.js'
+import {normalizeFlags} from '../appserver/imap/imap-identity.js'
+import {ImapSession} from '../appserver/imap/imap-session.js'
+import {imapSettings} from '../appserver/imap/imap-settings.js'
+import {sha256} from '../blobstore/blob-store.js'
+import {serverConfig} from '../config/config-store.js'
+import {UserError} from '../errors.js'
+import {certaintyOf} from '../history/account-certainty-view.js'
+import {findAccount} from '../history/account-lookup.js'
+import {describeHistoryTime} from '../history/history-time.js'
+import {type AccountStateAt, stateAt} from '../history/state-at.js'
+import {
+  compareFolder, type DifferingMessage, matchKey, type PreviewMessage, shownOf,
+} from './preview-matching.js'
+import {restoreTime} from './restore-on-new-account.js'
+
+export interface RestorePreviewRequest {
+  account: string
+  point: PointInTime
+  /** The live mailbox to compare with (default: the account itself). */
+  destination?: string
+}
+
+export interface RestorePreview extends Record<string, unknown> {
+  account: string
+  destination: string
+  pointInTime: string
+  /** False when the AppServer would not open the destination: a restore would have to create it. */
+  destinationExists: boolean
+  /** Why the backup may not hold the account's last changes (an uncertain account), else null. */
+  uncertain: null | string
+  backup: {folders: number; messages: number; otherItems: number}
+  live: {folders: number; messages: number}
+  /** Folders and messages of the backup at T missing live: what a restore would add. */
+  add: {folders: string[]; messages: PreviewMessage[]}
+  /** The same message with other flags or keywords live: a restore leaves it as it is. */
+  differ: DifferingMessage[]
+  /** Live folders and messages that were not there at T: a restore leaves them alone. */
+  liveOnly: {folders: string[]; messages: PreviewMessage[]}
+  unchanged: number
+}
+
+type Keyed = PreviewMessage & {key: string}
+
+/**
+ * getRestorePreview: what doRestoreOnNewAccount at T would do to the live mailbox, without doing any of it. The
+ * backup's state at T is compared folder by folder with the destination as it is now, read over IMAP with EXAMINE and
+ * BODY.PEEK (nothing on the server changes, not even \Seen) and matched the way the restore target matches (Message-ID
+ * and size, else content digest). Nothing is written in the catalog either: an uncertain account is reported, not
+ * scanned.
+ */
+export async function previewRestore(catalog: Catalog, server: string, request: RestorePreviewRequest, signal?: AbortSignal): Promise<RestorePreview> {
+  const at = restoreTime(request.point)
+  const account = await findAccount(catalog, request.account, at)
+  const settings = imapSettings(await serverConfig(catalog, server))
+  const destination = (request.destination ?? account.name).toLowerCase()
+  const state = await stateAt(catalog, account, at)
+  if (!state.exists) throw new UserError(`${account.name} has no state to restore at ${describeHistoryTime(at)}: ${state.absence}`)
+  const certainty = await certaintyOf(catalog.db, account.key)
+
+  const backup = await readBackup(state)
+  const live = await readLive(settings, destination, signal)
+  const preview: RestorePreview = {
+    account: account.name,
+    destination,
+    pointInTime: describeHistoryTime(at),
+    destinationExists: live !== null,
+    uncertain: certainty.certain ? null : `${account.name} is uncertain (${certainty.reason}): ${certainty.advice}`,
+    backup: {folders: backup.folders.size, messages: backup.count, otherItems: backup.otherItems},
+    live: {folders: live?.folders.size ?? 0, messages: 0},
+    add: {folders: [], messages: []},
+    differ: [],
+    liveOnly: {folders: [], messages: []},
+    unchanged: 0,
+  }
+  const liveFolders = live?.folders ?? new Map<string, string>()
+  for (const [key, folderPath] of [...backup.folders].sort(byPath)) {
+    if (!liveFolders.has(key)) preview.add.folders.push(folderPath)
+    const comparison = compareFolder(backup.messages.get(key) ?? [], live?.messages.get(key) ?? [])
+    preview.add.messages.push(...comparison.add)
+    preview.differ.push(...comparison.differ)
+    preview.liveOnly.messages.push(...comparison.liveOnly)
+    preview.unchanged += comparison.same
+  }
+
+  for (const [key, folderPath] of [...liveFolders].sort(byPath)) {
+    if (backup.folders.has(key)) continue
+    preview.liveOnly.folders.push(folderPath)
+    preview.liveOnly.messages.push(...(live?.messages.get(key) ?? []).map(message => shownOf(message)))
+  }
+
+  preview.live.messages = [...(live?.messages.values() ?? [])].reduce((sum, list) => sum + list.length, 0)
+  return preview
+}
+
+interface BackupMailbox {
+  /** Folder key to the folder's path at T. */
+  folders: Map<string, string>
+  messages: Map<string, Keyed[]>
+  count: number
+  otherItems: number
+}
+
+/** The account's mail folders and messages at T, keyed as the live side is. */
+async function readBackup(state: AccountStateAt): Promise<BackupMailbox> {
+  const backup: BackupMailbox = {
+    folders: new Map(), messages: new Map(), count: 0, otherItems: 0,
+  }
+  for (const folder of state.folders) if (folder.view === null || folder.view === 'message') backup.folders.set(folderKey(folder.path), folder.path)
+  for await (const item of state.items()) {
+    if (item.type !== 'message') {
+      backup.otherItems++
+      continue
+    }
+
+    const {messageId, subject} = item.metadata as {messageId?: unknown; subject?: unknown}
+    const id = typeof messageId === 'string' && messageId !== '' ? messageId : null
+    const size = item.size ?? 0
+    const folder = folderKey(item.folderPath)
+    if (!backup.folders.has(folder)) backup.folders.set(folder, item.folderPath)
+    push(backup.messages, folder, {
+      folderPath: item.folderPath,
+      item: item.id,
+      uid: null,
+      messageId: id,
+      subject: typeof subject === 'string' ? subject : null,
+      size,
+      flags: normalizeFlags(item.flags),
+      key: matchKey(id, size, item.blobDigest),
+    })
+    backup.count++
+  }
+
+  return backup
+}
+
+interface LiveMailbox {
+  /** Folder key to the folder's path as the server names it. */
+  folders: Map<string, string>
+  messages: Map<string, Keyed[]>
+}
+
+/** The destination as it is now, read-only; null when the AppServer would not open it (it does not exist). */
+async function readLive(settings: ReturnType<typeof imapSettings>, destination: string, signal?: AbortSignal): Promise<LiveMailbox | null> {
+  let session: ImapSession
+  try {
+    session = await ImapSession.open(settings, destination, {signal})
+  } catch (error) {
+    if (error instanceof ImapError && error.scope === 'account') return null
+    throw error
+  }
+
+  try {
+    const live: LiveMailbox = {folders: new Map(), messages: new Map()}
+    for (const folder of await session.folders()) {
+      if (!folder.selectable) continue
+      const key = folderKey(folder.path)
+      live.folders.set(key, folder.path)
+      if ((folder.status?.messages ?? 0) === 0) continue
+      const read = await session.readFolder(folder.mailbox, null)
+      // Messages without a Message-ID are matched by content, as the restore target does: read them whole (few).
+      const withoutId = read.messages.filter(m => !m.headers.messageId).map(m => m.uid)
+      const bodies = await session.bodies(folder.mailbox, withoutId)
+      for (const message of read.messages) {
+        const body = bodies.get(message.uid)
+        push(live.messages, key, {
+          folderPath: folder.path,
+          item: null,
+          uid: message.uid,
+          messageId: message.headers.messageId,
+          subject: message.headers.subject ?? null,
+          size: message.size,
+          flags: message.flags,
+          key: matchKey(message.headers.messageId, message.size, body ? sha256(body) : null),
+        })
+      }
+    }
+
+    return live
+  } finally {
+    await session.close()
+  }
+}
+
+/** The Inbox in any case is one folder (the restore target makes "/Inbox" the server's INBOX). */
+function folderKey(folderPath: string): string {
+  return /^\/inbox(\/|$)/i.test(folderPath) ? `/INBOX${folderPath.slice(6)}` : folderPath
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key) ?? []
+  list.push(value)
+  map.set(key, list)
+}
+
+function byPath(a: [string, string], b: [string, string]): number {
+  return a[0] < b[0] ? -1 : (a[0] > b[0] ? 1 : 0)
+}

@@ -1,0 +1,143 @@
+import assert from 'node:assert/strict'
+import {
+  appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync,
+} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {setAttribute} from '../../src/engine/config/config-store.js'
+import {JAN, sha, snapshot} from '../engine/restore/restore-scenario.js'
+import {message} from '../engine/smartscan/imap-scenario.js'
+import {GLOBAL, type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
+import {runCli, UUID} from '../helpers/run-cli.js'
+
+describe('backup doExternalRestore through bin/run.js', () => {
+  let bed: ImapCliBed
+  let exportDir: string
+
+  beforeEach(async () => {
+    bed = await imapCliBed()
+    exportDir = path.join(mkdtempSync(path.join(tmpdir(), 'carbonio-external-')), 'export')
+  })
+
+  afterEach(async () => {
+    await bed.cleanup()
+    rmSync(path.dirname(exportDir), {force: true, recursive: true})
+  })
+
+  /** alice with three folders (one with a non-ASCII name), flags, a keyword and old internal dates, backed up and exported. */
+  async function exportAlice(): Promise<string> {
+    const alice = await bed.user('alice')
+    await bed.dovecot.loadMessages(alice, {
+      INBOX: [
+        {raw: message('inbox one'), internalDate: JAN},
+        {raw: message('inbox two'), flags: [String.raw`\Seen`], internalDate: JAN},
+        {raw: message('inbox three', 'x'.repeat(20_000)), flags: [String.raw`\Seen`, String.raw`\Answered`], internalDate: JAN},
+      ],
+      'Archive/2024': [{raw: message('old one'), flags: [String.raw`\Flagged`], internalDate: JAN}],
+    })
+    const client = await bed.client(alice)
+    await client.mailboxCreate('Entwürfe')
+    await client.append('Entwürfe', message('draft', 'Grüße'), [String.raw`\Draft`, '$Label1'], JAN)
+    await client.append('Entwürfe', Buffer.from('Subject: no id\r\n\r\nA message without Message-ID.\r\n'), [], JAN)
+    const scan = await runCli(['backup', 'doAccountScan', alice], bed.t.env)
+    assert.equal(scan.code, 0, scan.stderr)
+    const exported = await runCli(['backup', 'doExport', exportDir, 'accounts', alice], bed.t.env)
+    assert.equal(exported.code, 0, exported.stderr)
+    return alice
+  }
+
+  it('recreates a deleted account with the provisioning command: same folders, bytes, flags, keywords and dates; a second run adds nothing', async () => {
+    const alice = await exportAlice()
+    const before = await snapshot(await bed.client(alice))
+    // The account is gone from the server, as after a disaster: the import must create it again.
+    await bed.closeClients()
+    await bed.dovecot.removeUser(alice)
+    rmSync(bed.dovecot.maildirOf(alice), {force: true, recursive: true})
+
+    // Without a provisioning command the account is reported as not imported, naming the attribute.
+    const refused = await runCli(['backup', 'doExternalRestore', exportDir, '--json'], bed.t.env)
+    assert.equal(refused.code, 1, refused.stderr)
+    const refusedView = JSON.parse(refused.stdout)
+    assert.equal(refusedView.partial, true)
+    assert.match(refusedView.result.accounts[0].error, /backupProvisioningCommand/)
+
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupProvisioningCommand', `sh ${bed.provisionScript} {account}`)
+    // A contact in items.ndjson (as a Carbonio export has): IMAP cannot carry it, so it is listed, not imported.
+    const accountDir = path.join(exportDir, alice)
+    appendFileSync(path.join(accountDir, 'items.ndjson'), JSON.stringify({
+      id: '900', type: 'contact', folder: '7', folderPath: '/Contacts', flags: [], tags: [], metadata: {}, digest: null, size: 0, file: null,
+    }) + '\n')
+    const imported = await runCli(['backup', 'doExternalRestore', exportDir, '--json'], bed.t.env)
+    assert.equal(imported.code, 0, imported.stderr)
+    const view = JSON.parse(imported.stdout)
+    assert.equal(view.outcome, 'Successful')
+    const [account] = view.result.accounts
+    assert.equal(account.account, alice)
+    assert.equal(account.created, true)
+    assert.equal(account.restored, 6)
+    assert.equal(account.skipped, 0)
+    assert.equal(account.unrestored, 1)
+    assert.equal(account.unrestoredMessages, 0)
+    assert.deepEqual(account.unrestoredItems, [{
+      item: '900', type: 'contact', folderPath: '/Contacts', reason: 'a contact cannot be restored over IMAP, which carries mail only',
+    }])
+    assert.equal(view.result.realtimeScanner, true)
+    assert.match(view.result.warnings[0], /Realtime Scanner is on .* multi-domain import .* SmartScan is due/)
+    assert.deepEqual(await snapshot(await bed.client(alice)), before)
+
+    const again = await runCli(['backup', 'doExternalRestore', exportDir], bed.t.env)
+    assert.equal(again.code, 0, again.stderr)
+    const [uuid, ...lines] = again.stdout.trim().split('\n')
+    assert.match(uuid, UUID)
+    assert.ok(lines[0].startsWith('WARNING the Realtime Scanner is on'), lines[0])
+    assert.ok(lines.includes(`${alice}: 0 restored, 6 skipped (already there), 1 unrestored in 3 folders`), again.stdout)
+    assert.ok(lines.includes(`not restored: ${alice} contact 900 in /Contacts: a contact cannot be restored over IMAP, which carries mail only`))
+    assert.equal(lines.at(-1), `imported 1 of 1 accounts from ${exportDir}: 0 restored, 6 skipped (already there), 1 unrestored`)
+    assert.deepEqual(await snapshot(await bed.client(alice)), before)
+  })
+
+  it('takes flags from the Maildir file names and imports into an existing account; no warning with the scanner off', async () => {
+    const alice = await exportAlice()
+    await setAttribute(bed.t.catalog, GLOBAL, 'ZxBackup_RealTimeScanner', 'FALSE')
+    // A mail program flagged "inbox one" in the export: renaming the file is how Maildir records it.
+    const cur = path.join(exportDir, alice, 'Maildir', 'cur')
+    const file = readdirSync(cur).find(name => readFileSync(path.join(cur, name)).includes('Subject: inbox one'))!
+    renameSync(path.join(cur, file), path.join(cur, file.replace(/:2,$/, ':2,F')))
+    const bob = await bed.user('bob')
+    const copy = path.join(path.dirname(exportDir), 'bob')
+    renameSync(path.join(exportDir, alice), copy)
+    // The export names the account it imports into: alice's mail, moved to bob.
+    const manifest = JSON.parse(readFileSync(path.join(copy, 'manifest.json'), 'utf8'))
+    writeFileSync(path.join(copy, 'manifest.json'), JSON.stringify({...manifest, account: bob}))
+
+    // One account's directory is a tree too.
+    const imported = await runCli(['backup', 'doExternalRestore', copy], bed.t.env)
+    assert.equal(imported.code, 0, imported.stderr)
+    assert.doesNotMatch(imported.stdout + imported.stderr, /Realtime Scanner/)
+    assert.match(imported.stdout, new RegExp(`${bob}: 6 restored, 0 skipped \\(already there\\), 0 unrestored in 3 folders`))
+    const bobs = await snapshot(await bed.client(bob))
+    const alices = await snapshot(await bed.client(alice))
+    const flagged = alices.messages.map(line => (line.includes(sha(message('inbox one'))) ? line.replace('[]', String.raw`[\Flagged]`) : line))
+    assert.deepEqual(bobs, {folders: alices.folders, messages: flagged.sort()})
+  })
+
+  it('refuses bad input in one line, writing nothing', async () => {
+    // A tree with one account's manifest is enough: the request is refused before anything reads the mail.
+    const alice = `alice@${bed.domain}`
+    mkdirSync(path.join(exportDir, alice, 'Maildir'), {recursive: true})
+    writeFileSync(path.join(exportDir, alice, 'manifest.json'), JSON.stringify({formatVersion: 1, generator: 'carbonio-backup', account: alice}))
+    const operations = await bed.t.catalog.db('operations').count({n: '*'}).first()
+    const unknown = await runCli(['backup', 'doExternalRestore', exportDir, 'accounts', `nobody@${bed.domain}`], bed.t.env)
+    assert.equal(unknown.code, 1)
+    assert.equal(unknown.stdout, '')
+    assert.equal(unknown.stderr.trim(), `Error: account nobody@${bed.domain} is not in the export at ${exportDir}: it holds ${alice}`)
+    const domain = await runCli(['backup', 'doExternalRestore', exportDir, 'domains', 'elsewhere.test'], bed.t.env)
+    assert.equal(domain.code, 1)
+    assert.match(domain.stderr, /^Error: no account of domain elsewhere.test is in the export/)
+    const notTree = await runCli(['backup', 'doExternalRestore', path.join(exportDir, alice, 'Maildir'), '--json'], bed.t.env)
+    assert.equal(notTree.code, 1)
+    assert.match(JSON.parse(notTree.stdout).error.message, /is not a doExport tree: it has no <account>\/manifest.json/)
+    assert.deepEqual(await bed.t.catalog.db('operations').count({n: '*'}).first(), operations)
+  })
+})
