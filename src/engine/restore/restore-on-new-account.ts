@@ -8,6 +8,7 @@ import {findAccount} from '../history/account-lookup.js'
 import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
 import {type ItemAt, stateAt} from '../history/state-at.js'
 import {ContentSource} from './content-source.js'
+import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
 import {ImapRestoreTarget} from './imap-restore-target.js'
 import {restoreMessageOf} from './restore-message.js'
 import {checkSource} from './source-check.js'
@@ -37,6 +38,8 @@ export interface RestoreReport extends Record<string, unknown> {
   unrestoredItems: UnrestoredItem[]
   uncertain: boolean
   smartScanFirst: boolean
+  /** Restoring `last` an account that a recent mass deletion (nearly) emptied: the date to use instead. */
+  emptied: EmptiedAccount | null
 }
 
 /** The moment a restore reads the history at: `last` or an exact time (first and all name no single state). */
@@ -72,6 +75,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     if (check.scanned) account = await findAccount(catalog, request.source, at)
     const state = await stateAt(catalog, account, at)
     if (!state.exists) throw new UserError(`${account.name} cannot be restored at ${describeHistoryTime(at)}: ${state.absence}`)
+    const emptied = await emptiedAccountWarning(catalog, account, at, progress)
     const byFolder = new Map<string, ItemAt[]>()
     for await (const item of state.items({types: ['message']})) {
       const list = byFolder.get(item.folderPath) ?? []
@@ -91,6 +95,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
       unrestoredItems: [],
       uncertain: check.uncertain,
       smartScanFirst: check.scanned,
+      emptied,
     }
     content = new ContentSource(catalog, {account: account.name, settings: check.settings, signal})
     for (const path of paths) {
