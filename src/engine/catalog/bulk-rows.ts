@@ -107,6 +107,23 @@ export async function bulkTouch(
   return out
 }
 
+/**
+ * A JSON array of key rows as a table to join with, bound as ONE parameter: `source` is the FROM item, `column(i)`
+ * the i-th value of a row, typed. Looking rows up by many composite keys costs one statement this way, where a
+ * row-value IN list binds two parameters per key.
+ */
+export function jsonRowsSource(dialect: Catalog['dialect'], alias: string, types: readonly ColumnType[]): {column: (index: number) => string; source: string} {
+  return {
+    source: dialect === 'sqlite' ? `${SQLITE_ROWS}(?) AS ${alias}` : `jsonb_array_elements(?::jsonb) AS ${alias}`,
+    column: index => element(dialect, alias, index, types[index]),
+  }
+}
+
+/** The dialect of a knex instance or transaction, for the few statements that differ. */
+export function dialectOf(db: Knex | Knex.Transaction): Catalog['dialect'] {
+  return db.client.config.client === 'sqlite3' ? 'sqlite' : 'postgres'
+}
+
 function element(dialect: Catalog['dialect'], alias: string, index: number, type: ColumnType): string {
   return dialect === 'sqlite' ? `${alias}.value->>${index}` : `(${alias}->>${index})::${PG_TYPES[type]}`
 }

@@ -1,5 +1,6 @@
 import type {Knex} from 'knex'
 
+import {dialectOf, jsonRowsSource} from '../catalog/bulk-rows.js'
 import {itemKey, type ItemState, type ItemVersion} from './versions.js'
 
 /** Columns of an item's open revision, joined with its identity. */
@@ -41,6 +42,9 @@ export const OPEN_ITEM_COLUMNS = [
   'r.txn_seq',
 ]
 
+const OPEN_ITEM_SQL = OPEN_ITEM_COLUMNS.map(c => c.replace(/^(\w)\.(\w+) as (\w+)$/, '$1.$2 AS $3')).join(', ')
+const KEYS_PER_LOOKUP = 2000
+
 export function versionFromRow(row: OpenItemRow): ItemVersion {
   return {
     validFrom: Number(row.valid_from),
@@ -76,12 +80,13 @@ export async function loadOpenItems(
   keys: Array<[number, string]>,
 ): Promise<Map<string, ItemState>> {
   const states = new Map<string, ItemState>()
-  for (let i = 0; i < keys.length; i += 400) {
-    const rows: OpenItemRow[] = await db('items as i')
-    .join('item_revisions as r', 'r.item_id', 'i.id')
-    .whereNull('r.valid_to')
-    .whereIn(['i.account_id', 'i.remote_id'], keys.slice(i, i + 400))
-    .select(OPEN_ITEM_COLUMNS)
+  const k = jsonRowsSource(dialectOf(db), 'k', ['integer', 'text'])
+  const sql = `SELECT ${OPEN_ITEM_SQL} FROM ${k.source}
+    JOIN items i ON i.account_id = ${k.column(0)} AND i.remote_id = ${k.column(1)}
+    JOIN item_revisions r ON r.item_id = i.id AND r.valid_to IS NULL`
+  for (let i = 0; i < keys.length; i += KEYS_PER_LOOKUP) {
+    const result = await db.raw(sql, [JSON.stringify(keys.slice(i, i + KEYS_PER_LOOKUP))])
+    const rows: OpenItemRow[] = Array.isArray(result) ? result : result.rows
     for (const row of rows) states.set(itemKey(Number(row.account_id), row.remote_id), stateFromRow(row))
   }
 
