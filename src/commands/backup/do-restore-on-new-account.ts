@@ -14,7 +14,8 @@ import {checkSmartScan} from '../../engine/smartscan/smart-scan.js'
 export default class DoRestoreOnNewAccount extends OperationCommand {
   static override summary = 'Restore an account as it was at a time into another (new, empty) account on the mail server.'
   static override description
-    = 'The destination must exist on the AppServer and hold no message (force true merges into it). It gets the '
+    = 'The destination must exist on the AppServer (or backupProvisioningCommand creates it) and hold no message '
+      + '(force true merges into it). It gets the '
       + 'folders and messages the source had at that moment, with the exact bytes, flags, keywords and internal '
       + 'dates; a message already in a destination folder is skipped, so running the restore again adds nothing. '
       + 'In blobless mode the content is read from the AppServer. An uncertain source gets an account SmartScan '
@@ -47,6 +48,7 @@ export default class DoRestoreOnNewAccount extends OperationCommand {
     )
     const report = view.result as null | RestoreReport
     if (report) {
+      if (report.created) this.log(`created ${report.destination} on the AppServer with backupProvisioningCommand`)
       if (report.smartScanFirst) this.log(`${report.source} was uncertain: an account SmartScan ran first`)
       else if (report.uncertain) this.log(`WARNING ${report.source} is uncertain and could not be scanned first: the restore may miss changes`)
       if (report.emptied) this.log(`WARNING ${describeEmptied(report.source, report.emptied)}`)

@@ -9,7 +9,7 @@ import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
 import {type ItemAt, stateAt} from '../history/state-at.js'
 import {ContentSource} from './content-source.js'
 import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
-import {ImapRestoreTarget} from './imap-restore-target.js'
+import {openDestination} from './restore-destination.js'
 import {restoreMessageOf} from './restore-message.js'
 import {checkSource} from './source-check.js'
 
@@ -40,6 +40,8 @@ export interface RestoreReport extends Record<string, unknown> {
   smartScanFirst: boolean
   /** Restoring `last` an account that a recent mass deletion (nearly) emptied: the date to use instead. */
   emptied: EmptiedAccount | null
+  /** The destination did not exist: backupProvisioningCommand created it. */
+  created: boolean
 }
 
 /** The moment a restore reads the history at: `last` or an exact time (first and all name no single state). */
@@ -50,19 +52,22 @@ export function restoreTime(point: PointInTime): HistoryTime {
 }
 
 /**
- * doRestoreOnNewAccount: the destination account (which must exist on the AppServer and hold no message, unless
- * forced) gets the folders and messages the source had at that moment, with their exact bytes, flags, keywords and
- * internal dates, folder by folder. Messages already in a destination folder are skipped, so a second run adds
- * nothing. Content comes from the blob store, or from the AppServer in blobless mode; a message whose content is
+ * doRestoreOnNewAccount: the destination account (which must exist on the AppServer, or be created by
+ * backupProvisioningCommand, and hold no message, unless forced) gets the folders and messages the source had at
+ * that moment, with their exact bytes, flags, keywords and internal dates, folder by folder. Messages already in a
+ * destination folder are skipped, so a second run adds nothing. Content comes from the blob store, or from the AppServer in blobless mode; a message whose content is
  * gone both places is listed as unrestored.
  */
 export async function restoreOnNewAccount(context: OperationContext, request: RestoreOnNewAccountRequest): Promise<RestoreReport> {
   const {catalog, progress, signal, server} = context
   const at = restoreTime(request.point)
   let account = await findAccount(catalog, request.source, at)
-  const settings = imapSettings(await serverConfig(catalog, server))
+  const config = await serverConfig(catalog, server)
+  const settings = imapSettings(config)
   const destination = request.destination.toLowerCase()
-  const target = await ImapRestoreTarget.open(settings, destination, signal)
+  const {created, target} = await openDestination(settings, destination, {
+    provisioningCommand: config.get('backupProvisioningCommand'), progress, signal,
+  })
   let content: ContentSource | undefined
   try {
     const existing = await target.folders()
@@ -96,6 +101,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
       uncertain: check.uncertain,
       smartScanFirst: check.scanned,
       emptied,
+      created,
     }
     content = new ContentSource(catalog, {account: account.name, settings: check.settings, signal})
     for (const path of paths) {

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict'
+
+import {setAttribute} from '../../src/engine/config/config-store.js'
+import {JAN, snapshot} from '../engine/restore/restore-scenario.js'
+import {message} from '../engine/smartscan/imap-scenario.js'
+import {GLOBAL, type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
+import {runCli} from '../helpers/run-cli.js'
+
+describe('doRestoreOnNewAccount with backupProvisioningCommand through bin/run.js', () => {
+  let bed: ImapCliBed
+
+  beforeEach(async () => {
+    bed = await imapCliBed()
+  })
+
+  afterEach(async () => {
+    await bed.cleanup()
+  })
+
+  it('refuses a missing destination naming the attribute, then creates it with the command and restores into it', async () => {
+    const alice = await bed.user('alice')
+    await bed.dovecot.loadMessages(alice, {
+      INBOX: [{raw: message('one'), flags: [String.raw`\Seen`], internalDate: JAN}],
+      Work: [{raw: message('two'), internalDate: JAN}],
+    })
+    assert.equal((await runCli(['backup', 'doAccountScan', alice], bed.t.env)).code, 0)
+    const carol = `carol@${bed.domain}`
+
+    const refused = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last'], bed.t.env)
+    assert.equal(refused.code, 1)
+    const failed = refused.stderr.split('\n').filter(line => line.startsWith('doRestoreOnNewAccount Failed: '))
+    assert.equal(failed.length, 1, refused.stderr)
+    assert.match(failed[0], new RegExp(`would not open ${carol} .*: create ${carol} on the AppServer, or set backupProvisioningCommand`))
+
+    // No {account}: the address is appended as the last argument.
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupProvisioningCommand', `sh ${bed.provisionScript}`)
+    const restored = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last'], bed.t.env)
+    assert.equal(restored.code, 0, restored.stderr)
+    const lines = restored.stdout.trim().split('\n').slice(1)
+    assert.deepEqual(lines, [
+      `created ${carol} on the AppServer with backupProvisioningCommand`,
+      `restored ${alice} at last into ${carol}: 2 restored, 0 skipped (already there), 0 unrestored in 2 folders`,
+    ])
+    assert.deepEqual(await snapshot(await bed.client(carol)), await snapshot(await bed.client(alice)))
+  })
+})
