@@ -5,6 +5,7 @@ import type {TransactionFeed} from './feed-entry.js'
 import {BlobStore} from '../blobstore/blob-store.js'
 import {serverConfig} from '../config/config-store.js'
 import {loadCheckpoint} from './checkpoints.js'
+import {readAhead} from './read-ahead.js'
 import {type BatchStats, TransactionApplier} from './transaction-applier.js'
 
 export interface ScannerOptions {
@@ -46,7 +47,10 @@ export async function runScanner(options: ScannerOptions): Promise<ScannerTotals
   const totals: ScannerTotals = {
     batches: 0, transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
   }
-  for await (const entries of feed.read(from, signal)) {
+  // The batch after this one is read while this one is applied; a failure stops that read at once.
+  const reading = new AbortController()
+  const batches = readAhead(feed.read(from, AbortSignal.any([signal, reading.signal])), () => reading.abort())
+  for await (const entries of batches) {
     const stats = await applier.apply(entries)
     totals.batches++
     totals.transactions += stats.transactions
