@@ -24,7 +24,7 @@ export type ContentResult = {bytes: Buffer; ok: true} | {ok: false; reason: stri
 export class ContentSource {
   private readonly blobs: BlobStore
   private session: ImapSession | null = null
-  private mailboxes: Map<number, string> | null = null
+  private mailboxes: null | Promise<Map<number, string>> = null
 
   constructor(
     private readonly catalog: Catalog,
@@ -82,8 +82,13 @@ export class ContentSource {
     return undefined
   }
 
-  private async mailboxesByUidvalidity(): Promise<Map<number, string>> {
-    if (this.mailboxes) return this.mailboxes
+  /** Shared by reads running at once: one session, one LIST. */
+  private mailboxesByUidvalidity(): Promise<Map<number, string>> {
+    this.mailboxes ??= this.listMailboxes()
+    return this.mailboxes
+  }
+
+  private async listMailboxes(): Promise<Map<number, string>> {
     const map = new Map<number, string>()
     try {
       this.session ??= await ImapSession.open(this.source.settings!, this.source.account, {signal: this.source.signal})
@@ -96,7 +101,6 @@ export class ContentSource {
       if (!(error instanceof ImapError) || error.scope !== 'account') throw error
     }
 
-    this.mailboxes = map
     return map
   }
 }

@@ -8,6 +8,7 @@ import {explainImapError} from '../appserver/imap/imap-errors.js'
 import {folderPathOf} from '../appserver/imap/imap-identity.js'
 import {parseHeaders} from '../appserver/imap/message-headers.js'
 import {OperationAborted} from '../errors.js'
+import {canMultiAppend, multiAppend} from './multi-append.js'
 
 /** A message to put into a mailbox: its exact bytes, flags and keywords, and INTERNALDATE. */
 export interface RestoreMessage {
@@ -117,19 +118,36 @@ export class ImapRestoreTarget {
 
   /** Appends a message unless the folder already has it; true when appended. */
   async append(mailbox: string, message: RestoreMessage): Promise<boolean> {
+    const [appended] = await this.appendMany(mailbox, [message])
+    return appended
+  }
+
+  /**
+   * Appends the messages the folder does not already have, in order; for each, true when appended. Where the server
+   * has MULTIAPPEND they go a batch per command (bounded in bytes and count), else one APPEND each. The check against
+   * what the folder holds comes first, as for append(), so a batch never carries a message that is already there.
+   */
+  async appendMany(mailbox: string, messages: readonly RestoreMessage[]): Promise<boolean[]> {
     const index = await this.indexOf(mailbox)
-    const [counts, key] = message.messageId
-      ? [index.byMessageId, `${message.messageId} ${message.bytes.length}`]
-      : [index.digests, message.digest]
-    const present = counts.get(key) ?? 0
-    if (present > 0) {
+    const appended = messages.map(message => {
+      const [counts, key] = message.messageId
+        ? [index.byMessageId, `${message.messageId} ${message.bytes.length}`]
+        : [index.digests, message.digest]
+      const present = counts.get(key) ?? 0
+      if (present === 0) return true
       counts.set(key, present - 1)
       return false
+    })
+    const toSend = messages.filter((_, i) => appended[i]).map(message => ({
+      ...message, flags: message.flags.filter(flag => flag.toLowerCase() !== String.raw`\recent`),
+    }))
+    if (canMultiAppend(this.client, mailbox)) {
+      for (const batch of batches(toSend)) await this.guard(() => multiAppend(this.client, mailbox, batch))
+    } else {
+      for (const message of toSend) await this.guard(() => this.client.append(mailbox, message.bytes, message.flags as string[], message.internalDate ?? undefined))
     }
 
-    const flags = message.flags.filter(flag => flag.toLowerCase() !== String.raw`\recent`)
-    await this.guard(() => this.client.append(mailbox, message.bytes, flags, message.internalDate ?? undefined))
-    return true
+    return appended
   }
 
   async close(): Promise<void> {
@@ -179,6 +197,27 @@ export class ImapRestoreTarget {
       throw explainImapError(error, this.settings, this.account)
     }
   }
+}
+
+/** A MULTIAPPEND carries at most this much content, and this many messages: a bounded command, and progress. */
+const BATCH_BYTES = 8 * 1024 * 1024
+const BATCH_MESSAGES = 100
+
+function * batches(messages: readonly RestoreMessage[]): Generator<RestoreMessage[]> {
+  let batch: RestoreMessage[] = []
+  let bytes = 0
+  for (const message of messages) {
+    if (batch.length > 0 && (bytes + message.bytes.length > BATCH_BYTES || batch.length >= BATCH_MESSAGES)) {
+      yield batch
+      batch = []
+      bytes = 0
+    }
+
+    batch.push(message)
+    bytes += message.bytes.length
+  }
+
+  if (batch.length > 0) yield batch
 }
 
 function count(counts: Map<string, number>, key: string): void {

@@ -1,5 +1,6 @@
 import type {OperationContext} from '../operations/run-operation.js'
 import type {PointInTime} from '../point-in-time.js'
+import type {ImapRestoreTarget} from './imap-restore-target.js'
 
 import {imapSettings} from '../appserver/imap/imap-settings.js'
 import {serverConfig} from '../config/config-store.js'
@@ -7,7 +8,7 @@ import {throwIfAborted, UsageError, UserError} from '../errors.js'
 import {findAccount} from '../history/account-lookup.js'
 import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
 import {type ItemAt, stateAt} from '../history/state-at.js'
-import {ContentSource} from './content-source.js'
+import {type ContentResult, ContentSource} from './content-source.js'
 import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
 import {openDestination} from './restore-destination.js'
 import {restoreMessageOf} from './restore-message.js'
@@ -42,6 +43,71 @@ export interface RestoreReport extends Record<string, unknown> {
   emptied: EmptiedAccount | null
   /** The destination did not exist: backupProvisioningCommand created it. */
   created: boolean
+}
+
+/** Items appended per MULTIAPPEND group (the target splits further by bytes). */
+const GROUP_ITEMS = 100
+/** Blob reads (a file read and a gunzip each) at once while a group is read. */
+const READ_CONCURRENCY = 4
+
+interface FolderWork {
+  content: ContentSource
+  target: ImapRestoreTarget
+  accountKey: number
+  mailbox: string
+  items: readonly ItemAt[]
+  signal: AbortSignal
+}
+
+/**
+ * One folder's items into its mailbox, a group per MULTIAPPEND: the contents of the next group are read from the
+ * blob store while the current one is being appended.
+ */
+async function restoreFolder(work: FolderWork): Promise<{restored: number; skipped: number; unrestored: Array<{item: string; reason: string}>}> {
+  const {items, signal} = work
+  const outcome = {restored: 0, skipped: 0, unrestored: [] as Array<{item: string; reason: string}>}
+  const groups: ItemAt[][] = []
+  for (let i = 0; i < items.length; i += GROUP_ITEMS) groups.push(items.slice(i, i + GROUP_ITEMS))
+  let reading = groups.length > 0 ? readGroup(work, groups[0]) : undefined
+  for (let g = 0; reading; g++) {
+    const reads = await reading
+    reading = g + 1 < groups.length ? readGroup(work, groups[g + 1]) : undefined
+    const messages = []
+    for (const [i, read] of reads.entries()) {
+      if (read.ok) messages.push(restoreMessageOf(groups[g][i], read.bytes))
+      else outcome.unrestored.push({item: groups[g][i].id, reason: read.reason})
+    }
+
+    try {
+      throwIfAborted(signal)
+      for (const appended of await work.target.appendMany(work.mailbox, messages)) {
+        if (appended) outcome.restored++
+        else outcome.skipped++
+      }
+    } catch (error) {
+      // Settle the read under way before giving up, so that nothing rejects unobserved.
+      await reading?.catch(() => {})
+      throw error
+    }
+  }
+
+  return outcome
+}
+
+/** The contents of a group of items, in order, a few read at once. */
+async function readGroup({accountKey, content, signal}: FolderWork, items: readonly ItemAt[]): Promise<ContentResult[]> {
+  const results: ContentResult[] = Array.from({length: items.length})
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      throwIfAborted(signal)
+      const i = next++
+      results[i] = await content.read({accountKey, item: items[i].id, state: items[i]})
+    }
+  }
+
+  await Promise.all(Array.from({length: Math.min(READ_CONCURRENCY, items.length)}, worker))
+  return results
 }
 
 /** The moment a restore reads the history at: `last` or an exact time (first and all name no single state). */
@@ -109,20 +175,13 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
       const mailbox = await target.ensureFolder(path)
       report.folders++
       const items = byFolder.get(path) ?? []
-      let restored = 0
-      let skipped = 0
-      for (const item of items) {
-        throwIfAborted(signal)
-        const read = await content.read({accountKey: account.key, item: item.id, state: item})
-        if (!read.ok) {
-          report.unrestored++
-          report.unrestoredItems.push({item: item.id, folderPath: path, reason: read.reason})
-          progress({kind: 'warning', account: destination, message: `item ${item.id} in ${path} not restored: ${read.reason}`})
-          continue
-        }
-
-        if (await target.append(mailbox, restoreMessageOf(item, read.bytes))) restored++
-        else skipped++
+      const {restored, skipped, unrestored} = await restoreFolder({
+        content, target, accountKey: account.key, mailbox, items, signal,
+      })
+      for (const {item, reason} of unrestored) {
+        report.unrestored++
+        report.unrestoredItems.push({item, folderPath: path, reason})
+        progress({kind: 'warning', account: destination, message: `item ${item} in ${path} not restored: ${reason}`})
       }
 
       report.restored += restored
