@@ -8,7 +8,7 @@
 import {execFile, spawn, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {
-  chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, utimesSync, writeFileSync,
+  chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync,
 } from 'node:fs'
 import {connect, createServer} from 'node:net'
 import {tmpdir, userInfo} from 'node:os'
@@ -302,13 +302,20 @@ export async function startTestDovecot(): Promise<TestDovecot> {
         async restart(during) {
           if (existsSync(pidFile)) {
             const pid = Number(readFileSync(pidFile, 'utf8').trim())
-            try {
-              process.kill(pid)
-            } catch {
-              // already gone
+            // The master going leaves the IMAP processes serving their connections (an IDLE would not notice the
+            // restart): end them too, as a machine restart or `systemctl restart dovecot` does.
+            const children = childrenOf(pid)
+            for (const target of [pid, ...children]) {
+              try {
+                process.kill(target)
+              } catch {
+                // already gone
+              }
             }
 
-            await waitForExit(pid, 5000)
+            // The master takes a few seconds to go when it had many connections, more on a loaded machine.
+            await waitForExit(pid, 15_000)
+            for (const child of children) await waitForExit(child, 5000)
           }
 
           await during?.()
@@ -423,6 +430,24 @@ async function waitForGreeting(port: number, timeoutMs: number): Promise<void> {
       setTimeout(resolve, 50)
     })
   }
+}
+
+/** The processes whose parent is pid (Linux /proc): the Dovecot master's services. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+      if (ppid === pid) children.push(Number(entry))
+    } catch {
+      // gone meanwhile
+    }
+  }
+
+  return children
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<void> {

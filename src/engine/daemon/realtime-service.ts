@@ -4,6 +4,7 @@ import {ImapRealtime} from '../realtime/imap-realtime.js'
 import {markAllUncertain} from '../scanner/account-certainty.js'
 import {runScanner} from '../scanner/realtime-scanner.js'
 import {feedForServer, imapCaptureForServer} from './feed-for-server.js'
+import {realtimeTuning} from './realtime-tuning.js'
 import {lastReport, SERVICE_STALE_MS, type ServiceReport} from './services.js'
 
 export type DaemonLog = (line: string) => void
@@ -84,13 +85,13 @@ export class RealtimeService {
     })
   }
 
-  /** The IMAP AppServer is followed by polling its accounts (ImapRealtime) rather than through a feed. */
+  /** The IMAP AppServer is followed account by account (ImapRealtime: pushes and polling) rather than through a feed. */
   private async startImap(settings: ConstructorParameters<typeof ImapRealtime>[0]['settings']): Promise<void> {
     await this.noteTimeOff()
     const controller = new AbortController()
     this.controller = controller
     const imap = new ImapRealtime({
-      catalog: this.catalog, server: this.server, settings, log: this.log,
+      catalog: this.catalog, server: this.server, settings, log: this.log, ...realtimeTuning(),
     })
     this.imap = imap
     this.report = {name: 'backup-realtime', state: 'running', detail: {connector: 'imap', since: new Date().toISOString()}}

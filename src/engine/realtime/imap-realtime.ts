@@ -10,14 +10,20 @@ import {blobStoreFor} from '../scanner/realtime-scanner.js'
 import {writeQueue} from '../smartscan/account-scan.js'
 import {findBackupAccount} from '../smartscan/backup-view.js'
 import {runImapCycle} from '../smartscan/sync-cycle.js'
+import {Doorbell} from './doorbell.js'
+import {PushPool, type PushPoolStatus} from './push-pool.js'
 
 export interface ImapRealtimeOptions {
   catalog: Catalog
   server: string
   settings: ImapSettings
   log: (line: string) => void
-  /** Time between two cycles of one account. */
+  /** Time between two cycles of an account that the server does not push (or pushes for INBOX only). */
   intervalMs?: number
+  /** Time between two cycles of an account whose every folder is pushed (NOTIFY): polling as the safety net only. */
+  pushedIntervalMs?: number
+  /** Push connections kept open at most (one per account); 0 turns pushes off. */
+  pushConnections?: number
   /** Accounts synchronised at once (one IMAP connection each). */
   concurrency?: number
   /** Connections kept open between cycles (least recently used closed first). */
@@ -41,19 +47,24 @@ export interface ImapRealtimeStatus {
   retryAt?: string
   /** The accounts command's last failure (the accounts already known are still followed). */
   accountsCommandError?: string
+  push: PushPoolStatus & {received: number}
 }
 
 const MAX_BACKOFF_MS = 30_000
 
 /**
- * Realtime capture from an IMAP AppServer by polling: every account of the accounts command runs the SmartScan
- * synchronisation cycle (LIST-STATUS, then only what changed) every intervalMs, a few accounts at a time. A failure of
- * the server (down, restarting, login refused) pauses every account with backoff; the next cycles compare with the
- * catalog, so what changed meanwhile is caught up with no gap. A failure of one account delays that account only.
- * Stopping lets the cycles in flight finish.
+ * Realtime capture from an IMAP AppServer: every account of the accounts command runs the SmartScan synchronisation
+ * cycle (LIST-STATUS, then only what changed), a few accounts at a time, when the server pushes a change of it
+ * (NOTIFY or IDLE, on a bounded pool of connections: see PushPool) and otherwise by polling, every intervalMs, or
+ * every pushedIntervalMs as a safety net for an account whose every folder is pushed. A push only schedules the
+ * cycle, and the cycle compares with the catalog: nothing is missed or written twice, whatever the pushes. A
+ * failure of the server (down, restarting, login refused) pauses every account with backoff; the next cycles catch
+ * up what changed meanwhile with no gap. A failure of one account delays that account only. Stopping lets the
+ * cycles in flight finish.
  */
 export class ImapRealtime {
   private readonly intervalMs: number
+  private readonly pushedIntervalMs: number
   private readonly concurrency: number
   private readonly maxSessions: number
   private readonly accountsRefreshMs: number
@@ -63,6 +74,11 @@ export class ImapRealtime {
   private readonly due = new Map<string, number>()
   private readonly accountBackoff = new Map<string, number>()
   private readonly busy = new Set<string>()
+  /** Accounts pushed while their cycle ran: the cycle may have read the server just before that change. */
+  private readonly again = new Set<string>()
+  private readonly doorbell = new Doorbell()
+  private readonly pool: PushPool
+  private pushesReceived = 0
   private readonly certain = new Set<string>()
   /** Open sessions, least recently used first. */
   private readonly sessions = new Map<string, ImapSession>()
@@ -74,10 +90,18 @@ export class ImapRealtime {
 
   constructor(private readonly options: ImapRealtimeOptions) {
     this.intervalMs = options.intervalMs ?? 1000
+    this.pushedIntervalMs = Math.max(options.pushedIntervalMs ?? 30_000, this.intervalMs)
     this.concurrency = options.concurrency ?? 4
     this.maxSessions = Math.max(options.maxSessions ?? 16, this.concurrency)
     this.accountsRefreshMs = options.accountsRefreshMs ?? 60_000
     this.stopGraceMs = options.stopGraceMs ?? 30_000
+    this.pool = new PushPool({
+      settings: options.settings,
+      size: options.pushConnections ?? 100,
+      log: options.log,
+      onChange: account => this.pushed(account, true),
+      onLost: account => this.pushed(account, false),
+    })
   }
 
   get status(): ImapRealtimeStatus {
@@ -89,6 +113,7 @@ export class ImapRealtime {
       lastCycleAt: this.counters.lastCycleAt === null ? null : new Date(this.counters.lastCycleAt).toISOString(),
       ...(this.failure ? {error: this.failure.error, retryAt: new Date(this.failure.retryAt).toISOString()} : {}),
       ...(this.accountsError ? {accountsCommandError: this.accountsError} : {}),
+      push: {...this.pool.status, received: this.pushesReceived},
     }
   }
 
@@ -111,11 +136,12 @@ export class ImapRealtime {
         if (Date.now() >= this.accountsReadAt + this.accountsRefreshMs && !this.readingAccounts) await this.refreshAccounts(signal)
         const account = this.nextAccount()
         if (!account) {
-          await sleep(this.waitMs(), signal)
+          await this.doorbell.wait(this.waitMs(), signal)
           continue
         }
 
         this.busy.add(account)
+        this.again.delete(account)
         try {
           const session = await this.session(account, hard.signal)
           const result = await runImapCycle({
@@ -128,6 +154,7 @@ export class ImapRealtime {
           this.failure = undefined
           this.serverBackoff = 1000
           this.accountBackoff.delete(account)
+          if (result.revisions > 0) this.pool.noteActivity(account)
           for (const warning of result.warnings) this.options.log(`backup-realtime: ${account}: ${warning}`)
           // A cycle that read a folder leaves it selected; a fresh connection next time sees its status anew.
           if (result.foldersRead > 0) await this.dropSession(account)
@@ -137,7 +164,7 @@ export class ImapRealtime {
             this.certain.add(account)
           }
 
-          this.due.set(account, Date.now() + this.intervalMs)
+          this.due.set(account, this.again.has(account) ? Date.now() : Date.now() + this.interval(account))
         } catch (error) {
           await this.dropSession(account)
           if (hard.signal.aborted) break
@@ -154,8 +181,37 @@ export class ImapRealtime {
     } finally {
       signal.removeEventListener('abort', onStop)
       clearTimeout(graceTimer)
+      await this.pool.close()
       await Promise.all([...this.sessions.keys()].map(account => this.dropSession(account)))
     }
+  }
+
+  /**
+   * A push (or a push connection opened or lost): the account's cycle runs now, or again right after the one
+   * running, which may have read the server just before the change. A push connection at work shows that the
+   * server answers again: no need to wait out the rest of its backoff.
+   */
+  private pushed(account: string, answering: boolean): void {
+    if (!this.due.has(account)) return
+    if (answering) {
+      this.pushesReceived++
+      if (this.pausedUntil > Date.now()) this.pausedUntil = Date.now()
+    }
+
+    if (this.busy.has(account)) {
+      this.again.add(account)
+      return
+    }
+
+    const due = this.due.get(account)!
+    // An account waiting out its own failure keeps its backoff.
+    if (this.accountBackoff.has(account) && due > Date.now()) return
+    this.due.set(account, Math.min(due, Date.now()))
+    this.doorbell.ring()
+  }
+
+  private interval(account: string): number {
+    return this.pool.modeOf(account) === 'notify' ? this.pushedIntervalMs : this.intervalMs
   }
 
   private readingAccounts = false
@@ -176,6 +232,7 @@ export class ImapRealtime {
       for (const account of added) this.due.set(account, 0)
       if (added.length > 0 && this.accounts.length > 0) this.options.log(`backup-realtime: following ${added.length} new account(s)`)
       this.accounts = listed
+      this.pool.follow(listed)
       this.accountsError = undefined
     } catch (error) {
       if (!signal.aborted) this.accountsError = (error as Error).message
@@ -257,17 +314,4 @@ export class ImapRealtime {
     this.sessions.delete(account)
     await session.close()
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, {once: true})
-  })
 }

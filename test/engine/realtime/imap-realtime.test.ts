@@ -146,6 +146,8 @@ for (const dialect of DIALECTS) {
         log: line => lines.push(line),
         concurrency: 2,
         intervalMs: 200,
+        // Polling on its own: pushed accounts would be polled every 30 s only.
+        pushConnections: 0,
         onCommand(account, command) {
           commands.set(account, [...commands.get(account) ?? [], command])
         },

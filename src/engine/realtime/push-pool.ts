@@ -1,0 +1,122 @@
+import type {ImapSettings} from '../appserver/imap/imap-settings.js'
+
+import {ImapPush, type PushMode} from '../appserver/imap/imap-push.js'
+
+export interface PushPoolOptions {
+  settings: ImapSettings
+  /** Push connections kept at most (one per account); 0: polling only. */
+  size: number
+  /** A push for this account (or its push connection just opened, so the server answers): run its cycle now. */
+  onChange: (account: string) => void
+  /** The account's push connection was lost: a change just before may not have been pushed. */
+  onLost: (account: string) => void
+  log: (line: string) => void
+  /** An account must have been quiet this long before another one takes its push connection. */
+  evictAfterMs?: number
+}
+
+export interface PushPoolStatus {
+  /** Push connections in force now. */
+  connections: number
+  /** How the server pushes (null before the first connection is up). */
+  mode: null | PushMode | 'unsupported'
+}
+
+/**
+ * A bounded set of push connections, one per account: the accounts first listed fill it, and an account found
+ * changed by polling takes the connection of the account quiet the longest, so that the busy accounts get pushes
+ * and the rest are polled.
+ */
+export class PushPool {
+  private readonly pushes = new Map<string, ImapPush>()
+  private readonly lastActivity = new Map<string, number>()
+  private followed = new Set<string>()
+  private mode: PushPoolStatus['mode'] = null
+  private unsupported = false
+
+  constructor(private readonly options: PushPoolOptions) {}
+
+  get status(): PushPoolStatus {
+    let connections = 0
+    for (const push of this.pushes.values()) if (push.mode) connections++
+    return {connections, mode: this.mode}
+  }
+
+  /** The push in force for the account now, if any. */
+  modeOf(account: string): null | PushMode {
+    return this.pushes.get(account)?.mode ?? null
+  }
+
+  /** The accounts to follow now: pushes of accounts gone are closed, free connections go to the others in order. */
+  follow(accounts: readonly string[]): void {
+    this.followed = new Set(accounts)
+    for (const account of this.pushes.keys()) if (!this.followed.has(account)) this.drop(account)
+    for (const account of accounts) {
+      if (this.pushes.size >= this.options.size) break
+      if (!this.pushes.has(account)) this.open(account)
+    }
+  }
+
+  /** The account changed: it gets a push connection, taking the one of the account quiet the longest if need be. */
+  noteActivity(account: string): void {
+    const now = Date.now()
+    this.lastActivity.set(account, now)
+    if (this.pushes.has(account) || !this.followed.has(account) || this.unsupported || this.options.size <= 0) return
+    if (this.pushes.size >= this.options.size) {
+      let quietest: string | undefined
+      let oldest = now - (this.options.evictAfterMs ?? 60_000)
+      for (const other of this.pushes.keys()) {
+        const at = this.lastActivity.get(other) ?? 0
+        if (at <= oldest) {
+          quietest = other
+          oldest = at
+        }
+      }
+
+      if (quietest === undefined) return
+      this.drop(quietest)
+    }
+
+    this.open(account)
+  }
+
+  async close(): Promise<void> {
+    const pushes = [...this.pushes.values()]
+    this.pushes.clear()
+    await Promise.all(pushes.map(push => push.close()))
+  }
+
+  private open(account: string): void {
+    if (this.unsupported) return
+    const push = new ImapPush(this.options.settings, account, {
+      onChange: () => {
+        if (this.mode === null && push.mode) this.noteMode(push.mode)
+        this.options.onChange(account)
+      },
+      onLost: () => this.options.onLost(account),
+      onUnsupported: () => {
+        if (this.unsupported) return
+        this.unsupported = true
+        this.mode = 'unsupported'
+        this.options.log('backup-realtime: the AppServer offers neither NOTIFY nor IDLE: changes are found by polling only')
+        this.close().catch(() => {})
+      },
+    })
+    this.pushes.set(account, push)
+    push.start()
+  }
+
+  private noteMode(mode: PushMode): void {
+    this.mode = mode
+    this.options.log(mode === 'notify'
+      ? 'backup-realtime: the AppServer pushes changes of every folder (NOTIFY)'
+      : 'backup-realtime: the AppServer pushes changes of INBOX only (IDLE, no NOTIFY): other folders are polled')
+  }
+
+  private drop(account: string): void {
+    const push = this.pushes.get(account)
+    if (!push) return
+    this.pushes.delete(account)
+    push.close().catch(() => {})
+  }
+}
