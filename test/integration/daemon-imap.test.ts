@@ -86,4 +86,65 @@ describe('backup daemon with the IMAP AppServer', function () {
     assert.match(exit.stderr, /following the accounts of the IMAP AppServer/)
     assert.equal((await realtime()).state, 'stopped')
   })
+
+  it('once true: one sync cycle over every account, then exit; a second run finds nothing new', async () => {
+    const dovecot = await getTestDovecot()
+    const domain = uniqueDomain()
+    const [alice, bob] = [`alice@${domain}`, `bob@${domain}`]
+    await dovecot.addUser(alice, 'alice-pw')
+    await dovecot.addUser(bob, 'bob-pw')
+    await dovecot.loadMessages(alice, {INBOX: [{raw: message('alice one')}, {raw: message('alice two')}], Archive: [{raw: message('alice old')}]})
+    await dovecot.loadMessages(bob, {INBOX: [{raw: message('bob one')}]})
+    const passwordFile = path.join(home, 'imap-password')
+    writeFileSync(passwordFile, `${dovecot.masterPassword}\n`, {mode: 0o600})
+    for (const [name, value] of [
+      ['backupAppServerUrl', dovecot.url],
+      ['backupAppServerUser', dovecot.masterUser],
+      ['backupAppServerPasswordFile', passwordFile],
+      ['backupAccountsCommand', dovecot.directoryCommand(domain)],
+    ]) {
+      const set = await runCli(['config', 'set', 'global', name, value], env)
+      assert.equal(set.code, 0, set.stderr)
+    }
+
+    const first = await runCli(['backup', 'daemon', 'once', 'true'], env)
+    assert.equal(first.code, 0, first.stderr)
+    assert.match(first.stdout, /synchronised 2 of 2 accounts with the IMAP AppServer \(\d+ folders read, [1-9]\d* revisions\)/)
+    const info = await json(['backup', 'getAccountInfo', alice])
+    assert.equal(info.counts.liveItems, 3)
+    assert.equal((await json(['backup', 'getAccountInfo', bob])).counts.liveItems, 1)
+    const again = await json(['backup', 'daemon', 'once', 'true'])
+    assert.deepEqual({...again, foldersRead: undefined}, {
+      connector: 'imap', accounts: 2, synchronised: 2, failed: [], foldersRead: undefined, revisions: 0,
+    })
+    assert.equal(again.foldersRead, 0)
+  })
+
+  it('once true: an account that cannot be opened is named, the others synchronised, exit 1', async () => {
+    const dovecot = await getTestDovecot()
+    const domain = uniqueDomain()
+    const carol = `carol@${domain}`
+    await dovecot.addUser(carol, 'carol-pw')
+    await dovecot.loadMessages(carol, {INBOX: [{raw: message('carol one')}]})
+    const passwordFile = path.join(home, 'imap-password')
+    writeFileSync(passwordFile, `${dovecot.masterPassword}\n`, {mode: 0o600})
+    // The directory lists an account the server does not know.
+    const directory = path.join(home, 'accounts.sh')
+    writeFileSync(directory, `#!/bin/sh\n${dovecot.directoryCommand(domain)}\necho ghost@${domain}\n`, {mode: 0o700})
+    for (const [name, value] of [
+      ['backupAppServerUrl', dovecot.url],
+      ['backupAppServerUser', dovecot.masterUser],
+      ['backupAppServerPasswordFile', passwordFile],
+      ['backupAccountsCommand', directory],
+    ]) {
+      const set = await runCli(['config', 'set', 'global', name, value], env)
+      assert.equal(set.code, 0, set.stderr)
+    }
+
+    const once = await runCli(['backup', 'daemon', 'once', 'true'], env)
+    assert.equal(once.code, 1, once.stderr)
+    assert.match(once.stderr, new RegExp(`ghost@${domain.replaceAll('.', String.raw`\.`)}: `))
+    assert.match(once.stdout, /synchronised 1 of 2 accounts/)
+    assert.match(once.stdout, /PARTIAL: 1 account\(s\) could not be synchronised/)
+  })
 })

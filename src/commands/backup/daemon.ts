@@ -1,4 +1,4 @@
-import type {ScannerTotals} from '../../engine/scanner/realtime-scanner.js'
+import type {CatchUpTotals} from '../../engine/daemon/catch-up.js'
 
 import {BaseCommand} from '../../cli/base-command.js'
 import {booleanParam} from '../../cli/params.js'
@@ -16,7 +16,7 @@ export default class Daemon extends BaseCommand {
     once: booleanParam({description: 'catch up with the feed and exit instead of following it'}),
   }
 
-  async run(): Promise<ScannerTotals | {stopped: true}> {
+  async run(): Promise<CatchUpTotals | {stopped: true}> {
     const {flags} = await this.parse(Daemon)
     const catalog = await this.catalog()
     const controller = new AbortController()
@@ -27,12 +27,26 @@ export default class Daemon extends BaseCommand {
       if (flags.once) {
         let lastLine = 0
         const totals = await catchUpOnce(catalog, this.server, controller.signal, event => {
+          if (event.kind === 'warning') {
+            this.notice(`${event.account ? `${event.account}: ` : ''}${event.message}`)
+            return
+          }
+
           // One progress line every 2 s at most: enough to see it move without flooding a log.
           if (event.kind !== 'step' || Date.now() - lastLine < 2000) return
           lastLine = Date.now()
           this.notice(event.message)
         })
-        this.log(`applied ${totals.transactions} transactions (${totals.revisions} revisions, ${totals.errors} errors), last seq ${totals.lastSeq ?? '-'}`)
+        if ('connector' in totals) {
+          this.log(`synchronised ${totals.synchronised} of ${totals.accounts} accounts with the IMAP AppServer (${totals.foldersRead} folders read, ${totals.revisions} revisions)`)
+          if (totals.failed.length > 0) {
+            this.log(`PARTIAL: ${totals.failed.length} account(s) could not be synchronised (listed above); exit code 1`)
+            process.exitCode = 1
+          }
+        } else {
+          this.log(`applied ${totals.transactions} transactions (${totals.revisions} revisions, ${totals.errors} errors), last seq ${totals.lastSeq ?? '-'}`)
+        }
+
         return totals
       }
 

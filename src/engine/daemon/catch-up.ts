@@ -3,18 +3,35 @@ import type {ProgressSink} from '../progress.js'
 
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
+import {imapCatchUpOnce, type ImapOnceTotals} from '../realtime/imap-once.js'
 import {runScanner, type ScannerTotals} from '../scanner/realtime-scanner.js'
-import {feedForServer} from './feed-for-server.js'
+import {feedForServer, imapCaptureForServer} from './feed-for-server.js'
 
-/** Applies everything the feed holds now and returns: the daemon's scanner without the waiting (tests, cron, bench). */
+export type CatchUpTotals = ImapOnceTotals | ScannerTotals
+
+/**
+ * Applies everything the feed holds now and returns: the daemon's scanner without the waiting (tests, cron, bench).
+ * With no redolog but an IMAP AppServer, the daemon's realtime capture once over every account instead.
+ */
 export async function catchUpOnce(
   catalog: Catalog,
   server: string,
   signal: AbortSignal,
   progress?: ProgressSink,
-): Promise<ScannerTotals> {
-  const selected = feedForServer(await serverConfig(catalog, server), false)
-  if ('reason' in selected) throw new UserError(selected.reason)
+): Promise<CatchUpTotals> {
+  const config = await serverConfig(catalog, server)
+  const selected = feedForServer(config, false)
+  if ('reason' in selected) {
+    const imap = imapCaptureForServer(config)
+    if (imap && 'settings' in imap) {
+      return imapCatchUpOnce({
+        catalog, server, settings: imap.settings, signal, progress,
+      })
+    }
+
+    throw new UserError(imap ? imap.reason : selected.reason)
+  }
+
   let applied = 0
   return runScanner({
     catalog,
