@@ -30,7 +30,7 @@ export interface ImapRealtimeOptions {
   maxSessions?: number
   /** How often the accounts command runs again (new accounts are followed). */
   accountsRefreshMs?: number
-  /** Told the verb of every IMAP command sent, per account (tests count them). */
+  /** Told the verb of every IMAP command of the sync cycles, per account (tests count them); not the push connections. */
   onCommand?: (account: string, command: string) => void
   /** Once stopping, how long the cycles in flight may take before their connections are cut. */
   stopGraceMs?: number

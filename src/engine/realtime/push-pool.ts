@@ -51,6 +51,7 @@ export class PushPool {
   follow(accounts: readonly string[]): void {
     this.followed = new Set(accounts)
     for (const account of this.pushes.keys()) if (!this.followed.has(account)) this.drop(account)
+    for (const account of this.lastActivity.keys()) if (!this.followed.has(account)) this.lastActivity.delete(account)
     for (const account of accounts) {
       if (this.pushes.size >= this.options.size) break
       if (!this.pushes.has(account)) this.open(account)
@@ -88,6 +89,8 @@ export class PushPool {
 
   private open(account: string): void {
     if (this.unsupported) return
+    // A connection just opened is kept a while before it can be taken: no churn while the accounts are sorted out.
+    if (!this.lastActivity.has(account)) this.lastActivity.set(account, Date.now())
     const push = new ImapPush(this.options.settings, account, {
       onChange: () => {
         if (this.mode === null && push.mode) this.noteMode(push.mode)

@@ -171,6 +171,37 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it('keeps no more push connections than its pool: the accounts beyond it are polled', async () => {
+      const [first, second, third] = await Promise.all(['q1', 'q2', 'q3'].map(name => s.user(name)))
+      const controller = new AbortController()
+      const realtime = new ImapRealtime({
+        catalog: s.t.catalog,
+        server: SERVER,
+        settings: imapSettings(await serverConfig(s.t.catalog, SERVER)),
+        log: line => lines.push(line),
+        intervalMs: 300,
+        pushConnections: 2,
+      })
+      const running = realtime.run(controller.signal)
+      try {
+        await eventually('two push connections', async () => (realtime.status.push.connections === 2 ? true : undefined), CAPTURED_MS)
+        for (const user of [first, second, third]) {
+          const client = await s.client(user)
+          await client.append('INBOX', message(`pool ${user}`))
+        }
+
+        for (const user of [first, second, third]) await captured(user, user, items => items.length === 1)
+        await eventually('still two push connections', async () => (realtime.status.push.connections === 2 ? true : undefined), CAPTURED_MS)
+        assert.equal(realtime.status.push.mode, 'notify')
+        assert.ok(realtime.status.push.received >= 2, JSON.stringify(realtime.status.push))
+      } finally {
+        controller.abort()
+        await running
+      }
+
+      assert.ok(lines.some(line => /pushes changes of every folder \(NOTIFY\)/.test(line)), lines.join('\n'))
+    })
+
     it('catches up after the server restarts', async () => {
       const bob = await s.user('bob')
       await s.dovecot.loadMessages(bob, {INBOX: [{raw: message('bob one')}]})
