@@ -9,6 +9,8 @@ export interface AdminConnectionOptions {
   signal?: AbortSignal
   /** Ask for QRESYNC (ENABLE) and refuse a server without these extensions, in one line. */
   requireExtensions?: readonly string[]
+  /** For a connection that IDLEs: how often IDLE is ended and started again. */
+  maxIdleTime?: number
 }
 
 /**
@@ -32,6 +34,7 @@ export async function connectAsAdmin(settings: ImapSettings, account: string, op
     logger: options.logger ?? false,
     qresync: required.includes('QRESYNC'),
     disableAutoIdle: true,
+    ...(options.maxIdleTime ? {maxIdleTime: options.maxIdleTime} : {}),
     // BODY.PEEK[] gives the exact bytes; BINARY would decode transfer encodings.
     disableBinary: true,
     clientInfo: {name: 'carbonio-backup'},

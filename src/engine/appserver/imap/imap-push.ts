@@ -25,6 +25,9 @@ export interface ImapPushOptions {
 // keywords are flags. The selected mailbox (INBOX, kept EXAMINEd so that IDLE can run) is reported by its own
 // EXISTS/EXPUNGE/FETCH, the others by STATUS, folder creation, rename and deletion by LIST.
 const EVENTS = ['MessageNew', 'MessageExpunge', 'FlagChange']
+// RFC 2177: a server may drop a client that stays in IDLE for 30 minutes; start it again well before.
+const IDLE_RESTART_MS = 10 * 60_000
+
 const NOTIFY_SET = [
   atom('SET'),
   [atom('selected'), EVENTS.map(name => atom(name))],
@@ -121,7 +124,7 @@ export class ImapPush {
    */
   private async watch(watching: () => void): Promise<PushMode | undefined> {
     const {signal} = this.controller
-    const client = await connectAsAdmin(this.settings, this.account, {signal})
+    const client = await connectAsAdmin(this.settings, this.account, {signal, maxIdleTime: IDLE_RESTART_MS})
     this.client = client
     if (signal.aborted) return 'idle'
     if (!client.capabilities.has('IDLE')) return undefined
