@@ -15,6 +15,7 @@
 //
 //   npx tsx bench/imap-capture.ts [--accounts 5] [--messages 2000] [--sweep-accounts 100] [--lag-accounts 20]
 //     [--lag-changes 200] [--lag-rate 10] [--restore-messages 10000] [--concurrency 4] [--cases a,b,c,d,e]
+//     [--compression-level 0-9]   (gzip level of the blob store in cases a and b; default: the product's)
 //   npx tsx bench/imap-capture.ts --quick      (2 x 300, 100-account sweep, small lag and restore: under a minute)
 import {
   mkdirSync, readFileSync, rmSync, writeFileSync,
@@ -45,6 +46,7 @@ const {values} = parseArgs({
     'restore-messages': {type: 'string'},
     concurrency: {type: 'string', default: '4'},
     cases: {type: 'string', default: 'a,b,c,d,e'},
+    'compression-level': {type: 'string'},
   },
 })
 const preset = values.quick
@@ -64,6 +66,8 @@ const settings = {
   restoreMessages: Number(values['restore-messages'] ?? preset.restore),
   concurrency: Number(values.concurrency),
   cases: new Set(values.cases.split(',')),
+  // The blob store's gzip level for the capture cases; unset, the product default (backupCompressionLevel).
+  compressionLevel: values['compression-level'],
 }
 
 const MiB = 2 ** 20
@@ -102,7 +106,7 @@ async function captureCases(dovecot: TestDovecot, work: string, generator: Corpu
 
   log(`corpus: ${accounts.length} accounts, ${messages} messages, ${round(bytes / MiB, 1)} MiB`)
   const cli = new CarbonioCli(path.join(work, 'capture'))
-  await cli.configure(dovecot, domain)
+  await cli.configure(dovecot, domain, settings.compressionLevel === undefined ? {} : {backupCompressionLevel: settings.compressionLevel})
   const mbsync = new Mbsync(dovecot, path.join(work, 'mbsync'))
   const channels = accounts.map(account => mbsync.channel(account, 'pull'))
   const dsync = new Dsync(dovecot, path.join(dovecot.dir, 'dsync'))
