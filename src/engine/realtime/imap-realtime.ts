@@ -51,6 +51,11 @@ export interface ImapRealtimeStatus {
 }
 
 const MAX_BACKOFF_MS = 30_000
+/**
+ * A push starts the cycle this much later: the server may push the first half of a change (a MOVE's copy) before
+ * the second (its expunge), and a MOVE is recognised as one only when a cycle sees both.
+ */
+const PUSH_SETTLE_MS = 50
 
 /**
  * Realtime capture from an IMAP AppServer: every account of the accounts command runs the SmartScan synchronisation
@@ -206,7 +211,7 @@ export class ImapRealtime {
     const due = this.due.get(account)!
     // An account waiting out its own failure keeps its backoff.
     if (this.accountBackoff.has(account) && due > Date.now()) return
-    this.due.set(account, Math.min(due, Date.now()))
+    this.due.set(account, Math.min(due, Date.now() + PUSH_SETTLE_MS))
     this.doorbell.ring()
   }
 
