@@ -17,6 +17,8 @@ export interface ImapPushOptions {
   onUnsupported?: () => void
   /** Told each time the connection is lost, with the wait before the next attempt. */
   onLost?: (error: string, retryMs: number) => void
+  /** False: IDLE on INBOX even where the server offers NOTIFY (a server whose NOTIFY is known not to deliver). */
+  notify?: boolean
   firstBackoffMs?: number
   maxBackoffMs?: number
 }
@@ -134,7 +136,7 @@ export class ImapPush {
     client.on('flags', changed)
     await client.mailboxOpen('INBOX', {readOnly: true})
     let mode: PushMode = 'idle'
-    if (client.capabilities.has('NOTIFY')) {
+    if (this.options.notify !== false && client.capabilities.has('NOTIFY')) {
       const internals = client as unknown as ImapFlowInternals
       internals.untaggedHandlers.STATUS = changed
       internals.untaggedHandlers.LIST = changed
