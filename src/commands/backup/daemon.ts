@@ -10,7 +10,8 @@ export default class Daemon extends BaseCommand {
   static override description
     = 'Meant for systemd (contrib/carbonio-backup.service). It follows the configuration while it runs: '
     + 'ZxBackup_RealTimeScanner FALSE stops the scanner within 2 s and TRUE starts it again. SIGTERM stops it '
-    + 'cleanly after the current batch. With `once true` it applies what the feed holds now and exits.'
+    + 'cleanly after the current batch. With `once true` it applies what the feed holds now and exits (with an IMAP '
+    + 'AppServer: one sync cycle of every account).'
   static override examples = ['<%= config.bin %> backup daemon', '<%= config.bin %> backup daemon once true']
   static override flags = {
     once: booleanParam({description: 'catch up with the feed and exit instead of following it'}),
