@@ -1,12 +1,12 @@
 import type {Catalog} from '../catalog/catalog.js'
 import type {ProgressSink} from '../progress.js'
-import type {TransactionFeed} from './feed-entry.js'
+import type {FeedEntry, TransactionFeed} from './feed-entry.js'
 
 import {BlobStore} from '../blobstore/blob-store.js'
 import {serverConfig} from '../config/config-store.js'
 import {loadCheckpoint} from './checkpoints.js'
 import {readAhead} from './read-ahead.js'
-import {type BatchStats, TransactionApplier} from './transaction-applier.js'
+import {type BatchStats, type PreparedBatch, TransactionApplier} from './transaction-applier.js'
 
 export interface ScannerOptions {
   catalog: Catalog
@@ -20,6 +20,19 @@ export interface ScannerOptions {
 /** What a run of the scanner did: its batches' stats added up. */
 export interface ScannerTotals extends BatchStats {
   batches: number
+}
+
+// Switching blobless mode takes effect within this time; reading the configuration for every batch cost more than
+// a small batch's own statements.
+const BLOBLESS_READ_MS = 1000
+
+/** A setting read again only when the last reading is older than `ms`. */
+function settingReadEvery<T>(ms: number, read: () => Promise<T>): () => Promise<T> {
+  let last: undefined | {at: number; value: T}
+  return async () => {
+    if (last === undefined || Date.now() - last.at >= ms) last = {at: Date.now(), value: await read()}
+    return last.value
+  }
 }
 
 /** The blob store of a server, at its configured compression level. */
@@ -40,18 +53,16 @@ export async function runScanner(options: ScannerOptions): Promise<ScannerTotals
     catalog,
     blobs,
     feed,
-    async blobless() {
-      return (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true'
-    },
+    blobless: settingReadEvery(BLOBLESS_READ_MS, async () => (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true'),
   }, from)
   const totals: ScannerTotals = {
     batches: 0, transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
   }
   // The batch after this one is read while this one is applied; a failure stops that read at once.
   const reading = new AbortController()
-  const batches = readAhead(feed.read(from, AbortSignal.any([signal, reading.signal])), () => reading.abort())
-  for await (const entries of batches) {
-    const stats = await applier.apply(entries)
+  const batches = readAhead(prepared(applier, feed.read(from, AbortSignal.any([signal, reading.signal]))), () => reading.abort())
+  for await (const batch of batches) {
+    const stats = await applier.commit(batch)
     totals.batches++
     totals.transactions += stats.transactions
     totals.errors += stats.errors
@@ -66,4 +77,9 @@ export async function runScanner(options: ScannerOptions): Promise<ScannerTotals
   }
 
   return totals
+}
+
+/** The feed's batches with their contents read and stored: what the read ahead prepares during a commit. */
+async function * prepared(applier: TransactionApplier, batches: AsyncIterable<FeedEntry[]>): AsyncGenerator<PreparedBatch> {
+  for await (const entries of batches) yield applier.prepare(entries)
 }

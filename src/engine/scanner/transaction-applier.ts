@@ -1,3 +1,4 @@
+import type {Transaction} from '../appserver/transaction.js'
 import type {BlobStore} from '../blobstore/blob-store.js'
 import type {Catalog} from '../catalog/catalog.js'
 import type {FeedEntry, TransactionFeed} from './feed-entry.js'
@@ -6,7 +7,7 @@ import {writeTransaction} from '../catalog/write-transaction.js'
 import {AccountDirectory} from './account-writer.js'
 import {Batch} from './batch.js'
 import {saveCheckpoint} from './checkpoints.js'
-import {resolveContents} from './content-resolver.js'
+import {resolveContents, type ResolvedContent} from './content-resolver.js'
 import {FolderCache} from './folder-cache.js'
 
 export interface ApplierOptions {
@@ -27,6 +28,14 @@ export interface BatchStats {
   lastTime: null | number
 }
 
+/** A batch whose contents are resolved, ready for its database transaction. */
+export interface PreparedBatch {
+  entries: FeedEntry[]
+  transactions: Transaction[]
+  blobless: boolean
+  contents: Map<Transaction, ResolvedContent>
+}
+
 /**
  * Replays a batch of feed entries on the catalog in ONE database transaction, together with the feed position
  * of the last entry: after a crash the batch is either wholly there (and not re-read) or wholly absent (and
@@ -44,13 +53,27 @@ export class TransactionApplier {
   ) {}
 
   async apply(entries: FeedEntry[]): Promise<BatchStats> {
+    return this.commit(await this.prepare(entries))
+  }
+
+  /**
+   * Reads and stores the batch's contents, before (and outside) its database transaction: the part of a batch
+   * that may run while the previous batch commits, since stored blobs are harmless until the catalog names them.
+   */
+  async prepare(entries: FeedEntry[]): Promise<PreparedBatch> {
+    const transactions = entries.flatMap(e => (e.kind === 'transaction' ? [e.transaction] : []))
+    const blobless = await this.options.blobless()
+    const contents = await resolveContents(transactions, {blobs: this.options.blobs, blobless, feed: this.options.feed})
+    return {
+      entries, transactions, blobless, contents,
+    }
+  }
+
+  async commit({blobless, contents, entries, transactions}: PreparedBatch): Promise<BatchStats> {
     const stats: BatchStats = {
       transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
     }
     if (entries.length === 0) return stats
-    const transactions = entries.flatMap(e => (e.kind === 'transaction' ? [e.transaction] : []))
-    const blobless = await this.options.blobless()
-    const contents = await resolveContents(transactions, {blobs: this.options.blobs, blobless, feed: this.options.feed})
 
     try {
       // Write lock first: a batch that read and then wrote would fail at once whenever a purge (or any other
