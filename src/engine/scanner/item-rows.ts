@@ -1,7 +1,6 @@
 import type {Knex} from 'knex'
 
 import {dialectOf, jsonRowsSource} from '../catalog/bulk-rows.js'
-import {jsonText, parseJsonText} from './json-text.js'
 import {itemKey, type ItemState, type ItemVersion} from './versions.js'
 
 /** Columns of an item's open revision, joined with its identity. */
@@ -51,9 +50,10 @@ export function versionFromRow(row: OpenItemRow): ItemVersion {
     validFrom: Number(row.valid_from),
     operation: row.operation,
     folder: row.folder_remote_id,
-    flags: parseJsonText(row.flags),
-    tags: parseJsonText(row.tags),
-    metadata: parseJsonText(row.metadata),
+    flags: JSON.parse(row.flags),
+    tags: JSON.parse(row.tags),
+    metadata: JSON.parse(row.metadata),
+    metadataText: row.metadata,
     blobDigest: row.blob_digest,
     size: row.size === null ? null : Number(row.size),
     locator: row.locator,
@@ -135,9 +135,9 @@ export function revisionValues(itemId: number, version: ItemVersion, validTo: nu
     validTo,
     version.operation,
     version.folder,
-    jsonText(version.flags),
-    jsonText(version.tags),
-    jsonText(version.metadata),
+    JSON.stringify(version.flags),
+    JSON.stringify(version.tags),
+    version.metadataText ?? JSON.stringify(version.metadata),
     version.blobDigest,
     version.size,
     version.locator,

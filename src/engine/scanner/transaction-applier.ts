@@ -3,6 +3,7 @@ import type {BlobStore} from '../blobstore/blob-store.js'
 import type {Catalog} from '../catalog/catalog.js'
 import type {FeedEntry, TransactionFeed} from './feed-entry.js'
 
+import {OtherWriters} from '../catalog/other-writers.js'
 import {writeTransaction} from '../catalog/write-transaction.js'
 import {AccountDirectory} from './account-writer.js'
 import {Batch} from './batch.js'
@@ -45,12 +46,18 @@ export interface PreparedBatch {
 export class TransactionApplier {
   private readonly accounts = new AccountDirectory()
   private readonly folders = new FolderCache()
+  private readonly otherWriters = new OtherWriters()
 
   /** @param committed the checkpoint the feed is read from (null for a feed never read): see saveCheckpoint. */
   constructor(
     private readonly options: ApplierOptions,
     private committed: unknown,
   ) {}
+
+  private forgetCaches(): void {
+    this.accounts.forget()
+    this.folders.clear()
+  }
 
   async apply(entries: FeedEntry[]): Promise<BatchStats> {
     return this.commit(await this.prepare(entries))
@@ -79,6 +86,8 @@ export class TransactionApplier {
       // Write lock first: a batch that read and then wrote would fail at once whenever a purge (or any other
       // process) committed in between, instead of waiting under busy_timeout.
       await writeTransaction(this.options.catalog, async trx => {
+        // What another process wrote (a purge removing an account, a SmartScan) may contradict the caches.
+        if (await this.otherWriters.since(trx, this.options.catalog.dialect) === 'changed') this.forgetCaches()
         const batch = new Batch(trx, this.accounts, contents, stats, this.options.feed.connector, this.folders)
         await batch.prefetch(transactions)
         for (const entry of entries) {
@@ -104,8 +113,8 @@ export class TransactionApplier {
       this.committed = entries.at(-1)!.position
     } catch (error) {
       // The caches may hold rows of the rolled-back transaction.
-      this.accounts.forget()
-      this.folders.clear()
+      this.forgetCaches()
+      this.otherWriters.forget()
       throw error
     }
 
