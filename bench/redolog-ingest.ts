@@ -6,7 +6,7 @@
 //   npx tsx bench/redolog-ingest.ts [--transactions 1000000] [--blob-transactions 100000] [--accounts 1000]
 import {execFileSync, spawnSync} from 'node:child_process'
 import {
-  createReadStream, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync,
+  createReadStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -93,7 +93,7 @@ async function ingestCase(name: string, transactions: number, metadataOnly: bool
     // Metadata-only lines still name content (the format requires it for messages); blobless mode records the
     // reference without reading it, which is exactly the metadata path being measured.
     if (metadataOnly) run(process.execPath, ['bin/run.js', 'config', 'set', 'server', 'bench', 'backupBloblessMode', 'true'], env)
-    const ingest = run(process.execPath, ['bin/run.js', 'backup', 'daemon', 'once', 'true', '--json'], env)
+    const ingest = run(process.execPath, ['bin/run.js', 'backup', 'daemon', 'once', 'true', '--json'], {...env, NODE_OPTIONS: DAEMON_NODE_OPTIONS})
     const totals = JSON.parse(ingest.stdout)
     const peers: Record<string, number> = {}
     const parseRate = await parseOnlyRate(path.join(work, 'appserver', 'redolog'))
@@ -128,6 +128,9 @@ async function ingestCase(name: string, transactions: number, metadataOnly: bool
   }
 }
 
+// The ingest runs with the Node options of the shipped systemd unit, as the daemon does in production.
+const DAEMON_NODE_OPTIONS = /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(path.join(ROOT, 'contrib', 'carbonio-backup.service'), 'utf8'))?.[1] ?? ''
+
 const machine = describeMachine()
 const cases = [
   await ingestCase('metadata-only', Number(values.transactions), true),
@@ -137,6 +140,6 @@ mkdirSync(path.join(ROOT, 'bench', 'results'), {recursive: true})
 const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '-')
 const file = path.join(ROOT, 'bench', 'results', `redolog-ingest-${stamp}.json`)
 writeFileSync(file, JSON.stringify({
-  benchmark: 'redolog-ingest', machine, accounts: Number(values.accounts), cases,
+  benchmark: 'redolog-ingest', machine, accounts: Number(values.accounts), daemonNodeOptions: DAEMON_NODE_OPTIONS, cases,
 }, null, 2) + '\n')
 console.log(JSON.stringify({file: path.relative(ROOT, file), machine, cases}, null, 2))
