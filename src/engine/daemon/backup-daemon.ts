@@ -5,6 +5,7 @@ import {coherencyCheck} from '../coherency/coherency-check.js'
 import {serverConfig} from '../config/config-store.js'
 import {purge} from '../purge/purge.js'
 import {findScheduledJob} from '../schedule/scheduled-jobs.js'
+import {sleep} from '../sleep.js'
 import {smartScan} from '../smartscan/smart-scan.js'
 import {CronService} from './cron-service.js'
 import {type DaemonLog, RealtimeService} from './realtime-service.js'
@@ -66,7 +67,7 @@ export class BackupDaemon {
         this.log(`daemon: ${(error as Error).message}`)
       }
 
-      await pause(RECONCILE_MS, signal)
+      await sleep(RECONCILE_MS, signal)
     }
 
     this.log('backup daemon stopping: finishing the current batch')
@@ -83,18 +84,4 @@ export class BackupDaemon {
     await reportService(this.catalog, this.server, this.realtime.status, at)
     for (const cron of this.crons) await reportService(this.catalog, this.server, cron.status, at)
   }
-}
-
-/** Waits between reconciles, or less when the signal fires; the listener goes with the wait (the loop runs for weeks). */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    const done = () => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, {once: true})
-  })
 }

@@ -3,6 +3,7 @@ import type {Catalog} from '../catalog/catalog.js'
 import {ImapRealtime} from '../realtime/imap-realtime.js'
 import {markAllUncertain} from '../scanner/account-certainty.js'
 import {runScanner} from '../scanner/realtime-scanner.js'
+import {sleep} from '../sleep.js'
 import {feedForServer, imapCaptureForServer} from './feed-for-server.js'
 import {realtimeTuning} from './realtime-tuning.js'
 import {lastReport, SERVICE_STALE_MS, type ServiceReport} from './services.js'
@@ -178,14 +179,4 @@ export class RealtimeService {
 
 function iso(ms: null | number): null | string {
   return ms === null ? null : new Date(ms).toISOString()
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => {
-      clearTimeout(timer)
-      resolve()
-    }, {once: true})
-  })
 }

@@ -1,3 +1,5 @@
+import {sleep} from '../sleep.js'
+
 /**
  * Wakes sleeping workers at once: a push rings it so that the account's cycle starts now rather than at the end of
  * the workers' wait.
@@ -13,17 +15,6 @@ export class Doorbell {
 
   /** Resolves after ms, on a ring, or when the signal fires, whichever comes first. */
   wait(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise(resolve => {
-      const done = () => {
-        clearTimeout(timer)
-        signal.removeEventListener('abort', done)
-        this.waiters.delete(done)
-        resolve()
-      }
-
-      const timer = setTimeout(done, ms)
-      signal.addEventListener('abort', done, {once: true})
-      this.waiters.add(done)
-    })
+    return sleep(ms, signal, this.waiters)
   }
 }

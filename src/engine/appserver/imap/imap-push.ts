@@ -2,6 +2,7 @@ import type {ImapFlow} from 'imapflow'
 
 import type {ImapSettings} from './imap-settings.js'
 
+import {sleep} from '../../sleep.js'
 import {connectAsAdmin} from './admin-connection.js'
 
 /**
@@ -77,7 +78,7 @@ export class ImapPush {
     if (client) {
       try {
         // Ends IDLE (DONE) and logs out; close() below cuts it if the server does not answer.
-        if (client.usable) await Promise.race([client.logout(), delay(1000)])
+        if (client.usable) await Promise.race([client.logout(), sleep(1000)])
       } catch {
         // Closing anyway.
       } finally {
@@ -115,7 +116,7 @@ export class ImapPush {
       // Jitter: after a server restart every account's push reconnects, not all in the same millisecond.
       const wait = Math.round(backoff * (0.75 + (Math.random() / 2)))
       this.options.onLost?.(error, wait)
-      await delay(wait, signal)
+      await sleep(wait, signal)
       backoff = Math.min(backoff * 2, max)
     }
   }
@@ -157,7 +158,7 @@ export class ImapPush {
       const started = Date.now()
       if (await client.idle() === false && client.usable) throw new Error('IDLE was refused')
       // IDLE ends when the connection does; one that ends at once while the connection stays must not spin.
-      if (Date.now() - started < 100) await delay(1000, signal)
+      if (Date.now() - started < 100) await sleep(1000, signal)
     }
 
     return mode
@@ -166,17 +167,4 @@ export class ImapPush {
 
 function atom(value: string): {type: 'ATOM'; value: string} {
   return {type: 'ATOM', value}
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise(resolve => {
-    const done = () => {
-      clearTimeout(timer)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-
-    const timer = setTimeout(done, ms)
-    signal?.addEventListener('abort', done, {once: true})
-  })
 }

@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import type {FeedEntry, FeedError, TransactionFeed} from '../../scanner/feed-entry.js'
 
+import {sleep} from '../../sleep.js'
 import {listRedologFiles, redologFileFor} from './file-names.js'
 import {parseRedologLine} from './parse-line.js'
 
@@ -203,7 +204,8 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
 /** Wakes the reader when the directory changes (fs.watch) or after the poll interval, whichever comes first. */
 class ChangeWaiter {
   private changed = false
-  private wake?: () => void
+  /** The wait under way, if any (next() is not called twice at once). */
+  private readonly waiting = new Set<() => void>()
   private readonly watcher?: FSWatcher
 
   constructor(
@@ -213,7 +215,7 @@ class ChangeWaiter {
     try {
       this.watcher = watch(dir, () => {
         this.changed = true
-        this.wake?.()
+        this.wakeUp()
       })
       this.watcher.on('error', () => {
         // The poll keeps working without the watcher.
@@ -225,7 +227,7 @@ class ChangeWaiter {
 
   close(): void {
     this.watcher?.close()
-    this.wake?.()
+    this.wakeUp()
   }
 
   async next(signal: AbortSignal): Promise<void> {
@@ -234,19 +236,12 @@ class ChangeWaiter {
       return
     }
 
-    await new Promise<void>(resolve => {
-      const done = () => {
-        clearTimeout(timer)
-        signal.removeEventListener('abort', done)
-        this.wake = undefined
-        resolve()
-      }
-
-      const timer = setTimeout(done, this.pollMs)
-      signal.addEventListener('abort', done, {once: true})
-      this.wake = done
-    })
+    await sleep(this.pollMs, signal, this.waiting)
     this.changed = false
+  }
+
+  private wakeUp(): void {
+    for (const wake of this.waiting) wake()
   }
 }
 
