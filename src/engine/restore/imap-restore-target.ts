@@ -3,11 +3,9 @@ import {createHash} from 'node:crypto'
 
 import type {ImapSettings} from '../appserver/imap/imap-settings.js'
 
-import {connectAsAdmin} from '../appserver/imap/admin-connection.js'
-import {explainImapError} from '../appserver/imap/imap-errors.js'
+import {closeAdminConnection, connectAsAdmin, guardImap} from '../appserver/imap/admin-connection.js'
 import {folderPathOf} from '../appserver/imap/imap-identity.js'
 import {parseHeaders} from '../appserver/imap/message-headers.js'
-import {OperationAborted} from '../errors.js'
 import {canMultiAppend, multiAppend} from './multi-append.js'
 
 /** A message to put into a mailbox: its exact bytes, flags and keywords, and INTERNALDATE. */
@@ -151,13 +149,7 @@ export class ImapRestoreTarget {
   }
 
   async close(): Promise<void> {
-    try {
-      if (this.client.usable) await this.client.logout()
-    } catch {
-      // Closing anyway.
-    } finally {
-      this.client.close()
-    }
+    await closeAdminConnection(this.client)
   }
 
   private async indexOf(mailbox: string): Promise<FolderIndex> {
@@ -189,13 +181,7 @@ export class ImapRestoreTarget {
   }
 
   private async guard<T>(work: () => Promise<T>): Promise<T> {
-    if (this.signal?.aborted) throw new OperationAborted()
-    try {
-      return await work()
-    } catch (error) {
-      if (this.signal?.aborted) throw new OperationAborted()
-      throw explainImapError(error, this.settings, this.account)
-    }
+    return guardImap({account: this.account, settings: this.settings, signal: this.signal}, work)
   }
 }
 

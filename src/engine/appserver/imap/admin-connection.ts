@@ -67,3 +67,32 @@ export async function connectAsAdmin(settings: ImapSettings, account: string, op
   client.once('close', () => signal?.removeEventListener('abort', onAbort))
   return client
 }
+
+/** Logs out while the connection still can, and closes it in any case (a failed LOGOUT is no failure of the caller). */
+export async function closeAdminConnection(client: ImapFlow): Promise<void> {
+  try {
+    if (client.usable) await client.logout()
+  } catch {
+    // Closing anyway.
+  } finally {
+    client.close()
+  }
+}
+
+/**
+ * Runs IMAP work on an admin connection, turning an abort into OperationAborted and a failure into one clear line
+ * naming the account (never the login).
+ */
+export async function guardImap<T>(
+  connection: {account: string; settings: ImapSettings; signal?: AbortSignal},
+  work: () => Promise<T>,
+): Promise<T> {
+  const {account, settings, signal} = connection
+  if (signal?.aborted) throw new OperationAborted()
+  try {
+    return await work()
+  } catch (error) {
+    if (signal?.aborted) throw new OperationAborted()
+    throw explainImapError(error, settings, account)
+  }
+}

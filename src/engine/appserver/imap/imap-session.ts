@@ -2,8 +2,7 @@ import type {ImapFlow, Logger, MailboxObject} from 'imapflow'
 
 import type {ImapSettings} from './imap-settings.js'
 
-import {OperationAborted} from '../../errors.js'
-import {connectAsAdmin} from './admin-connection.js'
+import {closeAdminConnection, connectAsAdmin, guardImap} from './admin-connection.js'
 import {explainImapError} from './imap-errors.js'
 import {folderPathOf, normalizeFlags} from './imap-identity.js'
 import {HEADER_FIELDS, type MessageHeaders, parseHeaders} from './message-headers.js'
@@ -191,24 +190,12 @@ export class ImapSession {
   }
 
   async close(): Promise<void> {
-    try {
-      if (this.client.usable) await this.client.logout()
-    } catch {
-      // Closing anyway.
-    } finally {
-      this.client.close()
-    }
+    await closeAdminConnection(this.client)
   }
 
   /** Runs IMAP work, turning an abort into OperationAborted and a failure into one clear line. */
   private async guard<T>(work: () => Promise<T>): Promise<T> {
-    if (this.signal?.aborted) throw new OperationAborted()
-    try {
-      return await work()
-    } catch (error) {
-      if (this.signal?.aborted) throw new OperationAborted()
-      throw explainImapError(error, this.settings, this.account)
-    }
+    return guardImap({account: this.account, settings: this.settings, signal: this.signal}, work)
   }
 }
 
