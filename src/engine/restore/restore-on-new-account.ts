@@ -12,6 +12,9 @@ import {type ContentResult, ContentSource} from './content-source.js'
 import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
 import {openDestination} from './restore-destination.js'
 import {restoreMessageOf} from './restore-message.js'
+import {
+  byFolderPath, recordFolder, recordUnrestored, type RestoreTally,
+} from './restore-tally.js'
 import {checkSource} from './source-check.js'
 
 export interface RestoreOnNewAccountRequest {
@@ -22,23 +25,12 @@ export interface RestoreOnNewAccountRequest {
   force?: boolean
 }
 
-export interface UnrestoredItem {
-  item: string
-  folderPath: string
-  reason: string
-}
+export type {UnrestoredItem} from './restore-tally.js'
 
-export interface RestoreReport extends Record<string, unknown> {
+export interface RestoreReport extends Record<string, unknown>, RestoreTally {
   source: string
   destination: string
   pointInTime: string
-  folders: number
-  restored: number
-  skipped: number
-  unrestored: number
-  unrestoredItems: UnrestoredItem[]
-  uncertain: boolean
-  smartScanFirst: boolean
   /** Restoring `last` an account that a recent mass deletion (nearly) emptied: the date to use instead. */
   emptied: EmptiedAccount | null
   /** The destination did not exist: backupProvisioningCommand created it. */
@@ -147,12 +139,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     const state = await stateAt(catalog, account, at)
     if (!state.exists) throw new UserError(`${account.name} cannot be restored at ${describeHistoryTime(at)}: ${state.absence}`)
     const emptied = await emptiedAccountWarning(catalog, account, at, progress)
-    const byFolder = new Map<string, ItemAt[]>()
-    for await (const item of state.items({types: ['message']})) {
-      const list = byFolder.get(item.folderPath) ?? []
-      list.push(item)
-      byFolder.set(item.folderPath, list)
-    }
+    const byFolder = await byFolderPath(state.items({types: ['message']}))
 
     const paths = [...new Set([...byFolder.keys(), ...state.folders.filter(f => f.view === null || f.view === 'message').map(f => f.path)])].sort()
     const report: RestoreReport = {
@@ -178,20 +165,8 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
       const {restored, skipped, unrestored} = await restoreFolder({
         content, target, accountKey: account.key, mailbox, items, signal,
       })
-      for (const {item, reason} of unrestored) {
-        report.unrestored++
-        report.unrestoredItems.push({item, folderPath: path, reason})
-        progress({kind: 'warning', account: destination, message: `item ${item} in ${path} not restored: ${reason}`})
-      }
-
-      report.restored += restored
-      report.skipped += skipped
-      progress({kind: 'step', account: destination, message: `${path}: ${restored} restored, ${skipped} already there`})
-      progress({
-        kind: 'counters', counters: {
-          folders: report.folders, restored: report.restored, skipped: report.skipped, unrestored: report.unrestored,
-        },
-      })
+      for (const {item, reason} of unrestored) recordUnrestored(report, progress, destination, {item, folderPath: path, reason})
+      recordFolder(report, progress, destination, {path, restored, skipped})
     }
 
     return report

@@ -1,6 +1,5 @@
 import type {OperationContext} from '../operations/run-operation.js'
 import type {RestoreMessage} from './imap-restore-target.js'
-import type {UnrestoredItem} from './restore-on-new-account.js'
 
 import {imapSettings} from '../appserver/imap/imap-settings.js'
 import {serverConfig} from '../config/config-store.js'
@@ -12,6 +11,9 @@ import {ContentSource} from './content-source.js'
 import {type DeletedMessage, deletedMessages, type DeletionWindow} from './deleted-messages.js'
 import {ImapRestoreTarget} from './imap-restore-target.js'
 import {restoreMessageOf} from './restore-message.js'
+import {
+  byFolderPath, recordFolder, recordUnrestored, type RestoreTally,
+} from './restore-tally.js'
 import {checkSource} from './source-check.js'
 
 export interface UndeleteRequest {
@@ -23,7 +25,7 @@ export interface UndeleteRequest {
   now?: number
 }
 
-export interface UndeleteReport extends Record<string, unknown> {
+export interface UndeleteReport extends Record<string, unknown>, RestoreTally {
   account: string
   /** The window as given: ISO times, or first / last. */
   start: string
@@ -33,14 +35,6 @@ export interface UndeleteReport extends Record<string, unknown> {
   undeletedFolder: null | string
   /** Messages deleted in the window. */
   deleted: number
-  folders: number
-  restored: number
-  /** Still (or again) in the mailbox: nothing appended. */
-  skipped: number
-  unrestored: number
-  unrestoredItems: UnrestoredItem[]
-  uncertain: boolean
-  smartScanFirst: boolean
 }
 
 /** Top-level folders that earlier doUndelete runs with target_original_folder false made. */
@@ -106,7 +100,7 @@ export async function undelete(context: OperationContext, request: UndeleteReque
     const run: FolderRun = {
       accountKey: account.key, account: account.name, content, target, report, progress, signal,
     }
-    for (const [path, group] of byFolder(messages)) {
+    for (const [path, group] of await byFolderPath(messages)) {
       throwIfAborted(signal)
       const destination = undeletedFolder === null ? path : `${undeletedFolder}${path}`
       // Where the mailbox may hold these messages now: their original folder and what earlier undeletes made.
@@ -148,9 +142,7 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
 
     const read = await content.read({accountKey: run.accountKey, item: deleted.id, state: deleted.state})
     if (!read.ok) {
-      report.unrestored++
-      report.unrestoredItems.push({item: deleted.id, folderPath: folder.path, reason: read.reason})
-      progress({kind: 'warning', account: run.account, message: `item ${deleted.id} in ${folder.path} not restored: ${read.reason}`})
+      recordUnrestored(report, progress, run.account, {item: deleted.id, folderPath: folder.path, reason: read.reason})
       continue
     }
 
@@ -167,25 +159,7 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
   }
 
   if (mailbox !== undefined) report.folders++
-  report.restored += restored
-  report.skipped += skipped
-  progress({kind: 'step', account: run.account, message: `${folder.destination}: ${restored} restored, ${skipped} already there`})
-  progress({
-    kind: 'counters', counters: {
-      folders: report.folders, restored: report.restored, skipped: report.skipped, unrestored: report.unrestored,
-    },
-  })
-}
-
-function byFolder(messages: DeletedMessage[]): Map<string, DeletedMessage[]> {
-  const groups = new Map<string, DeletedMessage[]>()
-  for (const message of messages) {
-    const list = groups.get(message.folderPath) ?? []
-    list.push(message)
-    groups.set(message.folderPath, list)
-  }
-
-  return groups
+  recordFolder(report, progress, run.account, {path: folder.destination, restored, skipped})
 }
 
 /** \Deleted is what a client set just before expunging: kept, it would make the next expunge delete it again. */

@@ -1,0 +1,52 @@
+import type {OperationContext} from '../operations/run-operation.js'
+
+export interface UnrestoredItem {
+  item: string
+  folderPath: string
+  reason: string
+}
+
+/** What a restore of backed-up messages into a live account (doRestoreOnNewAccount, doUndelete) counts and says. */
+export interface RestoreTally {
+  folders: number
+  restored: number
+  /** Already (or still) in the mailbox: nothing appended. */
+  skipped: number
+  unrestored: number
+  unrestoredItems: UnrestoredItem[]
+  uncertain: boolean
+  smartScanFirst: boolean
+}
+
+type Progress = OperationContext['progress']
+
+/** An item whose content could not be had: counted, listed and warned about, and the restore goes on. */
+export function recordUnrestored(tally: RestoreTally, progress: Progress, account: string, unrestored: UnrestoredItem): void {
+  tally.unrestored++
+  tally.unrestoredItems.push(unrestored)
+  progress({kind: 'warning', account, message: `item ${unrestored.item} in ${unrestored.folderPath} not restored: ${unrestored.reason}`})
+}
+
+/** A folder done: its counts added, one progress line for it and the running counters. */
+export function recordFolder(tally: RestoreTally, progress: Progress, account: string, folder: {path: string; restored: number; skipped: number}): void {
+  tally.restored += folder.restored
+  tally.skipped += folder.skipped
+  progress({kind: 'step', account, message: `${folder.path}: ${folder.restored} restored, ${folder.skipped} already there`})
+  progress({
+    kind: 'counters', counters: {
+      folders: tally.folders, restored: tally.restored, skipped: tally.skipped, unrestored: tally.unrestored,
+    },
+  })
+}
+
+/** Items grouped by their folder's path, in the order they come. */
+export async function byFolderPath<T extends {folderPath: string}>(items: AsyncIterable<T> | Iterable<T>): Promise<Map<string, T[]>> {
+  const groups = new Map<string, T[]>()
+  for await (const item of items) {
+    const list = groups.get(item.folderPath) ?? []
+    list.push(item)
+    groups.set(item.folderPath, list)
+  }
+
+  return groups
+}
