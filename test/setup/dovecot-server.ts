@@ -8,25 +8,20 @@
 import {execFile, spawn, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {
-  chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync,
+  chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, utimesSync, writeFileSync,
 } from 'node:fs'
 import {connect, createServer} from 'node:net'
 import {tmpdir, userInfo} from 'node:os'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
+import {watchOver} from './watchdog.js'
+
 const run = promisify(execFile)
 
 const INSTALL_HINT = 'Dovecot is needed by the IMAP tests and is not installed: apt-get install dovecot-imapd'
 const DOVECOT = ['/usr/sbin/dovecot', '/usr/local/sbin/dovecot'].find(file => existsSync(file))
 const DOVEADM = ['/usr/bin/doveadm', '/usr/local/bin/doveadm'].find(file => existsSync(file))
-
-// Arguments: test process pid, master pid file, temp dir.
-const WATCHDOG_SCRIPT = `
-while kill -0 "$1" 2>/dev/null; do sleep 1; done
-if [ -f "$2" ]; then kill "$(cat "$2")" 2>/dev/null; sleep 1; fi
-rm -rf "$3"
-`
 
 export interface TestMessage {
   /** The exact bytes of the message (CRLF line ends, as IMAP delivers them). */
@@ -224,18 +219,16 @@ export async function startTestDovecot(): Promise<TestDovecot> {
   writeFileSync(path.join(dir, 'master-users'), `${masterUser}:{PLAIN}${masterPassword}\n`, {mode: 0o644})
   writeFileSync(path.join(dir, 'users'), '', {mode: 0o644})
 
-  const watchdog = spawn('sh', ['-c', WATCHDOG_SCRIPT, 'carbonio-test-dovecot-watchdog', String(process.pid), pidFile, dir], {
-    detached: true,
-    stdio: 'ignore',
+  const watchdog = watchOver({
+    name: 'carbonio-test-dovecot-watchdog',
+    dir,
+    // $3: the master's pid file.
+    stopScript: 'if [ -f "$3" ]; then kill "$(cat "$3")" 2>/dev/null; sleep 1; fi',
+    args: [pidFile],
+    stopNow() {
+      if (existsSync(pidFile)) spawnSync('kill', [readFileSync(pidFile, 'utf8').trim()])
+    },
   })
-  watchdog.unref()
-  const stopSync = () => {
-    if (existsSync(pidFile)) spawnSync('kill', [readFileSync(pidFile, 'utf8').trim()])
-    rmSync(dir, {force: true, recursive: true})
-    watchdog.kill()
-  }
-
-  process.once('exit', stopSync)
   const doveadm = async (args: string[]) => (await run(DOVEADM, ['-c', configFile, ...args], {maxBuffer: 256 * 1024 * 1024})).stdout
   try {
     let lastError: unknown
@@ -323,20 +316,18 @@ export async function startTestDovecot(): Promise<TestDovecot> {
           await waitForGreeting(port, 10_000)
         },
         async stop() {
-          process.removeListener('exit', stopSync)
-          if (existsSync(pidFile)) {
-            const pid = Number(readFileSync(pidFile, 'utf8').trim())
-            try {
-              process.kill(pid)
-            } catch {
-              // already gone
+          await watchdog.stop(async () => {
+            if (existsSync(pidFile)) {
+              const pid = Number(readFileSync(pidFile, 'utf8').trim())
+              try {
+                process.kill(pid)
+              } catch {
+                // already gone
+              }
+
+              await waitForExit(pid, 5000)
             }
-
-            await waitForExit(pid, 5000)
-          }
-
-          rmSync(dir, {force: true, recursive: true})
-          watchdog.kill()
+          })
         },
       }
       return server
@@ -346,8 +337,7 @@ export async function startTestDovecot(): Promise<TestDovecot> {
   } catch (error) {
     const logFile = path.join(dir, 'dovecot.log')
     const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' | ') : ''
-    process.removeListener('exit', stopSync)
-    stopSync()
+    watchdog.stopSync()
     const message = ((error as {stderr?: string}).stderr || (error as Error).message).trim()
     throw new Error(`cannot start the test Dovecot: ${message}${log ? ` (log: ${log})` : ''}`)
   }

@@ -2,10 +2,10 @@
 // authentication, fsync off, on a free port. Started at most once per test process, on the first test that asks
 // for it, and stopped by the root hooks (test/setup/root-hooks.ts). CARBONIO_TEST_PG_URL points the tests at an
 // existing server instead, and then nothing is started or stopped.
-import {execFile, spawn, spawnSync} from 'node:child_process'
+import {execFile, spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
 import {
-  appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync,
+  appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync,
 } from 'node:fs'
 import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -13,16 +13,9 @@ import path from 'node:path'
 import {promisify} from 'node:util'
 import pg from 'pg'
 
-const run = promisify(execFile)
+import {watchOver} from './watchdog.js'
 
-// Arguments: test process pid, data dir, temp dir, pg_ctl, user to run pg_ctl as ('' for ourselves).
-const WATCHDOG_SCRIPT = `
-while kill -0 "$1" 2>/dev/null; do sleep 1; done
-if [ -f "$2/postmaster.pid" ]; then
-  if [ -n "$5" ]; then runuser -u "$5" -- "$4" stop -D "$2" -m immediate -w -s; else "$4" stop -D "$2" -m immediate -w -s; fi
-fi
-rm -rf "$3"
-`
+const run = promisify(execFile)
 
 const PG_ROOT = '/usr/lib/postgresql'
 const INSTALL_HINT
@@ -120,37 +113,24 @@ export async function startTestPostgres(): Promise<TestPostgres> {
 
   const pgCtl = path.join(bin, 'pg_ctl')
   const stopArgs = ['stop', '-D', dataDir, '-m', 'immediate', '-w', '-s']
-  // A watchdog outlives this process: when mocha is killed (a CI timeout's SIGTERM, SIGKILL, Ctrl-C), neither
-  // the root afterAll nor an 'exit' listener runs, and the cluster would be left behind with its port and memory.
-  const watchdog = spawn(
-    'sh',
-    [
-      '-c',
-      WATCHDOG_SCRIPT,
-      'carbonio-test-pg-watchdog',
-      String(process.pid),
-      dataDir,
-      dir,
-      pgCtl,
-      owner ? 'postgres' : '',
-    ],
-    {detached: true, stdio: 'ignore'},
-  )
-  watchdog.unref()
   let running = false
-  const stopSync = () => {
-    if (running) {
-      running = false
-      if (owner) spawnSync('runuser', ['-u', 'postgres', '--', pgCtl, ...stopArgs], {cwd: dir})
-      else spawnSync(pgCtl, stopArgs, {cwd: dir})
-    }
-
-    rmSync(dir, {force: true, recursive: true})
-    watchdog.kill()
-  }
-
-  // Mocha exiting on an uncaught error skips the root afterAll: stop at once rather than when the watchdog looks.
-  process.once('exit', stopSync)
+  const watchdog = watchOver({
+    name: 'carbonio-test-pg-watchdog',
+    dir,
+    // $3: data dir, $4: pg_ctl, $5: the user to run pg_ctl as ('' for ourselves).
+    stopScript: `
+if [ -f "$3/postmaster.pid" ]; then
+  if [ -n "$5" ]; then runuser -u "$5" -- "$4" stop -D "$3" -m immediate -w -s; else "$4" stop -D "$3" -m immediate -w -s; fi
+fi`,
+    args: [dataDir, pgCtl, owner ? 'postgres' : ''],
+    stopNow() {
+      if (running) {
+        running = false
+        if (owner) spawnSync('runuser', ['-u', 'postgres', '--', pgCtl, ...stopArgs], {cwd: dir})
+        else spawnSync(pgCtl, stopArgs, {cwd: dir})
+      }
+    },
+  })
 
   try {
     await asOwner(path.join(bin, 'initdb'), [
@@ -200,14 +180,12 @@ export async function startTestPostgres(): Promise<TestPostgres> {
           adminUrl,
           startMs,
           async stop() {
-            process.removeListener('exit', stopSync)
-            if (running) {
-              running = false
-              await asOwner(pgCtl, stopArgs)
-            }
-
-            rmSync(dir, {force: true, recursive: true})
-            watchdog.kill()
+            await watchdog.stop(async () => {
+              if (running) {
+                running = false
+                await asOwner(pgCtl, stopArgs)
+              }
+            })
           },
         }
       } catch (error) {
@@ -218,8 +196,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     throw lastError
   } catch (error) {
     const log = existsSync(logFile) ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-5).join(' | ') : ''
-    process.removeListener('exit', stopSync)
-    stopSync()
+    watchdog.stopSync()
     throw new Error(`cannot start the test PostgreSQL from ${bin}: ${(error as Error).message.trim()}${log ? ` (log: ${log})` : ''}`)
   }
 }
