@@ -1,72 +1,38 @@
-import {ImapFlow} from 'imapflow'
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
 
-import {setAttribute} from '../../src/engine/config/config-store.js'
-import {smartScan} from '../../src/engine/smartscan/smart-scan.js'
+import {message} from '../engine/smartscan/imap-scenario.js'
+import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
 import {runCli} from '../helpers/run-cli.js'
-import {openTestCatalog, type TestCatalog} from '../helpers/test-catalog.js'
-import {getTestDovecot, type TestDovecot, uniqueDomain} from '../setup/dovecot-server.js'
 
-const GLOBAL = {level: 'global' as const, target: ''}
 const ISO = String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z`
 
-function message(subject: string): Buffer {
-  return Buffer.from(`Message-ID: <${subject}@example.test>\r\nSubject: ${subject}\r\n\r\nHello from ${subject}.\r\n`)
-}
-
 describe('backup doRestoreOnNewAccount at last of an account just emptied, through bin/run.js', () => {
-  let dovecot: TestDovecot
-  let t: TestCatalog
-  let secrets: string
+  let bed: ImapCliBed
 
   beforeEach(async () => {
-    dovecot = await getTestDovecot()
-    t = await openTestCatalog('sqlite')
-    secrets = mkdtempSync(path.join(tmpdir(), 'carbonio-secrets-'))
-    const passwordFile = path.join(secrets, 'imap-password')
-    writeFileSync(passwordFile, `${dovecot.masterPassword}\n`, {mode: 0o600})
-    await setAttribute(t.catalog, GLOBAL, 'backupAppServerUrl', dovecot.url)
-    await setAttribute(t.catalog, GLOBAL, 'backupAppServerUser', dovecot.masterUser)
-    await setAttribute(t.catalog, GLOBAL, 'backupAppServerPasswordFile', passwordFile)
+    bed = await imapCliBed()
   })
 
   afterEach(async () => {
-    await t.cleanup()
-    rmSync(secrets, {force: true, recursive: true})
+    await bed.cleanup()
   })
 
-  /** The capture, in this process: the restores are what this test is about, and each CLI run costs a node start. */
-  async function scan(account: string): Promise<void> {
-    const report = await smartScan({
-      catalog: t.catalog, uuid: 'test', server: 'mail1', signal: new AbortController().signal, progress() {},
-    }, {account})
-    assert.deepEqual(report.failed, [])
-  }
-
   it('warns that the newest state is nearly empty and names the date before the mass deletion, which restores it all', async () => {
-    const domain = uniqueDomain()
-    const alice = `alice@${domain}`
-    const bob = `bob@${domain}`
-    const carol = `carol@${domain}`
-    for (const user of [alice, bob, carol]) await dovecot.addUser(user, 'pw')
+    const {dovecot, t} = bed
+    const alice = await bed.user('alice')
+    const bob = await bed.user('bob')
+    const carol = await bed.user('carol')
     await dovecot.loadMessages(alice, {INBOX: ['a', 'b', 'c', 'd', 'e', 'f'].map(subject => ({raw: message(subject)}))})
-    await scan(alice)
-    const client = new ImapFlow({
-      host: dovecot.host, port: dovecot.port, secure: false, auth: {user: alice, pass: 'pw'}, logger: false, disableAutoIdle: true,
-    })
-    client.on('error', () => {})
-    await client.connect()
+    await scanInProcess(bed, alice)
+    const client = await bed.client(alice)
     try {
       await client.mailboxOpen('INBOX')
       await client.messageDelete('1:5', {uid: true})
     } finally {
-      await client.logout()
+      await bed.closeClients()
     }
 
-    await scan(alice)
+    await scanInProcess(bed, alice)
 
     const text = await runCli(['backup', 'doRestoreOnNewAccount', alice, bob, 'last'], t.env)
     assert.equal(text.code, 0, text.stderr)

@@ -1,47 +1,25 @@
-import {ImapFlow} from 'imapflow'
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
-import path from 'node:path'
 
 import {setAttribute} from '../../src/engine/config/config-store.js'
+import {message} from '../engine/smartscan/imap-scenario.js'
+import {GLOBAL, type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
 import {runCli, UUID} from '../helpers/run-cli.js'
-import {openTestCatalog, type TestCatalog} from '../helpers/test-catalog.js'
-import {getTestDovecot, type TestDovecot, uniqueDomain} from '../setup/dovecot-server.js'
-
-const GLOBAL = {level: 'global' as const, target: ''}
-
-function message(subject: string): Buffer {
-  return Buffer.from(`Message-ID: <${subject}@example.test>\r\nSubject: ${subject}\r\n\r\nHello from ${subject}.\r\n`)
-}
 
 describe('backup doRestoreOnNewAccount and doItemRestore through bin/run.js', () => {
-  let dovecot: TestDovecot
-  let t: TestCatalog
-  let secrets: string
+  let bed: ImapCliBed
 
   beforeEach(async () => {
-    dovecot = await getTestDovecot()
-    t = await openTestCatalog('sqlite')
-    secrets = mkdtempSync(path.join(tmpdir(), 'carbonio-secrets-'))
-    const passwordFile = path.join(secrets, 'imap-password')
-    writeFileSync(passwordFile, `${dovecot.masterPassword}\n`, {mode: 0o600})
-    await setAttribute(t.catalog, GLOBAL, 'backupAppServerUrl', dovecot.url)
-    await setAttribute(t.catalog, GLOBAL, 'backupAppServerUser', dovecot.masterUser)
-    await setAttribute(t.catalog, GLOBAL, 'backupAppServerPasswordFile', passwordFile)
+    bed = await imapCliBed()
   })
 
   afterEach(async () => {
-    await t.cleanup()
-    rmSync(secrets, {force: true, recursive: true})
+    await bed.cleanup()
   })
 
   it('restores an account into an empty one, refuses a non-empty one, and brings back a deleted message', async () => {
-    const domain = uniqueDomain()
-    const alice = `alice@${domain}`
-    const bob = `bob@${domain}`
-    await dovecot.addUser(alice, 'pw')
-    await dovecot.addUser(bob, 'pw')
+    const {dovecot, domain, t} = bed
+    const alice = await bed.user('alice')
+    const bob = await bed.user('bob')
     await dovecot.loadMessages(alice, {INBOX: [{raw: message('one'), flags: [String.raw`\Seen`]}, {raw: message('two')}, {raw: message('two')}], 'Work/Plans': [{raw: message('plan')}]})
     const scan = await runCli(['backup', 'doAccountScan', alice], t.env)
     assert.equal(scan.code, 0, scan.stderr)
@@ -68,11 +46,7 @@ describe('backup doRestoreOnNewAccount and doItemRestore through bin/run.js', ()
     assert.match(uuid, UUID)
     assert.deepEqual(lines, [`restored ${alice} at last into ${bob}: 0 restored, 4 skipped (already there), 0 unrestored in 2 folders`])
 
-    const client = new ImapFlow({
-      host: dovecot.host, port: dovecot.port, secure: false, auth: {user: alice, pass: 'pw'}, logger: false,
-    })
-    client.on('error', () => {})
-    await client.connect()
+    const client = await bed.client(alice)
     try {
       await client.mailboxOpen('INBOX')
       await client.messageDelete('1', {uid: true})
@@ -86,31 +60,25 @@ describe('backup doRestoreOnNewAccount and doItemRestore through bin/run.js', ()
       const status = await client.status('Back', {messages: true})
       assert.equal(status && status.messages, 1)
     } finally {
-      await client.logout()
+      await bed.closeClients()
     }
   })
 
   it('says a blobless restore with a message gone on the server was partial: exit 1, named, the rest restored', async () => {
-    const domain = uniqueDomain()
-    const alice = `alice@${domain}`
-    const carol = `carol@${domain}`
-    await dovecot.addUser(alice, 'pw')
-    await dovecot.addUser(carol, 'pw')
+    const {dovecot, t} = bed
+    const alice = await bed.user('alice')
+    const carol = await bed.user('carol')
     await dovecot.loadMessages(alice, {INBOX: [{raw: message('kept')}, {raw: message('vanishing')}]})
     await setAttribute(t.catalog, GLOBAL, 'backupBloblessMode', 'true')
     assert.equal((await runCli(['backup', 'doAccountScan', alice], t.env)).code, 0)
 
     // The server loses one message after the scan: the backup has its history but, in blobless mode, no content.
-    const client = new ImapFlow({
-      host: dovecot.host, port: dovecot.port, secure: false, auth: {user: alice, pass: 'pw'}, logger: false,
-    })
-    client.on('error', () => {})
-    await client.connect()
+    const client = await bed.client(alice)
     try {
       await client.mailboxOpen('INBOX')
       await client.messageDelete('2', {uid: true})
     } finally {
-      await client.logout()
+      await bed.closeClients()
     }
 
     const partial = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last', '--json'], t.env)

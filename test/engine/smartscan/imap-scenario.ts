@@ -1,9 +1,6 @@
-// A SmartScan test bed: a fresh catalog configured for the shared test Dovecot (master user, password file 0600,
-// a directory command listing only this scenario's domain), users made on demand, a separate imapflow client per
-// user to change mailboxes the way a mail client would, and readers of what the backup holds.
-import {ImapFlow} from 'imapflow'
-import {writeFileSync} from 'node:fs'
-import path from 'node:path'
+// A SmartScan test bed: the shared IMAP test bed (test/helpers/imap-cli-bed.ts: a fresh catalog configured for the
+// test Dovecot, users made on demand, a separate imapflow client per user to change mailboxes the way a mail client
+// would), with the SmartScan run and readers of what the backup holds.
 
 import type {LoginMode} from '../../../src/engine/config/attributes.js'
 import type {ProgressEvent} from '../../../src/engine/progress.js'
@@ -11,8 +8,8 @@ import type {ProgressEvent} from '../../../src/engine/progress.js'
 import {BlobStore} from '../../../src/engine/blobstore/blob-store.js'
 import {setAttribute} from '../../../src/engine/config/config-store.js'
 import {smartScan, type SmartScanReport, type SmartScanRequest} from '../../../src/engine/smartscan/smart-scan.js'
-import {type Dialect, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
-import {getTestDovecot, type TestDovecot, uniqueDomain} from '../../setup/dovecot-server.js'
+import {GLOBAL, imapTestBed, type ImapTestBed} from '../../helpers/imap-cli-bed.js'
+import {type Dialect} from '../../helpers/test-catalog.js'
 
 export const SERVER = 'mail1'
 const USER_PASSWORD = 'user-secret-9f'
@@ -27,61 +24,26 @@ export interface LiveItem {
   metadata: Record<string, unknown>
 }
 
-export interface Scenario {
-  dovecot: TestDovecot
-  domain: string
-  t: TestCatalog
-  passwordFile: string
+export interface Scenario extends ImapTestBed {
   events: ProgressEvent[]
   /** Every IMAP command the plugin sent in the last scan, per account. */
   commands: Map<string, string[]>
-  /** A new user of this scenario's domain: `<name>@<domain>`. */
-  user(name: string): Promise<string>
-  /** A separate IMAP client logged in as the user itself (not through the plugin). */
-  client(address: string): Promise<ImapFlow>
   scan(request?: SmartScanRequest): Promise<SmartScanReport>
   liveItems(address: string): Promise<LiveItem[]>
   revisions(address: string, item: string): Promise<Array<{deleted: boolean; flags: string[]; folder: null | string; locator: null | string; operation: string}>>
   blob(digest: string): Promise<Buffer>
-  cleanup(): Promise<void>
 }
 
 export async function imapScenario(dialect: Dialect, options: {loginMode?: LoginMode} = {}): Promise<Scenario> {
-  const dovecot = await getTestDovecot()
-  const domain = uniqueDomain()
-  const t = await openTestCatalog(dialect)
-  const passwordFile = path.join(t.home, 'imap-password')
-  writeFileSync(passwordFile, `${dovecot.masterPassword}\n`, {mode: 0o600})
-  const global = {level: 'global' as const, target: ''}
-  await setAttribute(t.catalog, global, 'backupAppServerUrl', dovecot.url)
-  await setAttribute(t.catalog, global, 'backupAppServerUser', dovecot.masterUser)
-  await setAttribute(t.catalog, global, 'backupAppServerPasswordFile', passwordFile)
-  await setAttribute(t.catalog, global, 'backupAccountsCommand', dovecot.directoryCommand(domain))
-  if (options.loginMode) await setAttribute(t.catalog, global, 'backupAppServerLoginMode', options.loginMode)
-  const clients: ImapFlow[] = []
+  const bed = await imapTestBed(dialect, USER_PASSWORD)
+  const {t} = bed
+  if (options.loginMode) await setAttribute(t.catalog, GLOBAL, 'backupAppServerLoginMode', options.loginMode)
   const events: ProgressEvent[] = []
   const commands = new Map<string, string[]>()
   const scenario: Scenario = {
-    dovecot,
-    domain,
-    t,
-    passwordFile,
+    ...bed,
     events,
     commands,
-    async user(name) {
-      const address = `${name}@${domain}`
-      await dovecot.addUser(address, USER_PASSWORD)
-      return address
-    },
-    async client(address) {
-      const client = new ImapFlow({
-        host: dovecot.host, port: dovecot.port, secure: false, auth: {user: address, pass: USER_PASSWORD}, logger: false, disableAutoIdle: true,
-      })
-      client.on('error', () => {})
-      await client.connect()
-      clients.push(client)
-      return client
-    },
     async scan(request = {}) {
       commands.clear()
       events.length = 0
@@ -141,10 +103,6 @@ export async function imapScenario(dialect: Dialect, options: {loginMode?: Login
       }))
     },
     blob: digest => new BlobStore(t.home).get(digest),
-    async cleanup() {
-      await Promise.all(clients.map(client => client.logout().catch(() => client.close())))
-      await t.cleanup()
-    },
   }
   return scenario
 }
