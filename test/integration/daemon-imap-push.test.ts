@@ -10,6 +10,7 @@ import type {Catalog} from '../../src/engine/catalog/catalog.js'
 
 import {openCatalog} from '../../src/engine/catalog/open-catalog.js'
 import {message} from '../engine/smartscan/imap-scenario.js'
+import {configureAppServerByCli, userClient} from '../helpers/imap-cli-bed.js'
 import {
   eventually, outputOf, runCli, startCli, waitFor,
 } from '../helpers/run-cli.js'
@@ -74,17 +75,7 @@ describe('backup daemon: realtime capture pushed by the IMAP AppServer', functio
     await dovecot.loadMessages(users.rmfolder, {INBOX: [{raw: message('stays')}], Gone: [{raw: message('in a deleted folder')}]})
     await dovecot.loadMessages(users.emptied, {Bulk: [{raw: message('bulk one')}, {raw: message('bulk two')}, {raw: message('bulk three')}]})
     await dovecot.loadMessages(users.restart, {INBOX: [{raw: message('before the restart')}]})
-    const passwordFile = path.join(home, 'imap-password')
-    writeFileSync(passwordFile, `${dovecot.masterPassword}\n`, {mode: 0o600})
-    for (const [name, value] of [
-      ['backupAppServerUrl', dovecot.url],
-      ['backupAppServerUser', dovecot.masterUser],
-      ['backupAppServerPasswordFile', passwordFile],
-      ['backupAccountsCommand', dovecot.directoryCommand(domain)],
-    ]) {
-      const set = await runCli(['config', 'set', 'global', name, value], env)
-      assert.equal(set.code, 0, set.stderr)
-    }
+    await configureAppServerByCli(env, home, dovecot, dovecot.directoryCommand(domain))
 
     daemon = startCli(['backup', 'daemon'], env)
     catalog = await openCatalog({env, migrate: false})
@@ -113,11 +104,7 @@ describe('backup daemon: realtime capture pushed by the IMAP AppServer', functio
 
   /** A mail client of the user's own, not the plugin's code. */
   async function clientOf(user: string): Promise<ImapFlow> {
-    const client = new ImapFlow({
-      host: dovecot.host, port: dovecot.port, secure: false, auth: {user, pass: USER_PASSWORD}, logger: false, disableAutoIdle: true,
-    })
-    client.on('error', () => {})
-    await client.connect()
+    const client = await userClient(dovecot, user, USER_PASSWORD)
     clients.push(client)
     return client
   }

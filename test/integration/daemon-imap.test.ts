@@ -6,6 +6,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {message} from '../engine/smartscan/imap-scenario.js'
+import {configureAppServerByCli, userClient} from '../helpers/imap-cli-bed.js'
 import {
   eventually, runCli, startCli, waitFor,
 } from '../helpers/run-cli.js'
@@ -46,17 +47,7 @@ describe('backup daemon with the IMAP AppServer', function () {
     const alice = `alice@${domain}`
     await dovecot.addUser(alice, 'alice-pw')
     await dovecot.loadMessages(alice, {INBOX: [{raw: message('first')}]})
-    const passwordFile = path.join(home, 'imap-password')
-    writeFileSync(passwordFile, `${dovecot.masterPassword}\n`, {mode: 0o600})
-    for (const [name, value] of [
-      ['backupAppServerUrl', dovecot.url],
-      ['backupAppServerUser', dovecot.masterUser],
-      ['backupAppServerPasswordFile', passwordFile],
-      ['backupAccountsCommand', dovecot.directoryCommand(domain)],
-    ]) {
-      const set = await runCli(['config', 'set', 'global', name, value], env)
-      assert.equal(set.code, 0, set.stderr)
-    }
+    await configureAppServerByCli(env, home, dovecot, dovecot.directoryCommand(domain))
 
     daemon = startCli(['backup', 'daemon'], env)
     const running = await eventually('a first IMAP cycle', async () => {
@@ -66,12 +57,7 @@ describe('backup daemon with the IMAP AppServer', function () {
     assert.equal(running.detail.connector, 'imap')
     assert.equal(running.detail.accountsFollowed, 1)
 
-    const {ImapFlow} = await import('imapflow')
-    const client = new ImapFlow({
-      host: dovecot.host, port: dovecot.port, secure: false, auth: {user: alice, pass: 'alice-pw'}, logger: false,
-    })
-    client.on('error', () => {})
-    await client.connect()
+    const client = await userClient(dovecot, alice, 'alice-pw')
     try {
       await client.append('INBOX', message('second'))
     } finally {
@@ -95,17 +81,7 @@ describe('backup daemon with the IMAP AppServer', function () {
     await dovecot.addUser(bob, 'bob-pw')
     await dovecot.loadMessages(alice, {INBOX: [{raw: message('alice one')}, {raw: message('alice two')}], Archive: [{raw: message('alice old')}]})
     await dovecot.loadMessages(bob, {INBOX: [{raw: message('bob one')}]})
-    const passwordFile = path.join(home, 'imap-password')
-    writeFileSync(passwordFile, `${dovecot.masterPassword}\n`, {mode: 0o600})
-    for (const [name, value] of [
-      ['backupAppServerUrl', dovecot.url],
-      ['backupAppServerUser', dovecot.masterUser],
-      ['backupAppServerPasswordFile', passwordFile],
-      ['backupAccountsCommand', dovecot.directoryCommand(domain)],
-    ]) {
-      const set = await runCli(['config', 'set', 'global', name, value], env)
-      assert.equal(set.code, 0, set.stderr)
-    }
+    await configureAppServerByCli(env, home, dovecot, dovecot.directoryCommand(domain))
 
     const first = await runCli(['backup', 'daemon', 'once', 'true'], env)
     assert.equal(first.code, 0, first.stderr)
@@ -126,20 +102,10 @@ describe('backup daemon with the IMAP AppServer', function () {
     const carol = `carol@${domain}`
     await dovecot.addUser(carol, 'carol-pw')
     await dovecot.loadMessages(carol, {INBOX: [{raw: message('carol one')}]})
-    const passwordFile = path.join(home, 'imap-password')
-    writeFileSync(passwordFile, `${dovecot.masterPassword}\n`, {mode: 0o600})
     // The directory lists an account the server does not know.
     const directory = path.join(home, 'accounts.sh')
     writeFileSync(directory, `#!/bin/sh\n${dovecot.directoryCommand(domain)}\necho ghost@${domain}\n`, {mode: 0o700})
-    for (const [name, value] of [
-      ['backupAppServerUrl', dovecot.url],
-      ['backupAppServerUser', dovecot.masterUser],
-      ['backupAppServerPasswordFile', passwordFile],
-      ['backupAccountsCommand', directory],
-    ]) {
-      const set = await runCli(['config', 'set', 'global', name, value], env)
-      assert.equal(set.code, 0, set.stderr)
-    }
+    await configureAppServerByCli(env, home, dovecot, directory)
 
     const once = await runCli(['backup', 'daemon', 'once', 'true'], env)
     assert.equal(once.code, 1, once.stderr)
