@@ -1,6 +1,4 @@
-import {execFile} from 'node:child_process'
-
-import {UserError} from '../errors.js'
+import {runShellCommand} from './shell-command.js'
 
 const TIMEOUT_MS = 2 * 60_000
 
@@ -21,22 +19,7 @@ export function provisioningScript(command: string): string {
  */
 export async function runProvisioningCommand(command: string, account: string, signal?: AbortSignal): Promise<void> {
   const domain = account.split('@')[1] ?? ''
-  await new Promise<void>((resolve, reject) => {
-    const argv = ['-c', provisioningScript(command), 'carbonio-provision', account, domain]
-    execFile('/bin/sh', argv, {maxBuffer: 16 * 1024 * 1024, signal, timeout: TIMEOUT_MS}, (error, _stdout, stderr) => {
-      if (!error) {
-        resolve()
-        return
-      }
-
-      if (error.name === 'AbortError') {
-        reject(error)
-        return
-      }
-
-      const why = String(stderr).trim().split('\n')[0] || error.message.split('\n')[0]
-      const status = error.killed ? `timed out after ${TIMEOUT_MS / 1000} s` : `exit ${error.code ?? error.signal ?? '?'}`
-      reject(new UserError(`backupProvisioningCommand failed for ${account} (${status}): ${why}`))
-    })
+  await runShellCommand(['-c', provisioningScript(command), 'carbonio-provision', account, domain], {
+    maxBuffer: 16 * 1024 * 1024, signal, timeoutMs: TIMEOUT_MS, what: `backupProvisioningCommand failed for ${account}`,
   })
 }

@@ -1,6 +1,5 @@
-import {execFile} from 'node:child_process'
-
 import {UserError} from '../../errors.js'
+import {runShellCommand} from '../shell-command.js'
 
 const TIMEOUT_MS = 5 * 60_000
 
@@ -14,22 +13,8 @@ export async function runAccountsCommand(command: null | string, signal?: AbortS
     throw new UserError("backupAccountsCommand is not set: set it to a command printing one account per line (zmprov -l gaa on Carbonio, doveadm user '*' on Dovecot)")
   }
 
-  const output = await new Promise<string>((resolve, reject) => {
-    execFile('/bin/sh', ['-c', command], {maxBuffer: 512 * 1024 * 1024, signal, timeout: TIMEOUT_MS}, (error, stdout, stderr) => {
-      if (!error) {
-        resolve(stdout)
-        return
-      }
-
-      if (error.name === 'AbortError') {
-        reject(error)
-        return
-      }
-
-      const why = String(stderr).trim().split('\n')[0] || error.message.split('\n')[0]
-      const status = error.killed ? `timed out after ${TIMEOUT_MS / 1000} s` : `exit ${error.code ?? error.signal ?? '?'}`
-      reject(new UserError(`backupAccountsCommand failed (${status}): ${why}`))
-    })
+  const output = await runShellCommand(['-c', command], {
+    maxBuffer: 512 * 1024 * 1024, signal, timeoutMs: TIMEOUT_MS, what: 'backupAccountsCommand failed',
   })
   const accounts = new Set<string>()
   for (const line of output.split('\n')) {
