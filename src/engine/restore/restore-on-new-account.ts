@@ -13,7 +13,7 @@ import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
 import {openDestination} from './restore-destination.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
-  byFolderPath, recordFolder, recordUnrestored, type RestoreTally,
+  byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally,
 } from './restore-tally.js'
 import {checkSource} from './source-check.js'
 
@@ -146,13 +146,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
       source: account.name,
       destination,
       pointInTime: describeHistoryTime(at),
-      folders: 0,
-      restored: 0,
-      skipped: 0,
-      unrestored: 0,
-      unrestoredItems: [],
-      uncertain: check.uncertain,
-      smartScanFirst: check.scanned,
+      ...newTally(check),
       emptied,
       created,
     }

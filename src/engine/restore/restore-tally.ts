@@ -20,6 +20,13 @@ export interface RestoreTally {
 
 type Progress = OperationContext['progress']
 
+/** Nothing counted yet; uncertain and smartScanFirst from the check of the source before the restore. */
+export function newTally(check: {scanned: boolean; uncertain: boolean}): RestoreTally {
+  return {
+    folders: 0, restored: 0, skipped: 0, unrestored: 0, unrestoredItems: [], uncertain: check.uncertain, smartScanFirst: check.scanned,
+  }
+}
+
 /** An item whose content could not be had: counted, listed and warned about, and the restore goes on. */
 export function recordUnrestored(tally: RestoreTally, progress: Progress, account: string, unrestored: UnrestoredItem): void {
   tally.unrestored++

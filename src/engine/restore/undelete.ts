@@ -12,7 +12,7 @@ import {type DeletedMessage, deletedMessages, type DeletionWindow} from './delet
 import {ImapRestoreTarget} from './imap-restore-target.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
-  byFolderPath, recordFolder, recordUnrestored, type RestoreTally,
+  byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally,
 } from './restore-tally.js'
 import {checkSource} from './source-check.js'
 
@@ -78,13 +78,7 @@ export async function undelete(context: OperationContext, request: UndeleteReque
     targetOriginalFolder,
     undeletedFolder,
     deleted: messages.length,
-    folders: 0,
-    restored: 0,
-    skipped: 0,
-    unrestored: 0,
-    unrestoredItems: [],
-    uncertain: check.uncertain,
-    smartScanFirst: check.scanned,
+    ...newTally(check),
   }
   progress({kind: 'step', account: account.name, message: `${messages.length} message(s) deleted from ${report.start} to ${report.end}`})
   if (messages.length === 0) return report
