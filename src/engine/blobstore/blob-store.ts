@@ -4,11 +4,11 @@ import {
 } from 'node:fs/promises'
 import path from 'node:path'
 import {promisify} from 'node:util'
-import {gunzip, gzip} from 'node:zlib'
+import {gunzip} from 'node:zlib'
 
+import {compress} from './blob-compression.js'
 import {blobPath} from './blob-path.js'
 
-const gzipAsync = promisify(gzip)
 const gunzipAsync = promisify(gunzip)
 
 export interface StoredBlob {
@@ -63,7 +63,7 @@ export class BlobStore {
       // Not there yet: write it.
     }
 
-    const compressed = await gzipAsync(content, {level: this.compressionLevel})
+    const compressed = await compress(content, this.compressionLevel)
     const dir = path.dirname(target)
     if (!this.knownDirs.has(dir)) {
       await mkdir(dir, {recursive: true, mode: 0o700})
@@ -101,13 +101,14 @@ export class BlobStore {
 
   /** Flushes the directory entries of new blobs, so their renames survive a power loss with the catalog commit. */
   async syncDirectories(dirs: Iterable<string>): Promise<void> {
-    for (const dir of dirs) {
+    // At once: the file system commits concurrent syncs together.
+    await Promise.all([...dirs].map(async dir => {
       const handle = await open(dir, 'r')
       try {
         await handle.sync()
       } finally {
         await handle.close()
       }
-    }
+    }))
   }
 }

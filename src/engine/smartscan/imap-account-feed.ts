@@ -1,3 +1,5 @@
+import path from 'node:path'
+
 import type {Transaction} from '../appserver/transaction.js'
 import type {BlobStore} from '../blobstore/blob-store.js'
 import type {Catalog} from '../catalog/catalog.js'
@@ -115,6 +117,8 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
   }
   /** Where the cycle ended: committed with its last batch, or by the caller when no batch was needed. */
   finalPosition: ImapAccountPosition | null = null
+  /** Blob directories that got new entries (renames) not yet synced: see take(). */
+  private readonly unsyncedDirs = new Set<string>()
 
   constructor(private readonly options: AccountFeedOptions) {
     this.scope = options.account.toLowerCase()
@@ -153,7 +157,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     }
 
     this.finalPosition = cycle.final()
-    if (batch.size > 0) yield batch.take(this.finalPosition)
+    if (batch.size > 0) yield await this.take(batch, this.finalPosition)
     this.options.onProgress?.(this.stats)
   }
 
@@ -308,10 +312,24 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
 
       // Into the blob store now, outside the batch's database transaction, which the scans of other accounts wait
       // for: the applier then finds each blob there and only records it.
-      if (!this.options.blobless) await storeBlobs(this.options.blobs, fresh)
-      if (batch.full) yield batch.take(cycle.intermediate)
+      if (!this.options.blobless) await storeBlobs(this.options.blobs, fresh, this.unsyncedDirs)
+      if (batch.full) yield await this.take(batch, cycle.intermediate)
       this.options.onProgress?.(this.stats)
     }
+  }
+
+  /**
+   * The batch, once the directory entries of the blobs written for it are on disk: each blob file was fsynced
+   * before its rename, and the renames must be durable before the catalog commit names the blobs.
+   */
+  private async take(batch: Batch, position: ImapAccountPosition): Promise<Array<FeedEntry<ImapAccountPosition>>> {
+    if (this.unsyncedDirs.size > 0) {
+      const dirs = [...this.unsyncedDirs]
+      this.unsyncedDirs.clear()
+      await this.options.blobs.syncDirectories(dirs)
+    }
+
+    return batch.take(position)
   }
 
   /** A chunk's bodies, fetched now; a failure surfaces where the chunk is awaited (or nowhere, if never). */
@@ -431,13 +449,13 @@ function intermediatePosition(start: ImapAccountPosition, folders: readonly Plan
   return {folders: result}
 }
 
-/** Writes contents to the blob store a few at a time (each is gzipped and fsynced). */
-async function storeBlobs(blobs: BlobStore, contents: Array<{bytes: Buffer; digest: string}>): Promise<void> {
+/** Writes contents to the blob store a few at a time (each is gzipped and fsynced); notes the directories written. */
+async function storeBlobs(blobs: BlobStore, contents: Array<{bytes: Buffer; digest: string}>, dirs: Set<string>): Promise<void> {
   let next = 0
   const worker = async () => {
     while (next < contents.length) {
       const {bytes, digest} = contents[next++]
-      await blobs.put(bytes, digest)
+      if ((await blobs.put(bytes, digest)).written) dirs.add(path.dirname(blobs.pathOf(digest)))
     }
   }
 

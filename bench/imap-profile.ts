@@ -1,0 +1,116 @@
+// Profiling aid for the IMAP capture (not part of `npm run bench`): one test Dovecot with a capture corpus and a
+// sweep corpus, then repeated runs of mbsync and `backup doSmartScan start` side by side, each capture into a fresh
+// backup home, so that a ratio is measured under the same load. --node-args goes to the plugin's process, e.g.
+// "--cpu-prof --cpu-prof-dir=/tmp/prof"; --hold keeps the server up (its settings printed) for runs by hand.
+//
+//   npx tsx bench/imap-profile.ts [--accounts 4] [--messages 1000] [--sweep-accounts 100] [--runs 2]
+//     [--cases capture,sweep] [--node-args="..."] [--hold]
+import {spawn} from 'node:child_process'
+import {mkdirSync, readFileSync, rmSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+import {startTestDovecot} from '../test/setup/dovecot-server.js'
+import {CarbonioCli} from './imap/carbonio-cli.js'
+import {addUsers, CorpusGenerator, loadAccount} from './imap/corpus.js'
+import {Mbsync} from './imap/peers.js'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const {values} = parseArgs({
+  options: {
+    accounts: {type: 'string', default: '4'},
+    messages: {type: 'string', default: '1000'},
+    'sweep-accounts': {type: 'string', default: '100'},
+    runs: {type: 'string', default: '2'},
+    cases: {type: 'string', default: 'capture,sweep'},
+    'node-args': {type: 'string', default: ''},
+    hold: {type: 'boolean', default: false},
+  },
+})
+const cases = new Set(values.cases.split(','))
+const runs = Number(values.runs)
+const nodeArgs = values['node-args'].split(' ').filter(Boolean)
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+const log = (line: string) => process.stderr.write(`imap-profile: ${line}\n`)
+const PASSWORD = 'bench-pw'
+
+/** The plugin's command with --json, node flags first; the operation's own seconds (started to ended). */
+function carbonio(cli: CarbonioCli, args: string[]): Promise<{seconds: number; view: {result: Record<string, unknown>}}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'run.js'), ...args, '--json'], {
+      env: {...process.env, ...cli.env}, stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let stdout = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+    })
+    child.once('exit', code => {
+      if (code !== 0) {
+        reject(new Error(`exit ${code}: ${stdout.slice(-500)}`))
+        return
+      }
+
+      const view = JSON.parse(stdout)
+      resolve({seconds: (Date.parse(view.ended) - Date.parse(view.started)) / 1000, view})
+    })
+  })
+}
+
+const dovecot = await startTestDovecot()
+const work = path.join(dovecot.dir, 'profile')
+mkdirSync(work)
+try {
+  const generator = new CorpusGenerator(7)
+  const domain = 'corpus.bench'
+  const accounts = Array.from({length: Number(values.accounts)}, (_, i) => `user${i}@${domain}`)
+  const sweepDomain = 'sweep.bench'
+  const sweepAccounts = Array.from({length: Number(values['sweep-accounts'])}, (_, i) => `s${i}@${sweepDomain}`)
+  if (cases.has('capture')) {
+    await addUsers(dovecot, accounts, PASSWORD)
+    for (const account of accounts) await loadAccount(dovecot, generator, account, Number(values.messages))
+  }
+
+  if (cases.has('sweep')) {
+    await addUsers(dovecot, sweepAccounts, PASSWORD)
+    for (const account of sweepAccounts) await loadAccount(dovecot, generator, account, 5)
+  }
+
+  const sweep = new CarbonioCli(path.join(work, 'sweep'))
+  if (cases.has('sweep')) {
+    await sweep.configure(dovecot, sweepDomain)
+    await carbonio(sweep, ['backup', 'doSmartScan', 'start'])
+  }
+
+  for (let run = 1; run <= runs; run++) {
+    if (cases.has('capture')) {
+      const mbsyncDir = path.join(work, `mbsync-${run}`)
+      const mbsync = new Mbsync(dovecot, mbsyncDir)
+      const channels = accounts.map(account => mbsync.channel(account, 'pull'))
+      const load = loadAverage()
+      const peer = await mbsync.run(channels, 4)
+      rmSync(mbsyncDir, {recursive: true, force: true})
+      const cli = new CarbonioCli(path.join(work, `capture-${run}`))
+      await cli.configure(dovecot, domain)
+      const ours = await carbonio(cli, ['backup', 'doSmartScan', 'start'])
+      rmSync(cli.home, {recursive: true, force: true})
+      log(`capture run ${run}: carbonio ${ours.seconds.toFixed(2)} s, mbsync ${peer.toFixed(2)} s, ratio ${(peer / ours.seconds).toFixed(2)} (load ${load})`)
+    }
+
+    if (cases.has('sweep')) {
+      const load = loadAverage()
+      const ours = await carbonio(sweep, ['backup', 'doSmartScan', 'start'])
+      log(`sweep run ${run}: ${sweepAccounts.length} accounts in ${ours.seconds.toFixed(2)} s (load ${load})`)
+    }
+  }
+
+  if (values.hold) {
+    log(`holding: CARBONIO_BACKUP_HOME=${sweep.env.CARBONIO_BACKUP_HOME} CARBONIO_BACKUP_SERVER=bench (sweep); Ctrl-C to stop`)
+    await new Promise(resolve => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
+  }
+} finally {
+  await dovecot.stop()
+}
