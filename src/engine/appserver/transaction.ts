@@ -18,6 +18,12 @@ export interface ContentRef {
    * to the blob store, without a detour through a file or base64. Never part of a serialised transaction.
    */
   bytes?: Uint8Array
+  /**
+   * Set by a connector that has itself put `bytes` into the blob store under `digest` (hashed, compressed, fsynced):
+   * the scanner records the blob without hashing and storing the same bytes again. Never part of a serialised
+   * transaction (the redolog parser keeps only the documented fields).
+   */
+  storedSize?: number
   /** Bytes of the raw content, when the server knows it. */
   size?: number
   /** sha256 hex of the raw content, when the server knows it; checked against what is read. */

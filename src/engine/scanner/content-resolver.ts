@@ -79,6 +79,12 @@ async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<Res
     }
   }
 
+  if (!options.blobless && ref.storedSize !== undefined && ref.digest && ref.size !== undefined) {
+    return {
+      ...base, digest: ref.digest, size: ref.size, missing: false, stored: true, storedSize: ref.storedSize,
+    }
+  }
+
   const content = await readContent(ref, options.feed)
   if (!content) {
     return {

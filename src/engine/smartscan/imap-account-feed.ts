@@ -1,6 +1,6 @@
 import path from 'node:path'
 
-import type {Transaction} from '../appserver/transaction.js'
+import type {ContentRef, Transaction} from '../appserver/transaction.js'
 import type {BlobStore} from '../blobstore/blob-store.js'
 import type {Catalog} from '../catalog/catalog.js'
 import type {FeedEntry, TransactionFeed} from '../scanner/feed-entry.js'
@@ -277,7 +277,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       const chunk = work[c]
       const bodies = await fetching
       fetching = c + 1 < work.length ? this.prefetch(work[c + 1]) : undefined
-      const fresh: Array<{bytes: Buffer; digest: string}> = []
+      const fresh: StoredContent[] = []
       for (const {folder, message, uidvalidity} of chunk) {
         const bytes = bodies.get(message.uid)
         // Expunged since the listing: the next scan sees it gone.
@@ -285,7 +285,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
         this.stats.bytesRead += bytes.length
         batch.bytes += bytes.length
         const digest = sha256(bytes)
-        const content = {
+        const content: StoredContent = {
           bytes, digest, size: bytes.length, locator: locatorOf(uidvalidity, message.uid),
         }
         const metadata = metadataOf(message)
@@ -299,7 +299,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
           }, Number(message.modseq))
           this.stats.moved++
         } else {
-          fresh.push({bytes, digest})
+          fresh.push(content)
           const item = itemIdOf(folder.id, uidvalidity, message.uid)
           batch.add({
             op: 'item.created', data: {
@@ -450,12 +450,21 @@ function intermediatePosition(start: ImapAccountPosition, folders: readonly Plan
 }
 
 /** Writes contents to the blob store a few at a time (each is gzipped and fsynced); notes the directories written. */
-async function storeBlobs(blobs: BlobStore, contents: Array<{bytes: Buffer; digest: string}>, dirs: Set<string>): Promise<void> {
+/** A new message's content, which storeBlobs puts in the blob store before the batch's transaction. */
+interface StoredContent extends ContentRef {
+  bytes: Buffer
+  digest: string
+}
+
+/** Stores the contents and marks each as stored (ContentRef.storedSize): the scanner then neither hashes nor stores it again. */
+async function storeBlobs(blobs: BlobStore, contents: StoredContent[], dirs: Set<string>): Promise<void> {
   let next = 0
   const worker = async () => {
     while (next < contents.length) {
-      const {bytes, digest} = contents[next++]
-      if ((await blobs.put(bytes, digest)).written) dirs.add(path.dirname(blobs.pathOf(digest)))
+      const content = contents[next++]
+      const stored = await blobs.put(content.bytes, content.digest)
+      if (stored.written) dirs.add(path.dirname(blobs.pathOf(content.digest)))
+      content.storedSize = stored.storedSize
     }
   }
 
