@@ -8,6 +8,7 @@ import {markCertain} from '../scanner/account-certainty.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
 import {findBackupAccount} from './backup-view.js'
 import {runImapCycle} from './sync-cycle.js'
+import {type TransferSlots} from './transfer-slots.js'
 
 export interface AccountScanOptions {
   catalog: Catalog
@@ -26,6 +27,23 @@ export interface AccountScanOptions {
    * domain or the same blob concurrently would otherwise collide on the catalog's unique keys.
    */
   serialize?: Serialize
+  /** The blob store and blobless mode, read once by a SmartScan of many accounts (else read here). */
+  storage?: ScanStorage
+  /** Bounds the accounts of one SmartScan that transfer message bodies at once (see TransferSlots). */
+  transfers?: TransferSlots
+}
+
+export interface ScanStorage {
+  blobs: Awaited<ReturnType<typeof blobStoreFor>>
+  blobless: boolean
+}
+
+/** Where a scan of this server stores contents, and whether it stores them at all. */
+export async function scanStorage(catalog: Catalog, server: string): Promise<ScanStorage> {
+  return {
+    blobs: await blobStoreFor(catalog, server),
+    blobless: (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true',
+  }
 }
 
 export type Serialize = <T>(work: () => Promise<T>) => Promise<T>
@@ -57,13 +75,13 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
   const started = Date.now()
   const {catalog, server, signal} = options
   const account = options.account.toLowerCase()
-  const blobs = await blobStoreFor(catalog, server)
-  const blobless = (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true'
+  const {blobless, blobs} = options.storage ?? await scanStorage(catalog, server)
   const serialize = options.serialize ?? (work => work())
+  const slot = options.transfers?.claim()
   const session = await ImapSession.open(options.settings, account, {onCommand: options.onCommand, signal})
   try {
     const cycle = await runImapCycle({
-      catalog, blobs, blobless, session, account, serialize, signal, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize,
+      catalog, blobs, blobless, session, account, serialize, signal, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize, beforeBodies: slot?.take,
     })
     const record = await findBackupAccount(catalog, account)
     if (record) await serialize(() => markCertain(catalog, record.id))
@@ -72,6 +90,7 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
       account, ...stats, batches, revisions, ms: Date.now() - started,
     }
   } finally {
+    slot?.release()
     await session.close()
   }
 }

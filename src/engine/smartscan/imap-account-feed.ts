@@ -38,6 +38,8 @@ export interface AccountFeedOptions {
   batchSize?: number
   /** Told how far the cycle is, after each batch. */
   onProgress?: (stats: AccountSyncStats) => void
+  /** Awaited before each FETCH of message bodies (SmartScan bounds how many accounts transfer at once). */
+  beforeBodies?: () => Promise<void>
 }
 
 export interface AccountSyncStats {
@@ -332,9 +334,14 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     return batch.take(position)
   }
 
+  private async bodies(mailbox: string, uids: number[]): Promise<Map<number, Buffer>> {
+    await this.options.beforeBodies?.()
+    return this.options.session.bodies(mailbox, uids)
+  }
+
   /** A chunk's bodies, fetched now; a failure surfaces where the chunk is awaited (or nowhere, if never). */
   private prefetch(chunk: readonly Placed[]): Promise<Map<number, Buffer>> {
-    const bodies = this.options.session.bodies(chunk[0].folder.server.mailbox, chunk.map(p => p.message.uid))
+    const bodies = this.bodies(chunk[0].folder.server.mailbox, chunk.map(p => p.message.uid))
     bodies.catch(() => {})
     return bodies
   }
@@ -346,7 +353,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
   private async * verify(batch: Batch, cycle: Cycle, changes: Changes, signal: AbortSignal): AsyncGenerator<Array<FeedEntry<ImapAccountPosition>>> {
     for (const chunk of chunks(changes.kept, this.options)) {
       throwIfAborted(signal)
-      const bodies = await this.options.session.bodies(chunk[0].folder.server.mailbox, chunk.map(k => k.message.uid))
+      const bodies = await this.bodies(chunk[0].folder.server.mailbox, chunk.map(k => k.message.uid))
       for (const {folder, item, message, uidvalidity} of chunk) {
         const bytes = bodies.get(message.uid)
         if (!bytes) continue

@@ -11,7 +11,10 @@ import {OperationAborted, throwIfAborted, UserError} from '../errors.js'
 import {loadCheckpoint} from '../scanner/checkpoints.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
 import {TransactionApplier} from '../scanner/transaction-applier.js'
-import {type AccountScanResult, scanAccount, writeQueue} from './account-scan.js'
+import {
+  type AccountScanResult, scanAccount, scanStorage, writeQueue,
+} from './account-scan.js'
+import {TransferSlots} from './transfer-slots.js'
 
 export interface SmartScanRequest {
   /** Re-read every folder and message and verify every digest. */
@@ -40,7 +43,11 @@ export interface SmartScanReport extends Record<string, unknown> {
   perAccount: Array<Omit<AccountScanResult, 'warnings'>>
 }
 
-const DEFAULT_CONCURRENCY = 4
+// Accounts scanned at once: one IMAP connection each. Most accounts of a scheduled sweep changed nothing and cost a
+// login and a LIST-STATUS, mostly waiting on the server, so many run side by side; of those that have new mail, only
+// TRANSFERRING_ACCOUNTS fetch bodies at once, which bounds the memory their unapplied batches hold.
+const DEFAULT_CONCURRENCY = 16
+const TRANSFERRING_ACCOUNTS = 4
 
 /**
  * Checks, before an operation is created for it, that a SmartScan can start: the AppServer is configured and the
@@ -81,6 +88,8 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
   const onStop = () => stopAll.abort()
   context.signal.addEventListener('abort', onStop, {once: true})
   const serialize = writeQueue()
+  const transfers = new TransferSlots(TRANSFERRING_ACCOUNTS)
+  const storage = await scanStorage(catalog, server)
   let serverFailure: ImapError | undefined
   let next = 0
   const worker = async () => {
@@ -95,6 +104,8 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
           deep,
           signal: stopAll.signal,
           serialize,
+          transfers,
+          storage,
           onCommand: request.onCommand ? command => request.onCommand!(account, command) : undefined,
         })
         record(report, result)

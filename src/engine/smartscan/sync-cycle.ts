@@ -29,6 +29,7 @@ export interface CycleOptions {
   onProgress?: ConstructorParameters<typeof ImapAccountFeed>[0]['onProgress']
   batchBytes?: number
   batchSize?: number
+  beforeBodies?: () => Promise<void>
 }
 
 /**
@@ -41,7 +42,7 @@ export async function runImapCycle(options: CycleOptions): Promise<CycleResult> 
   const {catalog, blobs, blobless, session, account, serialize, signal} = options
   for (let attempt = 1; ; attempt++) {
     const feed = new ImapAccountFeed({
-      catalog, blobs, blobless, session, account, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize,
+      catalog, blobs, blobless, session, account, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize, beforeBodies: options.beforeBodies,
     })
     let batches = 0
     let revisions = 0
