@@ -15,6 +15,7 @@ import {tmpdir, userInfo} from 'node:os'
 import path from 'node:path'
 import {promisify} from 'node:util'
 
+import {sharedServer} from './shared-server.js'
 import {watchOver} from './watchdog.js'
 
 const run = promisify(execFile)
@@ -65,37 +66,16 @@ export interface TestDovecot {
   stop(): Promise<void>
 }
 
-interface SharedState {
-  server?: Promise<TestDovecot>
-}
-// Shared through globalThis: the root hooks may load this module through a second loader (see postgres-server.ts).
-const STATE_KEY = Symbol.for('carbonio-backup.test-dovecot')
-const registry = globalThis as Record<symbol, SharedState | undefined>
-registry[STATE_KEY] ??= {}
-const state: SharedState = registry[STATE_KEY]
+const shared = sharedServer('carbonio-backup.test-dovecot', startTestDovecot)
 
 /** The test Dovecot, started on first use. */
 export function getTestDovecot(): Promise<TestDovecot> {
-  state.server ??= startTestDovecot().catch((error: unknown) => {
-    state.server = undefined
-    throw error
-  })
-  return state.server
+  return shared.get()
 }
 
 /** Stops the test Dovecot if one was started (no-op otherwise). */
-export async function stopTestDovecot(): Promise<void> {
-  const pending = state.server
-  state.server = undefined
-  if (!pending) return
-  let server: TestDovecot
-  try {
-    server = await pending
-  } catch {
-    return
-  }
-
-  await server.stop()
+export function stopTestDovecot(): Promise<void> {
+  return shared.stop()
 }
 
 /** A domain no other test uses, so that directoryCommand(domain) lists this test's users only. */

@@ -13,6 +13,7 @@ import path from 'node:path'
 import {promisify} from 'node:util'
 import pg from 'pg'
 
+import {sharedServer} from './shared-server.js'
 import {watchOver} from './watchdog.js'
 
 const run = promisify(execFile)
@@ -36,39 +37,16 @@ export interface TestDatabase {
   drop(): Promise<void>
 }
 
-// Shared through globalThis, not a module variable: mocha may load the root hooks with require() (through tsx's CJS
-// hook) while the tests import this file as ESM, which would give two copies of this module and two servers.
-interface SharedState {
-  server?: Promise<TestPostgres>
-}
-const STATE_KEY = Symbol.for('carbonio-backup.test-postgres')
-const registry = globalThis as Record<symbol, SharedState | undefined>
-registry[STATE_KEY] ??= {}
-const state: SharedState = registry[STATE_KEY]
+const shared = sharedServer('carbonio-backup.test-postgres', startTestPostgres)
 
 /** The test server, started on first use. */
 export function getTestPostgres(): Promise<TestPostgres> {
-  state.server ??= startTestPostgres().catch((error: unknown) => {
-    // Do not cache a failure as a server; every later test fails with the same clear message instead.
-    state.server = undefined
-    throw error
-  })
-  return state.server
+  return shared.get()
 }
 
 /** Stops the test server if one was started (no-op otherwise). */
-export async function stopTestPostgres(): Promise<void> {
-  const pending = state.server
-  state.server = undefined
-  if (!pending) return
-  let server: TestPostgres
-  try {
-    server = await pending
-  } catch {
-    return // it never started; the failing tests already said why
-  }
-
-  await server.stop()
+export function stopTestPostgres(): Promise<void> {
+  return shared.stop()
 }
 
 /** A new empty database with a random name on the test server. `drop()` removes it even if clients remain. */
