@@ -8,10 +8,11 @@ import {createHash} from 'node:crypto'
 import type {ProgressEvent} from '../../../src/engine/progress.js'
 
 import {restoreOnNewAccount, type RestoreReport} from '../../../src/engine/restore/restore-on-new-account.js'
-import {message, type Scenario, SERVER} from '../smartscan/imap-scenario.js'
+import {type Scenario, SERVER} from '../smartscan/imap-scenario.js'
+
+export {JAN, loadAlice} from '../smartscan/imap-scenario.js'
 
 export const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
-export const JAN = new Date('2026-01-15T08:30:00.000Z')
 
 export interface Snapshot {
   folders: string[]
@@ -38,25 +39,6 @@ export async function snapshot(client: ImapFlow): Promise<Snapshot> {
   }
 
   return {folders, messages: messages.sort()}
-}
-
-export async function loadAlice(s: Scenario): Promise<string> {
-  const address = await s.user('alice')
-  await s.dovecot.loadMessages(address, {
-    INBOX: [
-      {raw: message('inbox one'), internalDate: JAN},
-      {raw: message('inbox two'), flags: [String.raw`\Seen`], internalDate: JAN},
-      {raw: message('inbox three', 'x'.repeat(50_000)), flags: [String.raw`\Seen`, String.raw`\Answered`], internalDate: JAN},
-    ],
-    'Archive/2024': [
-      {raw: message('old one'), flags: [String.raw`\Seen`], internalDate: JAN},
-      {raw: message('old two'), flags: [String.raw`\Flagged`], internalDate: JAN},
-    ],
-  })
-  const client = await s.client(address)
-  await client.mailboxCreate('Entwürfe')
-  await client.append('Entwürfe', message('draft', 'Grüße'), [String.raw`\Draft`, '$Label1'], JAN)
-  return address
 }
 
 export function restore(s: Scenario, events: ProgressEvent[], request: Parameters<typeof restoreOnNewAccount>[1]): Promise<RestoreReport> {

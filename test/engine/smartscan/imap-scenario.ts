@@ -119,3 +119,26 @@ export function mailboxCommands(commands: readonly string[] | undefined): string
   const session = new Set(['AUTHENTICATE', 'CAPABILITY', 'COMPRESS', 'ENABLE', 'ID', 'LOGIN', 'LOGOUT', 'NAMESPACE'])
   return (commands ?? []).filter(command => !session.has(command))
 }
+
+/** The internal date of the scenario's messages. */
+export const JAN = new Date('2026-01-15T08:30:00.000Z')
+
+/** alice with INBOX (3), Archive/2024 (2), and Entwürfe (1, appended over IMAP with a keyword). */
+export async function loadAlice(s: Scenario): Promise<string> {
+  const address = await s.user('alice')
+  await s.dovecot.loadMessages(address, {
+    INBOX: [
+      {raw: message('inbox one'), internalDate: JAN},
+      {raw: message('inbox two'), flags: [String.raw`\Seen`], internalDate: JAN},
+      {raw: message('inbox three', 'x'.repeat(50_000)), flags: [String.raw`\Seen`, String.raw`\Answered`], internalDate: JAN},
+    ],
+    'Archive/2024': [
+      {raw: message('old one'), flags: [String.raw`\Seen`], internalDate: JAN},
+      {raw: message('old two'), flags: [String.raw`\Flagged`], internalDate: JAN},
+    ],
+  })
+  const client = await s.client(address)
+  await client.mailboxCreate('Entwürfe')
+  await client.append('Entwürfe', message('draft', 'Grüße'), [String.raw`\Draft`, '$Label1'], JAN)
+  return address
+}

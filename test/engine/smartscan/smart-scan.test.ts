@@ -10,11 +10,10 @@ import {OperationAborted} from '../../../src/engine/errors.js'
 import {scanAccount} from '../../../src/engine/smartscan/account-scan.js'
 import {DIALECTS} from '../../helpers/test-catalog.js'
 import {
-  imapScenario, mailboxCommands, message, type Scenario, SERVER,
+  imapScenario, JAN, loadAlice, mailboxCommands, message, type Scenario, SERVER,
 } from './imap-scenario.js'
 
 const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
-const JAN = new Date('2026-01-15T08:30:00.000Z')
 
 /** Every message file of a user's Maildir (all folders), by the sha256 of its bytes. */
 function maildirFiles(scenario: Scenario, address: string): Map<string, Buffer> {
@@ -52,25 +51,7 @@ for (const dialect of DIALECTS) {
       await s.cleanup()
     })
 
-    /** alice with INBOX (3), Archive/2024 (2), and Entwürfe (1, appended over IMAP with a keyword). */
-    async function alice(): Promise<string> {
-      const address = await s.user('alice')
-      await s.dovecot.loadMessages(address, {
-        INBOX: [
-          {raw: message('inbox one'), internalDate: JAN},
-          {raw: message('inbox two'), flags: [String.raw`\Seen`], internalDate: JAN},
-          {raw: message('inbox three', 'x'.repeat(50_000)), flags: [String.raw`\Seen`, String.raw`\Answered`], internalDate: JAN},
-        ],
-        'Archive/2024': [
-          {raw: message('old one'), flags: [String.raw`\Seen`], internalDate: JAN},
-          {raw: message('old two'), flags: [String.raw`\Flagged`], internalDate: JAN},
-        ],
-      })
-      const client = await s.client(address)
-      await client.mailboxCreate('Entwürfe')
-      await client.append('Entwürfe', message('draft', 'Grüße'), [String.raw`\Draft`, '$Label1'], JAN)
-      return address
-    }
+    const alice = () => loadAlice(s)
 
     it('captures every folder and message with the exact bytes, flags, keywords and internal date', async () => {
       const address = await alice()
