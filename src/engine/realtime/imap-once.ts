@@ -3,9 +3,7 @@ import type {Catalog} from '../catalog/catalog.js'
 import type {ProgressSink} from '../progress.js'
 
 import {runAccountsCommand} from '../appserver/imap/accounts-command.js'
-import {ImapError} from '../appserver/imap/imap-errors.js'
-import {OperationAborted, throwIfAborted} from '../errors.js'
-import {scanAccount, writeQueue} from '../smartscan/account-scan.js'
+import {scanAccounts} from '../smartscan/scan-accounts.js'
 
 export interface ImapOnceTotals {
   connector: 'imap'
@@ -39,46 +37,26 @@ export async function imapCatchUpOnce(options: ImapOnceOptions): Promise<ImapOnc
   const totals: ImapOnceTotals = {
     connector: 'imap', accounts: accounts.length, synchronised: 0, failed: [], foldersRead: 0, revisions: 0,
   }
-  const stopAll = new AbortController()
-  const onStop = () => stopAll.abort()
-  signal.addEventListener('abort', onStop, {once: true})
-  const serialize = writeQueue()
-  let serverFailure: ImapError | undefined
-  let next = 0
-  const worker = async () => {
-    while (next < accounts.length && !stopAll.signal.aborted) {
-      const account = accounts[next++]
-      try {
-        const result = await scanAccount({
-          catalog, server, settings, account, signal: stopAll.signal, serialize,
-        })
+  await scanAccounts({
+    catalog,
+    server,
+    settings,
+    accounts,
+    signal,
+    concurrency: options.concurrency,
+    onScanned(account, outcome) {
+      if ('result' in outcome) {
         totals.synchronised++
-        totals.foldersRead += result.foldersRead
-        totals.revisions += result.revisions
-        for (const warning of result.warnings) progress?.({kind: 'warning', account, message: warning})
-      } catch (error) {
-        if (error instanceof OperationAborted || stopAll.signal.aborted) continue
-        if (error instanceof ImapError && error.scope === 'server') {
-          serverFailure ??= error
-          stopAll.abort()
-          continue
-        }
-
-        totals.failed.push({account, error: (error as Error).message})
-        progress?.({kind: 'warning', account, message: (error as Error).message})
+        totals.foldersRead += outcome.result.foldersRead
+        totals.revisions += outcome.result.revisions
+        for (const warning of outcome.result.warnings) progress?.({kind: 'warning', account, message: warning})
+      } else {
+        totals.failed.push({account, error: outcome.error})
+        progress?.({kind: 'warning', account, message: outcome.error})
       }
 
       progress?.({kind: 'step', message: `${totals.synchronised + totals.failed.length} of ${accounts.length} accounts synchronised, ${totals.revisions} revisions`})
-    }
-  }
-
-  try {
-    await Promise.all(Array.from({length: Math.min(options.concurrency ?? 4, accounts.length)}, worker))
-  } finally {
-    signal.removeEventListener('abort', onStop)
-  }
-
-  if (serverFailure) throw serverFailure
-  throwIfAborted(signal)
+    },
+  })
   return totals
 }

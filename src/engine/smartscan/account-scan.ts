@@ -81,7 +81,8 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
   const session = await ImapSession.open(options.settings, account, {onCommand: options.onCommand, signal})
   try {
     const cycle = await runImapCycle({
-      catalog, blobs, blobless, session, account, serialize, signal, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize, beforeBodies: slot?.take,
+      catalog, blobs, blobless, session, account, serialize, signal, deep: options.deep, onProgress: options.onProgress,
+      batchBytes: options.batchBytes, batchSize: options.batchSize, beforeBodies: slot?.take,
     })
     const record = await findBackupAccount(catalog, account)
     if (record) await serialize(() => markCertain(catalog, record.id))

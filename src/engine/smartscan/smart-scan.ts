@@ -2,19 +2,16 @@ import type {Catalog} from '../catalog/catalog.js'
 import type {OperationContext} from '../operations/run-operation.js'
 
 import {domainsOf, runAccountsCommand} from '../appserver/imap/accounts-command.js'
-import {ImapError} from '../appserver/imap/imap-errors.js'
 import {IMAP_CONNECTOR} from '../appserver/imap/imap-identity.js'
 import {EMPTY_POSITION} from '../appserver/imap/imap-position.js'
 import {imapSettings, readPassword} from '../appserver/imap/imap-settings.js'
 import {serverConfig} from '../config/config-store.js'
-import {OperationAborted, throwIfAborted, UserError} from '../errors.js'
+import {UserError} from '../errors.js'
 import {loadCheckpoint} from '../scanner/checkpoints.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
 import {TransactionApplier} from '../scanner/transaction-applier.js'
-import {
-  type AccountScanResult, scanAccount, scanStorage, writeQueue,
-} from './account-scan.js'
-import {TransferSlots} from './transfer-slots.js'
+import {type AccountScanResult} from './account-scan.js'
+import {scanAccounts} from './scan-accounts.js'
 
 export interface SmartScanRequest {
   /** Re-read every folder and message and verify every digest. */
@@ -42,12 +39,6 @@ export interface SmartScanReport extends Record<string, unknown> {
   totals: Totals
   perAccount: Array<Omit<AccountScanResult, 'warnings'>>
 }
-
-// Accounts scanned at once: one IMAP connection each. Most accounts of a scheduled sweep changed nothing and cost a
-// login and a LIST-STATUS, mostly waiting on the server, so many run side by side; of those that have new mail, only
-// TRANSFERRING_ACCOUNTS fetch bodies at once, which bounds the memory their unapplied batches hold.
-const DEFAULT_CONCURRENCY = 16
-const TRANSFERRING_ACCOUNTS = 4
 
 /**
  * Checks, before an operation is created for it, that a SmartScan can start: the AppServer is configured and the
@@ -83,46 +74,24 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
     perAccount: [],
   }
   if (!request.account) progress({kind: 'step', message: `${accounts.length} account${accounts.length === 1 ? '' : 's'} to scan${deep ? ' (deep)' : ''}`})
-  // A server-wide failure stops the accounts still running, then is the operation's error.
-  const stopAll = new AbortController()
-  const onStop = () => stopAll.abort()
-  context.signal.addEventListener('abort', onStop, {once: true})
-  const serialize = writeQueue()
-  const transfers = new TransferSlots(TRANSFERRING_ACCOUNTS)
-  const storage = await scanStorage(catalog, server)
-  let serverFailure: ImapError | undefined
-  let next = 0
-  const worker = async () => {
-    while (next < accounts.length && !stopAll.signal.aborted) {
-      const account = accounts[next++]
-      try {
-        const result = await scanAccount({
-          catalog,
-          server,
-          settings,
-          account,
-          deep,
-          signal: stopAll.signal,
-          serialize,
-          transfers,
-          storage,
-          onCommand: request.onCommand ? command => request.onCommand!(account, command) : undefined,
-        })
-        record(report, result)
-        for (const warning of result.warnings) progress({kind: 'warning', account, message: warning})
-        progress({kind: 'step', account, message: summary(result)})
-      } catch (error) {
-        if (error instanceof OperationAborted || stopAll.signal.aborted) continue
-        if (error instanceof ImapError && error.scope === 'server') {
-          serverFailure ??= error
-          stopAll.abort()
-          continue
-        }
-
-        const {message} = (error as Error)
-        report.failed.push({account, error: message})
-        progress({kind: 'warning', account, message})
-        progress({kind: 'step', account, message: `not scanned: ${message}`})
+  await scanAccounts({
+    catalog,
+    server,
+    settings,
+    accounts,
+    deep,
+    signal: context.signal,
+    concurrency: request.concurrency,
+    onCommand: request.onCommand,
+    onScanned(account, outcome) {
+      if ('result' in outcome) {
+        record(report, outcome.result)
+        for (const warning of outcome.result.warnings) progress({kind: 'warning', account, message: warning})
+        progress({kind: 'step', account, message: summary(outcome.result)})
+      } else {
+        report.failed.push({account, error: outcome.error})
+        progress({kind: 'warning', account, message: outcome.error})
+        progress({kind: 'step', account, message: `not scanned: ${outcome.error}`})
       }
 
       progress({
@@ -130,17 +99,8 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
           accounts: accounts.length, scanned: report.scanned, failed: report.failed.length, ...report.totals,
         },
       })
-    }
-  }
-
-  try {
-    await Promise.all(Array.from({length: Math.min(request.concurrency ?? DEFAULT_CONCURRENCY, accounts.length)}, worker))
-  } finally {
-    context.signal.removeEventListener('abort', onStop)
-  }
-
-  if (serverFailure) throw serverFailure
-  throwIfAborted(context.signal)
+    },
+  })
   if (!request.account) report.deletedAccounts = await recordDeletedAccounts(context, accounts)
   for (const account of report.deletedAccounts) progress({kind: 'step', account, message: 'no longer on the server: recorded as deleted'})
   if (report.failed.length > 0) {

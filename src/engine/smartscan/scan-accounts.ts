@@ -1,0 +1,88 @@
+import type {ImapSettings} from '../appserver/imap/imap-settings.js'
+import type {Catalog} from '../catalog/catalog.js'
+
+import {ImapError} from '../appserver/imap/imap-errors.js'
+import {OperationAborted, throwIfAborted} from '../errors.js'
+import {
+  type AccountScanResult, scanAccount, scanStorage, writeQueue,
+} from './account-scan.js'
+import {TransferSlots} from './transfer-slots.js'
+
+// Accounts scanned at once: one IMAP connection each. Most accounts of a scheduled sweep changed nothing and cost a
+// login and a LIST-STATUS, mostly waiting on the server, so many run side by side; of those that have new mail, only
+// TRANSFERRING_ACCOUNTS fetch bodies at once, which bounds the memory their unapplied batches hold.
+const DEFAULT_CONCURRENCY = 16
+const TRANSFERRING_ACCOUNTS = 4
+
+export interface ScanAccountsOptions {
+  catalog: Catalog
+  server: string
+  settings: ImapSettings
+  accounts: string[]
+  signal: AbortSignal
+  deep?: boolean
+  concurrency?: number
+  onCommand?: (account: string, command: string) => void
+  /** After each account, scanned or failed (not when the scan stops). */
+  onScanned: (account: string, outcome: {error: string} | {result: AccountScanResult}) => void
+}
+
+/**
+ * Scans accounts a number at a time, sharing one write queue, one bound on body transfers and the server's blob
+ * store: what SmartScan and `daemon once` do over every account. A failure of one account is reported and the
+ * others go on; a failure of the server itself (unreachable, the admin login refused) stops the accounts still
+ * running and is thrown, as is a stop asked through `signal`.
+ */
+export async function scanAccounts(options: ScanAccountsOptions): Promise<void> {
+  const {accounts, catalog, server, settings, signal} = options
+  const stopAll = new AbortController()
+  const onStop = () => stopAll.abort()
+  signal.addEventListener('abort', onStop, {once: true})
+  const serialize = writeQueue()
+  const transfers = new TransferSlots(TRANSFERRING_ACCOUNTS)
+  const storage = await scanStorage(catalog, server)
+  let serverFailure: ImapError | undefined
+  let next = 0
+  const worker = async () => {
+    while (next < accounts.length && !stopAll.signal.aborted) {
+      const account = accounts[next++]
+      let outcome: {error: string} | {result: AccountScanResult}
+      try {
+        outcome = {
+          result: await scanAccount({
+            catalog,
+            server,
+            settings,
+            account,
+            deep: options.deep,
+            signal: stopAll.signal,
+            serialize,
+            transfers,
+            storage,
+            onCommand: options.onCommand ? command => options.onCommand!(account, command) : undefined,
+          }),
+        }
+      } catch (error) {
+        if (error instanceof OperationAborted || stopAll.signal.aborted) continue
+        if (error instanceof ImapError && error.scope === 'server') {
+          serverFailure ??= error
+          stopAll.abort()
+          continue
+        }
+
+        outcome = {error: (error as Error).message}
+      }
+
+      options.onScanned(account, outcome)
+    }
+  }
+
+  try {
+    await Promise.all(Array.from({length: Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, accounts.length)}, worker))
+  } finally {
+    signal.removeEventListener('abort', onStop)
+  }
+
+  if (serverFailure) throw serverFailure
+  throwIfAborted(signal)
+}
