@@ -1,7 +1,4 @@
-import {promisify} from 'node:util'
-import {constants, gzip, type ZlibOptions} from 'node:zlib'
-
-const gzipAsync = promisify(gzip)
+import {constants, type ZlibOptions} from 'node:zlib'
 
 /** Lines sampled to tell how much of a message is base64 (spread evenly over it). */
 const SAMPLES = 32
@@ -48,34 +45,4 @@ function isBase64Line(content: Uint8Array, start: number): boolean {
 
 function isBase64Char(c: number): boolean {
   return (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) || c === 0x2B || c === 0x2F || c === 0x3D
-}
-
-/**
- * Compressions running at once in this process. zlib's async calls run on libuv's thread pool (4 threads unless
- * UV_THREADPOOL_SIZE says otherwise), which also runs every SQLite statement and file operation: with one gzip per
- * blob in flight for each account scanned, the catalog's statements queued behind them and each batch's commit took
- * ten times longer. Two threads stay free for them.
- */
-const SLOTS = Math.max(1, Number(process.env.UV_THREADPOOL_SIZE ?? 4) - 2)
-let running = 0
-const waiting: Array<() => void> = []
-
-/** gzip of a blob with compressionOptions, at most SLOTS at once. */
-export async function compress(content: Uint8Array, level: number): Promise<Buffer> {
-  if (running >= SLOTS) {
-    await new Promise<void>(resolve => {
-      waiting.push(resolve)
-    })
-  } else {
-    running++
-  }
-
-  try {
-    return await gzipAsync(content, compressionOptions(content, level))
-  } finally {
-    // The slot passes straight to the next waiter, if any.
-    const next = waiting.shift()
-    if (next) next()
-    else running--
-  }
 }

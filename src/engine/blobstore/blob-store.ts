@@ -1,13 +1,10 @@
-import {createHash, randomBytes} from 'node:crypto'
-import {
-  mkdir, open, readFile, rename, rm, stat,
-} from 'node:fs/promises'
-import path from 'node:path'
+import {createHash} from 'node:crypto'
+import {open, readFile, stat} from 'node:fs/promises'
 import {promisify} from 'node:util'
 import {gunzip} from 'node:zlib'
 
-import {compress} from './blob-compression.js'
 import {blobPath} from './blob-path.js'
+import {blobWriters} from './blob-writer-pool.js'
 
 const gunzipAsync = promisify(gunzip)
 
@@ -30,8 +27,6 @@ export function sha256(content: Buffer): string {
  * it is stored once whatever the number of items, revisions or accounts that point to it.
  */
 export class BlobStore {
-  private readonly knownDirs = new Set<string>()
-
   constructor(
     readonly home: string,
     private readonly compressionLevel = 6,
@@ -50,45 +45,14 @@ export class BlobStore {
     }
   }
 
-  /** Stores content under its digest unless it is already there. */
+  /** Stores content under its digest unless it is already there (in a blob writer thread: blob-file-write.ts). */
   async put(content: Buffer, knownDigest?: string): Promise<StoredBlob> {
     const digest = knownDigest ?? sha256(content)
-    const target = this.pathOf(digest)
-    try {
-      const existing = await stat(target)
-      return {
-        digest, size: content.length, storedSize: existing.size, written: false,
-      }
-    } catch {
-      // Not there yet: write it.
-    }
-
-    const compressed = await compress(content, this.compressionLevel)
-    const dir = path.dirname(target)
-    if (!this.knownDirs.has(dir)) {
-      await mkdir(dir, {recursive: true, mode: 0o700})
-      this.knownDirs.add(dir)
-    }
-
-    const temporary = path.join(dir, `.tmp-${digest}-${process.pid}-${randomBytes(4).toString('hex')}`)
-    const file = await open(temporary, 'wx', 0o600)
-    try {
-      await file.writeFile(compressed)
-      // The rename below must never publish a blob whose bytes are not yet on disk.
-      await file.sync()
-    } finally {
-      await file.close()
-    }
-
-    try {
-      await rename(temporary, target)
-    } catch (error) {
-      await rm(temporary, {force: true})
-      throw error
-    }
-
+    const {storedSize, written} = await blobWriters().write({
+      content, digest, level: this.compressionLevel, target: this.pathOf(digest),
+    })
     return {
-      digest, size: content.length, storedSize: compressed.length, written: true,
+      digest, size: content.length, storedSize, written,
     }
   }
 
