@@ -36,9 +36,11 @@ const log = (line: string) => process.stderr.write(`imap-profile: ${line}\n`)
 const PASSWORD = 'bench-pw'
 
 /** The plugin's command with --json, node flags first; the operation's own seconds (started to ended). */
-function carbonio(cli: CarbonioCli, args: string[]): Promise<{seconds: number; view: {result: Record<string, unknown>}}> {
+function carbonio(cli: CarbonioCli, args: string[]): Promise<{cpu: string; seconds: number; view: {result: Record<string, unknown>}}> {
+  // Under /usr/bin/time: CPU seconds tell more than wall-clock ones on a machine shared with other work.
+  const timeFile = path.join(cli.home, 'time.txt')
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'run.js'), ...args, '--json'], {
+    const child = spawn('/usr/bin/time', ['-f', 'cpu %U+%S s, rss %M KiB', '-o', timeFile, process.execPath, ...nodeArgs, path.join(ROOT, 'bin', 'run.js'), ...args, '--json'], {
       env: {...process.env, ...cli.env}, stdio: ['ignore', 'pipe', 'inherit'],
     })
     let stdout = ''
@@ -52,7 +54,7 @@ function carbonio(cli: CarbonioCli, args: string[]): Promise<{seconds: number; v
       }
 
       const view = JSON.parse(stdout)
-      resolve({seconds: (Date.parse(view.ended) - Date.parse(view.started)) / 1000, view})
+      resolve({cpu: readFileSync(timeFile, 'utf8').trim(), seconds: (Date.parse(view.ended) - Date.parse(view.started)) / 1000, view})
     })
   })
 }
@@ -94,13 +96,13 @@ try {
       await cli.configure(dovecot, domain)
       const ours = await carbonio(cli, ['backup', 'doSmartScan', 'start'])
       rmSync(cli.home, {recursive: true, force: true})
-      log(`capture run ${run}: carbonio ${ours.seconds.toFixed(2)} s, mbsync ${peer.toFixed(2)} s, ratio ${(peer / ours.seconds).toFixed(2)} (load ${load})`)
+      log(`capture run ${run}: carbonio ${ours.seconds.toFixed(2)} s, mbsync ${peer.toFixed(2)} s, ratio ${(peer / ours.seconds).toFixed(2)}, ${ours.cpu} (load ${load})`)
     }
 
     if (cases.has('sweep')) {
       const load = loadAverage()
       const ours = await carbonio(sweep, ['backup', 'doSmartScan', 'start'])
-      log(`sweep run ${run}: ${sweepAccounts.length} accounts in ${ours.seconds.toFixed(2)} s (load ${load})`)
+      log(`sweep run ${run}: ${sweepAccounts.length} accounts in ${ours.seconds.toFixed(2)} s, ${ours.cpu} (load ${load})`)
     }
   }
 
