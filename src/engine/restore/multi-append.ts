@@ -1,6 +1,9 @@
 import type {ImapFlow} from 'imapflow'
+import type {ImapCompileNode} from 'imapflow/lib/handler/types.js'
 
 import type {RestoreMessage} from './imap-restore-target.js'
+
+import {type CommandPiece, execLiteralPlus, hasLiteralPlus} from '../appserver/imap/literal-plus-command.js'
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
 
@@ -18,19 +21,33 @@ export function canMultiAppend(client: ImapFlow, mailbox: string): boolean {
  * Appends several messages in one APPEND command (MULTIAPPEND, RFC 3502), each with its exact bytes, flags and
  * internal date: one round trip and one mailbox commit for the lot instead of one per message. The server stores
  * all of them or none (RFC 3502: a failure appends nothing), so a failed batch never leaves half of it behind for an
- * exactly-once restore to trip on.
+ * exactly-once restore to trip on. With LITERAL+ the whole command streams out without waiting for the server's "+"
+ * before each message.
  */
 export async function multiAppend(client: ImapFlow, mailbox: string, messages: readonly RestoreMessage[]): Promise<void> {
-  const attributes: unknown[] = [{type: 'STRING', value: mailbox}]
-  for (const message of messages) {
-    attributes.push(message.flags.map(flag => ({type: 'ATOM', value: flag})))
-    if (message.internalDate) attributes.push({type: 'STRING', value: imapDateTime(message.internalDate)})
-    attributes.push({type: 'LITERAL', value: message.bytes})
+  if (hasLiteralPlus(client)) {
+    const pieces: CommandPiece[] = [{tokens: [{type: 'STRING', value: mailbox}]}]
+    for (const message of messages) {
+      pieces.push({tokens: messageTokens(message)}, {literal: message.bytes})
+    }
+
+    await execLiteralPlus(client, 'APPEND', pieces)
+    return
   }
+
+  const attributes: unknown[] = [{type: 'STRING', value: mailbox}]
+  for (const message of messages) attributes.push(...messageTokens(message), {type: 'LITERAL', value: message.bytes})
 
   const response = await (client as unknown as CommandQueue).exec('APPEND', attributes)
   // imapflow holds its queue until the answer is taken.
   response.next()
+}
+
+/** What precedes a message's literal in an APPEND: its flag list and, when known, its internal date. */
+function messageTokens(message: RestoreMessage): ImapCompileNode[] {
+  const tokens: ImapCompileNode[] = [message.flags.map(flag => ({type: 'ATOM', value: flag}))]
+  if (message.internalDate) tokens.push({type: 'STRING', value: imapDateTime(message.internalDate)})
+  return tokens
 }
 
 /** An IMAP date-time ("dd-Mon-yyyy hh:mm:ss +0000", day padded with a space) in UTC, to the second as IMAP keeps it. */
