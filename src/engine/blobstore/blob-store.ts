@@ -1,12 +1,9 @@
 import {createHash} from 'node:crypto'
-import {open, readFile, stat} from 'node:fs/promises'
-import {promisify} from 'node:util'
-import {gunzip} from 'node:zlib'
+import {open, stat} from 'node:fs/promises'
 
 import {blobPath} from './blob-path.js'
+import {readBlob} from './blob-read.js'
 import {blobWriters} from './blob-writer-pool.js'
-
-const gunzipAsync = promisify(gunzip)
 
 export interface StoredBlob {
   digest: string
@@ -56,11 +53,9 @@ export class BlobStore {
     }
   }
 
-  /** Reads and decompresses a blob; verifies that the content still hashes to its name. */
+  /** Reads and decompresses a blob; verifies that the content still hashes to its name (blob-read.ts). */
   async get(digest: string): Promise<Buffer> {
-    const content = await gunzipAsync(await readFile(this.pathOf(digest)))
-    if (sha256(content) !== digest) throw new Error(`blob ${digest} is corrupt: its content no longer hashes to its name`)
-    return content
+    return readBlob(this.pathOf(digest), digest)
   }
 
   /** Flushes the directory entries of new blobs, so their renames survive a power loss with the catalog commit. */
