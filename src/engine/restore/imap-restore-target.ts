@@ -186,8 +186,8 @@ export class ImapRestoreTarget {
 }
 
 /** A MULTIAPPEND carries at most this much content, and this many messages: a bounded command, and progress. */
-const BATCH_BYTES = 8 * 1024 * 1024
-const BATCH_MESSAGES = 100
+export const BATCH_BYTES = 8 * 1024 * 1024
+export const BATCH_MESSAGES = 100
 
 function * batches(messages: readonly RestoreMessage[]): Generator<RestoreMessage[]> {
   let batch: RestoreMessage[] = []

@@ -1,6 +1,5 @@
 import type {OperationContext} from '../operations/run-operation.js'
 import type {PointInTime} from '../point-in-time.js'
-import type {ImapRestoreTarget} from './imap-restore-target.js'
 
 import {imapSettings} from '../appserver/imap/imap-settings.js'
 import {serverConfig} from '../config/config-store.js'
@@ -8,8 +7,10 @@ import {throwIfAborted, UsageError, UserError} from '../errors.js'
 import {findAccount} from '../history/account-lookup.js'
 import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
 import {type ItemAt, stateAt} from '../history/state-at.js'
+import {appendGroups} from './append-groups.js'
 import {type ContentResult, ContentSource} from './content-source.js'
 import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
+import {readAhead} from './read-ahead.js'
 import {openDestination} from './restore-destination.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
@@ -37,57 +38,19 @@ export interface RestoreReport extends Record<string, unknown>, RestoreTally {
   created: boolean
 }
 
-/** Items appended per MULTIAPPEND group (the target splits further by bytes). */
-const GROUP_ITEMS = 100
 /** Blob reads (a file read and a gunzip each) at once while a group is read. */
 const READ_CONCURRENCY = 4
+/** Groups read ahead of the one being appended: the reading goes on while the server takes a MULTIAPPEND. */
+const READ_AHEAD = 2
 
-interface FolderWork {
+interface GroupRead {
   content: ContentSource
-  target: ImapRestoreTarget
   accountKey: number
-  mailbox: string
-  items: readonly ItemAt[]
   signal: AbortSignal
 }
 
-/**
- * One folder's items into its mailbox, a group per MULTIAPPEND: the contents of the next group are read from the
- * blob store while the current one is being appended.
- */
-async function restoreFolder(work: FolderWork): Promise<{restored: number; skipped: number; unrestored: Array<{item: string; reason: string}>}> {
-  const {items, signal} = work
-  const outcome = {restored: 0, skipped: 0, unrestored: [] as Array<{item: string; reason: string}>}
-  const groups: ItemAt[][] = []
-  for (let i = 0; i < items.length; i += GROUP_ITEMS) groups.push(items.slice(i, i + GROUP_ITEMS))
-  let reading = groups.length > 0 ? readGroup(work, groups[0]) : undefined
-  for (let g = 0; reading; g++) {
-    const reads = await reading
-    reading = g + 1 < groups.length ? readGroup(work, groups[g + 1]) : undefined
-    const messages = []
-    for (const [i, read] of reads.entries()) {
-      if (read.ok) messages.push(restoreMessageOf(groups[g][i], read.bytes))
-      else outcome.unrestored.push({item: groups[g][i].id, reason: read.reason})
-    }
-
-    try {
-      throwIfAborted(signal)
-      for (const appended of await work.target.appendMany(work.mailbox, messages)) {
-        if (appended) outcome.restored++
-        else outcome.skipped++
-      }
-    } catch (error) {
-      // Settle the read under way before giving up, so that nothing rejects unobserved.
-      await reading?.catch(() => {})
-      throw error
-    }
-  }
-
-  return outcome
-}
-
 /** The contents of a group of items, in order, a few read at once. */
-async function readGroup({accountKey, content, signal}: FolderWork, items: readonly ItemAt[]): Promise<ContentResult[]> {
+async function readGroup({accountKey, content, signal}: GroupRead, items: readonly ItemAt[]): Promise<ContentResult[]> {
   const results: ContentResult[] = Array.from({length: items.length})
   let next = 0
   const worker = async () => {
@@ -151,16 +114,33 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
       created,
     }
     content = new ContentSource(catalog, {account: account.name, settings: check.settings, signal})
-    for (const path of paths) {
+    const reader: GroupRead = {content, accountKey: account.key, signal}
+    const groups = appendGroups(paths.map(path => ({path, items: byFolder.get(path) ?? []})))
+    let mailbox = ''
+    let folder = {restored: 0, skipped: 0, unrestored: [] as Array<{item: string; reason: string}>}
+    for await (const {group, reads} of readAhead(groups, async group => ({group, reads: await readGroup(reader, group.items)}), READ_AHEAD)) {
       throwIfAborted(signal)
-      const mailbox = await target.ensureFolder(path)
-      report.folders++
-      const items = byFolder.get(path) ?? []
-      const {restored, skipped, unrestored} = await restoreFolder({
-        content, target, accountKey: account.key, mailbox, items, signal,
-      })
-      for (const {item, reason} of unrestored) recordUnrestored(report, progress, destination, {item, folderPath: path, reason})
-      recordFolder(report, progress, destination, {path, restored, skipped})
+      if (group.first) {
+        mailbox = await target.ensureFolder(group.path)
+        report.folders++
+        folder = {restored: 0, skipped: 0, unrestored: []}
+      }
+
+      const messages = []
+      for (const [i, read] of reads.entries()) {
+        if (read.ok) messages.push(restoreMessageOf(group.items[i], read.bytes))
+        else folder.unrestored.push({item: group.items[i].id, reason: read.reason})
+      }
+
+      for (const appended of await target.appendMany(mailbox, messages)) {
+        if (appended) folder.restored++
+        else folder.skipped++
+      }
+
+      if (group.last) {
+        for (const {item, reason} of folder.unrestored) recordUnrestored(report, progress, destination, {item, folderPath: group.path, reason})
+        recordFolder(report, progress, destination, {path: group.path, restored: folder.restored, skipped: folder.skipped})
+      }
     }
 
     return report

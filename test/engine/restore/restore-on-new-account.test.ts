@@ -3,9 +3,14 @@ import assert from 'node:assert/strict'
 import type {ProgressEvent} from '../../../src/engine/progress.js'
 
 import {setAttribute} from '../../../src/engine/config/config-store.js'
+import {OperationAborted} from '../../../src/engine/errors.js'
+import {BATCH_MESSAGES} from '../../../src/engine/restore/imap-restore-target.js'
+import {restoreOnNewAccount} from '../../../src/engine/restore/restore-on-new-account.js'
 import {markUncertain} from '../../../src/engine/scanner/account-certainty.js'
 import {DIALECTS} from '../../helpers/test-catalog.js'
-import {imapScenario, message, type Scenario} from '../smartscan/imap-scenario.js'
+import {
+  imapScenario, message, type Scenario, SERVER,
+} from '../smartscan/imap-scenario.js'
 import {
   JAN, loadAlice, restore, sha, type Snapshot, snapshot,
 } from './restore-scenario.js'
@@ -61,6 +66,48 @@ for (const dialect of DIALECTS) {
       assert.equal(again.restored, 0)
       assert.equal(again.skipped, 6)
       assert.deepEqual(await snapshot(await s.client(bob)), before)
+    })
+
+    it('restores folders of several MULTIAPPEND groups exactly, and a restore stopped half-way completes on a rerun without duplicates', async () => {
+      const alice = await s.user('alice')
+      const flags = [[], [String.raw`\Seen`], [String.raw`\Seen`, String.raw`\Flagged`], [String.raw`\Answered`]]
+      const load = (folder: string, count: number) => Array.from({length: count}, (_, i) => ({
+        raw: message(`${folder} ${i}`, `${folder} body ${i} `.repeat(1 + ((i % 7) * 300))),
+        flags: flags[i % flags.length],
+        internalDate: new Date(JAN.getTime() + (i * 60_000)),
+      }))
+      await s.dovecot.loadMessages(alice, {
+        INBOX: load('inbox', (BATCH_MESSAGES * 2) + 17), 'Archive/2024': load('archive', BATCH_MESSAGES + 1), Sent: load('sent', 3), Empty: [],
+      })
+      // Two copies of one message stay two.
+      const source = await s.client(alice)
+      await source.append('Sent', message('sent 0', 'sent body 0 '), [], JAN)
+      await s.scan()
+      const expected = await snapshot(source)
+      const bob = await s.user('bob')
+
+      // Stopped once the first folder is done: the folders after it are not there yet.
+      const stop = new AbortController()
+      const events: ProgressEvent[] = []
+      await assert.rejects(restoreOnNewAccount({
+        catalog: s.t.catalog,
+        uuid: 'test',
+        server: SERVER,
+        signal: stop.signal,
+        progress(event) {
+          events.push(event)
+          if (event.kind === 'step' && event.message.includes(' restored, ')) stop.abort()
+        },
+      }, {source: alice, destination: bob, point: {kind: 'last'}}), OperationAborted)
+      const partial = await snapshot(await s.client(bob))
+      assert.ok(partial.messages.length > 0 && partial.messages.length < expected.messages.length, `${partial.messages.length} of ${expected.messages.length}`)
+
+      const rerun = await restore(s, [], {
+        source: alice, destination: bob, point: {kind: 'last'}, force: true,
+      })
+      assert.equal(rerun.restored + rerun.skipped, expected.messages.length)
+      assert.equal(rerun.skipped, partial.messages.length)
+      assert.deepEqual(await snapshot(await s.client(bob)), expected)
     })
 
     it('scans an uncertain source first and says so', async () => {
