@@ -1,0 +1,93 @@
+// Profiling aid for doRestoreOnNewAccount (not part of `npm run bench`; case e of bench/imap-capture.ts is the
+// benchmark): one test Dovecot, one large account captured once, then repeated runs of mbsync pushing its Maildir
+// copy and of the restore, each into a fresh empty account, so that a ratio is measured under the same load without
+// rebuilding the corpus. --node-args goes to the plugin's process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof";
+// --hold keeps the server up with that many more empty accounts (hold0@..., its settings printed) for runs by hand.
+//
+//   npx tsx bench/restore-profile.ts [--messages 10000] [--runs 2] [--node-args="..."] [--hold 10]
+import {spawn} from 'node:child_process'
+import {mkdirSync, readFileSync} from 'node:fs'
+import path from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {parseArgs} from 'node:util'
+
+import {startTestDovecot} from '../test/setup/dovecot-server.js'
+import {CarbonioCli} from './imap/carbonio-cli.js'
+import {addUsers, CorpusGenerator, loadAccount} from './imap/corpus.js'
+import {Mbsync} from './imap/peers.js'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const {values} = parseArgs({
+  options: {
+    messages: {type: 'string', default: '10000'},
+    runs: {type: 'string', default: '2'},
+    'node-args': {type: 'string', default: ''},
+    hold: {type: 'string', default: '0'},
+  },
+})
+const runs = Number(values.runs)
+const nodeArgs = values['node-args'].split(' ').filter(Boolean)
+const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+const log = (line: string) => process.stderr.write(`restore-profile: ${line}\n`)
+const PASSWORD = 'bench-pw'
+
+/** The plugin's command with --json, node flags first; the operation's own seconds (started to ended). */
+function carbonio(cli: CarbonioCli, args: string[]): Promise<{seconds: number; view: {result: Record<string, unknown>}}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'run.js'), ...args, '--json'], {
+      env: {...process.env, ...cli.env}, stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    let stdout = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk
+    })
+    child.once('exit', code => {
+      if (code !== 0) {
+        reject(new Error(`exit ${code}: ${stdout.slice(-500)}`))
+        return
+      }
+
+      const view = JSON.parse(stdout)
+      resolve({seconds: (Date.parse(view.ended) - Date.parse(view.started)) / 1000, view})
+    })
+  })
+}
+
+const dovecot = await startTestDovecot()
+const work = path.join(dovecot.dir, 'restore-profile')
+mkdirSync(work)
+try {
+  const domain = 'restore.bench'
+  const source = `big@${domain}`
+  const destinations = Array.from({length: runs}, (_, i) => [`dest${i}@${domain}`, `mbsync${i}@${domain}`] as const)
+  const spare = Array.from({length: Number(values.hold)}, (_, i) => `hold${i}@${domain}`)
+  await addUsers(dovecot, [source, ...destinations.flat(), ...spare], PASSWORD)
+  await loadAccount(dovecot, new CorpusGenerator(7), source, Number(values.messages))
+  const cli = new CarbonioCli(path.join(work, 'cli'))
+  await cli.configure(dovecot, domain)
+  const mbsync = new Mbsync(dovecot, path.join(work, 'mbsync'))
+  const pull = mbsync.channel(source, 'pull')
+  const pushes = destinations.map(([, peer]) => mbsync.channel(peer, 'push', source))
+  await mbsync.run([pull], 1)
+  await carbonio(cli, ['backup', 'doAccountScan', source])
+  for (let run = 0; run < runs; run++) {
+    const load = loadAverage()
+    const peer = await mbsync.run([pushes[run]], 1)
+    const ours = await carbonio(cli, ['backup', 'doRestoreOnNewAccount', source, destinations[run][0], 'last'])
+    log(`run ${run + 1}: restore ${ours.seconds.toFixed(2)} s (${ours.view.result.restored} restored), mbsync push ${peer.toFixed(2)} s, ratio ${(peer / ours.seconds).toFixed(2)} (load ${load})`)
+  }
+
+  if (spare.length > 0) {
+    log(`holding: CARBONIO_BACKUP_HOME=${cli.env.CARBONIO_BACKUP_HOME} CARBONIO_BACKUP_SERVER=bench, source ${source}`)
+    log(`empty accounts hold0..${spare.length - 1}@${domain}; Ctrl-C to stop`)
+    // A pending promise alone does not keep Node running: a timer does.
+    const alive = setInterval(() => {}, 60_000)
+    await new Promise(resolve => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
+    clearInterval(alive)
+  }
+} finally {
+  await dovecot.stop()
+}
