@@ -147,6 +147,7 @@ export class ImapRealtime {
 
         this.busy.add(account)
         this.again.delete(account)
+        const cycleStarted = Date.now()
         try {
           const session = await this.session(account, hard.signal)
           const result = await runImapCycle({
@@ -164,8 +165,8 @@ export class ImapRealtime {
           // A cycle that read a folder leaves it selected; a fresh connection next time sees its status anew.
           if (result.foldersRead > 0) await this.dropSession(account)
           if (!this.certain.has(account)) {
-            const record = await findBackupAccount(catalog, account)
-            if (record) await serialize(() => markCertain(catalog, record.id))
+            const accountId = result.accountId ?? (await findBackupAccount(catalog, account))?.id
+            if (accountId !== undefined) await serialize(() => markCertain(catalog, accountId, cycleStarted))
             this.certain.add(account)
           }
 

@@ -34,16 +34,37 @@ export async function markAllUncertain(db: Knex | Knex.Transaction, reason: stri
   return ids.length
 }
 
-/** A SmartScan of the account aligned it with the server: its realtime history is certain again. */
-export async function markCertain(catalog: Catalog, accountId: number, at = now()): Promise<void> {
-  await catalog.db('account_state')
-  .insert({
-    account_id: accountId, certain: true, reason: null, since: at, last_scan_at: at,
-  })
-  .onConflict('account_id')
-  .merge({
-    certain: true, reason: null, since: at, last_scan_at: at,
-  })
+/**
+ * Scans that began at `scannedFrom` aligned these accounts with the server: they are certain again, except where a
+ * doubt arose after the scan began (an Empty Folder or a gap the realtime scanner recorded meanwhile), which the scan
+ * may not have seen and which stays until the next one. Every account gets its last_scan_at.
+ */
+export async function markScanned(db: Knex | Knex.Transaction, accountIds: number[], scannedFrom: number, at = now()): Promise<void> {
+  for (let i = 0; i < accountIds.length; i += 500) {
+    const chunk = accountIds.slice(i, i + 500)
+    const existing = new Set((await db('account_state').whereIn('account_id', chunk).pluck('account_id')).map(Number))
+    const fresh = chunk.filter(id => !existing.has(id))
+    if (fresh.length > 0) {
+      await db('account_state').insert(fresh.map(id => ({
+        account_id: id, certain: true, reason: null, since: at, last_scan_at: at,
+      })))
+    }
+
+    const known = chunk.filter(id => existing.has(id))
+    if (known.length === 0) continue
+    await db('account_state')
+    .whereIn('account_id', known)
+    .andWhere(q => q.where('certain', true).orWhere('since', '<=', scannedFrom))
+    .update({
+      certain: true, reason: null, since: at, last_scan_at: at,
+    })
+    await db('account_state').whereIn('account_id', known).andWhere('certain', false).update({last_scan_at: at})
+  }
+}
+
+/** A SmartScan of the account that began at `scannedFrom` aligned it with the server (see markScanned). */
+export async function markCertain(catalog: Catalog, accountId: number, scannedFrom: number): Promise<void> {
+  await markScanned(catalog.db, [accountId], scannedFrom)
 }
 
 export interface AccountCertainty {

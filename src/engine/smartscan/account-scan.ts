@@ -31,6 +31,11 @@ export interface AccountScanOptions {
   storage?: ScanStorage
   /** Bounds the accounts of one SmartScan that transfer message bodies at once (see TransferSlots). */
   transfers?: TransferSlots
+  /**
+   * Records that the account, scanned from `scannedFrom` on, matches the server (markScanned). By default at once; a
+   * SmartScan of many accounts collects them and writes them together.
+   */
+  markScanned?: (accountId: number, scannedFrom: number) => Promise<void>
 }
 
 export interface ScanStorage {
@@ -84,9 +89,12 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
       catalog, blobs, blobless, session, account, serialize, signal, deep: options.deep, onProgress: options.onProgress,
       batchBytes: options.batchBytes, batchSize: options.batchSize, beforeBodies: slot?.take,
     })
-    const record = await findBackupAccount(catalog, account)
-    if (record) await serialize(() => markCertain(catalog, record.id))
-    const {batches, revisions, ...stats} = cycle
+    const {accountId: knownId, batches, revisions, ...stats} = cycle
+    const accountId = knownId ?? (await findBackupAccount(catalog, account))?.id
+    if (accountId !== undefined) {
+      await (options.markScanned ?? ((id, from) => serialize(() => markCertain(catalog, id, from))))(accountId, started)
+    }
+
     return {
       account, ...stats, batches, revisions, ms: Date.now() - started,
     }

@@ -3,6 +3,7 @@ import type {ServerFolder} from '../appserver/imap/imap-session.js'
 import type {BackupFolder} from './backup-view.js'
 
 import {IMAP_ROOT_PARENT, newFolderId} from '../appserver/imap/imap-identity.js'
+import {NO_STATUS, sameStatus} from '../appserver/imap/imap-position.js'
 
 /** A mailbox of the server, with the catalog folder it is. */
 export interface PlannedFolder {
@@ -117,4 +118,20 @@ function lastSegment(path: string): string {
 
 function depth(path: string): number {
   return path.split('/').length
+}
+
+/**
+ * Whether the server's mailboxes are exactly those the position left, each at the same path and status: then nothing
+ * changed, and a scan needs neither the catalog's folders nor any mailbox read. The checkpoint is committed with the
+ * folder revisions it covers, so it speaks for the catalog; anything else (a new, renamed, emptied or vanished
+ * mailbox) takes the full plan.
+ */
+export function serverMatchesPosition(server: readonly ServerFolder[], position: ImapAccountPosition): boolean {
+  const known = Object.values(position.folders)
+  if (known.length !== server.length) return false
+  const byPath = new Map(known.map(k => [k.path, k]))
+  return byPath.size === known.length && server.every(folder => {
+    const entry = byPath.get(folder.path)
+    return entry !== undefined && sameStatus(entry, folder.status ?? NO_STATUS)
+  })
 }

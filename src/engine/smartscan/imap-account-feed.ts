@@ -10,7 +10,7 @@ import {
   IMAP_CONNECTOR, itemIdOf, locatorOf,
 } from '../appserver/imap/imap-identity.js'
 import {
-  asImapPosition, EMPTY_POSITION, type ImapAccountPosition, type ImapFolderPosition, sameStatus,
+  asImapPosition, EMPTY_POSITION, type ImapAccountPosition, type ImapFolderPosition, NO_STATUS, sameStatus,
 } from '../appserver/imap/imap-position.js'
 import {
   type FolderRead, type FolderStatus, type ImapSession, type MessageMeta,
@@ -21,7 +21,7 @@ import {
   type BackupFolder, type BackupItem, findBackupAccount, liveFolders, liveItems,
 } from './backup-view.js'
 import {diffFolder} from './folder-diff.js'
-import {planFolders} from './folder-plan.js'
+import {planFolders, serverMatchesPosition} from './folder-plan.js'
 
 export interface AccountFeedOptions {
   catalog: Catalog
@@ -119,6 +119,8 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
   }
   /** Where the cycle ended: committed with its last batch, or by the caller when no batch was needed. */
   finalPosition: ImapAccountPosition | null = null
+  /** The account's catalog id when it was in the backup before this cycle (null for one the cycle creates). */
+  knownAccountId: null | number = null
   /** Blob directories that got new entries (renames) not yet synced: see take(). */
   private readonly unsyncedDirs = new Set<string>()
 
@@ -168,11 +170,19 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     const {catalog, session} = this.options
     const account = await findBackupAccount(catalog, this.scope)
     const fresh = !account || account.deleted
+    if (!fresh) this.knownAccountId = account.id
     const start = fresh ? EMPTY_POSITION : asImapPosition(from)
+    const server = await session.folders()
+    this.stats.folders = server.length
+    this.stats.messages = server.reduce((sum, f) => sum + (f.status?.messages ?? 0), 0)
+    // Most accounts of a sweep: one LIST-STATUS and no catalog read.
+    if (!fresh && !this.options.deep && serverMatchesPosition(server, start)) {
+      this.finalPosition = start
+      return undefined
+    }
+
     const catalogFolders = fresh ? new Map<string, BackupFolder>() : await liveFolders(catalog, account.id)
-    const plan = planFolders(await session.folders(), start, catalogFolders)
-    this.stats.folders = plan.folders.length
-    this.stats.messages = plan.folders.reduce((sum, f) => sum + (f.server.status?.messages ?? 0), 0)
+    const plan = planFolders(server, start, catalogFolders)
     const toRead = plan.folders.filter(f => f.server.selectable && (this.options.deep || !f.known || !sameStatus(f.known, f.server.status!)))
     // A folder that became \Noselect (Dovecot, after deleting a mailbox that has children) lost its messages.
     const emptied = plan.folders.filter(f => !f.server.selectable && (f.known?.messages ?? 0) > 0)
@@ -401,10 +411,6 @@ interface Changes {
   added: Placed[]
   kept: Array<Placed & {item: BackupItem}>
   flagged: Array<{item: BackupItem; message: MessageMeta}>
-}
-
-const NO_STATUS: FolderStatus = {
-  uidvalidity: 0, uidnext: 0, highestmodseq: '0', messages: 0,
 }
 
 type TransactionBody = Transaction extends infer T ? T extends Transaction ? Pick<T, 'data' | 'op'> : never : never

@@ -1,10 +1,13 @@
+import {setMaxListeners} from 'node:events'
+
 import type {ImapSettings} from '../appserver/imap/imap-settings.js'
 import type {Catalog} from '../catalog/catalog.js'
 
 import {ImapError} from '../appserver/imap/imap-errors.js'
 import {OperationAborted, throwIfAborted} from '../errors.js'
+import {markScanned} from '../scanner/account-certainty.js'
 import {
-  type AccountScanResult, scanAccount, scanStorage, writeQueue,
+  type AccountScanResult, scanAccount, scanStorage, type Serialize, writeQueue,
 } from './account-scan.js'
 import {TransferSlots} from './transfer-slots.js'
 
@@ -36,11 +39,14 @@ export interface ScanAccountsOptions {
 export async function scanAccounts(options: ScanAccountsOptions): Promise<void> {
   const {accounts, catalog, server, settings, signal} = options
   const stopAll = new AbortController()
+  // Each account's session listens for the stop: as many listeners as accounts scanned at once.
+  setMaxListeners(0, stopAll.signal)
   const onStop = () => stopAll.abort()
   signal.addEventListener('abort', onStop, {once: true})
   const serialize = writeQueue()
   const transfers = new TransferSlots(TRANSFERRING_ACCOUNTS)
   const storage = await scanStorage(catalog, server)
+  const scanned = new ScannedAccounts(catalog, serialize)
   let serverFailure: ImapError | undefined
   let next = 0
   const worker = async () => {
@@ -59,6 +65,7 @@ export async function scanAccounts(options: ScanAccountsOptions): Promise<void> 
             serialize,
             transfers,
             storage,
+            markScanned: (id, from) => scanned.add(id, from),
             onCommand: options.onCommand ? command => options.onCommand!(account, command) : undefined,
           }),
         }
@@ -81,8 +88,37 @@ export async function scanAccounts(options: ScanAccountsOptions): Promise<void> 
     await Promise.all(Array.from({length: Math.min(options.concurrency ?? DEFAULT_CONCURRENCY, accounts.length)}, worker))
   } finally {
     signal.removeEventListener('abort', onStop)
+    await scanned.flush()
   }
 
   if (serverFailure) throw serverFailure
   throwIfAborted(signal)
+}
+
+/**
+ * The accounts scanned so far, made certain in one write per hundred instead of one each: in a sweep of accounts that
+ * changed nothing, that write was most of the catalog work. What is collected is written even when the scan stops.
+ */
+class ScannedAccounts {
+  private pending: Array<{from: number; id: number}> = []
+
+  constructor(
+    private readonly catalog: Catalog,
+    private readonly serialize: Serialize,
+  ) {}
+
+  async add(id: number, from: number): Promise<void> {
+    this.pending.push({from, id})
+    if (this.pending.length >= 100) await this.flush()
+  }
+
+  async flush(): Promise<void> {
+    const marks = this.pending
+    if (marks.length === 0) return
+    this.pending = []
+    // The earliest start of the batch: a doubt recorded after it stays (markScanned), which errs on the safe side.
+    let {from} = marks[0]
+    for (const mark of marks) from = Math.min(from, mark.from)
+    await this.serialize(() => markScanned(this.catalog.db, marks.map(m => m.id), from))
+  }
 }

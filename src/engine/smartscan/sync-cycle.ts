@@ -11,6 +11,8 @@ import {TransactionApplier} from '../scanner/transaction-applier.js'
 import {type AccountSyncStats, ImapAccountFeed} from './imap-account-feed.js'
 
 export interface CycleResult extends AccountSyncStats {
+  /** The account's catalog id, when it was known before the cycle (else look it up: the cycle created it). */
+  accountId: null | number
   revisions: number
   batches: number
 }
@@ -66,7 +68,9 @@ export async function runImapCycle(options: CycleOptions): Promise<CycleResult> 
         await serialize(() => writeTransaction(catalog, trx => saveCheckpoint(trx, IMAP_CONNECTOR, feed.scope, committed, final)))
       }
 
-      return {...feed.stats, revisions, batches}
+      return {
+        ...feed.stats, accountId: feed.knownAccountId, revisions, batches,
+      }
     } catch (error) {
       if (error instanceof ScannerConflict && attempt < CONFLICT_ATTEMPTS) continue
       throw error

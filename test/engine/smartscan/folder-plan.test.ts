@@ -4,7 +4,7 @@ import type {ImapAccountPosition} from '../../../src/engine/appserver/imap/imap-
 import type {ServerFolder} from '../../../src/engine/appserver/imap/imap-session.js'
 import type {BackupFolder} from '../../../src/engine/smartscan/backup-view.js'
 
-import {planFolders} from '../../../src/engine/smartscan/folder-plan.js'
+import {planFolders, serverMatchesPosition} from '../../../src/engine/smartscan/folder-plan.js'
 
 function folder(path: string, uidvalidity: null | number): ServerFolder {
   return {
@@ -76,5 +76,30 @@ describe('folder plan', () => {
     )
     assert.deepEqual(plan.folders.map(f => [f.id, f.server.path, f.parent]), [['f0', '/A', '1'], ['f50.2', '/A/B', 'f0']])
     assert.deepEqual(plan.gone, [{id: 'f50', path: '/Elsewhere'}])
+  })
+
+  describe('serverMatchesPosition (the no-change shortcut)', () => {
+    const known = position({a: ['/INBOX', 7], b: ['/Sent', 8]})
+
+    it('holds when every mailbox is at its path with its status, and nothing else', () => {
+      assert.equal(serverMatchesPosition([folder('/INBOX', 7), folder('/Sent', 8)], known), true)
+    })
+
+    it('fails on any change: a status, a new, renamed or vanished mailbox, a recreated one', () => {
+      const changed = folder('/Sent', 8)
+      changed.status!.highestmodseq = '2'
+      assert.equal(serverMatchesPosition([folder('/INBOX', 7), changed], known), false)
+      assert.equal(serverMatchesPosition([folder('/INBOX', 7), folder('/Sent', 8), folder('/Drafts', 9)], known), false)
+      assert.equal(serverMatchesPosition([folder('/INBOX', 7), folder('/Sent items', 8)], known), false)
+      assert.equal(serverMatchesPosition([folder('/INBOX', 7)], known), false)
+      assert.equal(serverMatchesPosition([folder('/INBOX', 7), folder('/Sent', 99)], known), false)
+      assert.equal(serverMatchesPosition([folder('/INBOX', 7), folder('/INBOX', 7)], position({a: ['/INBOX', 7], b: ['/INBOX', 7]})), false)
+    })
+
+    it(String.raw`treats a \Noselect mailbox as statusless, and one that held messages as changed`, () => {
+      const parent = {...position({a: ['/Archive', 0]}).folders.a, uidnext: 0, highestmodseq: '0'}
+      assert.equal(serverMatchesPosition([folder('/Archive', null)], {folders: {a: parent}}), true)
+      assert.equal(serverMatchesPosition([folder('/Archive', null)], {folders: {a: {...parent, messages: 3}}}), false)
+    })
   })
 })

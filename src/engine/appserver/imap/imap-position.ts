@@ -17,6 +17,11 @@ export interface ImapFolderPosition extends FolderStatus {
 
 export const EMPTY_POSITION: ImapAccountPosition = {folders: {}}
 
+/** What a position keeps for a mailbox without a status (\Noselect), and a new folder starts from. */
+export const NO_STATUS: FolderStatus = {
+  uidvalidity: 0, uidnext: 0, highestmodseq: '0', messages: 0,
+}
+
 /** Whether a folder is as the position left it: then a scan reads nothing in it. */
 export function sameStatus(known: FolderStatus, now: FolderStatus): boolean {
   return known.uidvalidity === now.uidvalidity
