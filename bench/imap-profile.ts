@@ -108,10 +108,13 @@ try {
 
   if (values.hold) {
     log(`holding: CARBONIO_BACKUP_HOME=${sweep.env.CARBONIO_BACKUP_HOME} CARBONIO_BACKUP_SERVER=bench (sweep); Ctrl-C to stop`)
+    // Signal listeners alone do not keep Node running: the timer does, until a signal comes.
+    const alive = setInterval(() => {}, 60_000)
     await new Promise(resolve => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
+    clearInterval(alive)
   }
 } finally {
   await dovecot.stop()
