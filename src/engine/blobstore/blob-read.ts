@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
 import {promisify} from 'node:util'
-import {gunzip} from 'node:zlib'
+import {gunzip, gunzipSync} from 'node:zlib'
 
 const gunzipAsync = promisify(gunzip)
 
@@ -11,14 +11,23 @@ const MAX_CHUNK = 64 * 1024 * 1024
 const MIN_CHUNK = 64
 
 /**
- * Reads a blob file, decompresses it and verifies that the content still hashes to its digest: what a restore does
- * for every message, so its cost per blob is kept to one synchronous read (a blob file is small; four libuv round
- * trips of readFile cost more CPU than the read) and one gunzip on the thread pool into one buffer of the size the
- * gzip trailer announces (zlib's 16 KiB chunks cost a round trip each, and a concatenation).
+ * Reads a blob file, decompresses it and verifies that the content still hashes to its digest, with one synchronous
+ * read (a blob file is small; readFile's four libuv round trips cost more CPU than the read) and one gunzip on the
+ * thread pool into one buffer of the size the gzip trailer announces (zlib's 16 KiB chunks cost a round trip each,
+ * and a concatenation). Many blobs at once go to readBlobs() (blob-reader-pool.ts) instead.
  */
 export async function readBlob(file: string, digest: string): Promise<Buffer> {
   const compressed = readFileSync(file)
-  const content = await gunzipAsync(compressed, {chunkSize: outputChunk(compressed)})
+  return verified(await gunzipAsync(compressed, {chunkSize: outputChunk(compressed)}), digest)
+}
+
+/** readBlob() without leaving the thread: for a blob reader thread, which has nothing else to do meanwhile. */
+export function readBlobSync(file: string, digest: string): Buffer {
+  const compressed = readFileSync(file)
+  return verified(gunzipSync(compressed, {chunkSize: outputChunk(compressed)}), digest)
+}
+
+function verified(content: Buffer, digest: string): Buffer {
   if (createHash('sha256').update(content).digest('hex') !== digest) {
     throw new Error(`blob ${digest} is corrupt: its content no longer hashes to its name`)
   }

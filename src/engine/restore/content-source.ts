@@ -5,6 +5,7 @@ import {ImapError} from '../appserver/imap/imap-errors.js'
 import {parseLocator} from '../appserver/imap/imap-identity.js'
 import {ImapSession} from '../appserver/imap/imap-session.js'
 import {type ImapSettings} from '../appserver/imap/imap-settings.js'
+import {blobReaders} from '../blobstore/blob-reader-pool.js'
 import {BlobStore, sha256} from '../blobstore/blob-store.js'
 
 /** An item whose content a restore needs: its catalog key (for its locators) and the state being restored. */
@@ -41,21 +42,49 @@ export class ContentSource {
       try {
         return {ok: true, bytes: await this.blobs.get(digest)}
       } catch (error) {
-        const {code} = error as NodeJS.ErrnoException
-        const why = code === 'ENOENT' ? `blob ${digest} is missing from the blob store` : (error as Error).message
-        const fromServer = await this.fromServer(request, digest)
-        return fromServer ?? {ok: false, reason: `${why}, and the AppServer no longer has it`}
+        return this.afterBlobFailure(request, digest, error as NodeJS.ErrnoException)
       }
     }
 
-    if (!this.source.settings) return {ok: false, reason: 'its content is not in the backup (blobless mode) and no AppServer is configured to read it from'}
-    const fromServer = await this.fromServer(request, digest)
-    return fromServer ?? {ok: false, reason: 'its content is not in the backup (blobless mode) and is gone from the AppServer'}
+    return this.fromServerOnly(request, digest)
+  }
+
+  /**
+   * The contents of many items, in order: the stored blobs read together by the blob reader threads, the others (and
+   * a blob that fails) one by one as read() does.
+   */
+  async readMany(requests: readonly ContentRequest[]): Promise<ContentResult[]> {
+    const stored = requests.filter(({state}) => state.blobDigest !== null && state.contentStored)
+    const contents = await blobReaders().read(this.blobs.home, stored.map(({state}) => state.blobDigest!))
+    const fromBlobs = new Map(stored.map((request, i) => [request, contents[i]]))
+    const results: ContentResult[] = []
+    for (const request of requests) {
+      const content = fromBlobs.get(request)
+      if (content === undefined) results.push(await this.read(request))
+      else if (Buffer.isBuffer(content)) results.push({ok: true, bytes: content})
+      else results.push(await this.afterBlobFailure(request, request.state.blobDigest!, content))
+    }
+
+    return results
   }
 
   async close(): Promise<void> {
     await this.session?.close()
     this.session = null
+  }
+
+  /** A stored blob that could not be read: the AppServer may still have the content. */
+  private async afterBlobFailure(request: ContentRequest, digest: string, error: NodeJS.ErrnoException): Promise<ContentResult> {
+    const why = error.code === 'ENOENT' ? `blob ${digest} is missing from the blob store` : error.message
+    const fromServer = await this.fromServer(request, digest)
+    return fromServer ?? {ok: false, reason: `${why}, and the AppServer no longer has it`}
+  }
+
+  /** Content that is not in the backup (blobless mode): only the AppServer has it. */
+  private async fromServerOnly(request: ContentRequest, digest: string): Promise<ContentResult> {
+    if (!this.source.settings) return {ok: false, reason: 'its content is not in the backup (blobless mode) and no AppServer is configured to read it from'}
+    const fromServer = await this.fromServer(request, digest)
+    return fromServer ?? {ok: false, reason: 'its content is not in the backup (blobless mode) and is gone from the AppServer'}
   }
 
   private async fromServer(request: ContentRequest, digest: string): Promise<{bytes: Buffer; ok: true} | undefined> {

@@ -38,8 +38,6 @@ export interface RestoreReport extends Record<string, unknown>, RestoreTally {
   created: boolean
 }
 
-/** Blob reads (a file read and a gunzip each) at once while a group is read. */
-const READ_CONCURRENCY = 4
 /** Groups read ahead of the one being appended: the reading goes on while the server takes a MULTIAPPEND. */
 const READ_AHEAD = 2
 
@@ -49,20 +47,10 @@ interface GroupRead {
   signal: AbortSignal
 }
 
-/** The contents of a group of items, in order, a few read at once. */
+/** The contents of a group of items, in order (the blob reader threads read a group's stored blobs together). */
 async function readGroup({accountKey, content, signal}: GroupRead, items: readonly ItemAt[]): Promise<ContentResult[]> {
-  const results: ContentResult[] = Array.from({length: items.length})
-  let next = 0
-  const worker = async () => {
-    while (next < items.length) {
-      throwIfAborted(signal)
-      const i = next++
-      results[i] = await content.read({accountKey, item: items[i].id, state: items[i]})
-    }
-  }
-
-  await Promise.all(Array.from({length: Math.min(READ_CONCURRENCY, items.length)}, worker))
-  return results
+  throwIfAborted(signal)
+  return content.readMany(items.map(item => ({accountKey, item: item.id, state: item})))
 }
 
 /** The moment a restore reads the history at: `last` or an exact time (first and all name no single state). */

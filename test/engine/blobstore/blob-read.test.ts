@@ -1,13 +1,25 @@
 import assert from 'node:assert/strict'
 import {
-  mkdtempSync, readFileSync, rmSync, writeFileSync,
+  mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 import {gzipSync} from 'node:zlib'
 
 import {readBlob} from '../../../src/engine/blobstore/blob-read.js'
+import {BlobReaderPool} from '../../../src/engine/blobstore/blob-reader-pool.js'
 import {BlobStore, sha256} from '../../../src/engine/blobstore/blob-store.js'
+
+/**
+ * Stores a blob the way the blob store lays it out (gzip under the digest), without the blob writer threads: these
+ * tests are about reading.
+ */
+function put(store: BlobStore, content: Buffer): {digest: string} {
+  const digest = sha256(content)
+  mkdirSync(path.dirname(store.pathOf(digest)), {recursive: true})
+  writeFileSync(store.pathOf(digest), gzipSync(content))
+  return {digest}
+}
 
 describe('reading a blob back', () => {
   let home: string
@@ -21,7 +33,7 @@ describe('reading a blob back', () => {
   it('gives the exact content of any size, whatever the gzip trailer says about it', async () => {
     const store = new BlobStore(home)
     for (const content of [Buffer.alloc(0), Buffer.from('x'), Buffer.from('a line of text\r\n'.repeat(100_000))]) {
-      const {digest} = await store.put(content)
+      const {digest} = put(store, content)
       assert.deepEqual(await store.get(digest), content)
     }
 
@@ -34,13 +46,31 @@ describe('reading a blob back', () => {
 
   it('refuses a file whose content does not hash to its name, or that is cut short', async () => {
     const store = new BlobStore(home)
-    const {digest} = await store.put(Buffer.from('the real content'))
-    const other = await store.put(Buffer.from('some other content'))
+    const {digest} = put(store, Buffer.from('the real content'))
+    const other = put(store, Buffer.from('some other content'))
     writeFileSync(store.pathOf(digest), readFileSync(store.pathOf(other.digest)))
     await assert.rejects(store.get(digest), /is corrupt/)
     const whole = readFileSync(store.pathOf(other.digest))
     writeFileSync(store.pathOf(other.digest), whole.subarray(0, -6))
     await assert.rejects(store.get(other.digest), /unexpected end of file/)
     await assert.rejects(store.get('0'.repeat(64)), {code: 'ENOENT'})
+  })
+
+  it('reads many blobs in reader threads: each content in order, or the error of the one that failed', async () => {
+    const store = new BlobStore(home)
+    // Small contents live in Node's shared buffer pool in the thread: they must still come back whole.
+    const contents = [Buffer.from('a'), Buffer.from('small '.repeat(100)), Buffer.from('large '.repeat(200_000)), Buffer.alloc(0)]
+    const digests = contents.map(content => put(store, content).digest)
+    const corrupt = put(store, Buffer.from('will be replaced')).digest
+    writeFileSync(store.pathOf(corrupt), gzipSync('something else'))
+    const pool = new BlobReaderPool(2)
+    const [first, second] = await Promise.all([
+      pool.read(home, [...digests, '0'.repeat(64), corrupt]),
+      pool.read(home, digests.toReversed()),
+    ])
+    assert.deepEqual(first.slice(0, 4), contents)
+    assert.equal((first[4] as NodeJS.ErrnoException).code, 'ENOENT')
+    assert.match((first[5] as Error).message, /is corrupt/)
+    assert.deepEqual(second, contents.toReversed())
   })
 })

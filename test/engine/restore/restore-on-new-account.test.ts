@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
+import {rmSync, writeFileSync} from 'node:fs'
+import {gzipSync} from 'node:zlib'
 
 import type {ProgressEvent} from '../../../src/engine/progress.js'
 
+import {BlobStore} from '../../../src/engine/blobstore/blob-store.js'
 import {setAttribute} from '../../../src/engine/config/config-store.js'
 import {OperationAborted} from '../../../src/engine/errors.js'
 import {BATCH_MESSAGES} from '../../../src/engine/restore/imap-restore-target.js'
@@ -108,6 +111,27 @@ for (const dialect of DIALECTS) {
       assert.equal(rerun.restored + rerun.skipped, expected.messages.length)
       assert.equal(rerun.skipped, partial.messages.length)
       assert.deepEqual(await snapshot(await s.client(bob)), expected)
+    })
+
+    it('reads a blob missing from the store from the AppServer, and names one corrupt there and gone from the server', async () => {
+      const alice = await loadAlice(s)
+      await s.scan()
+      const store = new BlobStore(s.t.home)
+      rmSync(store.pathOf(sha(message('inbox one'))))
+      writeFileSync(store.pathOf(sha(message('old one'))), gzipSync('not the message'))
+      const client = await s.client(alice)
+      const expected = await snapshot(client)
+      await client.mailboxOpen('Archive/2024')
+      await client.messageDelete('1:*')
+      await client.mailboxClose()
+      const bob = await s.user('bob')
+      const report = await restore(s, [], {source: alice, destination: bob, point: {kind: 'last'}})
+      assert.equal(report.restored, 5)
+      assert.equal(report.unrestored, 1)
+      assert.match(report.unrestoredItems[0].reason, /is corrupt.*and the AppServer no longer has it/)
+      assert.equal(report.unrestoredItems[0].folderPath, '/Archive/2024')
+      const digest = sha(message('old one'))
+      assert.deepEqual((await snapshot(await s.client(bob))).messages, expected.messages.filter(line => !line.includes(digest)))
     })
 
     it('scans an uncertain source first and says so', async () => {
