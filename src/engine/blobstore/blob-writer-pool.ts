@@ -3,7 +3,7 @@ import {availableParallelism} from 'node:os'
 import {pathToFileURL} from 'node:url'
 import {Worker} from 'node:worker_threads'
 
-import type {BlobFileJob, BlobFileResult} from './blob-file-write.js'
+import {type BlobFileJob, type BlobFileResult, writeBlobFile} from './blob-file-write.js'
 
 interface Pending {
   resolve: (result: BlobFileResult) => void
@@ -12,8 +12,14 @@ interface Pending {
 
 interface Writer {
   pending: Map<number, Pending>
+  /** Set once the thread has loaded its code and answers (blob-writer-thread.ts says so). */
+  ready: boolean
+  /** Settles when the thread is ready or has died. */
+  started: Promise<void>
   worker: Worker
 }
+
+type ThreadMessage = {error?: {code?: string; message: string}; id: number; result?: BlobFileResult} | {ready: true}
 
 /**
  * Threads that write blob files (blob-file-write.ts). On the main thread, gzip, the file calls and the fsync of each
@@ -21,6 +27,9 @@ interface Writer {
  * catalog waited; in a thread of their own they run beside it. CARBONIO_BACKUP_BLOB_WRITERS sets their number
  * (default: the cores, at most 4, at least 2 so that one fsync does not hold up the next gzip). Each thread costs
  * about 25 MB of resident memory (its heap and its malloc arena).
+ *
+ * A thread takes about 100 ms to start: until one is ready, a blob is written on the calling thread, so that a
+ * scan storing a handful of new messages does not wait for threads it hardly needs.
  */
 export class BlobWriterPool {
   private readonly writers: Writer[] = []
@@ -28,8 +37,10 @@ export class BlobWriterPool {
 
   constructor(private readonly size = defaultSize()) {}
 
-  write(job: BlobFileJob): Promise<BlobFileResult> {
+  async write(job: BlobFileJob): Promise<BlobFileResult> {
+    this.start()
     const writer = this.leastBusy()
+    if (!writer) return writeBlobFile(job)
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       writer.pending.set(id, {resolve, reject})
@@ -39,10 +50,15 @@ export class BlobWriterPool {
     })
   }
 
-  private leastBusy(): Writer {
-    if (this.writers.length < this.size) {
-      const idle = this.writers.find(w => w.pending.size === 0)
-      if (idle) return idle
+  /** Starts the threads and resolves once one of them takes work (or failed to start). */
+  async ready(): Promise<void> {
+    this.start()
+    await Promise.race(this.writers.map(w => w.started))
+  }
+
+  /** Starts the missing threads (all at once: each start is mostly waiting). */
+  private start(): void {
+    while (this.writers.length < this.size) {
       // A thread that died leaves the pool at once, so that no more work is posted to it; the next write starts
       // another.
       const writer = startWriter(() => {
@@ -50,11 +66,12 @@ export class BlobWriterPool {
         if (index !== -1) this.writers.splice(index, 1)
       })
       this.writers.push(writer)
-      return writer
     }
+  }
 
-    let best = this.writers[0]
-    for (const writer of this.writers) if (writer.pending.size < best.pending.size) best = writer
+  private leastBusy(): undefined | Writer {
+    let best: undefined | Writer
+    for (const writer of this.writers) if (writer.ready && (!best || writer.pending.size < best.pending.size)) best = writer
     return best
   }
 }
@@ -74,9 +91,17 @@ function defaultSize(): number {
 }
 
 function startWriter(retire: () => void): Writer {
-  const writer: Writer = {pending: new Map(), worker: spawnThread()}
-  writer.worker.unref()
-  writer.worker.on('message', (message: {error?: {code?: string; message: string}; id: number; result?: BlobFileResult}) => {
+  const {promise, resolve: started} = settledOnce()
+  const writer: Writer = {
+    pending: new Map(), ready: false, started: promise, worker: spawnThread(),
+  }
+  writer.worker.on('message', (message: ThreadMessage) => {
+    if ('ready' in message) {
+      writer.ready = true
+      started()
+      return
+    }
+
     const pending = writer.pending.get(message.id)
     writer.pending.delete(message.id)
     if (writer.pending.size === 0) writer.worker.unref()
@@ -87,13 +112,26 @@ function startWriter(retire: () => void): Writer {
   const died = (error: Error) => {
     // The thread itself died (not a failed write, which is answered): fail what it held.
     retire()
+    started()
     for (const pending of writer.pending.values()) pending.reject(error)
     writer.pending.clear()
   }
 
   writer.worker.once('error', died)
   writer.worker.once('exit', code => died(new Error(`a blob writer thread ended (exit code ${code})`)))
+  // After the listeners: adding a 'message' listener refs the thread again.
+  writer.worker.unref()
   return writer
+}
+
+function noop(): void {}
+
+function settledOnce(): {promise: Promise<void>; resolve: () => void} {
+  let resolve = noop
+  const promise = new Promise<void>(done => {
+    resolve = done
+  })
+  return {promise, resolve}
 }
 
 /** The compiled thread next to this file; from the TypeScript sources (tests, tsx), the same file through tsx. */

@@ -4,6 +4,8 @@ import {parentPort} from 'node:worker_threads'
 
 import {type BlobFileJob, writeBlobFile} from './blob-file-write.js'
 
+// Loaded and listening: the pool may post work here instead of writing on its own thread.
+parentPort!.postMessage({ready: true})
 parentPort!.on('message', (message: BlobFileJob & {id: number}) => {
   try {
     parentPort!.postMessage({id: message.id, result: writeBlobFile(message)})

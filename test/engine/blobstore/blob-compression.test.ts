@@ -9,6 +9,7 @@ import {gunzipSync} from 'node:zlib'
 
 import {base64Share, compressionOptions} from '../../../src/engine/blobstore/blob-compression.js'
 import {BlobStore, sha256} from '../../../src/engine/blobstore/blob-store.js'
+import {BlobWriterPool} from '../../../src/engine/blobstore/blob-writer-pool.js'
 
 const text = Buffer.from('Subject: hello\r\n\r\n' + 'the quarterly report is attached, please review it before the meeting\r\n'.repeat(800))
 const attachment = Buffer.from('Subject: scan\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\n'
@@ -65,6 +66,19 @@ describe('blob compression and the blob writer threads', () => {
     assert.equal(again.storedSize, stored[7].storedSize)
     const leftovers = readdirSync(path.join(home, 'items'), {recursive: true}).filter(name => String(name).includes('.tmp-'))
     assert.deepEqual(leftovers, [])
+  })
+
+  it('writes the same through its threads once they are ready as on the calling thread before', async () => {
+    const pool = new BlobWriterPool(2)
+    await pool.ready()
+    const contents = Array.from({length: 20}, (_, i) => Buffer.concat([text, Buffer.from(String(i))]))
+    const results = await Promise.all(contents.map(content => pool.write({
+      content, digest: sha256(content), level: 6, target: path.join(home, sha256(content)),
+    })))
+    for (const [i, result] of results.entries()) {
+      assert.equal(result.written, true)
+      assert.ok(gunzipSync(readFileSync(path.join(home, sha256(contents[i])))).equals(contents[i]))
+    }
   })
 
   it('fails a write it cannot do with the file system error, and keeps writing the next ones', async () => {
