@@ -63,9 +63,10 @@ export function restoreTime(point: PointInTime): HistoryTime {
 /**
  * doRestoreOnNewAccount: the destination account (which must exist on the AppServer, or be created by
  * backupProvisioningCommand, and hold no message, unless forced) gets the folders and messages the source had at
- * that moment, with their exact bytes, flags, keywords and internal dates, folder by folder. Messages already in a
- * destination folder are skipped, so a second run adds nothing. Content comes from the blob store, or from the AppServer in blobless mode; a message whose content is
- * gone both places is listed as unrestored.
+ * that moment, with their exact bytes, flags, keywords and internal dates, folder by folder, a MULTIAPPEND per group
+ * of messages while the next groups are read. Messages already in a destination folder are skipped, so a second run
+ * adds nothing, and one stopped half-way completes without duplicates. Content comes from the blob store, or from the
+ * AppServer in blobless mode; a message whose content is gone both places is listed as unrestored.
  */
 export async function restoreOnNewAccount(context: OperationContext, request: RestoreOnNewAccountRequest): Promise<RestoreReport> {
   const {catalog, progress, signal, server} = context
