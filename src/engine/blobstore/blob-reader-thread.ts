@@ -1,13 +1,12 @@
 // The body of a blob reader thread: a batch of blobs at a time, read, decompressed and verified (readBlobSync); each
 // content goes back in an ArrayBuffer of its own, transferred rather than copied, and a blob that fails is answered
 // with its error, never thrown, so the thread lives on for the next batch.
-import {parentPort} from 'node:worker_threads'
-
 import type {BlobReadJob, BlobReadResult} from './blob-reader-pool.js'
 
 import {readBlobSync} from './blob-read.js'
+import {serveTasks} from './task-threads.js'
 
-parentPort!.on('message', ({blobs, id}: {blobs: BlobReadJob[]; id: number}) => {
+serveTasks(({blobs}: {blobs: BlobReadJob[]}) => {
   const results: BlobReadResult[] = []
   const transfer: ArrayBuffer[] = []
   for (const {digest, file} of blobs) {
@@ -21,7 +20,7 @@ parentPort!.on('message', ({blobs, id}: {blobs: BlobReadJob[]; id: number}) => {
     }
   }
 
-  parentPort!.postMessage({id, results}, transfer)
+  return {result: results, transfer}
 })
 
 /**

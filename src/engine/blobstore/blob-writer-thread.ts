@@ -1,16 +1,5 @@
-// The body of a blob writer thread: one job at a time, in the order posted; a failure is answered, never thrown,
-// so the thread lives on for the next blob.
-import {parentPort} from 'node:worker_threads'
-
+// The body of a blob writer thread: one blob at a time, in the order posted (blob-file-write.ts).
 import {type BlobFileJob, writeBlobFile} from './blob-file-write.js'
+import {serveTasks} from './task-threads.js'
 
-// Loaded and listening: the pool may post work here instead of writing on its own thread.
-parentPort!.postMessage({ready: true})
-parentPort!.on('message', (message: BlobFileJob & {id: number}) => {
-  try {
-    parentPort!.postMessage({id: message.id, result: writeBlobFile(message)})
-  } catch (error) {
-    const {code, message: text} = error as NodeJS.ErrnoException
-    parentPort!.postMessage({id: message.id, error: {code, message: text}})
-  }
-})
+serveTasks((job: BlobFileJob) => ({result: writeBlobFile(job)}))
