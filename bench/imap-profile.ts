@@ -5,10 +5,8 @@
 //
 //   npx tsx bench/imap-profile.ts [--accounts 4] [--messages 1000] [--sweep-accounts 100] [--runs 2]
 //     [--cases capture,sweep] [--node-args="..."] [--hold]
-import {spawn} from 'node:child_process'
 import {mkdirSync, readFileSync, rmSync} from 'node:fs'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 import {startTestDovecot} from '../test/setup/dovecot-server.js'
@@ -16,7 +14,6 @@ import {CarbonioCli} from './imap/carbonio-cli.js'
 import {addUsers, CorpusGenerator, loadAccount} from './imap/corpus.js'
 import {Mbsync} from './imap/peers.js'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values} = parseArgs({
   options: {
     accounts: {type: 'string', default: '4'},
@@ -35,28 +32,9 @@ const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice
 const log = (line: string) => process.stderr.write(`imap-profile: ${line}\n`)
 const PASSWORD = 'bench-pw'
 
-/** The plugin's command with --json, node flags first; the operation's own seconds (started to ended). */
-function carbonio(cli: CarbonioCli, args: string[]): Promise<{cpu: string; seconds: number; view: {result: Record<string, unknown>}}> {
-  // Under /usr/bin/time: CPU seconds tell more than wall-clock ones on a machine shared with other work.
-  const timeFile = path.join(cli.home, 'time.txt')
-  return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', 'cpu %U+%S s, rss %M KiB', '-o', timeFile, process.execPath, ...nodeArgs, path.join(ROOT, 'bin', 'run.js'), ...args, '--json'], {
-      env: {...process.env, ...cli.env}, stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let stdout = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk
-    })
-    child.once('exit', code => {
-      if (code !== 0) {
-        reject(new Error(`exit ${code}: ${stdout.slice(-500)}`))
-        return
-      }
-
-      const view = JSON.parse(stdout)
-      resolve({cpu: readFileSync(timeFile, 'utf8').trim(), seconds: (Date.parse(view.ended) - Date.parse(view.started)) / 1000, view})
-    })
-  })
+/** The plugin's command with --json, node flags first (CarbonioCli.profiled). */
+function carbonio(cli: CarbonioCli, args: string[]): ReturnType<CarbonioCli['profiled']> {
+  return cli.profiled(args, nodeArgs)
 }
 
 const dovecot = await startTestDovecot()

@@ -5,10 +5,8 @@
 // --hold keeps the server up with that many more empty accounts (hold0@..., its settings printed) for runs by hand.
 //
 //   npx tsx bench/restore-profile.ts [--messages 10000] [--runs 2] [--node-args="..."] [--hold 10]
-import {spawn} from 'node:child_process'
 import {mkdirSync, readFileSync} from 'node:fs'
 import path from 'node:path'
-import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
 import {startTestDovecot} from '../test/setup/dovecot-server.js'
@@ -16,7 +14,6 @@ import {CarbonioCli} from './imap/carbonio-cli.js'
 import {addUsers, CorpusGenerator, loadAccount} from './imap/corpus.js'
 import {Mbsync} from './imap/peers.js'
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const {values} = parseArgs({
   options: {
     messages: {type: 'string', default: '10000'},
@@ -31,26 +28,9 @@ const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice
 const log = (line: string) => process.stderr.write(`restore-profile: ${line}\n`)
 const PASSWORD = 'bench-pw'
 
-/** The plugin's command with --json, node flags first; the operation's own seconds (started to ended). */
-function carbonio(cli: CarbonioCli, args: string[]): Promise<{seconds: number; view: {result: Record<string, unknown>}}> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'run.js'), ...args, '--json'], {
-      env: {...process.env, ...cli.env}, stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let stdout = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk
-    })
-    child.once('exit', code => {
-      if (code !== 0) {
-        reject(new Error(`exit ${code}: ${stdout.slice(-500)}`))
-        return
-      }
-
-      const view = JSON.parse(stdout)
-      resolve({seconds: (Date.parse(view.ended) - Date.parse(view.started)) / 1000, view})
-    })
-  })
+/** The plugin's command with --json, node flags first (CarbonioCli.profiled). */
+function carbonio(cli: CarbonioCli, args: string[]): ReturnType<CarbonioCli['profiled']> {
+  return cli.profiled(args, nodeArgs)
 }
 
 const dovecot = await startTestDovecot()

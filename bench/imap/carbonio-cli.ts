@@ -1,7 +1,7 @@
 // The plugin as the benchmark runs it: the real CLI (bin/run.js, the compiled dist/) in its own process, with its
 // own backup home, configured for the test Dovecot the way the integration tests do it.
 import {type ChildProcess, spawn} from 'node:child_process'
-import {mkdirSync, writeFileSync} from 'node:fs'
+import {mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -49,6 +49,33 @@ export class CarbonioCli {
 
   run(args: string[]): Promise<{seconds: number; stderr: string; stdout: string}> {
     return runTool(process.execPath, [RUN_JS, ...args], this.env)
+  }
+
+  /**
+   * Runs a command with --json under /usr/bin/time, node flags (--cpu-prof ...) first: the operation's own seconds
+   * (started to ended) and the process's CPU seconds and peak RSS, which on a machine shared with other work compare
+   * runs better than wall-clock time does.
+   */
+  profiled(args: string[], nodeArgs: string[] = []): Promise<{cpu: string; seconds: number; view: {result: Record<string, unknown>}}> {
+    const timeFile = path.join(this.home, 'time.txt')
+    return new Promise((resolve, reject) => {
+      const child = spawn('/usr/bin/time', ['-f', 'cpu %U+%S s, rss %M KiB', '-o', timeFile, process.execPath, ...nodeArgs, RUN_JS, ...args, '--json'], {
+        env: {...process.env, ...this.env}, stdio: ['ignore', 'pipe', 'inherit'],
+      })
+      let stdout = ''
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk
+      })
+      child.once('exit', code => {
+        if (code !== 0) {
+          reject(new Error(`exit ${code}: ${stdout.slice(-500)}`))
+          return
+        }
+
+        const view = JSON.parse(stdout)
+        resolve({cpu: readFileSync(timeFile, 'utf8').trim(), seconds: (Date.parse(view.ended) - Date.parse(view.started)) / 1000, view})
+      })
+    })
   }
 
   start(args: string[]): ChildProcess {
