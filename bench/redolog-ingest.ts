@@ -93,7 +93,7 @@ async function ingestCase(name: string, transactions: number, metadataOnly: bool
     // Metadata-only lines still name content (the format requires it for messages); blobless mode records the
     // reference without reading it, which is exactly the metadata path being measured.
     if (metadataOnly) run(process.execPath, ['bin/run.js', 'config', 'set', 'server', 'bench', 'backupBloblessMode', 'true'], env)
-    const ingest = run(process.execPath, ['bin/run.js', 'backup', 'daemon', 'once', 'true', '--json'], {...env, NODE_OPTIONS: DAEMON_NODE_OPTIONS})
+    const ingest = run(process.execPath, ['bin/run.js', 'backup', 'daemon', 'once', 'true', '--json'], {...env, ...DAEMON_ENVIRONMENT})
     const totals = JSON.parse(ingest.stdout)
     const peers: Record<string, number> = {}
     const parseRate = await parseOnlyRate(path.join(work, 'appserver', 'redolog'))
@@ -128,8 +128,10 @@ async function ingestCase(name: string, transactions: number, metadataOnly: bool
   }
 }
 
-// The ingest runs with the Node options of the shipped systemd unit, as the daemon does in production.
-const DAEMON_NODE_OPTIONS = /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(path.join(ROOT, 'contrib', 'carbonio-backup.service'), 'utf8'))?.[1] ?? ''
+// The ingest runs with the process settings of the shipped systemd unit (Node's heap bound, malloc arenas), as the
+// daemon does in production; the unit's backup path is not one of them.
+const DAEMON_ENVIRONMENT = Object.fromEntries([...readFileSync(path.join(ROOT, 'contrib', 'carbonio-backup.service'), 'utf8')
+.matchAll(/^Environment=(NODE_OPTIONS|MALLOC_ARENA_MAX)=(.*)$/gm)].map(([, name, value]) => [name, value]))
 
 const machine = describeMachine()
 const cases = [
@@ -140,6 +142,6 @@ mkdirSync(path.join(ROOT, 'bench', 'results'), {recursive: true})
 const stamp = new Date().toISOString().slice(0, 19).replaceAll(':', '-')
 const file = path.join(ROOT, 'bench', 'results', `redolog-ingest-${stamp}.json`)
 writeFileSync(file, JSON.stringify({
-  benchmark: 'redolog-ingest', machine, accounts: Number(values.accounts), daemonNodeOptions: DAEMON_NODE_OPTIONS, cases,
+  benchmark: 'redolog-ingest', machine, accounts: Number(values.accounts), daemonEnvironment: DAEMON_ENVIRONMENT, cases,
 }, null, 2) + '\n')
 console.log(JSON.stringify({file: path.relative(ROOT, file), machine, cases}, null, 2))
