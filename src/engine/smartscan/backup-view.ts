@@ -1,7 +1,8 @@
 import type {Catalog} from '../catalog/catalog.js'
+import type {ItemState} from '../scanner/versions.js'
 
-import {parseLocator} from '../appserver/imap/imap-identity.js'
-import {loadLiveItemsInFolders} from '../scanner/item-rows.js'
+import {locatorOf, locatorPrefix, parseLocator} from '../appserver/imap/imap-identity.js'
+import {loadLiveItemsAtPlaces, loadLiveItemsInFolders} from '../scanner/item-rows.js'
 
 /** What the catalog holds for an account, as a scan compares it with the server. */
 export interface BackupAccount {
@@ -55,20 +56,37 @@ export async function liveFolders(catalog: Catalog, accountId: number): Promise<
 export async function liveItems(catalog: Catalog, accountId: number, folders: string[]): Promise<BackupItem[]> {
   const items: BackupItem[] = []
   for (let i = 0; i < folders.length; i += 200) {
-    for (const state of await loadLiveItemsInFolders(catalog.db, accountId, folders.slice(i, i + 200))) {
-      const version = state.current!
-      items.push({
-        id: state.remoteId,
-        folder: version.folder!,
-        flags: version.flags,
-        digest: version.blobDigest,
-        size: version.size,
-        contentMissing: version.contentMissing,
-        place: parseLocator(version.locator),
-        metadata: version.metadata,
-      })
-    }
+    for (const state of await loadLiveItemsInFolders(catalog.db, accountId, folders.slice(i, i + 200))) items.push(backupItemOf(state))
   }
 
   return items
+}
+
+/**
+ * What the diff of an incremental read needs of a folder (folder-diff.ts): the live items at the UIDs the read
+ * reports, those not placed at the folder's UIDVALIDITY, and the number of places it holds at that UIDVALIDITY.
+ */
+export async function liveItemsAtUids(
+  catalog: Catalog,
+  where: {accountId: number; folder: string},
+  uidvalidity: number,
+  uids: readonly number[],
+): Promise<{items: BackupItem[]; placed: number}> {
+  const locators = uids.map(uid => locatorOf(uidvalidity, uid))
+  const {placed, states} = await loadLiveItemsAtPlaces(catalog.db, where, locatorPrefix(uidvalidity), locators)
+  return {items: states.map(state => backupItemOf(state)), placed}
+}
+
+function backupItemOf(state: ItemState): BackupItem {
+  const version = state.current!
+  return {
+    id: state.remoteId,
+    folder: version.folder!,
+    flags: version.flags,
+    digest: version.blobDigest,
+    size: version.size,
+    contentMissing: version.contentMissing,
+    place: parseLocator(version.locator),
+    metadata: version.metadata,
+  }
 }

@@ -21,8 +21,10 @@ export interface FolderDiff {
  * Compares a folder read (complete, or the changes since a HIGHESTMODSEQ with VANISHED) with the backup's live
  * items of that folder. Items placed at another UIDVALIDITY (or not by this connector) are all removed: the scan
  * matches them back by content among the added messages, so a new UIDVALIDITY duplicates nothing.
+ * For an incremental read, `items` may hold only the items at the UIDs the read reports (and the misplaced ones), with
+ * `placedTotal` the number of UIDs the folder holds in the backup (liveItemsAtUids).
  */
-export function diffFolder(items: readonly BackupItem[], read: FolderRead): FolderDiff {
+export function diffFolder(items: readonly BackupItem[], read: FolderRead, placedTotal?: number): FolderDiff {
   const {uidvalidity} = read.status
   const placed = new Map<number, BackupItem>()
   const removed: BackupItem[] = []
@@ -56,6 +58,6 @@ export function diffFolder(items: readonly BackupItem[], read: FolderRead): Fold
     removedPlaced++
   }
 
-  diff.expectedCount = placed.size - removedPlaced + diff.added.length
+  diff.expectedCount = (placedTotal ?? placed.size) - removedPlaced + diff.added.length
   return diff
 }

@@ -32,7 +32,12 @@ export function itemIdOf(folderId: string, uidvalidity: number, uid: number): st
 }
 
 export function locatorOf(uidvalidity: number, uid: number): string {
-  return `imap:${uidvalidity}/${uid}`
+  return `${locatorPrefix(uidvalidity)}${uid}`
+}
+
+/** What every locator of a mailbox at this UIDVALIDITY starts with (no LIKE wildcard in it). */
+export function locatorPrefix(uidvalidity: number): string {
+  return `imap:${uidvalidity}/`
 }
 
 export function parseLocator(locator: null | string): undefined | {uid: number; uidvalidity: number} {
