@@ -18,7 +18,7 @@
 //     [--compression-level 0-9]   (gzip level of the blob store in cases a and b; default: the product's)
 //   npx tsx bench/imap-capture.ts --quick      (2 x 300, 100-account sweep, small lag and restore: under a minute)
 import {
-  mkdirSync, readFileSync, rmSync, writeFileSync,
+  mkdirSync, rmSync, writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -30,7 +30,7 @@ import {CarbonioCli} from './imap/carbonio-cli.js'
 import {addUsers, CorpusGenerator, loadAccount} from './imap/corpus.js'
 import {changeOnePercent} from './imap/mailbox-changes.js'
 import {Dsync, Mbsync} from './imap/peers.js'
-import {describeMachine} from './machine.js'
+import {describeMachine, loadAverage} from './machine.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const PASSWORD = 'bench-pw'
@@ -72,7 +72,6 @@ const settings = {
 
 const MiB = 2 ** 20
 const round = (value: number, digits = 2) => Number(value.toFixed(digits))
-const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 const log = (line: string) => process.stderr.write(`imap-capture: ${line}\n`)
 
 /** Seconds the operation itself ran (started to ended in its record), without the CLI's start-up. */

@@ -5,7 +5,7 @@
 //
 //   npx tsx bench/imap-profile.ts [--accounts 4] [--messages 1000] [--sweep-accounts 100] [--runs 2]
 //     [--cases capture,sweep] [--node-args="..."] [--hold]
-import {mkdirSync, readFileSync, rmSync} from 'node:fs'
+import {mkdirSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import {parseArgs} from 'node:util'
 
@@ -13,6 +13,7 @@ import {startTestDovecot} from '../test/setup/dovecot-server.js'
 import {CarbonioCli} from './imap/carbonio-cli.js'
 import {addUsers, CorpusGenerator, loadAccount} from './imap/corpus.js'
 import {Mbsync} from './imap/peers.js'
+import {loadAverage} from './machine.js'
 
 const {values} = parseArgs({
   options: {
@@ -28,14 +29,8 @@ const {values} = parseArgs({
 const cases = new Set(values.cases.split(','))
 const runs = Number(values.runs)
 const nodeArgs = values['node-args'].split(' ').filter(Boolean)
-const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 const log = (line: string) => process.stderr.write(`imap-profile: ${line}\n`)
 const PASSWORD = 'bench-pw'
-
-/** The plugin's command with --json, node flags first (CarbonioCli.profiled). */
-function carbonio(cli: CarbonioCli, args: string[]): ReturnType<CarbonioCli['profiled']> {
-  return cli.profiled(args, nodeArgs)
-}
 
 const dovecot = await startTestDovecot()
 const work = path.join(dovecot.dir, 'profile')
@@ -59,7 +54,7 @@ try {
   const sweep = new CarbonioCli(path.join(work, 'sweep'))
   if (cases.has('sweep')) {
     await sweep.configure(dovecot, sweepDomain)
-    await carbonio(sweep, ['backup', 'doSmartScan', 'start'])
+    await sweep.profiled(['backup', 'doSmartScan', 'start'], nodeArgs)
   }
 
   for (let run = 1; run <= runs; run++) {
@@ -72,14 +67,14 @@ try {
       rmSync(mbsyncDir, {recursive: true, force: true})
       const cli = new CarbonioCli(path.join(work, `capture-${run}`))
       await cli.configure(dovecot, domain)
-      const ours = await carbonio(cli, ['backup', 'doSmartScan', 'start'])
+      const ours = await cli.profiled(['backup', 'doSmartScan', 'start'], nodeArgs)
       rmSync(cli.home, {recursive: true, force: true})
       log(`capture run ${run}: carbonio ${ours.seconds.toFixed(2)} s, mbsync ${peer.toFixed(2)} s, ratio ${(peer / ours.seconds).toFixed(2)}, ${ours.cpu} (load ${load})`)
     }
 
     if (cases.has('sweep')) {
       const load = loadAverage()
-      const ours = await carbonio(sweep, ['backup', 'doSmartScan', 'start'])
+      const ours = await sweep.profiled(['backup', 'doSmartScan', 'start'], nodeArgs)
       log(`sweep run ${run}: ${sweepAccounts.length} accounts in ${ours.seconds.toFixed(2)} s, ${ours.cpu} (load ${load})`)
     }
   }

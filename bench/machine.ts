@@ -1,4 +1,5 @@
 import {execFileSync} from 'node:child_process'
+import {readFileSync} from 'node:fs'
 import {cpus, totalmem} from 'node:os'
 
 /** The machine a benchmark ran on, stored with its results so figures are never quoted without it. */
@@ -19,4 +20,9 @@ export function describeMachine(): Record<string, unknown> {
     loadAverageAtStart: execFileSync('cat', ['/proc/loadavg'], {encoding: 'utf8'}).trim(),
     date: new Date().toISOString(),
   }
+}
+
+/** The 1, 5 and 15 minute load averages, noted next to every timing. */
+export function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 }

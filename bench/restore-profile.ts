@@ -5,7 +5,7 @@
 // --hold keeps the server up with that many more empty accounts (hold0@..., its settings printed) for runs by hand.
 //
 //   npx tsx bench/restore-profile.ts [--messages 10000] [--runs 2] [--node-args="..."] [--hold 10]
-import {mkdirSync, readFileSync} from 'node:fs'
+import {mkdirSync} from 'node:fs'
 import path from 'node:path'
 import {parseArgs} from 'node:util'
 
@@ -13,6 +13,7 @@ import {startTestDovecot} from '../test/setup/dovecot-server.js'
 import {CarbonioCli} from './imap/carbonio-cli.js'
 import {addUsers, CorpusGenerator, loadAccount} from './imap/corpus.js'
 import {Mbsync} from './imap/peers.js'
+import {loadAverage} from './machine.js'
 
 const {values} = parseArgs({
   options: {
@@ -24,14 +25,8 @@ const {values} = parseArgs({
 })
 const runs = Number(values.runs)
 const nodeArgs = values['node-args'].split(' ').filter(Boolean)
-const loadAverage = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
 const log = (line: string) => process.stderr.write(`restore-profile: ${line}\n`)
 const PASSWORD = 'bench-pw'
-
-/** The plugin's command with --json, node flags first (CarbonioCli.profiled). */
-function carbonio(cli: CarbonioCli, args: string[]): ReturnType<CarbonioCli['profiled']> {
-  return cli.profiled(args, nodeArgs)
-}
 
 const dovecot = await startTestDovecot()
 const work = path.join(dovecot.dir, 'restore-profile')
@@ -49,11 +44,11 @@ try {
   const pull = mbsync.channel(source, 'pull')
   const pushes = destinations.map(([, peer]) => mbsync.channel(peer, 'push', source))
   await mbsync.run([pull], 1)
-  await carbonio(cli, ['backup', 'doAccountScan', source])
+  await cli.profiled(['backup', 'doAccountScan', source], nodeArgs)
   for (let run = 0; run < runs; run++) {
     const load = loadAverage()
     const peer = await mbsync.run([pushes[run]], 1)
-    const ours = await carbonio(cli, ['backup', 'doRestoreOnNewAccount', source, destinations[run][0], 'last'])
+    const ours = await cli.profiled(['backup', 'doRestoreOnNewAccount', source, destinations[run][0], 'last'], nodeArgs)
     log(`run ${run + 1}: restore ${ours.seconds.toFixed(2)} s (${ours.view.result.restored} restored), mbsync push ${peer.toFixed(2)} s, ratio ${(peer / ours.seconds).toFixed(2)} (load ${load})`)
   }
 
