@@ -7,10 +7,10 @@ import {throwIfAborted, UsageError, UserError} from '../errors.js'
 import {findAccount} from '../history/account-lookup.js'
 import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
 import {type ItemAt, stateAt} from '../history/state-at.js'
+import {mapAhead} from '../map-ahead.js'
 import {appendGroups} from './append-groups.js'
 import {type ContentResult, ContentSource} from './content-source.js'
 import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
-import {readAhead} from './read-ahead.js'
 import {openDestination} from './restore-destination.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
@@ -107,7 +107,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     const groups = appendGroups(paths.map(path => ({path, items: byFolder.get(path) ?? []})))
     let mailbox = ''
     let folder = {restored: 0, skipped: 0, unrestored: [] as Array<{item: string; reason: string}>}
-    for await (const {group, reads} of readAhead(groups, async group => ({group, reads: await readGroup(reader, group.items)}), READ_AHEAD)) {
+    for await (const {group, reads} of mapAhead(groups, async group => ({group, reads: await readGroup(reader, group.items)}), READ_AHEAD)) {
       throwIfAborted(signal)
       if (group.first) {
         mailbox = await target.ensureFolder(group.path)

@@ -17,6 +17,7 @@ import {
 } from '../appserver/imap/imap-session.js'
 import {sha256} from '../blobstore/blob-store.js'
 import {throwIfAborted} from '../errors.js'
+import {mapAhead} from '../map-ahead.js'
 import {
   type BackupFolder, type BackupItem, findBackupAccount, liveFolders, liveItems, liveItemsAtUids,
 } from './backup-view.js'
@@ -292,13 +293,10 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
 
     // The next chunk's bodies travel while this one is hashed, stored and applied: the server, the network and our
     // CPU work at once instead of in turn (one connection: imapflow sends the FETCH as soon as it can).
-    const work = [...chunks(changes.added, fetchBounds(this.options))]
-    let fetching = work.length > 0 ? this.prefetch(work[0]) : undefined
-    for (let c = 0; fetching; c++) {
+    const work = chunks(changes.added, fetchBounds(this.options))
+    const fetched = mapAhead(work, async chunk => ({bodies: await this.fetchChunk(chunk), chunk}), 1)
+    for await (const {bodies, chunk} of fetched) {
       throwIfAborted(signal)
-      const chunk = work[c]
-      const bodies = await fetching
-      fetching = c + 1 < work.length ? this.prefetch(work[c + 1]) : undefined
       const fresh: StoredContent[] = []
       for (const {folder, message, uidvalidity} of chunk) {
         const bytes = bodies.get(message.uid)
@@ -360,10 +358,8 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
   }
 
   /** A chunk's bodies, fetched now; a failure surfaces where the chunk is awaited (or nowhere, if never). */
-  private prefetch(chunk: readonly Placed[]): Promise<Map<number, Buffer>> {
-    const bodies = this.bodies(chunk[0].folder.server.mailbox, chunk.map(p => p.message.uid))
-    bodies.catch(() => {})
-    return bodies
+  private fetchChunk(chunk: readonly Placed[]): Promise<Map<number, Buffer>> {
+    return this.bodies(chunk[0].folder.server.mailbox, chunk.map(p => p.message.uid))
   }
 
   /**

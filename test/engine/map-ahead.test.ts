@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict'
 
-import {readAhead} from '../../../src/engine/restore/read-ahead.js'
+import {mapAhead} from '../../src/engine/map-ahead.js'
 
 const tick = () => new Promise(resolve => {
   setImmediate(resolve)
 })
 
-describe('readAhead', () => {
+describe('mapAhead', () => {
   it('yields the results in the order of the jobs, with at most depth jobs read ahead of the consumer', async () => {
     let running = 0
     let most = 0
@@ -22,7 +22,7 @@ describe('readAhead', () => {
     }
 
     const seen: number[] = []
-    for await (const result of readAhead([1, 2, 3, 4, 5, 6], read, 2)) seen.push(result)
+    for await (const result of mapAhead([1, 2, 3, 4, 5, 6], read, 2)) seen.push(result)
     assert.deepEqual(seen, [10, 20, 30, 40, 50, 60])
     assert.equal(most, 2)
   })
@@ -45,7 +45,7 @@ describe('readAhead', () => {
 
       const seen: number[] = []
       await assert.rejects(async () => {
-        for await (const result of readAhead([1, 2, 3], read, 2)) seen.push(result)
+        for await (const result of mapAhead([1, 2, 3], read, 2)) seen.push(result)
       }, /job 2 failed/)
       await tick()
       assert.deepEqual(seen, [1])
@@ -66,7 +66,7 @@ describe('readAhead', () => {
     }
 
     await assert.rejects(async () => {
-      for await (const result of readAhead([1, 2, 3, 4], read, 2)) {
+      for await (const result of mapAhead([1, 2, 3, 4], read, 2)) {
         if (result === 1) throw new Error('stop')
       }
     }, /stop/)

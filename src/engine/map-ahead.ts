@@ -1,7 +1,8 @@
 /**
  * The results of `read` over `jobs`, in order, with up to `depth` jobs being read ahead of the one the consumer is
  * at: a restore reads (file reads, gunzip) the next groups of messages while the current one is being appended, and
- * the reading runs on from one folder into the next instead of starting cold in each.
+ * the reading runs on from one folder into the next instead of starting cold in each; a SmartScan fetches the next
+ * bodies while the current ones are hashed and stored. (The scanner's readAhead does the same for an async source.)
  *
  * A read that fails is seen when the consumer reaches it, and never counts as an unhandled rejection while an earlier
  * one is awaited. When the consumer stops early (an error, an abort), the reads under way are waited for, so that
@@ -9,7 +10,7 @@
  *
  * @yields each job's result, in the order of the jobs
  */
-export async function * readAhead<J, R>(jobs: Iterable<J>, read: (job: J) => Promise<R>, depth: number): AsyncGenerator<R> {
+export async function * mapAhead<J, R>(jobs: Iterable<J>, read: (job: J) => Promise<R>, depth: number): AsyncGenerator<R> {
   const iterator = jobs[Symbol.iterator]()
   const pending: Array<Promise<R>> = []
   const fill = () => {
