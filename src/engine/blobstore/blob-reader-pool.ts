@@ -1,7 +1,7 @@
 import {availableParallelism} from 'node:os'
 
 import {blobPath} from './blob-path.js'
-import {TaskThreads} from './task-threads.js'
+import {taskError, TaskThreads, threadCount} from './task-threads.js'
 
 export interface BlobReadJob {
   digest: string
@@ -31,7 +31,7 @@ export class BlobReaderPool {
     const results = await this.threads.run({blobs})
     return results.map(result => ('content' in result
       ? Buffer.from(result.content.buffer, result.content.byteOffset, result.content.byteLength)
-      : Object.assign(new Error(result.error.message), {code: result.error.code})))
+      : taskError(result.error)))
   }
 }
 
@@ -44,7 +44,5 @@ export function blobReaders(): BlobReaderPool {
 }
 
 function defaultSize(): number {
-  const configured = Number(process.env.CARBONIO_BACKUP_BLOB_READERS)
-  if (Number.isInteger(configured) && configured > 0) return configured
-  return Math.min(2, availableParallelism())
+  return threadCount('CARBONIO_BACKUP_BLOB_READERS', Math.min(2, availableParallelism()))
 }

@@ -1,7 +1,7 @@
 import {availableParallelism} from 'node:os'
 
 import {type BlobFileJob, type BlobFileResult, writeBlobFile} from './blob-file-write.js'
-import {TaskThreads} from './task-threads.js'
+import {TaskThreads, threadCount} from './task-threads.js'
 
 /**
  * Threads that write blob files (blob-file-write.ts). On the main thread, gzip, the file calls and the fsync of each
@@ -38,7 +38,5 @@ export function blobWriters(): BlobWriterPool {
 }
 
 function defaultSize(): number {
-  const configured = Number(process.env.CARBONIO_BACKUP_BLOB_WRITERS)
-  if (Number.isInteger(configured) && configured > 0) return configured
-  return Math.min(4, Math.max(2, availableParallelism()))
+  return threadCount('CARBONIO_BACKUP_BLOB_WRITERS', Math.min(4, Math.max(2, availableParallelism())))
 }

@@ -98,7 +98,7 @@ export class TaskThreads<J, R> {
       thread.pending.delete(answer.id)
       if (thread.pending.size === 0) thread.worker.unref()
       if (!pending) return
-      if ('error' in answer) pending.reject(Object.assign(new Error(answer.error.message), {code: answer.error.code}))
+      if ('error' in answer) pending.reject(taskError(answer.error))
       else pending.resolve(answer.result)
     })
     const died = (error: Error) => {
@@ -126,6 +126,17 @@ export class TaskThreads<J, R> {
 }
 
 function noop(): void {}
+
+/** How many threads of a kind: the environment variable when it holds a positive integer, else the default. */
+export function threadCount(variable: string, fallback: number): number {
+  const configured = Number(process.env[variable])
+  return Number.isInteger(configured) && configured > 0 ? configured : fallback
+}
+
+/** The Error of a task that failed in a thread, with its code (ENOENT, EACCES...) kept. */
+export function taskError(error: {code?: string; message: string}): NodeJS.ErrnoException {
+  return Object.assign(new Error(error.message), {code: error.code})
+}
 
 /**
  * The thread's side: says it is ready, then runs each task in the order posted and answers it; a task that throws
