@@ -3,12 +3,19 @@ import {ImapFlow, type Logger} from 'imapflow'
 import {OperationAborted} from '../../errors.js'
 import {explainImapError, missingExtension} from './imap-errors.js'
 import {type ImapSettings, readPassword} from './imap-settings.js'
+import {enableNow, mayDeferEnable, trimSessionStart} from './session-start.js'
 
 export interface AdminConnectionOptions {
   logger?: false | Logger
   signal?: AbortSignal
   /** Ask for QRESYNC (ENABLE) and refuse a server without these extensions, in one line. */
   requireExtensions?: readonly string[]
+  /**
+   * Leave the ENABLE to enableExtensions, before the first mailbox is opened (where the server allows: see
+   * mayDeferEnable): a session that only lists its folders' status, as most of a no-change SmartScan does, never
+   * sends it. The required extensions must still be offered at connect.
+   */
+  deferEnable?: boolean
   /** For a connection that IDLEs: how often IDLE is ended and started again. */
   maxIdleTime?: number
 }
@@ -33,11 +40,12 @@ export async function connectAsAdmin(settings: ImapSettings, account: string, op
     auth,
     logger: options.logger ?? false,
     qresync: required.includes('QRESYNC'),
+    // Sent after connect instead (see below): same command, but it can wait for deferEnable.
+    disableAutoEnable: true,
     disableAutoIdle: true,
     ...(options.maxIdleTime ? {maxIdleTime: options.maxIdleTime} : {}),
     // BODY.PEEK[] gives the exact bytes; BINARY would decode transfer encodings.
     disableBinary: true,
-    clientInfo: {name: 'carbonio-backup'},
     connectionTimeout: 30_000,
     greetingTimeout: 16_000,
     socketTimeout: 5 * 60_000,
@@ -50,13 +58,18 @@ export async function connectAsAdmin(settings: ImapSettings, account: string, op
   // command for every account on every scan. imapflow keeps this switch for servers that reject LSUB.
   const internals = client as unknown as {skipLsub: boolean}
   internals.skipLsub = true
+  trimSessionStart(client)
   const {signal} = options
   const onAbort = () => client.close()
   signal?.addEventListener('abort', onAbort, {once: true})
   try {
     await client.connect()
-    const missing = required.filter(extension => !client.enabled.has(extension))
-    if (missing.length > 0) throw missingExtension(settings, missing)
+    if (options.deferEnable && mayDeferEnable(client)) {
+      const missing = required.filter(extension => !client.capabilities.has(extension))
+      if (missing.length > 0) throw missingExtension(settings, missing)
+    } else {
+      await enableExtensions(client, settings, required)
+    }
   } catch (error) {
     signal?.removeEventListener('abort', onAbort)
     client.close()
@@ -66,6 +79,25 @@ export async function connectAsAdmin(settings: ImapSettings, account: string, op
 
   client.once('close', () => signal?.removeEventListener('abort', onAbort))
   return client
+}
+
+const enableSent = new WeakMap<ImapFlow, Promise<void>>()
+
+/**
+ * Sends the ENABLE of a connection opened with deferEnable (once: ENABLE is only valid before a mailbox is selected,
+ * and imapflow remembers what it enabled), and refuses a server that would not enable the required extensions.
+ */
+export async function enableExtensions(client: ImapFlow, settings: Pick<ImapSettings, 'url'>, required: readonly string[]): Promise<void> {
+  // The promise, not a flag: a second mailbox opened while the ENABLE is in flight waits for its answer too.
+  let sent = enableSent.get(client)
+  if (!sent) {
+    sent = enableNow(client)
+    enableSent.set(client, sent)
+  }
+
+  await sent
+  const missing = required.filter(extension => !client.enabled.has(extension))
+  if (missing.length > 0) throw missingExtension(settings, missing)
 }
 
 /** Logs out while the connection still can, and closes it in any case (a failed LOGOUT is no failure of the caller). */

@@ -2,7 +2,9 @@ import type {ImapFlow, Logger, MailboxObject} from 'imapflow'
 
 import type {ImapSettings} from './imap-settings.js'
 
-import {closeAdminConnection, connectAsAdmin, guardImap} from './admin-connection.js'
+import {
+  closeAdminConnection, connectAsAdmin, enableExtensions, guardImap,
+} from './admin-connection.js'
 import {explainImapError} from './imap-errors.js'
 import {folderPathOf, normalizeFlags} from './imap-identity.js'
 import {HEADER_FIELDS, type MessageHeaders, parseHeaders} from './message-headers.js'
@@ -57,6 +59,8 @@ export interface SessionOptions {
   signal?: AbortSignal
 }
 
+const REQUIRED_EXTENSIONS = ['CONDSTORE', 'QRESYNC']
+
 const METADATA = {
   uid: true, flags: true, internalDate: true, size: true, headers: HEADER_FIELDS,
 }
@@ -76,7 +80,7 @@ export class ImapSession {
 
   static async open(settings: ImapSettings, account: string, options: SessionOptions = {}): Promise<ImapSession> {
     const client = await connectAsAdmin(settings, account, {
-      logger: commandLogger(options.onCommand), signal: options.signal, requireExtensions: ['CONDSTORE', 'QRESYNC'],
+      logger: commandLogger(options.onCommand), signal: options.signal, requireExtensions: REQUIRED_EXTENSIONS, deferEnable: true,
     })
     return new ImapSession(client, settings, account, options.signal)
   }
@@ -125,7 +129,7 @@ export class ImapSession {
    */
   async readFolder(mailbox: string, baseline: null | {highestmodseq: string; uidvalidity: number}): Promise<FolderRead> {
     return this.guard(async () => {
-      const lock = await this.client.getMailboxLock(mailbox, {readOnly: true})
+      const lock = await this.examine(mailbox)
       const vanished = new Set<number>()
       const onExpunge = (event: {path: string; uid?: number}) => {
         if (event.path === mailbox && event.uid) vanished.add(event.uid)
@@ -161,7 +165,7 @@ export class ImapSession {
   /** The UIDs of every message in a mailbox: the check when the backup and the server disagree on the count. */
   async uids(mailbox: string): Promise<number[]> {
     return this.guard(async () => {
-      const lock = await this.client.getMailboxLock(mailbox, {readOnly: true})
+      const lock = await this.examine(mailbox)
       try {
         const found = await this.client.search({all: true}, {uid: true})
         return Array.isArray(found) ? found : []
@@ -176,7 +180,7 @@ export class ImapSession {
     const result = new Map<number, Buffer>()
     if (uids.length === 0) return result
     return this.guard(async () => {
-      const lock = await this.client.getMailboxLock(mailbox, {readOnly: true})
+      const lock = await this.examine(mailbox)
       try {
         for await (const message of this.client.fetch(uidSet(uids), {uid: true, source: true}, {uid: true})) {
           if (message.source) result.set(message.uid, message.source)
@@ -191,6 +195,12 @@ export class ImapSession {
 
   async close(): Promise<void> {
     await closeAdminConnection(this.client)
+  }
+
+  /** Opens a mailbox read-only (EXAMINE), after the session's deferred ENABLE: QRESYNC applies from the first one. */
+  private async examine(mailbox: string): Promise<{release(): void}> {
+    await enableExtensions(this.client, this.settings, REQUIRED_EXTENSIONS)
+    return this.client.getMailboxLock(mailbox, {readOnly: true})
   }
 
   /** Runs IMAP work, turning an abort into OperationAborted and a failure into one clear line. */

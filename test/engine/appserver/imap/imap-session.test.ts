@@ -53,8 +53,12 @@ describe('IMAP session against Dovecot', () => {
         const folders = await session.folders()
         assert.deepEqual(folders.map(f => [f.path, f.selectable, f.status?.messages]), [['/INBOX', true, 1], ['/Lists/Dev', true, 1]])
         assert.ok(folders.every(f => f.status!.uidvalidity > 0 && f.status!.uidnext === 2 && BigInt(f.status!.highestmodseq) > 0n))
-        // One LIST for the names and their status (LIST-STATUS), not a STATUS per folder.
-        assert.deepEqual(commands.filter(c => c === 'LIST' || c === 'STATUS'), ['LIST'])
+        // One LIST for the names and their status (LIST-STATUS), not a STATUS per folder; and before it only the
+        // login (its credentials on the AUTHENTICATE line where SASL-IR allows) and NAMESPACE: no ID, no ENABLE yet.
+        assert.deepEqual(commands, ['AUTHENTICATE', 'NAMESPACE', 'LIST'])
+        // The first mailbox opened gets the deferred ENABLE just before it, and QRESYNC is in force.
+        await session.readFolder('INBOX', null)
+        assert.deepEqual(commands.slice(3, 5), ['ENABLE', 'EXAMINE'])
       } finally {
         await session.close()
       }
