@@ -114,6 +114,9 @@ export async function loadLiveItemsInFolders(
  * The live items of one folder that an incremental read concerns: those at the given places (IMAP locators of the
  * folder's current UIDVALIDITY), and every one not placed at that UIDVALIDITY; plus how many distinct places at that
  * UIDVALIDITY the folder holds. A folder of thousands with a dozen changes decodes a dozen rows, not thousands.
+ * One pass reads the folder's open revisions' ids and locators only (the catalog has no index by folder: that pass
+ * walks the account's items once, where a statement per question walked them three times), and the rows chosen are
+ * then read whole by id.
  */
 export async function loadLiveItemsAtPlaces(
   db: Knex | Knex.Transaction,
@@ -121,24 +124,32 @@ export async function loadLiveItemsAtPlaces(
   placePrefix: string,
   locators: readonly string[],
 ): Promise<{placed: number; states: ItemState[]}> {
-  const live = () => db('items as i')
+  const live: Array<{id: number; locator: null | string}> = await db('items as i')
   .join('item_revisions as r', 'r.item_id', 'i.id')
   .where('i.account_id', accountId)
   .whereNull('r.valid_to')
   .where('r.deleted', false)
   .where('r.folder_remote_id', folder)
+  .select('r.id', 'r.locator')
+  const wanted = new Set(locators)
+  const places = new Set<string>()
+  const chosen: number[] = []
+  for (const {id, locator} of live) {
+    const placedHere = locator !== null && locator.startsWith(placePrefix)
+    if (placedHere) places.add(locator)
+    if (!placedHere || wanted.has(locator)) chosen.push(id)
+  }
+
   const states: ItemState[] = []
-  const elsewhere: OpenItemRow[] = await live()
-  .where(q => q.whereNull('r.locator').orWhereNot('r.locator', 'like', `${placePrefix}%`))
-  .select(OPEN_ITEM_COLUMNS)
-  for (const row of elsewhere) states.push(stateFromRow(row))
-  for (let i = 0; i < locators.length; i += 500) {
-    const rows: OpenItemRow[] = await live().whereIn('r.locator', locators.slice(i, i + 500)).select(OPEN_ITEM_COLUMNS)
+  for (let i = 0; i < chosen.length; i += KEYS_PER_LOOKUP) {
+    const rows: OpenItemRow[] = await db('item_revisions as r')
+    .join('items as i', 'i.id', 'r.item_id')
+    .whereIn('r.id', chosen.slice(i, i + KEYS_PER_LOOKUP))
+    .select(OPEN_ITEM_COLUMNS)
     for (const row of rows) states.push(stateFromRow(row))
   }
 
-  const [{placed}] = await live().where('r.locator', 'like', `${placePrefix}%`).countDistinct({placed: 'r.locator'})
-  return {placed: Number(placed), states}
+  return {placed: places.size, states}
 }
 
 /** The columns of an item revision, in the order revisionValues lists them (for bulkInsert). */
