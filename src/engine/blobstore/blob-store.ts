@@ -42,6 +42,11 @@ export class BlobStore {
     }
   }
 
+  /** Starts the blob writer threads without waiting for them: a caller that knows writes are coming says so early. */
+  expectWrites(): void {
+    blobWriters().warm()
+  }
+
   /** Stores content under its digest unless it is already there (in a blob writer thread: blob-file-write.ts). */
   async put(content: Buffer, knownDigest?: string): Promise<StoredBlob> {
     const digest = knownDigest ?? sha256(content)

@@ -24,6 +24,12 @@ export class BlobWriterPool {
     await this.threads.ready()
   }
 
+  /** Starts the threads, if not yet, without waiting for them. */
+  warm(): void {
+    // A thread that cannot start settles ready() too (write() then writes inline): nothing to wait for or report.
+    this.threads.ready().catch(() => {})
+  }
+
   async write(job: BlobFileJob): Promise<BlobFileResult> {
     return this.threads.available ? this.threads.run(job) : writeBlobFile(job)
   }

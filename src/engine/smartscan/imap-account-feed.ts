@@ -196,6 +196,9 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       return undefined
     }
 
+    // New messages ahead: the blob writer threads start now, so that they are ready (about 100 ms) when the first
+    // bodies arrive, instead of those being gzipped and fsynced on this thread meanwhile.
+    if (!this.options.blobless && toRead.some(f => !f.known || f.server.status!.uidnext > f.known.uidnext)) this.options.blobs.expectWrites()
     return {
       accountId: fresh ? null : account.id, fresh, plan, toRead, emptied, statuses, final, intermediate: intermediatePosition(start, plan.folders),
     }
