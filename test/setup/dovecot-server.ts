@@ -61,10 +61,18 @@ export interface TestDovecot {
    * paths use "/" as the separator ("INBOX", "Archive/2024").
    */
   loadMessages(user: string, folders: Record<string, TestMessage[]>): Promise<void>
+  /**
+   * Switches Dovecot's login processes (and reloads; open sessions stay): 'high-security', Debian's default, forks an
+   * imap-login per connection; 'high-performance' (service_count = 0) serves many from each, as Dovecot recommends for
+   * servers with many logins. The benchmark's sweep of 100 accounts measures both.
+   */
+  setLoginProcesses(mode: LoginProcesses): Promise<void>
   /** Stops the server (every connection drops), runs `during` while it is down, then starts it again on the same port. */
   restart(during?: () => Promise<void>): Promise<void>
   stop(): Promise<void>
 }
+
+export type LoginProcesses = 'high-performance' | 'high-security'
 
 const shared = sharedServer('carbonio-backup.test-dovecot', startTestDovecot)
 
@@ -105,7 +113,7 @@ function runAs(): {gid: number; internal: string; login: string; mail: string; u
   }
 }
 
-function configText(dir: string, port: number, users: ReturnType<typeof runAs>): string {
+function configText(dir: string, port: number, users: ReturnType<typeof runAs>, loginProcesses: LoginProcesses): string {
   return `# The test Dovecot of carbonio-backup: loopback only, no TLS, everything under ${dir}.
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -162,7 +170,7 @@ userdb {
   args = username_format=%u ${dir}/users
   default_fields = uid=${users.uid} gid=${users.gid} home=${dir}/mail/%u
 }
-service imap-login {
+service imap-login {${loginProcesses === 'high-performance' ? '\n  service_count = 0\n  process_min_avail = 2' : ''}
   inet_listener imap {
     address = 127.0.0.1
     port = ${port}
@@ -215,7 +223,7 @@ export async function startTestDovecot(): Promise<TestDovecot> {
     // A free port found by binding port 0 may be taken again before dovecot binds it: retry a few times.
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort()
-      writeFileSync(configFile, configText(dir, port, users))
+      writeFileSync(configFile, configText(dir, port, users, 'high-security'))
       try {
         await startDaemon(DOVECOT, configFile, path.join(dir, 'startup.log'))
         await waitForGreeting(port, 10_000)
@@ -237,6 +245,11 @@ export async function startTestDovecot(): Promise<TestDovecot> {
         masterUser,
         masterPassword,
         startMs,
+        async setLoginProcesses(mode) {
+          writeFileSync(configFile, configText(dir, port, users, mode))
+          await doveadm(['reload'])
+          await waitForGreeting(port, 10_000)
+        },
         directoryCommand: domain => `${DOVEADM} -c ${configFile} user '${domain ? `*@${domain}` : '*'}'`,
         async addUser(name, password = 'secret') {
           const others = readFileSync(usersFile, 'utf8').split('\n').filter(line => line !== '' && !line.startsWith(`${name}:`))
