@@ -2,6 +2,7 @@ import {createReadStream} from 'node:fs'
 import path from 'node:path'
 import {createInterface} from 'node:readline'
 
+import {flagsWithTags} from '../appserver/imap/tag-keywords.js'
 import {UserError} from '../errors.js'
 import {ITEMS_FILE} from './account-export.js'
 
@@ -9,7 +10,7 @@ import {ITEMS_FILE} from './account-export.js'
 export interface ExportedMessage {
   id: string
   folderPath: string
-  /** Flags that are not system flags (`$Forwarded`, `$Label1`): a Maildir file name cannot carry them. */
+  /** Flags that are not system flags (`$Forwarded`, `$Label1`) and tags as keywords: a Maildir file name carries neither. */
   keywords: string[]
   internalDate: Date | null
   digest: null | string
@@ -31,6 +32,7 @@ interface ItemLine {
   type?: unknown
   folderPath?: unknown
   flags?: unknown
+  tags?: unknown
   metadata?: {internalDate?: unknown}
   digest?: unknown
   file?: unknown
@@ -72,12 +74,12 @@ export async function readExportedItems(directory: string, other: (item: Exporte
       continue
     }
 
-    const flags = Array.isArray(item.flags) ? item.flags.filter((flag): flag is string => typeof flag === 'string') : []
+    const flags = strings(item.flags)
     const date = typeof item.metadata?.internalDate === 'string' ? new Date(item.metadata.internalDate) : null
     messages.set(item.id, {
       id: item.id,
       folderPath,
-      keywords: flags.filter(flag => !flag.startsWith('\\')),
+      keywords: flagsWithTags(flags.filter(flag => !flag.startsWith('\\')), strings(item.tags)),
       internalDate: date && !Number.isNaN(date.getTime()) ? date : null,
       digest: typeof item.digest === 'string' ? item.digest : null,
       file: typeof item.file === 'string' ? item.file : null,
@@ -86,4 +88,9 @@ export async function readExportedItems(directory: string, other: (item: Exporte
   }
 
   return messages
+}
+
+/** The strings of a JSON value that should be an array of strings (anything else in it is ignored). */
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((entry): entry is string => typeof entry === 'string') : []
 }

@@ -5,6 +5,7 @@ import {ImapError} from '../appserver/imap/imap-errors.js'
 import {normalizeFlags} from '../appserver/imap/imap-identity.js'
 import {ImapSession} from '../appserver/imap/imap-session.js'
 import {imapSettings} from '../appserver/imap/imap-settings.js'
+import {flagsWithTags} from '../appserver/imap/tag-keywords.js'
 import {sha256} from '../blobstore/blob-store.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
@@ -128,7 +129,7 @@ async function readBackup(state: AccountStateAt): Promise<BackupMailbox> {
       messageId: id,
       subject: typeof subject === 'string' ? subject : null,
       size,
-      flags: normalizeFlags(item.flags),
+      flags: normalizeFlags(flagsWithTags(item.flags, item.tags)),
       key: matchKey(id, size, item.blobDigest),
     })
     backup.count++
