@@ -44,7 +44,17 @@ export async function resolveContents(
   options: ContentOptions,
 ): Promise<Map<Transaction, ResolvedContent>> {
   const results = new Map<Transaction, ResolvedContent>()
-  const work = transactions.filter(t => contentOf(t) !== undefined)
+  const work: Transaction[] = []
+  for (const t of transactions) {
+    const ref = contentOf(t)
+    if (ref === undefined) continue
+    // Most references need no reading (blobless with announced digest and size, or already stored): answered here,
+    // without a promise each, which cost the metadata-only ingest more than the rest of the resolving.
+    const known = resolveWithoutReading(ref, options)
+    if (known) results.set(t, known)
+    else work.push(t)
+  }
+
   let next = 0
   const worker = async () => {
     while (next < work.length) {
@@ -71,20 +81,27 @@ export async function readContent(ref: ContentRef, feed: Pick<TransactionFeed, '
   }
 }
 
-async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<ResolvedContent> {
-  const base = {locator: ref.locator ?? ref.path ?? null, storedSize: null}
+/** What the reference itself tells, when that is all there is to know: undefined when the bytes must be read. */
+function resolveWithoutReading(ref: ContentRef, options: ContentOptions): ResolvedContent | undefined {
+  const locator = ref.locator ?? ref.path ?? null
   if (options.blobless && ref.digest && ref.size !== undefined) {
     return {
-      ...base, digest: ref.digest, size: ref.size, missing: false, stored: false,
+      locator, storedSize: null, digest: ref.digest, size: ref.size, missing: false, stored: false,
     }
   }
 
   if (!options.blobless && ref.storedSize !== undefined && ref.digest && ref.size !== undefined) {
     return {
-      ...base, digest: ref.digest, size: ref.size, missing: false, stored: true, storedSize: ref.storedSize,
+      locator, digest: ref.digest, size: ref.size, missing: false, stored: true, storedSize: ref.storedSize,
     }
   }
 
+  return undefined
+}
+
+/** Reads, checks and (unless blobless) stores the bytes of a reference that resolveWithoutReading could not answer. */
+async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<ResolvedContent> {
+  const base = {locator: ref.locator ?? ref.path ?? null, storedSize: null}
   const content = await readContent(ref, options.feed)
   if (!content) {
     return {
