@@ -25,6 +25,13 @@ export interface RedologFeedOptions {
   maxEntries?: number
 }
 
+// A batch is cut here only while catching up: when the reader reaches the end of what is written (a daemon following
+// the log) it hands over what it has, however few. Every batch rewrites thousands of index pages (random digests and
+// item ids) whatever its size, so while catching up bigger batches cost less per transaction (measured at 200k
+// metadata-only transactions: 2000 -> 8000 entries, system time 4.6 -> 3.1 s); the batch read ahead and the one
+// being applied, each up to READ_BYTES of lines, stay well within the daemon's memory budget.
+const MAX_ENTRIES = 8000
+
 const READ_BYTES = 1 << 22
 
 /**
@@ -59,7 +66,7 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
     signal: AbortSignal,
     waiter: ChangeWaiter | undefined,
   ): AsyncGenerator<Array<FeedEntry<RedologPosition>>> {
-    const maxEntries = this.options.maxEntries ?? 2000
+    const maxEntries = this.options.maxEntries ?? MAX_ENTRIES
     const reportedNames = new Set<string>()
     let lastSeq = from?.seq ?? 0
     let cursor: null | {file: string; line: number; offset: number} = from ? {file: from.file, line: from.line, offset: from.offset} : null
