@@ -48,8 +48,9 @@ export async function userClient(dovecot: TestDovecot, user: string, password: s
   return client
 }
 
-export async function imapTestBed(dialect: Dialect = 'sqlite', password = USER_PASSWORD): Promise<ImapTestBed> {
-  const dovecot = await getTestDovecot()
+/** `dovecotOfTest`: a server of the test's own (startTestDovecot with other options) instead of the shared one. */
+export async function imapTestBed(dialect: Dialect = 'sqlite', password = USER_PASSWORD, dovecotOfTest?: TestDovecot): Promise<ImapTestBed> {
+  const dovecot = dovecotOfTest ?? await getTestDovecot()
   const domain = uniqueDomain()
   const t = await openTestCatalog(dialect)
   const passwordFile = path.join(t.home, 'imap-password')

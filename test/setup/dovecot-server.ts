@@ -74,7 +74,15 @@ export interface TestDovecot {
 
 export type LoginProcesses = 'high-performance' | 'high-security'
 
-const shared = sharedServer('carbonio-backup.test-dovecot', startTestDovecot)
+export interface TestDovecotOptions {
+  /**
+   * False: `mailbox_list_index = no`, so that the server offers no NOTIFY (only IDLE), as a production Carbonio
+   * (Zimbra's IMAP) does; the realtime capture then pushes INBOX only and polls the other folders. Default true.
+   */
+  notify?: boolean
+}
+
+const shared = sharedServer('carbonio-backup.test-dovecot', () => startTestDovecot())
 
 /** The test Dovecot, started on first use. */
 export function getTestDovecot(): Promise<TestDovecot> {
@@ -113,7 +121,7 @@ function runAs(): {gid: number; internal: string; login: string; mail: string; u
   }
 }
 
-function configText(dir: string, port: number, users: ReturnType<typeof runAs>, loginProcesses: LoginProcesses): string {
+function configText(dir: string, port: number, users: ReturnType<typeof runAs>, {loginProcesses, notify}: {loginProcesses: LoginProcesses; notify: boolean}): string {
   return `# The test Dovecot of carbonio-backup: loopback only, no TLS, everything under ${dir}.
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -136,8 +144,8 @@ mail_gid = ${users.gid}
 first_valid_uid = 1
 first_valid_gid = 1
 mail_location = maildir:${dir}/mail/%u
-# The mailbox list index gives NOTIFY and answers LIST-STATUS without opening every mailbox.
-mailbox_list_index = yes
+# The mailbox list index gives NOTIFY and answers LIST-STATUS without opening every mailbox; without it, no NOTIFY.
+mailbox_list_index = ${notify ? 'yes' : 'no'}
 mail_fsync = never
 namespace inbox {
   inbox = yes
@@ -188,8 +196,12 @@ service anvil {
 `
 }
 
-/** Starts a new Dovecot. Prefer getTestDovecot(), which starts it only once. */
-export async function startTestDovecot(): Promise<TestDovecot> {
+/**
+ * Starts a new Dovecot. Prefer getTestDovecot(), which starts it only once; a test that needs another configuration
+ * (no NOTIFY) starts its own and stops it itself.
+ */
+export async function startTestDovecot(options: TestDovecotOptions = {}): Promise<TestDovecot> {
+  const notify = options.notify ?? true
   if (!DOVECOT || !DOVEADM) throw new Error(INSTALL_HINT)
   const started = Date.now()
   const users = runAs()
@@ -223,7 +235,7 @@ export async function startTestDovecot(): Promise<TestDovecot> {
     // A free port found by binding port 0 may be taken again before dovecot binds it: retry a few times.
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort()
-      writeFileSync(configFile, configText(dir, port, users, 'high-security'))
+      writeFileSync(configFile, configText(dir, port, users, {loginProcesses: 'high-security', notify}))
       try {
         await startDaemon(DOVECOT, configFile, path.join(dir, 'startup.log'))
         await waitForGreeting(port, 10_000)
@@ -246,7 +258,7 @@ export async function startTestDovecot(): Promise<TestDovecot> {
         masterPassword,
         startMs,
         async setLoginProcesses(mode) {
-          writeFileSync(configFile, configText(dir, port, users, mode))
+          writeFileSync(configFile, configText(dir, port, users, {loginProcesses: mode, notify}))
           await doveadm(['reload'])
           await waitForGreeting(port, 10_000)
         },

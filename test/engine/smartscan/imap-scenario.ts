@@ -10,6 +10,7 @@ import {setAttribute} from '../../../src/engine/config/config-store.js'
 import {smartScan, type SmartScanReport, type SmartScanRequest} from '../../../src/engine/smartscan/smart-scan.js'
 import {GLOBAL, imapTestBed, type ImapTestBed} from '../../helpers/imap-cli-bed.js'
 import {type Dialect} from '../../helpers/test-catalog.js'
+import {type TestDovecot} from '../../setup/dovecot-server.js'
 
 export const SERVER = 'mail1'
 const USER_PASSWORD = 'user-secret-9f'
@@ -34,8 +35,9 @@ export interface Scenario extends ImapTestBed {
   blob(digest: string): Promise<Buffer>
 }
 
-export async function imapScenario(dialect: Dialect, options: {loginMode?: LoginMode} = {}): Promise<Scenario> {
-  const bed = await imapTestBed(dialect, USER_PASSWORD)
+/** `dovecot`: a server of the test's own (startTestDovecot with other options) instead of the shared one. */
+export async function imapScenario(dialect: Dialect, options: {dovecot?: TestDovecot; loginMode?: LoginMode} = {}): Promise<Scenario> {
+  const bed = await imapTestBed(dialect, USER_PASSWORD, options.dovecot)
   const {t} = bed
   if (options.loginMode) await setAttribute(t.catalog, GLOBAL, 'backupAppServerLoginMode', options.loginMode)
   const events: ProgressEvent[] = []
