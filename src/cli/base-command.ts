@@ -2,9 +2,11 @@ import {Command, Errors, type Interfaces} from '@oclif/core'
 
 import type {Catalog} from '../engine/catalog/catalog.js'
 
+import {resolveBackupHome} from '../engine/backup-home.js'
 import {openCatalog} from '../engine/catalog/open-catalog.js'
 import {UsageError, UserError} from '../engine/errors.js'
 import {localServerName} from '../engine/server-name.js'
+import {storageFailure} from '../engine/storage-errors.js'
 import {translateCarbonioArgv} from './carbonio-grammar.js'
 import {usageLine} from './usage-line.js'
 
@@ -51,9 +53,10 @@ export abstract class BaseCommand extends Command {
     return super.parse(input, translated)
   }
 
-  protected override async catch(error: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
+  protected override async catch(thrown: Error & {exitCode?: number; oclif?: {exit?: number}}): Promise<unknown> {
     // this.exit() travels as an error too; it is not a failure to report.
-    if (error instanceof Errors.ExitError) throw error
+    if (thrown instanceof Errors.ExitError) throw thrown
+    const error = storageFailure(thrown, this.openedCatalog?.home ?? resolveBackupHome()) ?? thrown
     const exit = exitCodeOf(error)
     let {message} = error
     if (error instanceof UsageError || isOclifParseError(error)) {

@@ -10,6 +10,7 @@ import type {Catalog} from './catalog.js'
 
 import {ensurePrivateDirectory, resolveBackupHome} from '../backup-home.js'
 import {UserError} from '../errors.js'
+import {storageFailure} from '../storage-errors.js'
 import {migrateToLatest} from './migrations.js'
 
 export const CATALOG_FILE = 'catalog.sqlite'
@@ -52,7 +53,7 @@ export async function openCatalog(options: OpenCatalogOptions = {}): Promise<Cat
     if (options.migrate !== false) await migrateToLatest(catalog.db)
   } catch (error) {
     await catalog.close()
-    throw new UserError(`cannot open the catalog at ${catalog.location}: ${(error as Error).message}`)
+    throw storageFailure(error, home) ?? new UserError(`cannot open the catalog at ${catalog.location}: ${(error as Error).message}`)
   }
 
   return catalog

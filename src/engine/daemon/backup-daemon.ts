@@ -7,6 +7,7 @@ import {purge} from '../purge/purge.js'
 import {findScheduledJob} from '../schedule/scheduled-jobs.js'
 import {sleep} from '../sleep.js'
 import {smartScan} from '../smartscan/smart-scan.js'
+import {failureMessage} from '../storage-errors.js'
 import {CronService} from './cron-service.js'
 import {type DaemonLog, RealtimeService} from './realtime-service.js'
 import {reportService} from './services.js'
@@ -64,7 +65,7 @@ export class BackupDaemon {
         for (const cron of this.crons) cron.reconcile(config)
         await this.heartbeat()
       } catch (error) {
-        this.log(`daemon: ${(error as Error).message}`)
+        this.log(`daemon: ${failureMessage(error, this.catalog.home)}`)
       }
 
       await sleep(RECONCILE_MS, signal)

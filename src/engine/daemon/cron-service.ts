@@ -6,6 +6,7 @@ import type {DaemonLog} from './realtime-service.js'
 import type {ServiceName, ServiceReport} from './services.js'
 
 import {type OperationWork, runOperation} from '../operations/run-operation.js'
+import {failureMessage} from '../storage-errors.js'
 
 export interface CronJobSpec {
   name: ServiceName
@@ -156,7 +157,7 @@ export class CronService {
       this.lastRun = {lastRun: record.uuid, lastOutcome: record.state, lastRunEnded: new Date(record.endedAt ?? Date.now()).toISOString()}
       this.failure = undefined
     } catch (error) {
-      this.failure = (error as Error).message
+      this.failure = failureMessage(error, this.catalog.home)
       this.log(`${name}: ${this.failure}`)
     } finally {
       this.controller = undefined

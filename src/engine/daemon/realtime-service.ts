@@ -4,6 +4,7 @@ import {ImapRealtime} from '../realtime/imap-realtime.js'
 import {markAllUncertain} from '../scanner/account-certainty.js'
 import {runScanner} from '../scanner/realtime-scanner.js'
 import {sleep} from '../sleep.js'
+import {failureMessage} from '../storage-errors.js'
 import {feedForServer, imapCaptureForServer} from './feed-for-server.js'
 import {realtimeTuning} from './realtime-tuning.js'
 import {lastReport, SERVICE_STALE_MS, type ServiceReport} from './services.js'
@@ -103,7 +104,7 @@ export class RealtimeService {
         try {
           await imap.run(controller.signal)
         } catch (error) {
-          const {message} = (error as Error)
+          const message = failureMessage(error, this.catalog.home)
           this.log(`backup-realtime: ${message}; retrying in ${backoff / 1000} s`)
           this.report = {name: 'backup-realtime', state: 'failing', detail: {error: message, retryInMs: backoff}}
           await sleep(backoff, controller.signal)
@@ -146,7 +147,7 @@ export class RealtimeService {
           },
         })
       } catch (error) {
-        const {message} = (error as Error)
+        const message = failureMessage(error, this.catalog.home)
         this.log(`backup-realtime: ${message}; retrying in ${backoff / 1000} s`)
         this.report = {name: 'backup-realtime', state: 'failing', detail: {error: message, retryInMs: backoff}}
         await sleep(backoff, signal)

@@ -3,6 +3,7 @@ import type {ProgressEvent, ProgressSink} from '../progress.js'
 import type {StopReason} from './operation-state.js'
 
 import {OperationAborted} from '../errors.js'
+import {failureMessage} from '../storage-errors.js'
 import {waitForTurn} from './operation-queue.js'
 import {EMPTY_PROGRESS, type OperationProgress, type OperationRecord} from './operation-record.js'
 import {
@@ -123,7 +124,7 @@ async function runStarted(
       return await finishAborted(catalog, uuid, progress, controller)
     }
 
-    return await finishOperation(catalog, uuid, {state: 'failed', progress, error: (error as Error).message})
+    return await finishOperation(catalog, uuid, {state: 'failed', progress, error: failureMessage(error, catalog.home)})
   } finally {
     clearInterval(heartbeat)
   }

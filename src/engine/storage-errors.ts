@@ -1,0 +1,65 @@
+import {statfsSync} from 'node:fs'
+import path from 'node:path'
+
+import {UserError} from './errors.js'
+
+// Why running again is safe after any of these: a blob file is published by rename only once written and synced,
+// and each batch of the catalog is one transaction with its feed position, so a failure leaves nothing half-written.
+const SAFE = 'then run again: nothing half-written was kept, and the work resumes where it stopped'
+const MOVE = 'free space on its volume, or move the backup to a larger one (CARBONIO_BACKUP_HOME, ZxBackup_DestPath)'
+
+/**
+ * A failure of the storage under the backup (volume full, read-only, failing) as one line naming the place and the
+ * fix, instead of Node's or the database's bare code ("ENOSPC: no space left on device, write"); undefined for any
+ * other failure. `home` is the backup path (blob store and SQLite catalog).
+ */
+export function storageFailure(error: unknown, home: string): undefined | UserError {
+  const {code, path: file} = (error ?? {}) as NodeJS.ErrnoException
+  // SQLite reports a volume too full to create its -wal or -shm file as an I/O error: the free space tells.
+  const full = (code === 'SQLITE_IOERR' || code === 'EIO') && freeBytes(home) < FULL_BELOW_BYTES
+  const explain = full ? outOfSpace : (code === undefined ? undefined : EXPLANATIONS.get(code))
+  return explain && new UserError(explain(home, `${code}${file ? `, writing ${file}` : ''}`))
+}
+
+const EXPLANATIONS = new Map<string, (home: string, what: string) => string>([
+  // PostgreSQL's disk_full: the shared catalog's server, not this machine, is out of space.
+  ['53100', (_home, what) => `the PostgreSQL server of the catalog is out of disk space (${what} disk_full): free space there; ${SAFE}`],
+  ['EDQUOT', outOfSpace],
+  ['EIO', failing],
+  ['ENOSPC', outOfSpace],
+  ['EROFS', readOnly],
+  ['SQLITE_FULL', (home, what) => `the catalog ${path.join(home, 'catalog.sqlite')} cannot grow: its volume is full (${what}): ${MOVE}; ${SAFE}`],
+  ['SQLITE_IOERR', failing],
+  ['SQLITE_READONLY', readOnly],
+])
+
+const FULL_BELOW_BYTES = 1024 * 1024
+
+/** Bytes an unprivileged writer may still use on the volume of `dir` (of its nearest existing parent). */
+function freeBytes(dir: string): number {
+  for (let at = dir; ; at = path.dirname(at)) {
+    try {
+      const stats = statfsSync(at)
+      return stats.bavail * stats.bsize
+    } catch {
+      if (path.dirname(at) === at) return Number.POSITIVE_INFINITY
+    }
+  }
+}
+
+function outOfSpace(home: string, what: string): string {
+  return `the backup at ${home} is out of space (${what}): ${MOVE}; ${SAFE}`
+}
+
+function readOnly(home: string, what: string): string {
+  return `the backup at ${home} is on a read-only volume (${what}): remount it read-write; ${SAFE}`
+}
+
+function failing(home: string, what: string): string {
+  return `the volume of the backup at ${home} failed to read or write (${what}): check the disk (dmesg, SMART) before anything else; ${SAFE}`
+}
+
+/** The one line to show or record for a failure: a storage failure explained, else the error's own message. */
+export function failureMessage(error: unknown, home: string): string {
+  return storageFailure(error, home)?.message ?? (error instanceof Error ? error.message : String(error))
+}

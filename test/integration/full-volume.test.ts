@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
+import {
+  mkdirSync, mkdtempSync, readdirSync, rmSync,
+} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
+
+import {openCatalog} from '../../src/engine/catalog/open-catalog.js'
+import {generateRedolog} from '../../src/tools/redolog-generator.js'
+import {catalogSnapshot} from '../helpers/catalog-snapshot.js'
+import {runCli} from '../helpers/run-cli.js'
+
+async function snapshot(home: string): Promise<Record<string, unknown>> {
+  const catalog = await openCatalog({env: {CARBONIO_BACKUP_HOME: home}})
+  try {
+    return await catalogSnapshot(catalog)
+  } finally {
+    await catalog.close()
+  }
+}
+
+/**
+ * The backup's volume fills up while the scanner catches up: one line naming the backup path and the fix, a
+ * non-zero exit, and once space is freed the next run ends in exactly the state of a run that had room all along.
+ * A small tmpfs is the full volume, so this needs root (as CI runs) and a kernel that lets it mount one.
+ */
+describe('a full backup volume', function () {
+  this.timeout(120_000)
+  let root: string
+  let volume: string
+  let redologDir: string
+
+  before(async function () {
+    root = mkdtempSync(path.join(tmpdir(), 'cb-full-'))
+    volume = path.join(root, 'volume')
+    mkdirSync(volume)
+    const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', volume]).status === 0
+    if (!mounted) {
+      rmSync(root, {recursive: true, force: true})
+      console.warn('    (skipped: mounting a small tmpfs needs root and a kernel that allows it)')
+      this.skip()
+    }
+
+    redologDir = path.join(root, 'appserver', 'redolog')
+    await generateRedolog({
+      seed: 3, accounts: 5, transactions: 3000, redologDir, storeDir: path.join(root, 'appserver', 'store'), blobSize: {min: 2048, max: 24_576},
+    })
+  })
+
+  after(() => {
+    if (!volume) return
+    spawnSync('umount', [volume])
+    rmSync(root, {recursive: true, force: true})
+  })
+
+  async function ingest(home: string): Promise<{code: null | number; stderr: string}> {
+    const env = {CARBONIO_BACKUP_HOME: home, CARBONIO_BACKUP_SERVER: 'mail1'}
+    const set = await runCli(['config', 'set', 'server', 'mail1', 'backupRedologPath', redologDir], env)
+    if (set.code !== 0) return set
+    return runCli(['backup', 'daemon', 'once', 'true'], env, 60_000)
+  }
+
+  it('says so in one line, keeps nothing half-written, and resumes to the same state once there is room', async () => {
+    const home = path.join(volume, 'backup')
+    const full = await ingest(home)
+    assert.equal(full.code, 1, full.stderr)
+    const said = `the backup at ${home} is out of space (`
+    assert.ok(full.stderr.startsWith(`Error: ${said}`), full.stderr)
+    assert.match(full.stderr, /\((ENOSPC|SQLITE_IOERR)[^)]*\): free space on its volume, or move the backup to a larger one \(CARBONIO_BACKUP_HOME, ZxBackup_DestPath\); then run again/)
+    assert.equal(full.stderr.trim().split('\n').length, 1, full.stderr)
+    // No blob under a temporary name is left behind by the failed writes.
+    const leftovers = readdirSync(path.join(home, 'items'), {recursive: true}).filter(name => String(name).includes('.tmp-'))
+    assert.deepEqual(leftovers, [])
+
+    assert.equal(spawnSync('mount', ['-o', 'remount,size=64m', volume]).status, 0)
+    const resumed = await ingest(home)
+    assert.equal(resumed.code, 0, resumed.stderr)
+    const roomy = path.join(root, 'roomy')
+    const reference = await ingest(roomy)
+    assert.equal(reference.code, 0, reference.stderr)
+    assert.deepEqual(await snapshot(home), await snapshot(roomy))
+  })
+})
