@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import {readFileSync, writeFileSync} from 'node:fs'
+import path from 'node:path'
 
 import {setAttribute} from '../../src/engine/config/config-store.js'
 import {JAN, snapshot} from '../engine/restore/restore-scenario.js'
@@ -43,4 +45,31 @@ describe('doRestoreOnNewAccount with backupProvisioningCommand through bin/run.j
     ])
     assert.deepEqual(await snapshot(await bed.client(carol)), await snapshot(await bed.client(alice)))
   })
+
+  it('in the master login form, creates a missing destination, and never one whose login was refused for a wrong password', async () => {
+    const alice = await bed.user('alice')
+    await bed.dovecot.loadMessages(alice, {INBOX: [{raw: message('one'), flags: [String.raw`\Seen`], internalDate: JAN}]})
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupAppServerLoginMode', 'master-separator')
+    assert.equal((await runCli(['backup', 'doAccountScan', alice], bed.t.env)).code, 0)
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupProvisioningCommand', `sh ${bed.provisionScript}`)
+    const users = path.join(bed.dovecot.dir, 'users')
+
+    // Dovecot answers `carol*backup-admin` for a missing carol with AUTHORIZATIONFAILED (UNAVAILABLE when the master
+    // passdb has pass = no), not the AUTHENTICATIONFAILED of a wrong password: she is created.
+    const carol = `carol@${bed.domain}`
+    const restored = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last'], bed.t.env)
+    assert.equal(restored.code, 0, restored.stderr)
+    assert.match(restored.stdout, new RegExp(`created ${carol} on the AppServer with backupProvisioningCommand`))
+    assert.deepEqual(await snapshot(await bed.client(carol)), await snapshot(await bed.client(alice)))
+
+    // A wrong password for a listed account stops the restore as it is: nothing is created.
+    const dave = await bed.user('dave')
+    writeFileSync(bed.passwordFile, 'not-the-password\n', {mode: 0o600})
+    const before = readFileSync(users, 'utf8')
+    const refused = await runCli(['backup', 'doRestoreOnNewAccount', alice, dave, 'last'], bed.t.env)
+    assert.equal(refused.code, 1, refused.stdout)
+    assert.match(refused.stderr, new RegExp(`refused the login of ${dave}\\*backup-admin: .*check backupAppServerUser`))
+    assert.equal(readFileSync(users, 'utf8'), before)
+  })
 })
+
