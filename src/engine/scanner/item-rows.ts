@@ -145,6 +145,8 @@ export async function loadLiveItemsAtPlaces(
     const rows: OpenItemRow[] = await db('item_revisions as r')
     .join('items as i', 'i.id', 'r.item_id')
     .whereIn('r.id', chosen.slice(i, i + KEYS_PER_LOOKUP))
+    // Still open: another writer may have closed one since the pass above (the cycle's checkpoint then conflicts).
+    .whereNull('r.valid_to')
     .select(OPEN_ITEM_COLUMNS)
     for (const row of rows) states.push(stateFromRow(row))
   }
