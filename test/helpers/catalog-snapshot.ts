@@ -1,5 +1,7 @@
 import type {Catalog} from '../../src/engine/catalog/catalog.js'
 
+import {openCatalog} from '../../src/engine/catalog/open-catalog.js'
+
 /**
  * Everything the scanner recorded, without what differs between two correct runs (row ids, wall-clock times of
  * recording): two runs over the same feed must produce equal snapshots, however often one was killed.
@@ -29,5 +31,15 @@ export async function catalogSnapshot(catalog: Catalog): Promise<Record<string, 
     errors: normalize(errors),
     checkpoints,
     certainty: normalize(certainty),
+  }
+}
+
+/** The snapshot of the catalog of a backup home (as the CLI with `env` would open it), opened and closed here. */
+export async function snapshotOfHome(env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+  const catalog = await openCatalog({env})
+  try {
+    return await catalogSnapshot(catalog)
+  } finally {
+    await catalog.close()
   }
 }

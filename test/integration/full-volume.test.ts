@@ -6,19 +6,9 @@ import {
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {openCatalog} from '../../src/engine/catalog/open-catalog.js'
 import {generateRedolog} from '../../src/tools/redolog-generator.js'
-import {catalogSnapshot} from '../helpers/catalog-snapshot.js'
+import {snapshotOfHome} from '../helpers/catalog-snapshot.js'
 import {runCli} from '../helpers/run-cli.js'
-
-async function snapshot(home: string): Promise<Record<string, unknown>> {
-  const catalog = await openCatalog({env: {CARBONIO_BACKUP_HOME: home}})
-  try {
-    return await catalogSnapshot(catalog)
-  } finally {
-    await catalog.close()
-  }
-}
 
 /**
  * The backup's volume fills up while the scanner catches up: one line naming the backup path and the fix, a
@@ -79,6 +69,6 @@ describe('a full backup volume', function () {
     const roomy = path.join(root, 'roomy')
     const reference = await ingest(roomy)
     assert.equal(reference.code, 0, reference.stderr)
-    assert.deepEqual(await snapshot(home), await snapshot(roomy))
+    assert.deepEqual(await snapshotOfHome({CARBONIO_BACKUP_HOME: home}), await snapshotOfHome({CARBONIO_BACKUP_HOME: roomy}))
   })
 })

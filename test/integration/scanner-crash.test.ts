@@ -8,17 +8,8 @@ import path from 'node:path'
 import {BlobStore} from '../../src/engine/blobstore/blob-store.js'
 import {openCatalog} from '../../src/engine/catalog/open-catalog.js'
 import {generateRedolog, mulberry32} from '../../src/tools/redolog-generator.js'
-import {catalogSnapshot} from '../helpers/catalog-snapshot.js'
+import {snapshotOfHome as snapshot} from '../helpers/catalog-snapshot.js'
 import {runCli, startCli, waitFor} from '../helpers/run-cli.js'
-
-async function snapshot(env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
-  const catalog = await openCatalog({env})
-  try {
-    return await catalogSnapshot(catalog)
-  } finally {
-    await catalog.close()
-  }
-}
 
 /**
  * kill -9 at random moments while the scanner catches up, again and again, then compare with a run that was
