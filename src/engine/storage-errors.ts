@@ -1,6 +1,7 @@
 import {statfsSync} from 'node:fs'
 import path from 'node:path'
 
+import {CATALOG_FILE} from './catalog/catalog.js'
 import {UserError} from './errors.js'
 
 // Why running again is safe after any of these: a blob file is published by rename only once written and synced,
@@ -18,7 +19,7 @@ export function storageFailure(error: unknown, home: string): undefined | UserEr
   // SQLite reports a volume too full to create its -wal or -shm file as an I/O error: the free space tells.
   const full = (code === 'SQLITE_IOERR' || code === 'EIO') && freeBytes(home) < FULL_BELOW_BYTES
   const explain = full ? outOfSpace : (code === undefined ? undefined : EXPLANATIONS.get(code))
-  return explain && new UserError(explain(home, `${code}${file ? `, writing ${file}` : ''}`))
+  return explain && new UserError(explain(home, `${code}${file ? ` on ${file}` : ''}`))
 }
 
 const EXPLANATIONS = new Map<string, (home: string, what: string) => string>([
@@ -28,7 +29,7 @@ const EXPLANATIONS = new Map<string, (home: string, what: string) => string>([
   ['EIO', failing],
   ['ENOSPC', outOfSpace],
   ['EROFS', readOnly],
-  ['SQLITE_FULL', (home, what) => `the catalog ${path.join(home, 'catalog.sqlite')} cannot grow: its volume is full (${what}): ${MOVE}; ${SAFE}`],
+  ['SQLITE_FULL', (home, what) => `the catalog ${path.join(home, CATALOG_FILE)} cannot grow: its volume is full (${what}): ${MOVE}; ${SAFE}`],
   ['SQLITE_IOERR', failing],
   ['SQLITE_READONLY', readOnly],
 ])

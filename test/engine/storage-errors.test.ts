@@ -14,7 +14,7 @@ describe('storage failures in one line', () => {
     const full = storageFailure(failure('ENOSPC', {path: '/srv/backup/items/ab/.tmp-x'}), home)
     assert.ok(full instanceof UserError)
     assert.equal(full.message, [
-      'the backup at /srv/backup is out of space (ENOSPC, writing /srv/backup/items/ab/.tmp-x): free space on its volume, or move',
+      'the backup at /srv/backup is out of space (ENOSPC on /srv/backup/items/ab/.tmp-x): free space on its volume, or move',
       ' the backup to a larger one (CARBONIO_BACKUP_HOME, ZxBackup_DestPath); then run again: nothing half-written was kept, and',
       ' the work resumes where it stopped',
     ].join(''))

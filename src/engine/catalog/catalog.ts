@@ -11,6 +11,9 @@ export interface Catalog {
   close(): Promise<void>
 }
 
+/** The SQLite catalog's file name in the backup home. */
+export const CATALOG_FILE = 'catalog.sqlite'
+
 /** Milliseconds since the epoch: the one time representation in the catalog, identical on both dialects. */
 export function now(): number {
   return Date.now()

@@ -6,14 +6,11 @@ import {createRequire} from 'node:module'
 import path from 'node:path'
 import pg from 'pg'
 
-import type {Catalog} from './catalog.js'
-
 import {ensurePrivateDirectory, resolveBackupHome} from '../backup-home.js'
 import {UserError} from '../errors.js'
 import {storageFailure} from '../storage-errors.js'
+import {type Catalog, CATALOG_FILE} from './catalog.js'
 import {migrateToLatest} from './migrations.js'
-
-export const CATALOG_FILE = 'catalog.sqlite'
 
 // PostgreSQL returns BIGINT (our millisecond timestamps, sizes) as strings to protect precision beyond 2^53;
 // ours stay far below that, and SQLite returns numbers, so both dialects hand back the same JS types.

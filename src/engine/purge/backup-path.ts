@@ -3,8 +3,9 @@ import path from 'node:path'
 
 import type {Catalog} from '../catalog/catalog.js'
 
+import {CATALOG_FILE} from '../catalog/catalog.js'
 import {migrateToLatest} from '../catalog/migrations.js'
-import {CATALOG_FILE, openCatalog} from '../catalog/open-catalog.js'
+import {openCatalog} from '../catalog/open-catalog.js'
 import {UserError} from '../errors.js'
 
 /**

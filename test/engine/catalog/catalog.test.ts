@@ -9,8 +9,9 @@ import path from 'node:path'
 
 import type {Catalog} from '../../../src/engine/catalog/catalog.js'
 
+import {CATALOG_FILE} from '../../../src/engine/catalog/catalog.js'
 import {MIGRATIONS} from '../../../src/engine/catalog/migrations.js'
-import {CATALOG_FILE, openCatalog} from '../../../src/engine/catalog/open-catalog.js'
+import {openCatalog} from '../../../src/engine/catalog/open-catalog.js'
 import {
   type Dialect, DIALECTS, openTestCatalog, type TestCatalog,
 } from '../../helpers/test-catalog.js'
