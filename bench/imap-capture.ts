@@ -3,7 +3,8 @@
 // same invocation on the same corpus so that ratios mean something on a noisy shared machine:
 //
 //   a. initial full capture (`backup doSmartScan start`) vs mbsync pulling into Maildir and dsync
-//      (`doveadm backup -R ... imapc:`), the peers running as many accounts at once as SmartScan does;
+//      (`doveadm backup -R ... imapc:`), the peers running as many accounts at once as SmartScan does; and, as the
+//      ceiling of the client library, imapflow fetching every message and dropping it;
 //   b. the incremental run after 1% of the messages changed (flags, new, expunged) vs the same peers again;
 //   c. a no-change SmartScan of many small accounts;
 //   d. the capture lag of the daemon (backup-realtime on) with active accounts: p50/p99 from an APPEND by another
@@ -29,7 +30,7 @@ import {measureLag} from './imap/capture-lag.js'
 import {CarbonioCli} from './imap/carbonio-cli.js'
 import {addUsers, CorpusGenerator, loadAccount} from './imap/corpus.js'
 import {changeOnePercent} from './imap/mailbox-changes.js'
-import {Dsync, Mbsync} from './imap/peers.js'
+import {Dsync, imapflowFetchOnly, Mbsync} from './imap/peers.js'
 import {describeMachine, loadAverage} from './machine.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -116,6 +117,8 @@ async function captureCases(dovecot: TestDovecot, work: string, generator: Corpu
   log(`a. mbsync initial: ${round(mbsyncInitial)} s`)
   const dsyncInitial = await dsync.backup(accounts, concurrency)
   log(`a. dsync initial: ${round(dsyncInitial)} s`)
+  const fetchOnly = await imapflowFetchOnly(dovecot, accounts, concurrency)
+  log(`a. imapflow fetch and drop (the client library's ceiling): ${round(fetchOnly)} s`)
   const ours = await cli.json(['backup', 'doSmartScan', 'start'])
   const oursSeconds = operationSeconds(ours.view)
   log(`a. doSmartScan initial: ${round(oursSeconds)} s (process ${round(ours.seconds)} s)`)
@@ -124,7 +127,9 @@ async function captureCases(dovecot: TestDovecot, work: string, generator: Corpu
     carbonio: {...rate(messages, bytes, oursSeconds), processSeconds: round(ours.seconds), created: captured},
     mbsync: rate(messages, bytes, mbsyncInitial),
     dsync: {...rate(messages, bytes, dsyncInitial), reruns: dsync.reruns},
+    imapflowFetchOnly: rate(messages, bytes, fetchOnly),
     ratioToMbsync: round(mbsyncInitial / oursSeconds),
+    ratioOfFetchOnlyToMbsync: round(mbsyncInitial / fetchOnly),
     ratioToDsync: round(dsyncInitial / oursSeconds),
     loadAverageAfter: loadAverage(),
   })

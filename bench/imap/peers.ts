@@ -1,6 +1,8 @@
 // The peers of the IMAP benchmark, run against the same test Dovecot as the plugin: mbsync (isync) pulling every
 // folder into a Maildir and pushing a Maildir into an empty account, and dsync (`doveadm backup -R ... imapc:`)
-// pulling through Dovecot's own IMAP client. Both log in as `<user>*<master>`, the way the plugin does.
+// pulling through Dovecot's own IMAP client; and imapflow fetching everything and dropping it. All log in as
+// `<user>*<master>`, the way the plugin does.
+import {ImapFlow} from 'imapflow'
 import {spawn} from 'node:child_process'
 import {
   chownSync, mkdirSync, statSync, writeFileSync,
@@ -165,4 +167,40 @@ export class Dsync {
       'imapc:',
     ])
   }
+}
+
+/**
+ * The ceiling of any capture built on imapflow, the plugin's IMAP client: every selectable folder of each account
+ * read with one `UID FETCH 1:* (UID FLAGS INTERNALDATE BODY.PEEK[])` and the bytes dropped. What separates the
+ * plugin from this is its own work per message (digest, gzip, fsync, catalog), not the client library.
+ */
+export function imapflowFetchOnly(dovecot: TestDovecot, accounts: readonly string[], concurrency: number): Promise<number> {
+  return inParallel(accounts.map(account => async () => {
+    const client = new ImapFlow({
+      host: dovecot.host,
+      port: dovecot.port,
+      secure: false,
+      logger: false,
+      auth: {user: `${account}*${dovecot.masterUser}`, pass: dovecot.masterPassword},
+    })
+    await client.connect()
+    try {
+      for (const mailbox of await client.list()) {
+        if (mailbox.flags.has(String.raw`\Noselect`) || mailbox.flags.has(String.raw`\NonExistent`)) continue
+        const lock = await client.getMailboxLock(mailbox.path, {readOnly: true})
+        try {
+          // eslint-disable-next-line @typescript-eslint/no-unused-vars
+          for await (const _message of client.fetch('1:*', {
+            uid: true, flags: true, internalDate: true, source: true,
+          }, {uid: true})) {
+            // dropped: only the transfer and the parsing are measured
+          }
+        } finally {
+          lock.release()
+        }
+      }
+    } finally {
+      await client.logout()
+    }
+  }), concurrency)
 }
