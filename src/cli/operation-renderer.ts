@@ -1,4 +1,6 @@
-import {Listr, ListrLogger, ProcessOutput} from 'listr2'
+import {
+  Listr, ListrLogger, ListrLogLevels, type LoggerFieldOptions, ProcessOutput,
+} from 'listr2'
 
 import type {OperationRecord} from '../engine/operations/operation-record.js'
 import type {OperationObserver} from '../engine/operations/run-operation.js'
@@ -9,6 +11,16 @@ import {outcomeName} from '../engine/operations/operation-state.js'
 /** Progress goes to stderr only, so that stdout carries nothing but the UUID and the result. */
 function stderrOutput(): ProcessOutput {
   return new ProcessOutput(process.stderr, process.stderr)
+}
+
+/** An operation that did not succeed ends its task with ✖ and its title, which already names the outcome. */
+class OutcomeNotSuccessful extends Error {}
+
+/** Prints a failed task as its title alone: listr2 would add `[FAILED: <the same words>]`. */
+class OperationLogger extends ListrLogger {
+  override log(level: ListrLogLevels, message: string | unknown[], options?: LoggerFieldOptions): void {
+    super.log(level, message, level === ListrLogLevels.FAILED ? {...options, suffix: undefined} : options)
+  }
 }
 
 /**
@@ -22,7 +34,7 @@ export async function renderOperation(
 ): Promise<OperationRecord> {
   let record: OperationRecord | undefined
   const processOutput = stderrOutput()
-  const logger = new ListrLogger({processOutput, toStderr: ['STARTED', 'COMPLETED', 'FAILED', 'SKIPPED', 'OUTPUT', 'TITLE', 'RETRY', 'ROLLBACK', 'PROMPT', 'PAUSED']})
+  const logger = new OperationLogger({processOutput, toStderr: ['STARTED', 'COMPLETED', 'FAILED', 'SKIPPED', 'OUTPUT', 'TITLE', 'RETRY', 'ROLLBACK', 'PROMPT', 'PAUSED']})
   const tasks = new Listr(
     [
       {
@@ -49,6 +61,7 @@ export async function renderOperation(
             },
           })
           task.title = `${title} ${uuid}: ${outcomeName(record.state)}`
+          if (record.state !== 'completed') throw new OutcomeNotSuccessful(task.title)
         },
         rendererOptions: {persistentOutput: true, outputBar: 3},
       },
@@ -63,7 +76,13 @@ export async function renderOperation(
       exitOnError: true,
     },
   )
-  await tasks.run()
+  try {
+    await tasks.run()
+  } catch (error) {
+    // The outcome is the record's to report (exit code, error line): only the task's mark changed.
+    if (!(error instanceof OutcomeNotSuccessful)) throw error
+  }
+
   if (!record) throw new Error('the operation did not report an outcome')
   return record
 }
