@@ -17,10 +17,29 @@ export default class GetAllOperations extends BaseCommand {
     if (operations.length === 0) this.log('no operations running or queued')
     for (const op of operations) {
       const where = op.queuePosition === undefined ? '' : ` (${op.queuePosition} ahead)`
-      const step = op.progress.step ? ` - ${op.progress.step}` : ''
-      this.log(`${op.uuid}  ${op.type}  ${op.outcome}${where}  started ${op.started ?? '-'}${step}`)
+      const about = lastWord(op)
+      this.log(`${op.uuid}  ${op.type}  ${op.outcome}${where}  started ${op.started ?? '-'}${about ? ` - ${about}` : ''}`)
     }
 
     return {operations}
   }
+}
+
+/**
+ * What a line says of an operation: while it is active, the step it is at; once it ended, why it failed or what it
+ * did (the counts of its result), not the step it happened to report last.
+ */
+function lastWord(op: OperationView): string {
+  if (op.exitCode === null) return op.progress.step ?? ''
+  if (op.error) return op.error
+  return op.result ? resultCounts(op.result) : ''
+}
+
+/** `restored=21 unrestored=0`: the numbers of a result, at its top level and in its `totals`. */
+function resultCounts(result: Record<string, unknown>): string {
+  const totals = typeof result.totals === 'object' && result.totals !== null ? result.totals as Record<string, unknown> : {}
+  return Object.entries({...result, ...totals})
+  .filter(([, value]) => typeof value === 'number')
+  .map(([name, value]) => `${name}=${value}`)
+  .join(' ')
 }
