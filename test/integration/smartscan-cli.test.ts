@@ -102,6 +102,20 @@ describe('backup doSmartScan and doAccountScan through bin/run.js', () => {
     assert.equal(Number((await t.catalog.db('operations').count({n: '*'}))[0].n), 0)
   })
 
+  it('says in one line that imaps:// was given a port without TLS, instead of blaming a certificate', async () => {
+    await configure()
+    const plain = dovecot.url.replace(/^imap:/, 'imaps:')
+    await setAttribute(t.catalog, GLOBAL, 'backupAppServerUrl', plain)
+    const account = `nina@${domain}`
+    await dovecot.addUser(account)
+    const result = await runCli(['backup', 'doAccountScan', account], t.env)
+    assert.equal(result.code, 1)
+    const failures = result.stderr.split('\n').filter(line => line.startsWith('doAccountScan Failed: '))
+    assert.deepEqual(failures, [
+      `doAccountScan Failed: the AppServer at ${plain} does not speak TLS on that port (ERR_SSL_WRONG_VERSION_NUMBER): use imap:// for it, or imaps:// with the server's TLS port (993)`,
+    ], result.stderr)
+  })
+
   it('fails in one line on a wrong password, and the password is nowhere in the output or the backup', async () => {
     await configure()
     const account = `jade@${domain}`

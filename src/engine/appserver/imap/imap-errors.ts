@@ -26,7 +26,7 @@ const UNREACHABLE: Record<string, string> = {
   EAI_AGAIN: 'host name lookup failed',
   ETIMEDOUT: 'connection timed out',
   CONNECT_TIMEOUT: 'connection timed out',
-  GREETING_TIMEOUT: 'no IMAP greeting',
+  GREETING_TIMEOUT: 'no IMAP greeting (a TLS-only port wants imaps://)',
   EPIPE: 'connection closed',
   NoConnection: 'connection closed',
   EConnectionClosed: 'connection closed',
@@ -53,6 +53,11 @@ export function explainImapError(error: unknown, settings: Pick<ImapSettings, 'l
   const code = failure.code ?? ''
   if (UNREACHABLE[code]) {
     return new ImapError(`cannot reach the AppServer at ${settings.url}: ${UNREACHABLE[code]} (check backupAppServerUrl and that its IMAP service runs)`, 'server')
+  }
+
+  // What OpenSSL says when the answer to its hello is not TLS at all: plain IMAP on the port, not a certificate.
+  if (/^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|HTTP_REQUEST)$/.test(code)) {
+    return new ImapError(`the AppServer at ${settings.url} does not speak TLS on that port (${code}): use imap:// for it, or imaps:// with the server's TLS port (993)`, 'server')
   }
 
   if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)) {
