@@ -55,14 +55,8 @@ export function explainImapError(error: unknown, settings: Pick<ImapSettings, 'l
     return new ImapError(`cannot reach the AppServer at ${settings.url}: ${UNREACHABLE[code]} (check backupAppServerUrl and that its IMAP service runs)`, 'server')
   }
 
-  // What OpenSSL says when the answer to its hello is not TLS at all: plain IMAP on the port, not a certificate.
-  if (/^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|HTTP_REQUEST)$/.test(code)) {
-    return new ImapError(`the AppServer at ${settings.url} does not speak TLS on that port (${code}): use imap:// for it, or imaps:// with the server's TLS port (993)`, 'server')
-  }
-
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)) {
-    return new ImapError(`the TLS certificate of ${settings.url} is not trusted (${code}): add its CA with NODE_EXTRA_CA_CERTS, or use imap:// on a trusted network`, 'server')
-  }
+  const tls = tlsProblem(code, settings.url)
+  if (tls) return tls
 
   const response = oneLine(failure.responseText ?? '')
   if (failure.serverResponseCode === 'AUTHORIZATIONFAILED' || (failure.authenticationFailed && /authoriz/i.test(response))) {
@@ -92,4 +86,18 @@ export function missingExtension(settings: Pick<ImapSettings, 'url'>, missing: s
 
 function oneLine(text: string): string {
   return text.replaceAll(/\s+/g, ' ').trim()
+}
+
+/** A TLS failure: a port that does not speak TLS at all, or a certificate this host does not trust. */
+function tlsProblem(code: string, url: string): ImapError | undefined {
+  // What OpenSSL says when the answer to its hello is not TLS at all: plain IMAP on the port, not a certificate.
+  if (/^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|HTTP_REQUEST)$/.test(code)) {
+    return new ImapError(`the AppServer at ${url} does not speak TLS on that port (${code}): use imap:// for it, or imaps:// with the server's TLS port (993)`, 'server')
+  }
+
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)) {
+    return new ImapError(`the TLS certificate of ${url} is not trusted (${code}): add its CA with NODE_EXTRA_CA_CERTS, or use imap:// on a trusted network`, 'server')
+  }
+
+  return undefined
 }
