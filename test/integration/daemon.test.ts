@@ -71,6 +71,8 @@ describe('backup daemon', function () {
     const on = await runCli(['backup', 'doStartService', 'backup-realtime'], env)
     assert.equal(on.code, 0, on.stderr)
     await eventually('the change applied after restart', async () => ((await flagsOf('1'))?.join(',') === 'b' ? true : undefined))
+    // The restarted scanner counts from its own start, and says once that it reached the end of the feed.
+    await eventually('the caught-up line', async () => (/caught up at seq 3 \(1 transaction applied since the scanner started\)/.test(outputOf(daemon!).stderr) ? true : undefined), 5000)
     const services = await json(['backup', 'getServices'])
     assert.equal(services.smartScanRequired.length, 1)
     assert.match(services.smartScanRequired[0].reason, /the Realtime Scanner was off from .* run a SmartScan/)

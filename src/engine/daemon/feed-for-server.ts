@@ -1,15 +1,19 @@
 import type {TransactionFeed} from '../scanner/feed-entry.js'
 
 import {imapConfigured, type ImapSettings, imapSettings} from '../appserver/imap/imap-settings.js'
-import {RedologFeed} from '../appserver/redolog/redolog-feed.js'
+import {RedologFeed, type RedologFeedOptions} from '../appserver/redolog/redolog-feed.js'
 
 /**
  * The transaction feed the Realtime Scanner follows for a server, from its configuration; undefined with the
  * reason when none is configured. (The IMAP connector is followed by polling instead: see imapCaptureForServer.)
  */
-export function feedForServer(config: Map<string, null | string>, follow: boolean): {feed: TransactionFeed} | {reason: string} {
+export function feedForServer(
+  config: Map<string, null | string>,
+  follow: boolean,
+  options: Omit<RedologFeedOptions, 'follow'> = {},
+): {feed: TransactionFeed} | {reason: string} {
   const redolog = config.get('backupRedologPath')
-  if (redolog) return {feed: new RedologFeed(redolog, {follow})}
+  if (redolog) return {feed: new RedologFeed(redolog, {...options, follow})}
   return {reason: 'no AppServer feed is configured: set backupRedologPath (or backupAppServerUrl) at global or server level'}
 }
 

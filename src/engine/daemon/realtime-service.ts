@@ -1,7 +1,9 @@
 import type {Catalog} from '../catalog/catalog.js'
 
+import {humanDuration} from '../../cli/history-view.js'
 import {ImapRealtime} from '../realtime/imap-realtime.js'
 import {markAllUncertain} from '../scanner/account-certainty.js'
+import {loadCheckpoint} from '../scanner/checkpoints.js'
 import {runScanner} from '../scanner/realtime-scanner.js'
 import {sleep} from '../sleep.js'
 import {failureMessage} from '../storage-errors.js'
@@ -10,6 +12,11 @@ import {realtimeTuning} from './realtime-tuning.js'
 import {lastReport, SERVICE_STALE_MS, type ServiceReport} from './services.js'
 
 export type DaemonLog = (line: string) => void
+
+export interface RealtimeServiceOptions {
+  /** Time between two progress lines while catching up (tests shorten it). */
+  progressLogMs?: number
+}
 
 const MAX_BACKOFF_MS = 30_000
 const PROGRESS_LOG_MS = 5000
@@ -23,16 +30,27 @@ export class RealtimeService {
   private controller?: AbortController
   private loop?: Promise<void>
   private report: ServiceReport = {name: 'backup-realtime', state: 'idle', detail: {}}
+  /** Transactions applied since the scanner last started (the report's `since`), as the log lines say. */
   private transactions = 0
   private lastSeq: null | number = null
   private lastTime: null | number = null
   private imap?: ImapRealtime
+  private readonly progressLogMs: number
+  private lastProgressLog = 0
+  /** Whether this start of the scanner has reached the end of the feed yet (said once, in one line). */
+  private caughtUp = false
+  /** Of the current read of the feed: batches committed, and batches the reader had yielded when it last went idle. */
+  private committed = 0
+  private idleAfter: number | undefined
 
   constructor(
     private readonly catalog: Catalog,
     private readonly server: string,
     private readonly log: DaemonLog,
-  ) {}
+    options: RealtimeServiceOptions = {},
+  ) {
+    this.progressLogMs = options.progressLogMs ?? PROGRESS_LOG_MS
+  }
 
   get status(): ServiceReport {
     if (this.report.state !== 'running') return this.report
@@ -62,7 +80,7 @@ export class RealtimeService {
     }
 
     if (this.loop) return
-    const selected = feedForServer(config, true)
+    const selected = feedForServer(config, true, {onIdle: batches => this.feedIdle(batches)})
     const imap = 'reason' in selected ? imapCaptureForServer(config) : undefined
     if (imap && 'settings' in imap) {
       await this.startImap(imap.settings)
@@ -79,6 +97,10 @@ export class RealtimeService {
     await this.noteTimeOff()
     const controller = new AbortController()
     this.controller = controller
+    this.transactions = 0
+    this.caughtUp = false
+    // The first progress line comes after the interval: a short catch-up says only that it caught up.
+    this.lastProgressLog = Date.now()
     this.report = {name: 'backup-realtime', state: 'running', detail: {connector: selected.feed.connector, since: new Date().toISOString()}}
     this.log(`backup-realtime: following the ${selected.feed.connector} feed`)
     this.loop = this.runWithBackoff(selected.feed, controller.signal).finally(() => {
@@ -130,20 +152,26 @@ export class RealtimeService {
   private async runWithBackoff(feed: Parameters<typeof runScanner>[0]['feed'], signal: AbortSignal): Promise<void> {
     let backoff = 1000
     while (!signal.aborted) {
+      this.committed = 0
+      this.idleAfter = undefined
       try {
+        // Where the scanner starts, so that a catch-up with nothing new still says at which seq it is.
+        this.lastSeq ??= (await loadCheckpoint<{seq?: number}>(this.catalog, feed.connector, feed.scope))?.seq ?? null
         await runScanner({
           catalog: this.catalog,
           server: this.server,
           feed,
           signal,
           onBatch: stats => {
-            this.logProgress(stats.transactions)
+            // Counters first: the lines below describe the batch just committed.
             this.transactions += stats.transactions
             this.lastSeq = stats.lastSeq ?? this.lastSeq
             this.lastTime = stats.lastTime ?? this.lastTime
+            this.committed++
             this.report = {...this.report, state: 'running'}
             backoff = 1000
             if (stats.errors > 0) this.log(`backup-realtime: ${stats.errors} bad transactions recorded (see backup getBackupInfo)`)
+            if (!this.noteCaughtUp()) this.logProgress()
           },
         })
       } catch (error) {
@@ -156,14 +184,32 @@ export class RealtimeService {
     }
   }
 
-  private lastProgressLog = 0
-
   /** While catching up, a line every few seconds, so the administrator sees it move (and how far behind it is). */
-  private logProgress(batchTransactions: number): void {
-    if (Date.now() - this.lastProgressLog < PROGRESS_LOG_MS) return
+  private logProgress(): void {
+    if (this.caughtUp || Date.now() - this.lastProgressLog < this.progressLogMs) return
     this.lastProgressLog = Date.now()
-    const lag = this.lastTime === null ? '-' : `${((Date.now() - this.lastTime) / 1000).toFixed(1)} s`
-    this.log(`backup-realtime: ${this.transactions + batchTransactions} transactions applied, last seq ${this.lastSeq ?? '-'}, lag ${lag}`)
+    const lag = this.lastTime === null ? '-' : humanDuration(Math.max(0, Date.now() - this.lastTime))
+    this.log(`backup-realtime: catching up: ${this.appliedSinceStart()}, last seq ${this.lastSeq ?? '-'}, lag ${lag}`)
+  }
+
+  /** The reader reached the end of what the feed holds: caught up once the batches it read are committed. */
+  private feedIdle(batchesYielded: number): void {
+    this.idleAfter = batchesYielded
+    this.noteCaughtUp()
+  }
+
+  /** The one line that ends a catch-up, once every batch read before the end of the feed is committed. */
+  private noteCaughtUp(): boolean {
+    if (this.caughtUp || this.idleAfter === undefined || this.committed < this.idleAfter) return false
+    this.caughtUp = true
+    this.log(this.lastSeq === null
+      ? 'backup-realtime: caught up: the feed holds no transaction yet'
+      : `backup-realtime: caught up at seq ${this.lastSeq} (${this.appliedSinceStart()})`)
+    return true
+  }
+
+  private appliedSinceStart(): string {
+    return `${this.transactions} transaction${this.transactions === 1 ? '' : 's'} applied since the scanner started`
   }
 
   /** If the scanner was not running before now, what happened meanwhile was not followed: say so, everywhere. */

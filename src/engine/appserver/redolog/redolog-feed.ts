@@ -23,6 +23,11 @@ export interface RedologFeedOptions {
   pollMs?: number
   /** Most entries handed to the scanner at once: one database transaction each. */
   maxEntries?: number
+  /**
+   * Following: called each time the reader has read everything written so far and starts waiting, with the number of
+   * batches this read() has yielded, so the caller can tell when the batches it committed reach the end of the feed.
+   */
+  onIdle?: (batchesYielded: number) => void
 }
 
 // A batch is cut here only while catching up: when the reader reaches the end of what is written (a daemon following
@@ -67,6 +72,12 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
     waiter: ChangeWaiter | undefined,
   ): AsyncGenerator<Array<FeedEntry<RedologPosition>>> {
     const maxEntries = this.options.maxEntries ?? MAX_ENTRIES
+    let yielded = 0
+    const idle = async (waiting: ChangeWaiter) => {
+      this.options.onIdle?.(yielded)
+      await waiting.next(signal)
+    }
+
     const reportedNames = new Set<string>()
     let lastSeq = from?.seq ?? 0
     let cursor: null | {file: string; line: number; offset: number} = from ? {file: from.file, line: from.line, offset: from.offset} : null
@@ -81,10 +92,14 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
         pending.push(this.errorEntry({reason: bad.reason, origin: {source: bad.name}, scope: 'none'}, cursor, lastSeq))
       }
 
-      if (pending.length > 0) yield pending
+      if (pending.length > 0) {
+        yielded++
+        yield pending
+      }
+
       if (files.length === 0) {
         if (!waiter) return
-        await waiter.next(signal)
+        await idle(waiter)
         continue
       }
 
@@ -102,7 +117,7 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
         if (newest) {
           // Nothing complete yet: a half-written line waits for its newline.
           if (!waiter) return
-          await waiter.next(signal)
+          await idle(waiter)
           continue
         }
 
@@ -119,7 +134,11 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
         }
 
         cursor = {file: files[index + 1].name, line: 0, offset: 0}
-        if (entries.length > 0) yield entries
+        if (entries.length > 0) {
+          yielded++
+          yield entries
+        }
+
         continue
       }
 
@@ -165,13 +184,17 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
         }
 
         if (entries.length >= maxEntries) {
+          yielded++
           yield entries
           entries = []
           if (signal.aborted) return
         }
       }
 
-      if (entries.length > 0) yield entries
+      if (entries.length > 0) {
+        yielded++
+        yield entries
+      }
     }
   }
 

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import path from 'node:path'
+
+import {serverConfig, setAttribute} from '../../../src/engine/config/config-store.js'
+import {RealtimeService} from '../../../src/engine/daemon/realtime-service.js'
+import {RedologWriter} from '../../helpers/redolog-writer.js'
+import {eventually} from '../../helpers/run-cli.js'
+import {openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
+
+const SERVER = 'mail1.example.com'
+const AT_SERVER = {level: 'server' as const, target: SERVER}
+
+/** The backup-realtime service on a redolog, driven by hand as the daemon's reconcile loop drives it. */
+describe('backup-realtime on the redolog feed', function () {
+  this.timeout(60_000)
+  let t: TestCatalog
+  let log: RedologWriter
+  let service: RealtimeService
+  const lines: string[] = []
+
+  beforeEach(async () => {
+    t = await openTestCatalog('sqlite')
+    log = new RedologWriter(path.join(t.home, 'redolog'))
+    await setAttribute(t.catalog, AT_SERVER, 'backupRedologPath', log.dir)
+    lines.length = 0
+    // Every batch gets its progress line, so the test sees what each one says.
+    service = new RealtimeService(t.catalog, SERVER, line => lines.push(line), {progressLogMs: 0})
+  })
+
+  afterEach(async () => {
+    await service.stop()
+    await t.cleanup()
+  })
+
+  async function reconcile(): Promise<void> {
+    await service.reconcile(await serverConfig(t.catalog, SERVER))
+  }
+
+  async function switchScanner(value: 'FALSE' | 'TRUE'): Promise<void> {
+    await setAttribute(t.catalog, AT_SERVER, 'ZxBackup_RealTimeScanner', value)
+    await reconcile()
+  }
+
+  function caughtUpLines(): string[] {
+    return lines.filter(line => line.includes('caught up'))
+  }
+
+  it('says per batch the count and seq of that batch with a human lag, then once that it caught up', async () => {
+    // Nine hours old: a catch-up after a night without the scanner. Two full batches of the feed (8000) and one more.
+    const nineHoursAgo = Date.now() - (9 * 3600 * 1000)
+    log.write('alice@example.com', 'account.created', {}, nineHoursAgo)
+    for (let i = 2; i <= 16_001; i++) log.write('alice@example.com', 'item.created', {
+      item: String(i), type: 'contact', folder: '7', flags: [],
+    }, nineHoursAgo)
+
+    await reconcile()
+    await eventually('the catch-up to end', async () => (caughtUpLines().length > 0 ? true : undefined), 45_000)
+    const progress = lines.filter(line => line.includes('catching up'))
+    assert.ok(progress.length >= 2, lines.join('\n'))
+    for (const line of progress) {
+      const match = /catching up: (\d+) transactions? applied since the scanner started, last seq (\d+), lag (.*)$/.exec(line)
+      assert.ok(match, line)
+      // The feed starts at seq 1 with no gap: a line describing the batch just committed has count = seq.
+      assert.equal(match[1], match[2], line)
+      assert.match(match[3], /^9h \d+m$/, line)
+    }
+
+    assert.deepEqual(caughtUpLines(), ['backup-realtime: caught up at seq 16001 (16001 transactions applied since the scanner started)'])
+
+    // Switched off and on: the count starts again with the scanner, and the seq is where it is.
+    await switchScanner('FALSE')
+    log.write('alice@example.com', 'item.flags', {item: '2', flags: ['a']})
+    lines.length = 0
+    await switchScanner('TRUE')
+    await eventually('the second catch-up to end', async () => (caughtUpLines().length > 0 ? true : undefined))
+    assert.deepEqual(caughtUpLines(), ['backup-realtime: caught up at seq 16002 (1 transaction applied since the scanner started)'])
+    for (const line of lines.filter(l => l.includes('catching up'))) assert.match(line, /catching up: 1 transaction applied since the scanner started, last seq 16002,/)
+    assert.equal((service.status.detail as {transactions: number}).transactions, 1)
+  })
+
+  it('says it caught up when there is nothing new, at the seq of the checkpoint', async () => {
+    log.write('alice@example.com', 'account.created', {})
+    await reconcile()
+    await eventually('caught up', async () => (caughtUpLines().length > 0 ? true : undefined))
+    await service.stop()
+    lines.length = 0
+    service = new RealtimeService(t.catalog, SERVER, line => lines.push(line), {progressLogMs: 0})
+    await reconcile()
+    await eventually('caught up again', async () => (caughtUpLines().length > 0 ? true : undefined))
+    assert.deepEqual(caughtUpLines(), ['backup-realtime: caught up at seq 1 (0 transactions applied since the scanner started)'])
+  })
+})
