@@ -5,7 +5,7 @@ import type {PointInTime} from '../engine/point-in-time.js'
 import {ITEM_TYPES} from '../engine/appserver/transaction.js'
 import {UsageError} from '../engine/errors.js'
 import {SEARCH_FILTERS, type SearchFilter} from '../engine/history/item-search.js'
-import {parsePointInTime} from './param-values.js'
+import {parseExactDate, parsePointInTime} from './param-values.js'
 
 // Parameters of the history readers (getItem, doItemSearch, getAvailableAccounts), with the shared date rules of
 // param-values.ts and the keywords each command accepts.
@@ -13,16 +13,14 @@ import {parsePointInTime} from './param-values.js'
 /** A date, or last, first or all: the states of an item to show. */
 export const historyDateParam = Flags.custom<PointInTime>({
   helpValue: '"dd/MM/yyyy HH:mm:ss"|<ISO 8601>|last|first|all',
-  parse: async (input, _context, flag) => parsePointInTime(input, flag.name, {allowAll: true}),
+  parse: async (input, _context, flag) => parsePointInTime(input, flag.name, {keywords: ['last', 'first', 'all']}),
 })
 
 /** An exact date (a bound of a search): the keywords mean nothing there. */
 export const exactDateParam = Flags.custom<number>({
   helpValue: '"dd/MM/yyyy HH:mm:ss"|<ISO 8601>',
   async parse(input, _context, flag) {
-    const point = parsePointInTime(input, flag.name)
-    if (point.kind !== 'at') throw new UsageError(`${flag.name} needs a date ("dd/MM/yyyy HH:mm:ss" or ISO 8601), not '${input}'`)
-    return point.at
+    return parseExactDate(input, flag.name)
   },
 })
 
@@ -30,8 +28,7 @@ export const exactDateParam = Flags.custom<number>({
 export const momentParam = Flags.custom<'last' | number>({
   helpValue: '"dd/MM/yyyy HH:mm:ss"|<ISO 8601>|last',
   async parse(input, _context, flag) {
-    const point = parsePointInTime(input, flag.name)
-    if (point.kind === 'first') throw new UsageError(`${flag.name} needs a date or last, not '${input}'`)
+    const point = parsePointInTime(input, flag.name, {keywords: ['last']})
     return point.kind === 'at' ? point.at : 'last'
   },
 })

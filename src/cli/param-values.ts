@@ -27,22 +27,59 @@ const CARBONIO_DATE = /^(\d{2})\/(\d{2})\/(\d{4})(?:[ T](\d{2}):(\d{2})(?::(\d{2
 const ISO_DATE
   = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i
 
+type DateKeyword = 'all' | 'first' | 'last'
+
+export interface PointInTimeRules {
+  /** The keywords this parameter takes (default last and first); any other is refused here, naming these. */
+  keywords?: readonly DateKeyword[]
+  /**
+   * Whether a date after now makes sense (a search bound). Elsewhere it is refused: a backup holds no future, and a
+   * mistyped year (2030 for 2026) would otherwise quietly mean `last`.
+   */
+  future?: boolean
+}
+
+/** A minute of grace for a clock a little ahead of the server's, or a moment typed to the minute. */
+const FUTURE_GRACE_MS = 60_000
+
 /**
  * Dates as Carbonio takes them: "dd/MM/yyyy HH:mm:ss" in the server's local time, ISO 8601 (with milliseconds
- * and a zone, or local when it has none), or the keywords last, first and all (when `allowAll`).
+ * and a zone, or local when it has none), or the keywords the parameter takes (last, first, all).
  */
-export function parsePointInTime(raw: string, name: string, options: {allowAll?: boolean} = {}): PointInTime {
-  const text = raw.trim()
-  const keyword = text.toLowerCase()
-  if (keyword === 'last' || keyword === 'first') return {kind: keyword}
-  if (keyword === 'all' && options.allowAll) return {kind: 'all'}
-  const at = parseCarbonioDate(text) ?? parseIsoDate(text)
-  if (at === undefined) {
-    const keywords = options.allowAll ? 'last, first or all' : 'last or first'
-    throw new UsageError(`${name} '${raw}' is not a date: use "dd/MM/yyyy HH:mm:ss", ISO 8601 (2026-11-26T09:30:00.000Z) or ${keywords}`)
+export function parsePointInTime(raw: string, name: string, rules: PointInTimeRules = {}): PointInTime {
+  const keywords = rules.keywords ?? ['last', 'first']
+  const keyword = raw.trim().toLowerCase()
+  if (keyword === 'last' || keyword === 'first' || keyword === 'all') {
+    if (!keywords.includes(keyword)) throw new UsageError(`${name} takes a date${orKeywords(keywords)}, not '${raw}'`)
+    return {kind: keyword}
   }
 
-  return {kind: 'at', at}
+  return {kind: 'at', at: dateAt(raw, name, keywords, rules.future ?? false)}
+}
+
+/** An exact date, no keyword (a bound of a search, where a date after now is fine). */
+export function parseExactDate(raw: string, name: string): number {
+  return dateAt(raw, name, [], true)
+}
+
+function dateAt(raw: string, name: string, keywords: readonly DateKeyword[], future: boolean): number {
+  const text = raw.trim()
+  const at = parseCarbonioDate(text) ?? parseIsoDate(text)
+  if (at === undefined) {
+    throw new UsageError(`${name} '${raw}' is not a date: use "dd/MM/yyyy HH:mm:ss", ISO 8601 (2026-11-26T09:30:00.000Z)${orKeywords(keywords)}`)
+  }
+
+  if (!future && at > Date.now() + FUTURE_GRACE_MS) {
+    const newest = keywords.includes('last') ? ': use last for the newest state' : ''
+    throw new UsageError(`${name} '${raw}' is in the future (${new Date(at).toISOString()})${newest}`)
+  }
+
+  return at
+}
+
+/** ' or last, first or all': the keywords a parameter takes, as its errors name them. */
+function orKeywords(keywords: readonly DateKeyword[]): string {
+  return keywords.length > 0 ? ` or ${keywords.join(', ').replace(/, ([^,]+)$/, ' or $1')}` : ''
 }
 
 function parseCarbonioDate(text: string): number | undefined {

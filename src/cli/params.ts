@@ -29,6 +29,12 @@ export const dateParam = Flags.custom<PointInTime>({
   parse: async (input, _context, flag) => parsePointInTime(input, flag.name),
 })
 
+/** A restore's moment: one state, so a date or last (first names no moment of the account as a whole). */
+export const restoreDateParam = Flags.custom<PointInTime>({
+  helpValue: '"dd/MM/yyyy HH:mm:ss"|<ISO 8601>|last',
+  parse: async (input, _context, flag) => parsePointInTime(input, flag.name, {keywords: ['last']}),
+})
+
 export const textParam = Flags.custom<string>({
   helpValue: '<value>',
   parse: async input => input,

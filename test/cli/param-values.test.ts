@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 
 import {
-  parseBoolean, parseList, parseNonNegativeInteger, parsePointInTime,
+  parseBoolean, parseExactDate, parseList, parseNonNegativeInteger, parsePointInTime,
 } from '../../src/cli/param-values.js'
 import {UsageError} from '../../src/engine/errors.js'
 
@@ -43,8 +43,26 @@ describe('Carbonio parameter values', () => {
   it('reads the keywords last, first and (where allowed) all', () => {
     assert.deepEqual(parsePointInTime('last', 'date'), {kind: 'last'})
     assert.deepEqual(parsePointInTime('FIRST', 'date'), {kind: 'first'})
-    assert.deepEqual(parsePointInTime('all', 'date', {allowAll: true}), {kind: 'all'})
-    assert.throws(() => parsePointInTime('all', 'date'), /date 'all' is not a date/)
+    assert.deepEqual(parsePointInTime('all', 'date', {keywords: ['last', 'first', 'all']}), {kind: 'all'})
+    assert.throws(() => parsePointInTime('all', 'date'), /^UsageError: date takes a date or last or first, not 'all'$/)
+  })
+
+  it('names only the keywords a parameter takes, in the refusal of another and in the formats', () => {
+    assert.throws(() => parsePointInTime('first', 'date', {keywords: ['last']}), /^UsageError: date takes a date or last, not 'first'$/)
+    assert.throws(() => parsePointInTime('soon', 'end', {keywords: ['last']}), (error: unknown) =>
+      error instanceof UsageError && error.message.endsWith('(2026-11-26T09:30:00.000Z) or last'))
+    assert.throws(() => parseExactDate('last', 'before'), (error: unknown) =>
+      error instanceof UsageError && error.message.endsWith('ISO 8601 (2026-11-26T09:30:00.000Z)'))
+  })
+
+  it('refuses a date in the future (a mistyped year would quietly mean last), but not as a search bound', () => {
+    const nextYear = new Date().getFullYear() + 1
+    assert.throws(() => parsePointInTime(`27/11/${nextYear} 00:00:00`, 'date', {keywords: ['last']}), (error: unknown) =>
+      error instanceof UsageError && new RegExp(`^date '27/11/${nextYear} 00:00:00' is in the future \\(${nextYear}-11-2\\dT.*\\): use last for the newest state$`).test(error.message))
+    assert.equal(parseExactDate(`${nextYear}-01-01T00:00:00Z`, 'before'), Date.parse(`${nextYear}-01-01T00:00:00Z`))
+    // A moment typed to the minute, or a clock a little ahead, is not the future.
+    const now = new Date(Date.now() + 30_000).toISOString()
+    assert.deepEqual(parsePointInTime(now, 'date'), {kind: 'at', at: Date.parse(now)})
   })
 
   for (const bad of ['31/02/2026 10:00:00', '2026-02-30T00:00:00Z', '26/11/26', 'yesterday', '24/12/2026 25:00:00', '']) {

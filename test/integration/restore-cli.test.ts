@@ -37,6 +37,17 @@ describe('backup doRestoreOnNewAccount and doItemRestore through bin/run.js', ()
     assert.equal(failed.length, 1, nobody.stderr)
     assert.match(failed[0], new RegExp(`would not open nobody@${domain} for .*does the account exist there`))
 
+    // A mistyped year and a keyword naming no single moment are refused before any operation, in one line.
+    const operationsBefore = Number((await t.catalog.db('operations').count({n: '*'}))[0].n)
+    const nextYear = new Date().getFullYear() + 1
+    const future = await runCli(['backup', 'doRestoreOnNewAccount', alice, bob, `27/11/${nextYear} 00:00:00`], t.env)
+    assert.equal(future.code, 2)
+    assert.match(future.stderr, new RegExp(`^Error: date '27/11/${nextYear} 00:00:00' is in the future \\(.*\\): use last for the newest state\n`))
+    const first = await runCli(['backup', 'doRestoreOnNewAccount', alice, bob, 'first'], t.env)
+    assert.equal(first.code, 2)
+    assert.match(first.stderr, /^Error: date takes a date or last, not 'first'\n/)
+    assert.equal(Number((await t.catalog.db('operations').count({n: '*'}))[0].n), operationsBefore)
+
     const refused = await runCli(['backup', 'doRestoreOnNewAccount', alice, bob, 'last'], t.env)
     assert.equal(refused.code, 1)
     assert.match(refused.stderr, new RegExp(`doRestoreOnNewAccount Failed: ${bob} is not empty \\(4 messages\\)`))

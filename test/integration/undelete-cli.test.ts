@@ -98,6 +98,6 @@ describe('backup doUndelete through bin/run.js', () => {
 
     const backwards = await runCli(['backup', 'doUndelete', address, 'last', 'first'], bed.t.env)
     assert.equal(backwards.code, 2)
-    assert.match(backwards.stderr, /start must be a date or first, not last/)
+    assert.match(backwards.stderr, /start takes a date or first, not 'last'/)
   })
 })

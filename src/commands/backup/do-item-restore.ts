@@ -4,7 +4,7 @@ import type {OperationView} from '../../cli/operation-view.js'
 import type {ItemRestoreReport} from '../../engine/restore/item-restore.js'
 
 import {OperationCommand} from '../../cli/operation-command.js'
-import {dateParam, textParam} from '../../cli/params.js'
+import {restoreDateParam, textParam} from '../../cli/params.js'
 import {describePointInTime} from '../../engine/point-in-time.js'
 import {restoreItem} from '../../engine/restore/item-restore.js'
 import {checkSmartScan} from '../../engine/smartscan/smart-scan.js'
@@ -26,7 +26,7 @@ export default class DoItemRestore extends OperationCommand {
     item: Args.string({description: 'item id (doItemSearch lists them)', required: true}),
   }
   static override flags = {
-    date: dateParam({description: 'the state to restore (default: the last one before its deletion)'}),
+    date: restoreDateParam({description: 'the state to restore (default: the last one before its deletion)'}),
 
     restore_folder: textParam({description: 'folder path to restore into instead of the original folder ("/Restored")'}),
   }

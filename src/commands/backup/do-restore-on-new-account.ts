@@ -35,7 +35,7 @@ export default class DoRestoreOnNewAccount extends OperationCommand {
 
   async run(): Promise<OperationView> {
     const {args, flags} = await this.parse(DoRestoreOnNewAccount)
-    const point = parsePointInTime(args.date, 'date')
+    const point = parsePointInTime(args.date, 'date', {keywords: ['last']})
     restoreTime(point)
     await checkSmartScan(await this.catalog(), this.server, {account: args.source})
     const request = {

@@ -6,7 +6,6 @@ import type {UndeleteReport} from '../../engine/restore/undelete.js'
 import {OperationCommand} from '../../cli/operation-command.js'
 import {parsePointInTime} from '../../cli/param-values.js'
 import {booleanParam} from '../../cli/params.js'
-import {UsageError} from '../../engine/errors.js'
 import {describePointInTime} from '../../engine/point-in-time.js'
 import {undelete} from '../../engine/restore/undelete.js'
 import {checkSmartScan} from '../../engine/smartscan/smart-scan.js'
@@ -36,10 +35,8 @@ export default class DoUndelete extends OperationCommand {
 
   async run(): Promise<OperationView> {
     const {args, flags} = await this.parse(DoUndelete)
-    const start = parsePointInTime(args.start, 'start')
-    const end = parsePointInTime(args.end, 'end')
-    if (start.kind === 'last') throw new UsageError('start must be a date or first, not last')
-    if (end.kind === 'first') throw new UsageError('end must be a date or last, not first')
+    const start = parsePointInTime(args.start, 'start', {keywords: ['first']})
+    const end = parsePointInTime(args.end, 'end', {keywords: ['last']})
     const window = {from: start.kind === 'at' ? start.at : null, to: end.kind === 'at' ? end.at : null}
     const targetOriginalFolder = flags.target_original_folder ?? true
     await checkSmartScan(await this.catalog(), this.server, {account: args.account})

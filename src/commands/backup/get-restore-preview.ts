@@ -33,7 +33,7 @@ export default class GetRestorePreview extends BaseCommand {
 
   async run(): Promise<RestorePreview> {
     const {args, flags} = await this.parse(GetRestorePreview)
-    const point = parsePointInTime(args.date, 'date')
+    const point = parsePointInTime(args.date, 'date', {keywords: ['last']})
     const preview = await previewRestore(await this.catalog(), this.server, {account: args.account, point, destination: flags.destination})
     this.log(`restore preview of ${preview.account} at ${preview.pointInTime} into ${preview.destination}: backup ${preview.backup.messages} messages `
       + `in ${preview.backup.folders} folders, live ${preview.live.messages} messages in ${preview.live.folders} folders`)
