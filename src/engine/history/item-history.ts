@@ -5,12 +5,15 @@ import {UserError} from '../errors.js'
 import {describePointInTime} from '../point-in-time.js'
 import {type AccountEntry, findAccount} from './account-lookup.js'
 import {FolderHistory} from './folder-history.js'
-import {isoTime, isValidAt} from './history-time.js'
+import {type HistoryTime, isoTime, isValidAt} from './history-time.js'
 import {
   type ItemRevision, REVISION_COLUMNS, revisionFromRow, type RevisionRow,
 } from './item-revision.js'
 
-/** One state of an item with the path its folder had when the state began. */
+/**
+ * One state of an item with the path of its folder at the moment asked for: at that time for a date, now for last,
+ * and when the state began for first and all (a folder renamed meanwhile shows under the name it had then).
+ */
 export interface ItemStateAt extends ItemRevision {
   folderPath: string
 }
@@ -61,7 +64,7 @@ export async function itemHistory(catalog: Catalog, accountName: string, itemId:
     type: item.type,
     firstSeen: Number(item.first_seen),
     selection: describePointInTime(point),
-    states: selected.map(revision => ({...revision, folderPath: folders.pathAt(revision.folder, revision.validFrom)})),
+    states: selected.map(revision => ({...revision, folderPath: folders.pathAt(revision.folder, pathTime(point, revision))})),
     totalStates: revisions.length,
   }
 }
@@ -84,4 +87,10 @@ function select(revisions: ItemRevision[], point: PointInTime): ItemRevision[] {
     return revisions.filter(r => r.validTo === null).slice(-1)
   }
   }
+}
+
+function pathTime(point: PointInTime, revision: ItemRevision): HistoryTime {
+  if (point.kind === 'at') return point.at
+  if (point.kind === 'last') return 'last'
+  return revision.validFrom
 }

@@ -57,6 +57,11 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(last.states.map(s => [s.operation, s.deleted]), [['item.deleted', true]])
       const renamed = await itemHistory(t.catalog, ALICE, '258', {kind: 'all'})
       assert.deepEqual(renamed.states.map(s => [s.operation, s.folderPath]), [['item.created', '/Projects/Sub'], ['folder.emptied', '/Clients/Sub']])
+      // At a date, the folder as it was named then: the created state outlived the rename of T0+4m.
+      const afterRename = await itemHistory(t.catalog, ALICE, '258', {kind: 'at', at: T0 + (4 * MINUTE) + 1})
+      assert.deepEqual(afterRename.states.map(s => [s.operation, s.folderPath]), [['item.created', '/Clients/Sub']])
+      const beforeRename = await itemHistory(t.catalog, ALICE, '258', {kind: 'at', at: T0 + (4 * MINUTE) - 1})
+      assert.deepEqual(beforeRename.states.map(s => [s.operation, s.folderPath]), [['item.created', '/Projects/Sub']])
     })
 
     it('refuses a time before the item existed, an unknown item and an unknown account, saying what to do', async () => {
