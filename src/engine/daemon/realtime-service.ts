@@ -42,6 +42,8 @@ export class RealtimeService {
   /** Of the current read of the feed: batches committed, and batches the reader had yielded when it last went idle. */
   private committed = 0
   private idleAfter: number | undefined
+  /** The failure being waited out while the scanner runs; cleared as soon as the feed works again. */
+  private failure: undefined | {error: string; retryInMs: number}
 
   constructor(
     private readonly catalog: Catalog,
@@ -54,15 +56,18 @@ export class RealtimeService {
 
   get status(): ServiceReport {
     if (this.report.state !== 'running') return this.report
+    const failure = this.failure ?? {}
     if (this.imap) {
       const imap = this.imap.status
-      return {...this.report, state: imap.error ? 'failing' : 'running', detail: {...this.report.detail, ...imap}}
+      return {...this.report, state: imap.error || this.failure ? 'failing' : 'running', detail: {...this.report.detail, ...imap, ...failure}}
     }
 
     const lagMs = this.lastTime === null ? null : Math.max(0, Date.now() - this.lastTime)
     return {
-      ...this.report, detail: {
-        ...this.report.detail, transactions: this.transactions, lastSeq: this.lastSeq, lastTransactionAt: iso(this.lastTime), lagMs,
+      ...this.report,
+      state: this.failure ? 'failing' : 'running',
+      detail: {
+        ...this.report.detail, transactions: this.transactions, lastSeq: this.lastSeq, lastTransactionAt: iso(this.lastTime), lagMs, ...failure,
       },
     }
   }
@@ -128,10 +133,11 @@ export class RealtimeService {
         } catch (error) {
           const message = failureMessage(error, this.catalog.home)
           this.log(`backup-realtime: ${message}; retrying in ${backoff / 1000} s`)
-          this.report = {name: 'backup-realtime', state: 'failing', detail: {error: message, retryInMs: backoff}}
+          this.failure = {error: message, retryInMs: backoff}
           await sleep(backoff, controller.signal)
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
-          if (!controller.signal.aborted) this.report = {...this.report, state: 'running', detail: {connector: 'imap'}}
+          // The capture starts again: its own status says from now on whether the server fails.
+          this.failure = undefined
         }
       }
     })().finally(() => {
@@ -144,6 +150,7 @@ export class RealtimeService {
   async stop(): Promise<void> {
     this.controller?.abort()
     await this.loop
+    this.failure = undefined
     if (this.report.state === 'running' || this.report.state === 'failing') {
       this.report = {name: 'backup-realtime', state: 'stopped', detail: {message: 'stopped'}}
     }
@@ -168,7 +175,8 @@ export class RealtimeService {
             this.lastSeq = stats.lastSeq ?? this.lastSeq
             this.lastTime = stats.lastTime ?? this.lastTime
             this.committed++
-            this.report = {...this.report, state: 'running'}
+            // A batch committed: whatever failed before works again.
+            this.failure = undefined
             backoff = 1000
             if (stats.errors > 0) this.log(`backup-realtime: ${stats.errors} bad transactions recorded (see backup getBackupInfo)`)
             if (!this.noteCaughtUp()) this.logProgress()
@@ -177,7 +185,7 @@ export class RealtimeService {
       } catch (error) {
         const message = failureMessage(error, this.catalog.home)
         this.log(`backup-realtime: ${message}; retrying in ${backoff / 1000} s`)
-        this.report = {name: 'backup-realtime', state: 'failing', detail: {error: message, retryInMs: backoff}}
+        this.failure = {error: message, retryInMs: backoff}
         await sleep(backoff, signal)
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
       }
@@ -195,6 +203,8 @@ export class RealtimeService {
   /** The reader reached the end of what the feed holds: caught up once the batches it read are committed. */
   private feedIdle(batchesYielded: number): void {
     this.idleAfter = batchesYielded
+    // Read to the end with every batch committed: a failure before this read is over, even with nothing new to apply.
+    if (this.committed >= batchesYielded) this.failure = undefined
     this.noteCaughtUp()
   }
 

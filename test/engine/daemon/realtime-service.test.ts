@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {serverConfig, setAttribute} from '../../../src/engine/config/config-store.js'
@@ -88,5 +89,30 @@ describe('backup-realtime on the redolog feed', function () {
     await reconcile()
     await eventually('caught up again', async () => (caughtUpLines().length > 0 ? true : undefined))
     assert.deepEqual(caughtUpLines(), ['backup-realtime: caught up at seq 1 (0 transactions applied since the scanner started)'])
+  })
+
+  it('clears the error of a failed read from getServices once the feed works again', async () => {
+    log.write('alice@example.com', 'account.created', {})
+    await reconcile()
+    await eventually('caught up', async () => (caughtUpLines().length > 0 ? true : undefined))
+
+    // The redolog directory replaced by a file (a mount gone wrong): every read fails until it is back.
+    rmSync(log.dir, {recursive: true})
+    writeFileSync(log.dir, 'not a directory')
+    const failing = await eventually('failing', async () => (service.status.state === 'failing' ? service.status : undefined), 10_000)
+    assert.ok(failing.detail.error, JSON.stringify(failing))
+    assert.equal(failing.detail.connector, 'redolog', 'a failing scanner still says what it follows')
+
+    rmSync(log.dir)
+    mkdirSync(log.dir)
+    log.rotate()
+    log.write('alice@example.com', 'item.created', {
+      item: '2', type: 'contact', folder: '7', flags: [],
+    })
+    const recovered = await eventually('the next batch applied', async () => (service.status.detail.lastSeq === 2 ? service.status : undefined), 20_000)
+    assert.equal(recovered.state, 'running')
+    assert.equal(recovered.detail.error, undefined, JSON.stringify(recovered))
+    assert.equal(recovered.detail.retryInMs, undefined, JSON.stringify(recovered))
+    assert.equal(recovered.detail.connector, 'redolog')
   })
 })
