@@ -18,8 +18,8 @@ export default class DoExport extends OperationCommand {
       + 'folders.json, items.ndjson (every item of every type with metadata, flags, tags and digest), content/ (the '
       + 'raw content of items other than messages) and manifest.json (format version, point in time, counts, items '
       + 'whose content is not in the backup). date defaults to last (now). The target must be new or empty unless '
-      + 'force true, which replaces the exported accounts\' directories. An uncertain account is exported with a '
-      + 'warning: a SmartScan is required. Prints the operation UUID first; exit codes: 0 Successful, 1 Failed, '
+      + 'force true, which replaces the exported accounts\' directories. An uncertain account gets an account SmartScan '
+      + 'first when the IMAP AppServer is configured, else it is exported with a warning: a SmartScan is required. Prints the operation UUID first; exit codes: 0 Successful, 1 Failed, '
       + '2 Stopped, 3 Removed, 4 Interrupted.'
   static override examples = [
     '<%= config.bin %> backup doExport /srv/export accounts alice@example.com date "26/11/2026 09:30:00"',
@@ -55,6 +55,7 @@ export default class DoExport extends OperationCommand {
         this.log(`${a.account}: ${plural(a.items, 'item')} (${written}), ${a.missingContent} without content in the backup -> ${a.directory}`)
       }
 
+      for (const account of report.scannedFirst) this.log(`${account} was uncertain: an account SmartScan ran first`)
       for (const u of report.uncertainAccounts) this.log(`WARNING ${u.warning}`)
       this.log(`exported ${plural(report.totals.accounts, 'account')} at ${report.pointInTime} to ${report.target}`)
     }

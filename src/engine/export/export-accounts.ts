@@ -6,6 +6,8 @@ import type {OperationContext} from '../operations/run-operation.js'
 
 import {BlobStore} from '../blobstore/blob-store.js'
 import {throwIfAborted} from '../errors.js'
+import {certaintyOf} from '../history/account-certainty-view.js'
+import {canScanFirst, checkSource} from '../restore/source-check.js'
 import {type AccountExportResult, exportAccount, type ExportTotals} from './account-export.js'
 import {checkTarget, type ExportPlan} from './export-plan.js'
 import {mkdirPrivate} from './private-files.js'
@@ -23,6 +25,8 @@ export interface ExportReport extends Record<string, unknown> {
   totals: ExportTotals
   /** Accounts whose history is uncertain: a SmartScan is required before the export can be trusted. */
   uncertainAccounts: Array<{account: string; reason: null | string; warning: string}>
+  /** Accounts that were uncertain and got an account SmartScan before their export. */
+  scannedFirst: string[]
 }
 
 /**
@@ -47,10 +51,18 @@ export async function exportAccounts(context: OperationContext, plan: ExportPlan
     accounts: [],
     totals,
     uncertainAccounts: [],
+    scannedFirst: [],
   }
+  // Without an IMAP AppServer there is nothing to scan with: the export itself warns of each uncertain account.
+  const scanning = await canScanFirst(context)
   for (const [index, planned] of plan.accounts.entries()) {
     throwIfAborted(signal)
     progress({kind: 'step', account: planned.label, message: `account ${index + 1} of ${plan.accounts.length}`})
+    if (scanning && !(await certaintyOf(catalog.db, planned.account.key)).certain) {
+      const check = await checkSource(context, planned.account, 'exporting')
+      if (check.scanned) report.scannedFirst.push(planned.label)
+    }
+
     const name = accountDirectoryName(planned.label)
     const final = path.join(plan.target, name)
     const staging = path.join(plan.target, `.${name}.export-${randomBytes(4).toString('hex')}`)

@@ -18,10 +18,11 @@ export interface SourceCheck {
 }
 
 /**
- * Before a restore reads an account's history: an uncertain account (an Empty Folder, a gap, the scanner off) gets
- * an account SmartScan first when the IMAP AppServer is configured, and the output says so either way.
+ * Before a restore (or an export) reads an account's history: an uncertain account (an Empty Folder, a gap, the
+ * scanner off) gets an account SmartScan first when the IMAP AppServer is configured, and the output says so either
+ * way. `doing` names what then goes on with the history as it is: 'restoring' or 'exporting'.
  */
-export async function checkSource(context: OperationContext, account: AccountEntry): Promise<SourceCheck> {
+export async function checkSource(context: OperationContext, account: AccountEntry, doing = 'restoring'): Promise<SourceCheck> {
   const {catalog, progress, server, signal} = context
   const config = await serverConfig(catalog, server)
   const settings = imapConfigured(config) ? imapSettings(config) : null
@@ -29,7 +30,7 @@ export async function checkSource(context: OperationContext, account: AccountEnt
   if (certainty.certain) return {settings, uncertain: false, scanned: false}
   progress({kind: 'warning', account: account.name, message: `${account.name} is uncertain (${certainty.reason ?? 'unknown reason'})`})
   if (!settings) {
-    progress({kind: 'warning', account: account.name, message: 'no IMAP AppServer is configured for a SmartScan: restoring the history as it is'})
+    progress({kind: 'warning', account: account.name, message: `no IMAP AppServer is configured for a SmartScan: ${doing} the history as it is`})
     return {settings, uncertain: true, scanned: false}
   }
 
@@ -40,10 +41,15 @@ export async function checkSource(context: OperationContext, account: AccountEnt
     })
   } catch (error) {
     if (error instanceof OperationAborted) throw error
-    progress({kind: 'warning', account: account.name, message: `the SmartScan failed, restoring the history as it is: ${(error as Error).message}`})
+    progress({kind: 'warning', account: account.name, message: `the SmartScan failed, ${doing} the history as it is: ${(error as Error).message}`})
     return {settings, uncertain: true, scanned: false}
   }
 
   progress({kind: 'step', account: account.name, message: 'account SmartScan done'})
   return {settings, uncertain: true, scanned: true}
+}
+
+/** Whether an account SmartScan can run before a read of the history: the IMAP AppServer is configured. */
+export async function canScanFirst(context: Pick<OperationContext, 'catalog' | 'server'>): Promise<boolean> {
+  return imapConfigured(await serverConfig(context.catalog, context.server))
 }
