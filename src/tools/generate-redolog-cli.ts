@@ -18,7 +18,8 @@ const USAGE = `usage: node dist/tools/generate-redolog-cli.js --out <dir> [--acc
        [--time-format iso|iso-offset|ms] [--blob-min BYTES] [--blob-max BYTES]
 Writes <dir>/redolog/ (redo-<first seq>.log files) and <dir>/store/ (content files), prints a JSON summary.
 Defaults: 10 accounts, 10000 transactions, seed 1, times spread over the last 7 days up to now (use --start for
-byte-identical output across runs), 100000 lines per file.`
+byte-identical output across runs), 100000 lines per file. --accounts is the number created first: as on a real
+server, a few more accounts are created (and some renamed or deleted) along the way.`
 
 const OPTIONS = {
   accounts: {type: 'string'},
