@@ -59,9 +59,11 @@ describe('backup daemon', function () {
     })
     await eventually('the item applied', async () => ((await flagsOf('1'))?.join(',') === 'a' ? true : undefined))
 
+    const beforeOff = Date.now()
     const off = await runCli(['config', 'set', 'server', SERVER, 'ZxBackup_RealTimeScanner', 'FALSE'], env)
     assert.equal(off.code, 0)
     await eventually('backup-realtime disabled', async () => ((await service('backup-realtime')).state === 'disabled' ? true : undefined), 5000)
+    const disabled = Date.now()
     log.write('alice@example.com', 'item.flags', {item: '1', flags: ['b']})
     await new Promise(resolve => {
       setTimeout(resolve, 1500)
@@ -76,6 +78,9 @@ describe('backup daemon', function () {
     const services = await json(['backup', 'getServices'])
     assert.equal(services.smartScanRequired.length, 1)
     assert.match(services.smartScanRequired[0].reason, /the Realtime Scanner was off from .* run a SmartScan/)
+    // From the moment the scanner stopped, not from its last heartbeat while switched off.
+    const from = Date.parse(/off from (\S+) to/.exec(services.smartScanRequired[0].reason)![1])
+    assert.ok(from >= beforeOff && from <= disabled, `${services.smartScanRequired[0].reason}: switched off between ${new Date(beforeOff).toISOString()} and ${new Date(disabled).toISOString()}`)
     assert.match(outputOf(daemon).stderr, /Realtime Scanner was off/)
 
     daemon.kill('SIGTERM')

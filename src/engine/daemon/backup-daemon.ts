@@ -75,7 +75,9 @@ export class BackupDaemon {
     // A scheduled run in progress is interrupted (or, still queued, removed) rather than cut off by the exit.
     await Promise.all(this.crons.map(cron => cron.stop()))
     await this.realtime.stop()
-    await reportService(this.catalog, this.server, {name: 'backup-realtime', state: 'stopped', detail: {message: 'the daemon stopped'}})
+    // Keeps the moment the scanner stopped (offSince), which the next daemon reports as the start of the time off.
+    const realtime = this.realtime.status
+    await reportService(this.catalog, this.server, {name: 'backup-realtime', state: 'stopped', detail: {...realtime.detail, message: 'the daemon stopped'}})
     for (const cron of this.crons) await reportService(this.catalog, this.server, {...cron.status, state: 'stopped'})
     this.log('backup daemon stopped')
   }

@@ -42,6 +42,12 @@ export class RealtimeService {
   /** Of the current read of the feed: batches committed, and batches the reader had yielded when it last went idle. */
   private committed = 0
   private idleAfter: number | undefined
+  /**
+   * When the scanner stopped following the feed: the moment it stopped (or first reported disabled or idle), kept
+   * in the report so the next daemon knows it too. Null while it runs (or when it never ran); undefined until the
+   * first reconcile reads what the previous daemon left.
+   */
+  private offSince: null | number | undefined
   /** The failure being waited out while the scanner runs; cleared as soon as the feed works again. */
   private failure: undefined | {error: string; retryInMs: number}
 
@@ -73,6 +79,7 @@ export class RealtimeService {
   }
 
   async reconcile(config: Map<string, null | string>): Promise<void> {
+    if (this.offSince === undefined) this.offSince = await this.previousOffSince()
     const enabled = config.get('ZxBackup_RealTimeScanner') !== 'FALSE'
     if (!enabled) {
       if (this.loop) {
@@ -80,7 +87,7 @@ export class RealtimeService {
         await this.stop()
       }
 
-      this.report = {name: 'backup-realtime', state: 'disabled', detail: {message: 'ZxBackup_RealTimeScanner is FALSE'}}
+      this.halted('disabled', 'ZxBackup_RealTimeScanner is FALSE')
       return
     }
 
@@ -95,7 +102,7 @@ export class RealtimeService {
     if ('reason' in selected) {
       if (imap) selected.reason = imap.reason
       if (this.report.detail.message !== selected.reason) this.log(`backup-realtime: ${selected.reason}`)
-      this.report = {name: 'backup-realtime', state: 'idle', detail: {message: selected.reason}}
+      this.halted('idle', selected.reason)
       return
     }
 
@@ -151,9 +158,13 @@ export class RealtimeService {
     this.controller?.abort()
     await this.loop
     this.failure = undefined
-    if (this.report.state === 'running' || this.report.state === 'failing') {
-      this.report = {name: 'backup-realtime', state: 'stopped', detail: {message: 'stopped'}}
-    }
+    if (this.report.state === 'running') this.halted('stopped', 'stopped')
+  }
+
+  /** Not following the feed: since when is kept from the moment it stopped, through every later report. */
+  private halted(state: 'disabled' | 'idle' | 'stopped', message: string): void {
+    this.offSince ??= Date.now()
+    this.report = {name: 'backup-realtime', state, detail: {message, offSince: iso(this.offSince)}}
   }
 
   private async runWithBackoff(feed: Parameters<typeof runScanner>[0]['feed'], signal: AbortSignal): Promise<void> {
@@ -222,14 +233,27 @@ export class RealtimeService {
     return `${this.transactions} transaction${this.transactions === 1 ? '' : 's'} applied since the scanner started`
   }
 
-  /** If the scanner was not running before now, what happened meanwhile was not followed: say so, everywhere. */
-  private async noteTimeOff(): Promise<void> {
+  /**
+   * Since when the scanner was off according to the previous daemon: the moment its report says it stopped, else
+   * its last heartbeat (it was killed while running, or wrote no offSince); null when it was running a moment ago
+   * or never ran.
+   */
+  private async previousOffSince(): Promise<null | number> {
     const previous = await lastReport(this.catalog, this.server, 'backup-realtime')
-    if (!previous) return
+    if (!previous) return null
     const stale = Date.now() - previous.heartbeatAt > SERVICE_STALE_MS
-    if (previous.state === 'running' && !stale) return
-    const reason = `the Realtime Scanner was off from ${iso(previous.heartbeatAt)} to ${iso(Date.now())}: run a SmartScan`
+    if (previous.state === 'running' || previous.state === 'failing') return stale ? previous.heartbeatAt : null
+    const recorded = typeof previous.detail.offSince === 'string' ? Date.parse(previous.detail.offSince) : Number.NaN
+    return Number.isNaN(recorded) ? previous.heartbeatAt : recorded
+  }
+
+  /** If the scanner was off before now, what happened meanwhile was not followed: say so, everywhere. */
+  private async noteTimeOff(): Promise<void> {
+    const from = this.offSince
+    if (from === null || from === undefined) return
+    const reason = `the Realtime Scanner was off from ${iso(from)} to ${iso(Date.now())}: run a SmartScan`
     const count = await markAllUncertain(this.catalog.db, reason)
+    this.offSince = null
     if (count > 0) this.log(`backup-realtime: ${reason} (${count} accounts need it)`)
   }
 }

@@ -58,8 +58,21 @@ export async function serviceStatuses(catalog: Catalog, server: string, at = now
   })
 }
 
-/** What a service last reported, alive or not: used at start-up to tell whether the scanner was off. */
-export async function lastReport(catalog: Catalog, server: string, name: ServiceName): Promise<undefined | {heartbeatAt: number; state: string}> {
-  const row = await catalog.db('services').where({server, name}).first('state', 'heartbeat_at')
-  return row ? {state: row.state, heartbeatAt: Number(row.heartbeat_at)} : undefined
+/** What a service last reported, alive or not: used at start-up to tell whether (and since when) the scanner was off. */
+export async function lastReport(
+  catalog: Catalog,
+  server: string,
+  name: ServiceName,
+): Promise<undefined | {detail: Record<string, unknown>; heartbeatAt: number; state: string}> {
+  const row = await catalog.db('services').where({server, name}).first('state', 'heartbeat_at', 'detail')
+  return row ? {state: row.state, heartbeatAt: Number(row.heartbeat_at), detail: parseDetail(row.detail)} : undefined
+}
+
+function parseDetail(text: null | string): Record<string, unknown> {
+  try {
+    const detail = JSON.parse(text ?? '{}')
+    return detail && typeof detail === 'object' ? detail : {}
+  } catch {
+    return {}
+  }
 }

@@ -3,13 +3,22 @@ import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {serverConfig, setAttribute} from '../../../src/engine/config/config-store.js'
+import {BackupDaemon} from '../../../src/engine/daemon/backup-daemon.js'
 import {RealtimeService} from '../../../src/engine/daemon/realtime-service.js'
+import {reportService, serviceStatuses} from '../../../src/engine/daemon/services.js'
+import {uncertainAccounts} from '../../../src/engine/scanner/account-certainty.js'
 import {RedologWriter} from '../../helpers/redolog-writer.js'
 import {eventually} from '../../helpers/run-cli.js'
 import {openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
 
 const SERVER = 'mail1.example.com'
 const AT_SERVER = {level: 'server' as const, target: SERVER}
+
+function pause(ms: number): Promise<void> {
+  return new Promise(resolve => {
+    setTimeout(resolve, ms)
+  })
+}
 
 /** The backup-realtime service on a redolog, driven by hand as the daemon's reconcile loop drives it. */
 describe('backup-realtime on the redolog feed', function () {
@@ -114,5 +123,65 @@ describe('backup-realtime on the redolog feed', function () {
     assert.equal(recovered.detail.error, undefined, JSON.stringify(recovered))
     assert.equal(recovered.detail.retryInMs, undefined, JSON.stringify(recovered))
     assert.equal(recovered.detail.connector, 'redolog')
+  })
+
+  /** The time off that the account's uncertainty reason names. */
+  async function timeOff(): Promise<{from: number; to: number}> {
+    const [account] = await uncertainAccounts(t.catalog)
+    assert.ok(account, 'the account needs a SmartScan')
+    const match = /^the Realtime Scanner was off from (\S+) to (\S+): run a SmartScan$/.exec(account.reason ?? '')
+    assert.ok(match, account.reason ?? 'no reason')
+    return {from: Date.parse(match[1]), to: Date.parse(match[2])}
+  }
+
+  it('dates the time off from the moment the scanner stopped, not from its last report while off', async () => {
+    log.write('alice@example.com', 'account.created', {})
+    await reconcile()
+    await eventually('caught up', async () => (caughtUpLines().length > 0 ? true : undefined))
+    const before = Date.now()
+    await switchScanner('FALSE')
+    const stopped = Date.now()
+    // While it is off, the daemon reconciles and heartbeats every half second.
+    for (let i = 0; i < 4; i++) {
+      await pause(300)
+      await reconcile()
+      await reportService(t.catalog, SERVER, service.status)
+    }
+
+    assert.equal(service.status.detail.offSince, new Date(service.status.detail.offSince as string).toISOString(), 'getServices says since when')
+    await switchScanner('TRUE')
+    const {from, to} = await timeOff()
+    assert.ok(from >= before && from <= stopped, `off from ${new Date(from).toISOString()}, stopped between ${new Date(before).toISOString()} and ${new Date(stopped).toISOString()}`)
+    assert.ok(to - from >= 1200, `off for ${to - from} ms`)
+  })
+
+  it('keeps the moment the scanner stopped across a daemon restart while it is off', async () => {
+    log.write('alice@example.com', 'account.created', {})
+    const daemonLine = lines.push.bind(lines)
+    const first = new AbortController()
+    const running = new BackupDaemon(t.catalog, SERVER, daemonLine).run(first.signal)
+    await eventually('caught up', async () => (caughtUpLines().length > 0 ? true : undefined))
+    const before = Date.now()
+    await setAttribute(t.catalog, AT_SERVER, 'ZxBackup_RealTimeScanner', 'FALSE')
+    const realtime = async () => (await serviceStatuses(t.catalog, SERVER)).find(s => s.name === 'backup-realtime')!
+    await eventually('disabled', async () => ((await realtime()).state === 'disabled' ? true : undefined), 5000)
+    const stopped = Date.now()
+    first.abort()
+    await running
+
+    const second = new AbortController()
+    const again = new BackupDaemon(t.catalog, SERVER, daemonLine).run(second.signal)
+    try {
+      // The new daemon reports the scanner disabled a few times before it is switched on.
+      await pause(1500)
+      await setAttribute(t.catalog, AT_SERVER, 'ZxBackup_RealTimeScanner', 'TRUE')
+      await eventually('running again', async () => ((await realtime()).state === 'running' ? true : undefined), 5000)
+    } finally {
+      second.abort()
+      await again
+    }
+
+    const {from} = await timeOff()
+    assert.ok(from >= before && from <= stopped, `off from ${new Date(from).toISOString()}, stopped between ${new Date(before).toISOString()} and ${new Date(stopped).toISOString()}`)
   })
 })
