@@ -6,6 +6,7 @@ import type {RestoreReport} from '../../engine/restore/restore-on-new-account.js
 import {OperationCommand} from '../../cli/operation-command.js'
 import {parsePointInTime} from '../../cli/param-values.js'
 import {booleanParam} from '../../cli/params.js'
+import {findAccount} from '../../engine/history/account-lookup.js'
 import {describePointInTime} from '../../engine/point-in-time.js'
 import {describeEmptied} from '../../engine/restore/emptied-account.js'
 import {restoreOnNewAccount, restoreTime} from '../../engine/restore/restore-on-new-account.js'
@@ -36,8 +37,10 @@ export default class DoRestoreOnNewAccount extends OperationCommand {
   async run(): Promise<OperationView> {
     const {args, flags} = await this.parse(DoRestoreOnNewAccount)
     const point = parsePointInTime(args.date, 'date', {keywords: ['last']})
-    restoreTime(point)
-    await checkSmartScan(await this.catalog(), this.server, {account: args.source})
+    const catalog = await this.catalog()
+    // A source the backup does not know (or not yet at that time) is a typing mistake, not a failed operation.
+    await findAccount(catalog, args.source, restoreTime(point))
+    await checkSmartScan(catalog, this.server, {account: args.source})
     const request = {
       source: args.source, destination: args.destination, point, force: flags.force ?? false,
     }
