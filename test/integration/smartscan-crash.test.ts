@@ -175,19 +175,30 @@ async function checkBlobs(env: NodeJS.ProcessEnv): Promise<void> {
   assert.deepEqual(strayFiles(home!).other, [])
 }
 
-/** Files under items/ that are not a blob at its place: temporary ones (.tmp-*), and anything else. */
-function strayFiles(home: string): {other: string[]; temporary: string[]} {
+/**
+ * What items/ holds besides the blobs at their place: temporary files (.tmp-*, which blob writes keep in items/.tmp/),
+ * and anything else; and how many blobs.
+ */
+function strayFiles(home: string): {blobs: number; other: string[]; temporary: string[]} {
   const items = path.join(home, 'items')
-  const found = {other: [] as string[], temporary: [] as string[]}
+  const found = {blobs: 0, other: [] as string[], temporary: [] as string[]}
   if (!existsSync(items)) return found
   for (const entry of readdirSync(items, {recursive: true, withFileTypes: true})) {
     if (entry.isDirectory()) continue
     const relative = path.relative(items, path.join(entry.parentPath, entry.name))
     if (entry.name.startsWith('.tmp-')) found.temporary.push(relative)
     else if (!/^[0-9a-f]{2}\/[0-9a-f]{64}$/.test(relative) || relative.slice(0, 2) !== entry.name.slice(0, 2)) found.other.push(relative)
+    else found.blobs++
   }
 
   return found
+}
+
+/** The pid in the name of a temporary file of items/.tmp/ (.tmp-<host>-<pid>-<random>-<digest>). */
+function writerPid(relative: string): number {
+  const pid = /^\.tmp\/\.tmp-.+-(\d+)-[0-9a-f]{8}-[0-9a-f]{64}$/.exec(relative)?.[1]
+  assert.ok(pid, `${relative} is not a temporary file of items/.tmp/`)
+  return Number(pid)
 }
 
 /** How many times each folder holds each message (Message-ID and content). */
@@ -331,6 +342,27 @@ describe('SmartScan crash safety (kill -9 of doSmartScan against Dovecot)', func
     const killed: Array<{at: number; uuid: string}> = []
     let kills = 0
     let runs = 0
+    /** The pid of each run, in order. */
+    const pids: number[] = []
+    /** The blobs in the store when the latest run started. */
+    let blobsBefore = 0
+
+    const scan = () => {
+      blobsBefore = strayFiles(crashedHome).blobs
+      const child = startCli(['backup', 'doSmartScan', 'start'], crashed)
+      pids.push(child.pid!)
+      return child
+    }
+
+    /**
+     * After a run that completed: if it wrote a blob, it swept items/.tmp/ at its first write, so no temporary file of
+     * an earlier (killed, so dead) run is left; none of its own either (each was renamed into place).
+     */
+    function sweptBy(pid: number): void {
+      const {blobs, temporary} = strayFiles(crashedHome)
+      if (blobs === blobsBefore) return
+      assert.deepEqual(temporary.filter(file => pids.indexOf(writerPid(file)) <= pids.indexOf(pid)), [], `left by run ${pid} or those before it, after it wrote blobs`)
+    }
 
     /**
      * One doSmartScan, SIGKILLed `delay` ms after its anchor (when it gets there; else it completes): 'uuid', its
@@ -341,7 +373,7 @@ describe('SmartScan crash safety (kill -9 of doSmartScan against Dovecot)', func
     async function scanKilled({account, anchor, delay, revisions = 1}: Omit<Kill, 'delay'> & {delay: number}): Promise<void> {
       const before = await lastRevision()
       runs++
-      const child = startCli(['backup', 'doSmartScan', 'start'], crashed)
+      const child = scan()
       let timer: NodeJS.Timeout | undefined
       let killedAt = 0
       const arm = () => {
@@ -369,6 +401,7 @@ describe('SmartScan crash safety (kill -9 of doSmartScan against Dovecot)', func
 
       const result = await exited
       clearTimeout(timer)
+      if (result.signal !== 'SIGKILL') sweptBy(child.pid!)
       const uuid = result.stdout.split('\n')[0]
       const what = `${delay} ms after the ${anchor}${account ? ` of ${account.split('@')[0]}` : ''}`
       const counts = `${await revisionsSince(before)} revisions committed, ${strayFiles(crashedHome).temporary.length} .tmp-* files`
@@ -445,9 +478,11 @@ describe('SmartScan crash safety (kill -9 of doSmartScan against Dovecot)', func
         log(`changed: ${await changes[step.change]()}`)
       } else if ('complete' in step) {
         runs++
-        const result = await runCli(['backup', 'doSmartScan', 'start'], crashed, 120_000)
+        const child = scan()
+        const result = await waitFor(child, 120_000)
         assert.equal(result.code, 0, result.stderr)
-        log(`completed: ${result.stdout.trim().split('\n').at(-1)}`)
+        sweptBy(child.pid!)
+        log(`completed: ${result.stdout.trim().split('\n').at(-1)}; ${strayFiles(crashedHome).temporary.length} .tmp-* files`)
       } else {
         await scanKilled({...step, delay: int(...step.delay)})
       }
@@ -456,9 +491,13 @@ describe('SmartScan crash safety (kill -9 of doSmartScan against Dovecot)', func
     await watcher.close()
     watcher = undefined
     runs++
-    const final = await runCli(['backup', 'doSmartScan', 'start'], crashed, 120_000)
+    const finalRun = scan()
+    const final = await waitFor(finalRun, 120_000)
     assert.equal(final.code, 0, final.stderr)
+    sweptBy(finalRun.pid!)
     const leftovers = strayFiles(crashedHome).temporary
+    // All in items/.tmp/, of killed runs since the last one that wrote blobs (sweptBy): they do not pile up.
+    assert.deepEqual(leftovers.filter(file => !pids.includes(writerPid(file))), [])
     log(`final run: ${final.stdout.trim().split('\n').at(-1)}; ${leftovers.length} .tmp-* files left`)
 
     const reference = await home('reference')
@@ -483,10 +522,11 @@ describe('SmartScan crash safety (kill -9 of doSmartScan against Dovecot)', func
     await checkHistory(reference)
     await checkBlobs(crashed)
 
-    // The backup's own check agrees. The crash leftovers are only judged once old: age every file by two hours. Then
+    // The backup's own check agrees. Orphaned blob files are only judged once old: age every file by two hours. Then
     // the only findings may be what a kill leaves and the check is there to clean up: .tmp-* files of blob writes that
-    // never finished (no later scan removes them: only this check, which moves them to quarantine with fixBackup),
-    // and blob files whose batch never committed (their message gone from the server since).
+    // never finished (the next scan that writes removes them, but the last killed ones may have had no such scan
+    // after them; their processes are dead, so the check moves them to quarantine with fixBackup), and blob files
+    // whose batch never committed (their message gone from the server since).
     const twoHoursAgo = new Date(Date.now() - (2 * 3_600_000))
     for (const entry of readdirSync(path.join(crashedHome, 'items'), {recursive: true, withFileTypes: true})) {
       if (entry.isFile()) utimesSync(path.join(entry.parentPath, entry.name), twoHoursAgo, twoHoursAgo)

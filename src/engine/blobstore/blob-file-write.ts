@@ -1,4 +1,3 @@
-import {randomBytes} from 'node:crypto'
 import {
   closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync,
 } from 'node:fs'
@@ -6,12 +5,15 @@ import path from 'node:path'
 import {gzipSync} from 'node:zlib'
 
 import {compressionOptions} from './blob-compression.js'
+import {temporaryPath} from './blob-temporary.js'
 
 export interface BlobFileJob {
   content: Uint8Array
   digest: string
   level: number
   target: string
+  /** items/.tmp/ of the store (blob-temporary.ts): where the file is written before its rename to `target`. */
+  temporaryDir: string
 }
 
 export interface BlobFileResult {
@@ -35,13 +37,17 @@ export function writeBlobFile(job: BlobFileJob): BlobFileResult {
   }
 
   const compressed = gzipSync(job.content, compressionOptions(job.content, job.level))
-  const dir = path.dirname(job.target)
-  if (!knownDirs.has(dir)) {
+  for (const dir of [job.temporaryDir, path.dirname(job.target)]) {
+    if (knownDirs.has(dir)) continue
     mkdirSync(dir, {recursive: true, mode: 0o700})
     knownDirs.add(dir)
   }
 
-  const temporary = path.join(dir, `.tmp-${job.digest}-${process.pid}-${randomBytes(4).toString('hex')}`)
+  // Named after this host and pid, so that once this process is dead the next writer here can tell its leftovers
+  // from a live writer's (BlobStore.sweepTemporaries). The caller fsyncs the target's directory before its catalog
+  // commit (BlobStore.syncDirectories): that makes the rename durable; the temporary's directory needs no fsync, as
+  // a name left there by a power loss is only a leftover to sweep.
+  const temporary = temporaryPath(job.temporaryDir, job.digest)
   try {
     const fd = openSync(temporary, 'wx', 0o600)
     try {

@@ -1,8 +1,10 @@
 import {createHash} from 'node:crypto'
 import {open, stat} from 'node:fs/promises'
+import path from 'node:path'
 
 import {blobPath} from './blob-path.js'
 import {readBlob} from './blob-read.js'
+import {sweepTemporaries, TEMPORARY_DIR, type TemporarySweep} from './blob-temporary.js'
 import {blobWriters} from './blob-writer-pool.js'
 
 export interface StoredBlob {
@@ -18,16 +20,24 @@ export function sha256(content: Buffer): string {
   return createHash('sha256').update(content).digest('hex')
 }
 
+/** The sweep of each items/.tmp/ this process wrote to: once per process, whatever the number of BlobStores. */
+const sweeps = new Map<string, Promise<TemporarySweep>>()
+
 /**
  * The content-addressed blob store: items/<2 hex>/<sha256 of the raw content>, gzip-compressed. A blob is
- * written to a temporary name, fsynced and renamed, so a crash never leaves half a blob under a real name, and
- * it is stored once whatever the number of items, revisions or accounts that point to it.
+ * written to a temporary name in items/.tmp/, fsynced and renamed, so a crash never leaves half a blob under a
+ * real name, and it is stored once whatever the number of items, revisions or accounts that point to it. What a
+ * crash leaves in items/.tmp/ goes when a later process first writes (blob-temporary.ts).
  */
 export class BlobStore {
+  readonly temporaryDir: string
+
   constructor(
     readonly home: string,
     private readonly compressionLevel = 6,
-  ) {}
+  ) {
+    this.temporaryDir = path.join(home, 'items', TEMPORARY_DIR)
+  }
 
   pathOf(digest: string): string {
     return blobPath(this.home, digest)
@@ -45,13 +55,30 @@ export class BlobStore {
   /** Starts the blob writer threads without waiting for them: a caller that knows writes are coming says so early. */
   expectWrites(): void {
     blobWriters().warm()
+    this.sweepTemporaries()
+  }
+
+  /**
+   * Removes the temporary files that crashed writers left in items/.tmp/ (blob-temporary.ts says which), the first
+   * time this process writes to the store; later calls return the same sweep. Writes do not wait for it: they
+   * never collide with it, since it spares this process's files and those of any live or unknown writer.
+   */
+  sweepTemporaries(): Promise<TemporarySweep> {
+    let sweep = sweeps.get(this.temporaryDir)
+    if (!sweep) {
+      sweep = sweepTemporaries(this.temporaryDir)
+      sweeps.set(this.temporaryDir, sweep)
+    }
+
+    return sweep
   }
 
   /** Stores content under its digest unless it is already there (in a blob writer thread: blob-file-write.ts). */
   async put(content: Buffer, knownDigest?: string): Promise<StoredBlob> {
     const digest = knownDigest ?? sha256(content)
+    this.sweepTemporaries()
     const {storedSize, written} = await blobWriters().write({
-      content, digest, level: this.compressionLevel, target: this.pathOf(digest),
+      content, digest, level: this.compressionLevel, target: this.pathOf(digest), temporaryDir: this.temporaryDir,
     })
     return {
       digest, size: content.length, storedSize, written,

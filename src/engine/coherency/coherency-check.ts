@@ -57,7 +57,9 @@ const RECENT_BLOBS = 200_000
  *   or any entry that is not items/<2 hex>/<sha256>). fix: quarantine.
  * - orphanedBlobs: a row no revision references, not referenced for an hour (the purge's grace). fix: the row is
  *   removed and its file, if any, quarantined.
- * - staleTemporaryFiles: .tmp-* older than an hour (a BlobStore.put that crashed). fix: quarantine.
+ * - staleTemporaryFiles: a BlobStore.put that crashed: in items/.tmp/, a .tmp-* of a dead process of this host or
+ *   older than a day (blob-temporary.ts; the blob store removes these itself when it next writes); in
+ *   items/<2 hex>/ (earlier versions), a .tmp-* older than an hour. fix: quarantine.
  * - unrecordedFiles: an exact file whose row says stored = false. fix: the row says stored = true again.
  * Revisions (the scanner's rule, see revision-pass.ts): a blob_digest always has a blob row (stored, or not stored
  * in blobless mode or when the content was gone); a message or document revision without blob_digest is marked

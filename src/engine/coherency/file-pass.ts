@@ -5,6 +5,7 @@ import path from 'node:path'
 
 import type {BlobRepair} from './repairs.js'
 
+import {abandonedTemporary, TEMPORARY_DIR} from '../blobstore/blob-temporary.js'
 import {throwIfAborted} from '../errors.js'
 import {
   type CheckRun, found, reportCounters, throttledStep,
@@ -19,7 +20,10 @@ const HOUR_MS = 3_600_000
  * older than this; younger ones are counted as not judged and looked at again by the next check.
  */
 export const ORPHAN_MIN_AGE_MS = 10 * 60_000
-/** BlobStore.put writes items/<2 hex>/.tmp-<digest>-<pid>-<random> and renames it: an old one is a crashed write. */
+/**
+ * Earlier versions of BlobStore.put wrote items/<2 hex>/.tmp-<digest>-<pid>-<random> and renamed it: an old one is a
+ * crashed write. (Now it writes in items/.tmp/, judged as the blob store's own sweep judges: blob-temporary.ts.)
+ */
 export const STALE_TEMPORARY_MS = HOUR_MS
 
 const DIGEST = /^[0-9a-f]{64}$/
@@ -75,10 +79,20 @@ async function * walk(directory: string, relative: string, signal: AbortSignal):
 
 async function checkTemporary(run: CheckRun, relative: string): Promise<void> {
   const info = await lstatIfThere(run, relative)
-  if (!info || info.mtimeMs > run.startedAt - STALE_TEMPORARY_MS) return
+  if (!info) return
+  const parts = relative.split(path.sep)
+  let why: string | undefined
+  if (parts.length === 3 && parts[1] === TEMPORARY_DIR) {
+    // Not by age alone: another host's writer may be at work on it, and only a day proves it is not.
+    why = info.isFile() ? abandonedTemporary(parts[2], info.mtimeMs, run.startedAt) : undefined
+  } else if (info.mtimeMs <= run.startedAt - STALE_TEMPORARY_MS) {
+    why = `last written at ${new Date(info.mtimeMs).toISOString()}`
+  }
+
+  if (why === undefined) return
   const finding = found(run, 'staleTemporaryFiles', {
     path: relative,
-    detail: `a temporary file last written at ${new Date(info.mtimeMs).toISOString()}: a blob write that never finished`,
+    detail: `a temporary file ${why}: a blob write that never finished`,
   })
   await run.repairs?.applyBlobRepairs([{
     type: 'quarantine', kind: 'staleTemporaryFiles', relative, unnamedOnly: false, finding,

@@ -28,7 +28,7 @@ export const KIND_TITLES: Record<FindingKind, string> = {
   corruptBlobs: 'corrupt blobs (content does not gunzip or does not hash to its name)',
   orphanedFiles: 'orphaned files (under items/ but named by no blob row)',
   orphanedBlobs: 'orphaned blobs (a blob row no revision references)',
-  staleTemporaryFiles: 'stale temporary files (.tmp-* older than an hour: a write that crashed)',
+  staleTemporaryFiles: 'stale temporary files (.tmp-* of a blob write that crashed)',
   unrecordedFiles: 'unrecorded blob files (valid content the catalog says is not in the backup)',
   danglingReferences: 'revisions referencing a blob that has no blob row',
   contentlessRevisions: 'revisions of messages or documents with no content reference and not marked missing',

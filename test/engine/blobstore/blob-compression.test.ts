@@ -73,7 +73,7 @@ describe('blob compression and the blob writer threads', () => {
     await pool.ready()
     const contents = Array.from({length: 20}, (_, i) => Buffer.concat([text, Buffer.from(String(i))]))
     const results = await Promise.all(contents.map(content => pool.write({
-      content, digest: sha256(content), level: 6, target: path.join(home, sha256(content)),
+      content, digest: sha256(content), level: 6, target: path.join(home, sha256(content)), temporaryDir: path.join(home, '.tmp'),
     })))
     for (const [i, result] of results.entries()) {
       assert.equal(result.written, true)

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
 import {randomInt} from 'node:crypto'
 import {
-  existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync,
+  existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
 import {gzipSync} from 'node:zlib'
@@ -9,6 +10,7 @@ import {gzipSync} from 'node:zlib'
 import type {CoherencyReport} from '../../../src/engine/coherency/coherency-check.js'
 import type {ProgressEvent} from '../../../src/engine/progress.js'
 
+import {TEMPORARY_DIR, writerIdentity} from '../../../src/engine/blobstore/blob-temporary.js'
 import {coherencyCheck} from '../../../src/engine/coherency/coherency-check.js'
 import {FINDING_KINDS, type FindingKind} from '../../../src/engine/coherency/findings.js'
 import {OperationAborted} from '../../../src/engine/errors.js'
@@ -39,6 +41,11 @@ function flipOneByte(file: string): number {
   bytes[at] ^= 0xFF
   writeFileSync(file, bytes)
   return at
+}
+
+/** A temporary file's name in items/.tmp/, as blob-temporary.ts makes it, for any writer. */
+function temporaryName(writer: string, pid: number, random: string): string {
+  return `.tmp-${writer}-${pid}-${random}-${'a'.repeat(64)}`
 }
 
 function backdate(file: string, ms: number): void {
@@ -159,6 +166,30 @@ for (const dialect of DIALECTS) {
       assert.equal(report.findings.orphanedFiles.first.find(f => f.digest)?.digest, orphanDigest)
       assert.deepEqual(report.findings.staleTemporaryFiles.first.map(f => f.path), [path.relative(t.home, stale)])
       assert.equal(report.checked.recentNotJudged, 1, 'the young file without a row is not judged')
+    })
+
+    it('judges items/.tmp/ as the blob store does: a dead writer of this host or a day\'s age, never a writer that may be alive', async () => {
+      const dir = path.join(t.home, 'items', TEMPORARY_DIR)
+      mkdirSync(dir, {recursive: true})
+      const {pid: dead} = spawnSync(process.execPath, ['-e', ''])
+      const files = {
+        deadHere: temporaryName(writerIdentity(), dead!, '00000001'),
+        thisProcess: temporaryName(writerIdentity(), process.pid, '00000002'),
+        otherHost: temporaryName('mail2.example.com', dead!, '00000003'),
+        oldOtherHost: temporaryName('mail2.example.com', dead!, '00000004'),
+      }
+      for (const file of Object.values(files)) writeFileSync(path.join(dir, file), 'half a blob')
+      // Older than the hour that judges the temporary files of earlier versions, younger than a day.
+      for (const file of [files.thisProcess, files.otherHost]) backdate(path.join(dir, file), 2 * 3_600_000)
+      backdate(path.join(dir, files.oldOtherHost), 2 * DAY_MS)
+
+      const {report} = await check(t.catalog, {fixBackup: true})
+      assert.deepEqual(kindsFound(report), {staleTemporaryFiles: 2})
+      const stale = [files.deadHere, files.oldOtherHost].map(file => path.join('items', TEMPORARY_DIR, file))
+      assert.deepEqual(report.findings.staleTemporaryFiles.first.map(f => f.path).sort(), [...stale].sort())
+      assert.match(report.findings.staleTemporaryFiles.first.find(f => f.path === stale[0])!.detail, /of this host, which is gone/)
+      for (const file of stale) assert.ok(existsSync(path.join(t.home, report.fixed!.quarantine!, file)), `${file} is in quarantine`)
+      assert.deepEqual(readdirSync(dir).sort(), [files.thisProcess, files.otherHost].sort())
     })
 
     it('fixBackup moves corrupt, orphaned and stale files into quarantine with a manifest, repairs the catalog, and a second check is clean', async () => {
