@@ -1,4 +1,5 @@
 import {readFile} from 'node:fs/promises'
+import path from 'node:path'
 
 import type {ContentRef, Transaction} from '../appserver/transaction.js'
 import type {TransactionFeed} from './feed-entry.js'
@@ -26,6 +27,8 @@ export interface ContentOptions {
   feed: Pick<TransactionFeed, 'resolveContentPath'>
   /** Reads and stores at most this many contents at once: bounds memory to a few blobs in flight. */
   concurrency?: number
+  /** Gets the directory of each blob written now, whose new entry must be synced before the catalog names it. */
+  writtenDirs?: Set<string>
 }
 
 /** Transactions that carry content: creating or modifying an item with a content reference. */
@@ -130,6 +133,7 @@ async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<Res
     ...base, digest, size: content.length, missing: false, stored: false,
   }
   const stored = await options.blobs.put(content, digest)
+  if (stored.written) options.writtenDirs?.add(path.dirname(options.blobs.pathOf(digest)))
   return {
     ...base, digest, size: content.length, missing: false, stored: true, storedSize: stored.storedSize,
   }

@@ -70,7 +70,13 @@ export class TransactionApplier {
   async prepare(entries: FeedEntry[]): Promise<PreparedBatch> {
     const transactions = entries.flatMap(e => (e.kind === 'transaction' ? [e.transaction] : []))
     const blobless = await this.options.blobless()
-    const contents = await resolveContents(transactions, {blobs: this.options.blobs, blobless, feed: this.options.feed})
+    const writtenDirs = new Set<string>()
+    const contents = await resolveContents(transactions, {
+      blobs: this.options.blobs, blobless, feed: this.options.feed, writtenDirs,
+    })
+    // Each blob file was fsynced before its rename; the renames themselves must be on disk before the commit that
+    // names the blobs, or a power loss could leave the catalog pointing at a file that is not there.
+    await this.options.blobs.syncDirectories(writtenDirs)
     return {
       entries, transactions, blobless, contents,
     }

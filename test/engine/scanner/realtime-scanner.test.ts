@@ -8,6 +8,7 @@ import path from 'node:path'
 import {RedologFeed} from '../../../src/engine/appserver/redolog/redolog-feed.js'
 import {BlobStore} from '../../../src/engine/blobstore/blob-store.js'
 import {runScanner} from '../../../src/engine/scanner/realtime-scanner.js'
+import {TransactionApplier} from '../../../src/engine/scanner/transaction-applier.js'
 import {RedologWriter} from '../../helpers/redolog-writer.js'
 import {DIALECTS, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
 
@@ -86,6 +87,33 @@ for (const dialect of DIALECTS) {
       assert.ok(revisions.every(r => r.blob_digest === digestOf(content)))
       const blobs = new BlobStore(t.home)
       assert.deepEqual(await blobs.get(digestOf(content)), content)
+    })
+
+    it('syncs the directory of each blob it wrote before the batch that names the blob commits', async () => {
+      const content = message('durable', 'y'.repeat(5000))
+      log.write(ALICE, 'account.created', {}, T0)
+      log.write(ALICE, 'item.created', {
+        item: '1', type: 'message', folder: '2', content: {path: storeFile('durable', content)},
+      }, T0)
+      const syncs: Array<{blobsNamed: number; dirs: string[]}> = []
+      const {catalog} = t
+      // The catalog as the sync finds it: a blob named before its directory entry is on disk is what must not happen.
+      class WatchedStore extends BlobStore {
+        override async syncDirectories(dirs: Iterable<string>): Promise<void> {
+          const named = await catalog.db('blobs').count({n: '*'})
+          syncs.push({blobsNamed: Number(named[0].n), dirs: [...dirs]})
+          return super.syncDirectories(dirs)
+        }
+      }
+
+      const feed = new RedologFeed(log.dir, {follow: false})
+      const applier = new TransactionApplier({
+        catalog, blobs: new WatchedStore(t.home), feed, blobless: () => false,
+      }, null)
+      for await (const entries of feed.read(null, new AbortController().signal)) await applier.apply(entries)
+      const digest = digestOf(content)
+      assert.deepEqual(syncs, [{blobsNamed: 0, dirs: [path.join(t.home, 'items', digest.slice(0, 2))]}])
+      assert.equal(Number((await catalog.db('blobs').where({digest}).count({n: '*'}))[0].n), 1)
     })
 
     it('stores a blob once for any number of items and accounts, files 0600 in 0700 directories', async () => {
