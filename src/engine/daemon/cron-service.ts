@@ -5,6 +5,7 @@ import type {ScheduledJob} from '../schedule/scheduled-jobs.js'
 import type {DaemonLog} from './realtime-service.js'
 import type {ServiceName, ServiceReport} from './services.js'
 
+import {outcomeName} from '../operations/operation-state.js'
 import {type OperationWork, runOperation} from '../operations/run-operation.js'
 import {failureMessage} from '../storage-errors.js'
 
@@ -153,8 +154,10 @@ export class CronService {
           waiting: ahead => this.log(`${name}: waiting behind ${ahead} operation(s)`),
         },
       })
-      this.log(`${name}: ${operationType} ${record.uuid} ended ${record.state}${record.error ? `: ${record.error}` : ''}`)
-      this.lastRun = {lastRun: record.uuid, lastOutcome: record.state, lastRunEnded: new Date(record.endedAt ?? Date.now()).toISOString()}
+      // In Carbonio's words for outcomes (Successful, Failed...), as every other place that reports an operation.
+      const outcome = outcomeName(record.state)
+      this.log(`${name}: ${operationType} ${record.uuid} ended ${outcome}${record.error ? `: ${record.error}` : ''}`)
+      this.lastRun = {lastRun: record.uuid, lastOutcome: outcome, lastRunEnded: new Date(record.endedAt ?? Date.now()).toISOString()}
       this.failure = undefined
     } catch (error) {
       this.failure = failureMessage(error, this.catalog.home)

@@ -39,6 +39,6 @@ describe('smartscan-cron', () => {
     }
 
     assert.deepEqual((await s.liveItems(kim)).map(i => i.metadata.subject).sort(), ['scheduled one', 'scheduled two'])
-    assert.ok(log.some(line => /smartscan-cron: doSmartScan .* ended completed/.test(line)), log.join('\n'))
+    assert.ok(log.some(line => /smartscan-cron: doSmartScan .* ended Successful/.test(line)), log.join('\n'))
   })
 })
