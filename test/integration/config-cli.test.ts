@@ -3,7 +3,7 @@ import {mkdtempSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
-import {runCli} from '../helpers/run-cli.js'
+import {RUN_JS, runCli} from '../helpers/run-cli.js'
 
 /** The issue's "done when", through the real CLI: both config syntaxes, inheritance, errors and exit codes. */
 describe('config from the command line', function () {
@@ -60,6 +60,17 @@ describe('config from the command line', function () {
     ['a leftover word', ['backup', 'doPurge', 'purgeDays', '3', 'now'], /unexpected parameter 'now'/],
     ['a bad number', ['backup', 'doPurge', 'purgeDays', 'x'], /purgeDays must be a whole number/],
     ['a missing legacy value', ['config', 'global', 'set', 'attribute', 'backupBloblessMode'], /Missing required flag value/],
+    [
+      'a redolog path that does not exist',
+      ['config', 'set', 'server', 'mail1', 'backupRedologPath', '/nonexistent/redolog'],
+      new RegExp(String.raw`invalid value for backupRedologPath: /nonexistent/redolog does not exist \(create or mount it first\); `
+        + String.raw`expected the absolute path of an existing directory \(the one the mailbox-server extension writes the redolog files to\)`),
+    ],
+    [
+      'a redolog path that is a file',
+      ['config', 'set', 'server', 'mail1', 'backupRedologPath', RUN_JS],
+      new RegExp(`invalid value for backupRedologPath: ${RUN_JS} is not a directory \\(for a file in it, give ${path.dirname(RUN_JS)}\\)`),
+    ],
   ]
   for (const [what, args, message] of refusals) {
     it(`refuses ${what} with one error line, the usage and exit 2, storing nothing`, async () => {

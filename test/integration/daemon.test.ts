@@ -1,7 +1,9 @@
 import type {ChildProcess} from 'node:child_process'
 
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {
+  mkdirSync, mkdtempSync, rmSync, writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -95,5 +97,43 @@ describe('backup daemon', function () {
     const once = await json(['backup', 'daemon', 'once', 'true'])
     assert.equal(once.transactions, 1)
     assert.equal((await json(['backup', 'daemon', 'once', 'true'])).transactions, 0)
+  })
+
+  it('once true: a redolog directory gone or replaced by a file is one line and exit 1', async () => {
+    // Accepted when it existed; unmounted (or replaced) afterwards.
+    rmSync(log.dir, {recursive: true})
+    const missing = await runCli(['backup', 'daemon', 'once', 'true'], env)
+    assert.equal(missing.code, 1, missing.stderr)
+    assert.equal(missing.stderr, `Error: the redolog directory ${log.dir} (backupRedologPath) does not exist: mount or create it, or set backupRedologPath `
+      + 'to the directory the mailbox-server extension writes (carbonio config set server <host> backupRedologPath <dir>)\n')
+
+    writeFileSync(log.dir, '')
+    const file = await runCli(['backup', 'daemon', 'once', 'true'], env)
+    assert.equal(file.code, 1, file.stderr)
+    assert.match(file.stderr, /^Error: the redolog directory \S+ \(backupRedologPath\) is not a directory: set backupRedologPath to the directory/)
+    assert.equal(file.stderr.split('\n').length, 2, file.stderr)
+  })
+
+  it('says once that the redolog directory is missing, shows backup-realtime failing, and follows it once it appears', async () => {
+    rmSync(log.dir, {recursive: true})
+    daemon = startCli(['backup', 'daemon'], env)
+    const failing = await eventually('backup-realtime failing', async () => {
+      const status = await service('backup-realtime')
+      return status?.state === 'failing' ? status : undefined
+    })
+    assert.match(failing.detail.error, /^the redolog directory \S+ \(backupRedologPath\) does not exist: mount or create it/)
+    assert.equal(failing.detail.connector, 'redolog')
+
+    // The mount comes: the next retry (within the backoff) follows it.
+    mkdirSync(log.dir)
+    log.rotate()
+    log.write('alice@example.com', 'account.created', {})
+    await eventually('the line applied', async () => {
+      const status = await service('backup-realtime')
+      return status.state === 'running' && status.detail.lastSeq === 1 && status.detail.error === undefined ? true : undefined
+    })
+    const said = outputOf(daemon).stderr.split('\n').filter(line => line.includes('does not exist'))
+    assert.equal(said.length, 1, outputOf(daemon).stderr)
+    assert.match(outputOf(daemon).stderr, /backup-realtime: working again/)
   })
 })

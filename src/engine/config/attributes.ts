@@ -3,7 +3,7 @@ import type {Level} from './levels.js'
 import {UsageError} from '../errors.js'
 import {closestName} from './closest-name.js'
 import {
-  absolutePathType, booleanType, cronType, daysType, imapUrlType, integerType, InvalidValue, nonEmptyText,
+  absolutePathType, booleanType, cronType, daysType, existingDirectoryType, imapUrlType, integerType, InvalidValue, nonEmptyText,
   privateFileType, type ValueType,
 } from './value-types.js'
 
@@ -167,7 +167,7 @@ export const ATTRIBUTES: readonly AttributeDefinition[] = [
     name: 'backupRedologPath',
     description: 'The directory of the redolog that a mailbox-server extension writes (docs/redolog.md).',
     levels: SERVER_WIDE,
-    type: absolutePathType,
+    type: existingDirectoryType('the one the mailbox-server extension writes the redolog files to'),
   },
   {
     name: 'backupAccountsCommand',

@@ -51,6 +51,28 @@ export const absolutePathType: ValueType = {
   },
 }
 
+/**
+ * A directory that another program fills (the redolog): a path that is not one now is a typo or a missing mount, which
+ * the daemon would otherwise follow as an empty feed. `what` says which directory is meant, for the fix.
+ */
+export function existingDirectoryType(what: string): ValueType {
+  return {
+    expected: `the absolute path of an existing directory (${what})`,
+    normalize(raw) {
+      const dir = absolutePathType.normalize(raw)
+      let isDirectory: boolean
+      try {
+        isDirectory = statSync(dir).isDirectory()
+      } catch {
+        throw new InvalidValue(`${dir} does not exist (create or mount it first)`)
+      }
+
+      if (!isDirectory) throw new InvalidValue(`${dir} is not a directory (for a file in it, give ${path.dirname(dir)})`)
+      return dir
+    },
+  }
+}
+
 /** A secret must not be readable by others: refuse a password file that group or world can read. */
 export const privateFileType: ValueType = {
   expected: 'an absolute path to a file readable only by its owner (chmod 600)',

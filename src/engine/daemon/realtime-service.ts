@@ -187,7 +187,7 @@ export class RealtimeService {
             this.lastTime = stats.lastTime ?? this.lastTime
             this.committed++
             // A batch committed: whatever failed before works again.
-            this.failure = undefined
+            this.recovered()
             backoff = 1000
             if (stats.errors > 0) this.log(`backup-realtime: ${stats.errors} bad transactions recorded (see backup getBackupInfo)`)
             if (!this.noteCaughtUp()) this.logProgress()
@@ -195,7 +195,8 @@ export class RealtimeService {
         })
       } catch (error) {
         const message = failureMessage(error, this.catalog.home)
-        this.log(`backup-realtime: ${message}; retrying in ${backoff / 1000} s`)
+        // Said once while it lasts (a missing mount may take hours): getServices shows the retries.
+        if (message !== this.failure?.error) this.log(`backup-realtime: ${message}; retrying with backoff (up to every ${MAX_BACKOFF_MS / 1000} s) until it works`)
         this.failure = {error: message, retryInMs: backoff}
         await sleep(backoff, signal)
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
@@ -215,8 +216,14 @@ export class RealtimeService {
   private feedIdle(batchesYielded: number): void {
     this.idleAfter = batchesYielded
     // Read to the end with every batch committed: a failure before this read is over, even with nothing new to apply.
-    if (this.committed >= batchesYielded) this.failure = undefined
+    if (this.committed >= batchesYielded) this.recovered()
     this.noteCaughtUp()
+  }
+
+  private recovered(): void {
+    if (!this.failure) return
+    this.log('backup-realtime: working again (the failure logged above is over)')
+    this.failure = undefined
   }
 
   /** The one line that ends a catch-up, once every batch read before the end of the feed is committed. */

@@ -59,6 +59,16 @@ describe('config attributes', () => {
     assert.throws(() => normalize('backupAppServerPasswordFile', 'relative'), /not an absolute path/)
   })
 
+  it('accepts as redolog path only an existing directory, naming the directory a file sits in', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cb-attr-'))
+    const file = path.join(dir, 'redo-00000000000000000001.log')
+    writeFileSync(file, '')
+    assert.equal(normalize('backupRedologPath', dir), dir)
+    assert.throws(() => normalize('backupRedologPath', path.join(dir, 'missing')), new RegExp(`${path.join(dir, 'missing')} does not exist \\(create or mount it first\\)`))
+    assert.throws(() => normalize('backupRedologPath', file), new RegExp(`${file} is not a directory \\(for a file in it, give ${dir}\\)`))
+    assert.throws(() => normalize('backupRedologPath', 'relative'), /not an absolute path/)
+  })
+
   it('has a default for every retention and schedule attribute the issue names', () => {
     const defaults = Object.fromEntries(ATTRIBUTES.map(a => [a.name, a.defaultValue]))
     assert.equal(defaults.ZxBackup_DataRetentionDays, '30')

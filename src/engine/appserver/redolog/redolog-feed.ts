@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import type {FeedEntry, FeedError, TransactionFeed} from '../../scanner/feed-entry.js'
 
+import {UserError} from '../../errors.js'
 import {sleep} from '../../sleep.js'
 import {listRedologFiles, redologFileFor} from './file-names.js'
 import {parseRedologLine} from './parse-line.js'
@@ -210,12 +211,15 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
     }
   }
 
+  /**
+   * The redolog's files. A directory that is missing or unreadable is a failure, not an empty feed: the daemon would
+   * otherwise follow nothing without a word. It says so in one line (and the daemon retries: a mount may come later).
+   */
   private async listDirectory(): Promise<string[]> {
     try {
       return await readdir(this.dir)
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-      throw error
+      throw redologDirectoryFailure(this.dir, error as NodeJS.ErrnoException)
     }
   }
 
@@ -229,6 +233,15 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
       await handle.close()
     }
   }
+}
+
+function redologDirectoryFailure(dir: string, error: NodeJS.ErrnoException): UserError {
+  const what = `the redolog directory ${dir} (backupRedologPath)`
+  const fix = 'set backupRedologPath to the directory the mailbox-server extension writes (carbonio config set server <host> backupRedologPath <dir>)'
+  if (error.code === 'ENOENT') return new UserError(`${what} does not exist: mount or create it, or ${fix}`)
+  if (error.code === 'ENOTDIR') return new UserError(`${what} is not a directory: ${fix}`)
+  if (error.code === 'EACCES' || error.code === 'EPERM') return new UserError(`${what} cannot be read (${error.code}): let the user running the backup read it`)
+  return new UserError(`${what} cannot be read (${error.code ?? error.message})`)
 }
 
 /** Wakes the reader when the directory changes (fs.watch) or after the poll interval, whichever comes first. */
