@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import {
   mkdirSync, mkdtempSync, rmSync, writeFileSync,
 } from 'node:fs'
-import {tmpdir} from 'node:os'
+import {hostname, tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {RedologWriter} from '../helpers/redolog-writer.js'
@@ -135,5 +135,39 @@ describe('backup daemon', function () {
     const said = outputOf(daemon).stderr.split('\n').filter(line => line.includes('does not exist'))
     assert.equal(said.length, 1, outputOf(daemon).stderr)
     assert.match(outputOf(daemon).stderr, /backup-realtime: working again/)
+  })
+
+  it('refuses a second daemon for the server in one line naming the first, and starts at once after the first is killed -9', async () => {
+    daemon = startCli(['backup', 'daemon'], env)
+    await eventually('backup-realtime running', async () => ((await service('backup-realtime'))?.state === 'running' ? true : undefined))
+    const second = await runCli(['backup', 'daemon'], env)
+    assert.equal(second.code, 1, second.stderr)
+    const said = `^Error: a backup daemon already runs for server ${SERVER}: pid ${daemon.pid} on host ${hostname()}, last heartbeat .* ago; `
+    assert.match(second.stderr, new RegExp(`${said}stop it first \\(systemctl stop carbonio-backup\\)\n$`))
+    assert.equal(second.stdout, '')
+    assert.equal((await service('backup-realtime')).pid, daemon.pid, 'the first daemon still runs the services')
+
+    daemon.kill('SIGKILL')
+    await waitFor(daemon)
+    // Its heartbeat is fresh, but its pid is gone on this host: no waiting for the heartbeat to go stale.
+    daemon = startCli(['backup', 'daemon'], env)
+    const next = daemon
+    await eventually('the next daemon running', async () => ((await service('backup-realtime'))?.pid === next.pid ? true : undefined), 8000)
+    assert.match(outputOf(next).stderr, /backup daemon started for server/)
+  })
+
+  it('of two daemons started at once, exactly one runs', async () => {
+    const both = [startCli(['backup', 'daemon'], env), startCli(['backup', 'daemon'], env)]
+    try {
+      const refused = await Promise.race(both.map(child => waitFor(child, 20_000).then(exit => ({child, exit}))))
+      assert.equal(refused.exit.code, 1, refused.exit.stderr)
+      assert.match(refused.exit.stderr, /^Error: a backup daemon already runs for server/)
+      const survivor = both.find(child => child !== refused.child)!
+      await eventually('the other one running', async () => ((await service('backup-realtime'))?.pid === survivor.pid ? true : undefined))
+      assert.equal(survivor.exitCode, null)
+      assert.doesNotMatch(outputOf(survivor).stderr, /another scanner moved/)
+    } finally {
+      for (const child of both) child.kill('SIGKILL')
+    }
   })
 })

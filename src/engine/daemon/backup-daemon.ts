@@ -1,16 +1,21 @@
 import type {Catalog} from '../catalog/catalog.js'
 
+import {humanDuration} from '../../cli/history-view.js'
 import {imapConfigured} from '../appserver/imap/imap-settings.js'
 import {coherencyCheck} from '../coherency/coherency-check.js'
 import {serverConfig} from '../config/config-store.js'
+import {UserError} from '../errors.js'
 import {purge} from '../purge/purge.js'
 import {findScheduledJob} from '../schedule/scheduled-jobs.js'
 import {sleep} from '../sleep.js'
 import {smartScan} from '../smartscan/smart-scan.js'
 import {failureMessage} from '../storage-errors.js'
 import {CronService} from './cron-service.js'
+import {
+  claimDaemon, type DaemonHolder, daemonHolder, keepDaemon, releaseDaemon,
+} from './daemon-lock.js'
 import {type DaemonLog, RealtimeService} from './realtime-service.js'
-import {reportService} from './services.js'
+import {reportService, SERVICE_STALE_MS} from './services.js'
 
 /** How often the daemon re-reads its configuration and heartbeats: well inside the 2 s a switch must take. */
 export const RECONCILE_MS = 500
@@ -55,31 +60,86 @@ export class BackupDaemon {
     ]
   }
 
-  /** Runs until the signal fires (SIGTERM), then stops the scanner after its current batch. */
+  /**
+   * Runs until the signal fires (SIGTERM), then stops the scanner after its current batch. Refuses to start while
+   * another daemon of the server is alive (two would fight over the feed's checkpoint), and stops if another one took
+   * the server over meanwhile (this one stopped heartbeating: suspended, SIGSTOP).
+   */
   async run(signal: AbortSignal): Promise<void> {
-    this.log(`backup daemon started for server ${this.server} (pid ${process.pid})`)
-    while (!signal.aborted) {
-      try {
-        const config = await serverConfig(this.catalog, this.server)
-        await this.realtime.reconcile(config)
-        for (const cron of this.crons) cron.reconcile(config)
-        await this.heartbeat()
-      } catch (error) {
-        this.log(`daemon: ${failureMessage(error, this.catalog.home)}`)
-      }
-
-      await sleep(RECONCILE_MS, signal)
+    const holder = await claimDaemon(this.catalog, this.server)
+    if (holder) {
+      throw new UserError(`a backup daemon already runs for server ${this.server}: ${describe(holder)}; stop it first (systemctl stop carbonio-backup)`)
     }
 
-    this.log('backup daemon stopping: finishing the current batch')
-    // A scheduled run in progress is interrupted (or, still queued, removed) rather than cut off by the exit.
-    await Promise.all(this.crons.map(cron => cron.stop()))
-    await this.realtime.stop()
-    // Keeps the moment the scanner stopped (offSince), which the next daemon reports as the start of the time off.
-    const realtime = this.realtime.status
-    await reportService(this.catalog, this.server, {name: 'backup-realtime', state: 'stopped', detail: {...realtime.detail, message: 'the daemon stopped'}})
-    for (const cron of this.crons) await reportService(this.catalog, this.server, {...cron.status, state: 'stopped'})
+    this.log(`backup daemon started for server ${this.server} (pid ${process.pid})`)
+    const lost = new AbortController()
+    const running = AbortSignal.any([signal, lost.signal])
+    const keeping = this.keepClaim(running, lost)
+    try {
+      while (!running.aborted) {
+        try {
+          const config = await serverConfig(this.catalog, this.server)
+          await this.realtime.reconcile(config)
+          for (const cron of this.crons) cron.reconcile(config)
+          if (!lost.signal.aborted) await this.heartbeat()
+        } catch (error) {
+          this.log(`daemon: ${failureMessage(error, this.catalog.home)}`)
+        }
+
+        await sleep(RECONCILE_MS, running)
+      }
+
+      await keeping
+      if (lost.signal.aborted) {
+        const taker = await this.takerOfServer()
+        this.log(`backup daemon stopping: another daemon took server ${this.server} over${taker} while this one was not heartbeating`)
+        // The services rows are the other daemon's now: stop without reporting.
+        await Promise.all(this.crons.map(cron => cron.stop()))
+        await this.realtime.stop()
+        throw new UserError(`another backup daemon took server ${this.server} over${taker} while this one (pid ${process.pid}) was not heartbeating for ${SERVICE_STALE_MS / 1000} s: stopped`)
+      }
+
+      this.log('backup daemon stopping: finishing the current batch')
+      // A scheduled run in progress is interrupted (or, still queued, removed) rather than cut off by the exit.
+      await Promise.all(this.crons.map(cron => cron.stop()))
+      await this.realtime.stop()
+      // Keeps the moment the scanner stopped (offSince), which the next daemon reports as the start of the time off.
+      const realtime = this.realtime.status
+      await reportService(this.catalog, this.server, {name: 'backup-realtime', state: 'stopped', detail: {...realtime.detail, message: 'the daemon stopped'}})
+      for (const cron of this.crons) await reportService(this.catalog, this.server, {...cron.status, state: 'stopped'})
+    } finally {
+      await keeping
+      // After a clean stop (or a failure of this daemon) the next one may start at once; a lost claim is not ours.
+      if (!lost.signal.aborted) await releaseDaemon(this.catalog, this.server)
+    }
+
     this.log('backup daemon stopped')
+  }
+
+  /** Who took the server over, for the line saying so ('' when the catalog cannot say). */
+  private async takerOfServer(): Promise<string> {
+    try {
+      const other = await daemonHolder(this.catalog, this.server)
+      return other ? ` (${describe(other)})` : ''
+    } catch {
+      return ''
+    }
+  }
+
+  /**
+   * The claim's heartbeat, on its own timer: the reconcile loop may wait seconds for a batch to finish, and a claim
+   * that looks stale lets another daemon take over. A failing catalog is not a lost claim (the loop logs it).
+   */
+  private async keepClaim(running: AbortSignal, lost: AbortController): Promise<void> {
+    while (!running.aborted) {
+      await sleep(RECONCILE_MS, running)
+      if (running.aborted) return
+      try {
+        if (!(await keepDaemon(this.catalog, this.server))) lost.abort()
+      } catch {
+        // Retried at the next tick; the claim stays valid for SERVICE_STALE_MS.
+      }
+    }
   }
 
   private async heartbeat(): Promise<void> {
@@ -87,4 +147,8 @@ export class BackupDaemon {
     await reportService(this.catalog, this.server, this.realtime.status, at)
     for (const cron of this.crons) await reportService(this.catalog, this.server, cron.status, at)
   }
+}
+
+function describe(holder: DaemonHolder): string {
+  return `pid ${holder.pid} on host ${holder.host}, last heartbeat ${humanDuration(Math.max(0, Date.now() - holder.heartbeatAt))} ago`
 }
