@@ -8,7 +8,7 @@ import path from 'node:path'
 import {message} from '../engine/smartscan/imap-scenario.js'
 import {configureAppServerByCli, userClient} from '../helpers/imap-cli-bed.js'
 import {
-  eventually, runCli, startCli, waitFor,
+  eventually, outputOf, runCli, startCli, waitFor,
 } from '../helpers/run-cli.js'
 import {getTestDovecot, uniqueDomain} from '../setup/dovecot-server.js'
 
@@ -112,5 +112,43 @@ describe('backup daemon with the IMAP AppServer', function () {
     assert.match(once.stderr, new RegExp(`ghost@${domain.replaceAll('.', String.raw`\.`)}: `))
     assert.match(once.stdout, /synchronised 1 of 2 accounts/)
     assert.match(once.stdout, /PARTIAL: 1 account\(s\) could not be synchronised/)
+  })
+
+  it('follows a changed password file and AppServer URL while it runs, saying what changed', async () => {
+    const dovecot = await getTestDovecot()
+    const domain = uniqueDomain()
+    await dovecot.addUser(`alice@${domain}`, 'alice-pw')
+    await configureAppServerByCli(env, home, dovecot, dovecot.directoryCommand(domain))
+    const original = path.join(home, 'imap-password')
+    const set = async (name: string, value: string) => {
+      const result = await runCli(['config', 'set', 'global', name, value], env)
+      assert.equal(result.code, 0, result.stderr)
+    }
+
+    daemon = startCli(['backup', 'daemon'], env)
+    await eventually('a first IMAP cycle', async () => {
+      const status = await realtime()
+      return status?.state === 'running' && status.detail.lastCycleAt ? status : undefined
+    }, 30_000)
+
+    // Another password file, holding a wrong password: the capture must log in with it now, and so fail.
+    const changed = path.join(home, 'imap-password-new')
+    writeFileSync(changed, 'not-the-password\n', {mode: 0o600})
+    await set('backupAppServerPasswordFile', changed)
+    await eventually('the new password file used', async () => ((await realtime()).state === 'failing' ? true : undefined), 30_000)
+    assert.match(outputOf(daemon).stderr, new RegExp(`backup-realtime: backupAppServerPasswordFile changed: ${original} -> ${changed}: restarting the realtime capture`))
+
+    await set('backupAppServerUrl', 'imap://127.0.0.1:1')
+    await eventually('the new URL followed', async () => (outputOf(daemon!).stderr.includes(`backupAppServerUrl changed: ${dovecot.url} -> imap://127.0.0.1:1`) ? true : undefined), 30_000)
+    assert.match(outputOf(daemon).stderr, /following the accounts of the IMAP AppServer imap:\/\/127\.0\.0\.1:1\n/)
+
+    // Both back: capturing again, from a cycle after the change.
+    const back = Date.now()
+    await set('backupAppServerUrl', dovecot.url)
+    await set('backupAppServerPasswordFile', original)
+    await eventually('capturing again', async () => {
+      const status = await realtime()
+      return status.state === 'running' && status.detail.lastCycleAt && Date.parse(status.detail.lastCycleAt) > back ? true : undefined
+    }, 30_000)
   })
 })

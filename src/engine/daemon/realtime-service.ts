@@ -22,9 +22,28 @@ const MAX_BACKOFF_MS = 30_000
 const PROGRESS_LOG_MS = 5000
 
 /**
+ * The attributes a running capture was started with, per connector: a change restarts it with the new values (another
+ * redolog directory; another AppServer, credential or account list). backupRedologPath is among the IMAP ones since
+ * setting it switches the capture to the redolog. The redolog scanner reads blobless mode per batch by itself.
+ */
+const FEED_ATTRIBUTES: Record<string, readonly string[]> = {
+  redolog: ['backupRedologPath'],
+  imap: [
+    'backupRedologPath',
+    'backupAppServerUrl',
+    'backupAppServerUser',
+    'backupAppServerPasswordFile',
+    'backupAppServerLoginMode',
+    'backupAccountsCommand',
+    'backupBloblessMode',
+  ],
+}
+
+/**
  * The backup-realtime service: runs the Realtime Scanner while ZxBackup_RealTimeScanner is TRUE and a feed is
  * configured, stops it (after its current batch) when switched off, and restarts it with backoff after a failure.
- * Coming back after having been off marks every account uncertain: transactions were not followed meanwhile.
+ * Coming back after having been off marks every account uncertain: transactions were not followed meanwhile. A change
+ * of where or how it captures (FEED_ATTRIBUTES) restarts it with the new settings.
  */
 export class RealtimeService {
   private controller?: AbortController
@@ -48,6 +67,8 @@ export class RealtimeService {
    * first reconcile reads what the previous daemon left.
    */
   private offSince: null | number | undefined
+  /** The running capture's connector and the values of its FEED_ATTRIBUTES when it started. */
+  private following?: {connector: string; values: Map<string, null | string>}
   /** The failure being waited out while the scanner runs; cleared as soon as the feed works again. */
   private failure: undefined | {error: string; retryInMs: number}
 
@@ -91,10 +112,21 @@ export class RealtimeService {
       return
     }
 
-    if (this.loop) return
+    if (this.loop) {
+      const changes = this.feedChanges(config)
+      if (changes.length === 0) return
+      // Re-read where and how to capture, as a start would, so the change applies within a reconcile (a few seconds
+      // when IMAP cycles are in flight): a restart of the capture, not time off (nothing goes unfollowed).
+      this.log(`backup-realtime: ${changes.join('; ')}: restarting the realtime capture with the new settings`)
+      this.controller?.abort()
+      await this.loop
+      this.failure = undefined
+    }
+
     const selected = feedForServer(config, true, {onIdle: batches => this.feedIdle(batches)})
     const imap = 'reason' in selected ? imapCaptureForServer(config) : undefined
     if (imap && 'settings' in imap) {
+      this.noteFollowing('imap', config)
       await this.startImap(imap.settings)
       return
     }
@@ -106,6 +138,7 @@ export class RealtimeService {
       return
     }
 
+    this.noteFollowing(selected.feed.connector, config)
     await this.noteTimeOff()
     const controller = new AbortController()
     this.controller = controller
@@ -159,6 +192,23 @@ export class RealtimeService {
     await this.loop
     this.failure = undefined
     if (this.report.state === 'running') this.halted('stopped', 'stopped')
+  }
+
+  private noteFollowing(connector: string, config: Map<string, null | string>): void {
+    const names = FEED_ATTRIBUTES[connector] ?? []
+    this.following = {connector, values: new Map(names.map(name => [name, config.get(name) ?? null]))}
+  }
+
+  /** What changed in the running capture's settings, one phrase per attribute (a file path, never a password). */
+  private feedChanges(config: Map<string, null | string>): string[] {
+    if (!this.following) return []
+    const changes: string[] = []
+    for (const [name, before] of this.following.values) {
+      const now = config.get(name) ?? null
+      if (now !== before) changes.push(`${name} changed: ${before ?? '(not set)'} -> ${now ?? '(not set)'}`)
+    }
+
+    return changes
   }
 
   /** Not following the feed: since when is kept from the moment it stopped, through every later report. */

@@ -184,4 +184,23 @@ describe('backup-realtime on the redolog feed', function () {
     const {from} = await timeOff()
     assert.ok(from >= before && from <= stopped, `off from ${new Date(from).toISOString()}, stopped between ${new Date(before).toISOString()} and ${new Date(stopped).toISOString()}`)
   })
+
+  it('follows a new backupRedologPath within a reconcile, saying what changed, without time off', async () => {
+    log.write('alice@example.com', 'account.created', {})
+    await reconcile()
+    await eventually('caught up', async () => (caughtUpLines().length > 0 ? true : undefined))
+    // The extension writes elsewhere now (a new volume), going on from the next seq.
+    const moved = new RedologWriter(path.join(t.home, 'redolog-new'), 2)
+    moved.write('alice@example.com', 'item.created', {
+      item: '2', type: 'contact', folder: '7', flags: [],
+    })
+    await setAttribute(t.catalog, AT_SERVER, 'backupRedologPath', moved.dir)
+    lines.length = 0
+    await reconcile()
+    assert.equal(lines[0], `backup-realtime: backupRedologPath changed: ${log.dir} -> ${moved.dir}: restarting the realtime capture with the new settings`)
+    await eventually('the new directory followed', async () => (service.status.detail.lastSeq === 2 ? true : undefined))
+    assert.deepEqual(await uncertainAccounts(t.catalog), [], 'a restart is not time off')
+    await reconcile()
+    assert.equal(lines.filter(line => line.includes('changed')).length, 1, 'said once')
+  })
 })
