@@ -72,12 +72,3 @@ export function humanBytes(bytes: number): string {
 
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`
 }
-
-/** A duration in ms as "3d 4h", "12m 5s", "850 ms". */
-export function humanDuration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`
-  const seconds = Math.floor(ms / 1000)
-  const parts: Array<[number, string]> = [[Math.floor(seconds / 86_400), 'd'], [Math.floor(seconds / 3600) % 24, 'h'], [Math.floor(seconds / 60) % 60, 'm'], [seconds % 60, 's']]
-  const first = parts.findIndex(([value]) => value > 0)
-  return parts.slice(first, first + 2).map(([value, unit]) => `${value}${unit}`).join(' ')
-}

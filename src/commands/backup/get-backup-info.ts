@@ -1,7 +1,8 @@
 import {BaseCommand} from '../../cli/base-command.js'
-import {humanBytes, humanDuration} from '../../cli/history-view.js'
+import {humanBytes} from '../../cli/history-view.js'
 import {backupInfo, type BackupInfo} from '../../engine/history/backup-info.js'
 import {isoOrNull, isoTime} from '../../engine/history/history-time.js'
+import {humanDuration} from '../../engine/human-duration.js'
 
 /** BackupInfo with ISO times: the `--json` payload. */
 export type GetBackupInfoResult = Omit<BackupInfo, 'ingestErrors' | 'lastTransaction' | 'uncertainAccounts'> & {

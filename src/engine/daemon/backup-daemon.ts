@@ -1,10 +1,10 @@
 import type {Catalog} from '../catalog/catalog.js'
 
-import {humanDuration} from '../../cli/history-view.js'
 import {imapConfigured} from '../appserver/imap/imap-settings.js'
 import {coherencyCheck} from '../coherency/coherency-check.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
+import {humanDuration} from '../human-duration.js'
 import {purge} from '../purge/purge.js'
 import {findScheduledJob} from '../schedule/scheduled-jobs.js'
 import {sleep} from '../sleep.js'

@@ -1,6 +1,6 @@
 import type {Catalog} from '../catalog/catalog.js'
 
-import {humanDuration} from '../../cli/history-view.js'
+import {humanDuration} from '../human-duration.js'
 import {ImapRealtime} from '../realtime/imap-realtime.js'
 import {markAllUncertain} from '../scanner/account-certainty.js'
 import {loadCheckpoint} from '../scanner/checkpoints.js'
