@@ -5,17 +5,12 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
+import {sleep} from '../../src/engine/sleep.js'
 import {
   eventually, outputOf, runCli, startCli, startFixture, UUID, waitFor,
 } from '../helpers/run-cli.js'
 
 const SERVER = 'mail1.example.com'
-
-function sleep(ms: number): Promise<void> {
-  return new Promise(resolve => {
-    setTimeout(resolve, ms)
-  })
-}
 
 /** `backup scheduler` through the real CLI, and the daemon running what it schedules. */
 describe('backup scheduler', function () {

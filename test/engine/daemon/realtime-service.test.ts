@@ -7,18 +7,13 @@ import {BackupDaemon} from '../../../src/engine/daemon/backup-daemon.js'
 import {RealtimeService} from '../../../src/engine/daemon/realtime-service.js'
 import {reportService, serviceStatuses} from '../../../src/engine/daemon/services.js'
 import {uncertainAccounts} from '../../../src/engine/scanner/account-certainty.js'
+import {sleep} from '../../../src/engine/sleep.js'
 import {RedologWriter} from '../../helpers/redolog-writer.js'
 import {eventually} from '../../helpers/run-cli.js'
 import {openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
 
 const SERVER = 'mail1.example.com'
 const AT_SERVER = {level: 'server' as const, target: SERVER}
-
-function pause(ms: number): Promise<void> {
-  return new Promise(resolve => {
-    setTimeout(resolve, ms)
-  })
-}
 
 /** The backup-realtime service on a redolog, driven by hand as the daemon's reconcile loop drives it. */
 describe('backup-realtime on the redolog feed', function () {
@@ -143,7 +138,7 @@ describe('backup-realtime on the redolog feed', function () {
     const stopped = Date.now()
     // While it is off, the daemon reconciles and heartbeats every half second.
     for (let i = 0; i < 4; i++) {
-      await pause(300)
+      await sleep(300)
       await reconcile()
       await reportService(t.catalog, SERVER, service.status)
     }
@@ -173,7 +168,7 @@ describe('backup-realtime on the redolog feed', function () {
     const again = new BackupDaemon(t.catalog, SERVER, daemonLine).run(second.signal)
     try {
       // The new daemon reports the scanner disabled a few times before it is switched on.
-      await pause(1500)
+      await sleep(1500)
       await setAttribute(t.catalog, AT_SERVER, 'ZxBackup_RealTimeScanner', 'TRUE')
       await eventually('running again', async () => ((await realtime()).state === 'running' ? true : undefined), 5000)
     } finally {

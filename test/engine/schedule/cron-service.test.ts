@@ -5,6 +5,7 @@ import type {OperationWork} from '../../../src/engine/operations/run-operation.j
 import {CronService} from '../../../src/engine/daemon/cron-service.js'
 import {listOperations} from '../../../src/engine/operations/operations-store.js'
 import {findScheduledJob} from '../../../src/engine/schedule/scheduled-jobs.js'
+import {sleep} from '../../../src/engine/sleep.js'
 import {eventually} from '../../helpers/run-cli.js'
 import {openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
 
@@ -13,12 +14,6 @@ const EVERY_SECOND = '* * * * * *'
 
 function config(pattern: string, enabled: boolean): Map<string, null | string> {
   return new Map([[purge.enabledAttribute, String(enabled)], [purge.patternAttribute, pattern]])
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise(resolve => {
-    setTimeout(resolve, ms)
-  })
 }
 
 /** The daemon's purge-cron in-process, with a stand-in for the purge so that timing is the test's own. */
