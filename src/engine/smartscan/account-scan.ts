@@ -22,6 +22,7 @@ export interface AccountScanOptions {
   onProgress?: (stats: AccountSyncStats) => void
   batchBytes?: number
   batchSize?: number
+  listWindow?: number
   /**
    * Runs each database write after the ones of the other accounts scanned at once: two batches adding the same new
    * domain or the same blob concurrently would otherwise collide on the catalog's unique keys.
@@ -87,7 +88,7 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
   try {
     const cycle = await runImapCycle({
       catalog, blobs, blobless, session, account, serialize, signal, deep: options.deep, onProgress: options.onProgress,
-      batchBytes: options.batchBytes, batchSize: options.batchSize, beforeBodies: slot?.take,
+      batchBytes: options.batchBytes, batchSize: options.batchSize, listWindow: options.listWindow, beforeBodies: slot?.take,
     })
     const {accountId: knownId, batches, revisions, ...stats} = cycle
     const accountId = knownId ?? (await findBackupAccount(catalog, account))?.id

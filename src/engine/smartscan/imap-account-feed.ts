@@ -37,6 +37,8 @@ export interface AccountFeedOptions {
   batchBytes?: number
   /** ... and this many transactions. */
   batchSize?: number
+  /** A large folder new to the backup is listed by UID and read this many messages at a time (LIST_WINDOW). */
+  listWindow?: number
   /** Told how far the cycle is, after each batch. */
   onProgress?: (stats: AccountSyncStats) => void
   /** Awaited before each FETCH of message bodies (SmartScan bounds how many accounts transfer at once). */
@@ -228,8 +230,18 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
   private async readChanges(cycle: Cycle, signal: AbortSignal): Promise<Changes> {
     const {catalog, session} = this.options
     const reads = new Map<PlannedFolder, FolderRead>()
+    const window = this.options.listWindow ?? LIST_WINDOW
+    const unlisted: Changes['unlisted'] = []
     for (const f of cycle.toRead) {
       throwIfAborted(signal)
+      if (listedByWindow(f, window)) {
+        const {status, uids} = await session.uids(f.server.mailbox)
+        cycle.statuses.set(f, status)
+        unlisted.push({folder: f, uids, uidvalidity: status.uidvalidity})
+        this.stats.foldersRead++
+        continue
+      }
+
       const baseline = !this.options.deep && f.known ? {uidvalidity: f.known.uidvalidity, highestmodseq: f.known.highestmodseq} : null
       reads.set(f, await session.readFolder(f.server.mailbox, baseline))
       this.stats.foldersRead++
@@ -243,7 +255,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     const items = cycle.accountId === null || folderIds.length === 0 ? [] : await liveItems(catalog, cycle.accountId, folderIds)
     const byFolder = groupBy(items, item => item.folder)
     const changes: Changes = {
-      removed: [], matched: new Set(), added: [], kept: [], flagged: [],
+      removed: [], matched: new Set(), added: [], unlisted, kept: [], flagged: [],
     }
     for (const [f, first] of reads) {
       let read = first
@@ -294,11 +306,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       pool.set(item.digest, list)
     }
 
-    // The next chunk's bodies travel while this one is hashed, stored and applied: the server, the network and our
-    // CPU work at once instead of in turn (one connection: imapflow sends the FETCH as soon as it can).
-    const work = chunks(changes.added, fetchBounds(this.options))
-    const fetched = mapAhead(work, async chunk => ({bodies: await this.fetchChunk(chunk), chunk}), 1)
-    for await (const {bodies, chunk} of fetched) {
+    for await (const {bodies, chunk} of this.fetchNew(changes)) {
       throwIfAborted(signal)
       const fresh: StoredContent[] = []
       for (const {folder, message, uidvalidity} of chunk) {
@@ -339,6 +347,38 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       if (batch.full) yield await this.take(batch, cycle.intermediate)
       this.options.onProgress?.(this.stats)
     }
+  }
+
+  /**
+   * The bodies of the new messages, a chunk at a time: first of those readChanges listed, then of each folder it
+   * listed by UID only (listedByWindow), whose metadata is read a window at a time as the scan reaches it.
+   * @yields each chunk with its bodies
+   */
+  private async * fetchNew(changes: Changes): AsyncGenerator<{bodies: Map<number, Buffer>; chunk: Placed[]}> {
+    yield * this.fetchAhead(changes.added)
+    const window = this.options.listWindow ?? LIST_WINDOW
+    for (const {folder, uids, uidvalidity} of changes.unlisted) {
+      for (let start = 0; start < uids.length; start += window) {
+        // UIDs only grow: the range between a window's first and last UID holds that window's messages and no other.
+        const last = uids[Math.min(start + window, uids.length) - 1]
+        const read = await this.options.session.readMessages(folder.server.mailbox, uids[start], last)
+        // Items and locators are named after the UIDVALIDITY the folder was listed with: a mailbox re-created since
+        // holds other messages under those UIDs. This scan stops there; the next one sees the new UIDVALIDITY.
+        if (read.status.uidvalidity !== uidvalidity) {
+          throw new Error(`${folder.server.path} changed UIDVALIDITY during the scan (${uidvalidity}, now ${read.status.uidvalidity})`)
+        }
+
+        this.stats.listed += read.messages.length
+        yield * this.fetchAhead(read.messages.map(message => ({folder, message, uidvalidity})))
+      }
+    }
+  }
+
+  /** The bodies of `placed`, a chunk at a time, each chunk fetched while the one before it is worked on. */
+  private fetchAhead(placed: readonly Placed[]): AsyncGenerator<{bodies: Map<number, Buffer>; chunk: Placed[]}> {
+    // The next chunk's bodies travel while this one is hashed, stored and applied: the server, the network and our
+    // CPU work at once instead of in turn (one connection: imapflow sends the FETCH as soon as it can).
+    return mapAhead(chunks(placed, fetchBounds(this.options)), async chunk => ({bodies: await this.fetchChunk(chunk), chunk}), 1)
   }
 
   /**
@@ -418,6 +458,8 @@ interface Changes {
   /** Removed items found again among the added messages. */
   matched: Set<BackupItem>
   added: Placed[]
+  /** Folders new to the backup listed by UID only (listedByWindow): all their messages are new. */
+  unlisted: Array<{folder: PlannedFolder; uids: number[]; uidvalidity: number}>
   kept: Array<Placed & {item: BackupItem}>
   flagged: Array<{item: BackupItem; message: MessageMeta}>
 }
@@ -513,6 +555,19 @@ function metadataOf(message: MessageMeta): Record<string, unknown> {
 
 function isoOrNull(ms: null | number): null | string {
   return ms === null ? null : new Date(ms).toISOString()
+}
+
+/**
+ * A folder with more messages than this that the backup has nothing of (new to it, as every folder of an initial
+ * capture is) is listed by UID, and the metadata of its messages read this many at a time as the scan reaches them:
+ * about 700 bytes a message with the headers kept. Listed whole, an account of 50,000 messages held some 35 MB of it
+ * from before its first body until its last batch, in every account scanned at once (16), most of them waiting for
+ * a transfer slot. A folder the backup has items in is listed whole, to be compared with them.
+ */
+const LIST_WINDOW = 2000
+
+function listedByWindow(f: PlannedFolder, window: number): boolean {
+  return !f.known && f.change === 'folder.created' && (f.server.status?.messages ?? 0) > window
 }
 
 /** A FETCH of bodies carries at most this much (or the batch's bound, when smaller): chunks small enough to overlap. */

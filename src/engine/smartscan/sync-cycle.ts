@@ -31,6 +31,7 @@ export interface CycleOptions {
   onProgress?: ConstructorParameters<typeof ImapAccountFeed>[0]['onProgress']
   batchBytes?: number
   batchSize?: number
+  listWindow?: number
   beforeBodies?: () => Promise<void>
 }
 
@@ -44,7 +45,8 @@ export async function runImapCycle(options: CycleOptions): Promise<CycleResult> 
   const {catalog, blobs, blobless, session, account, serialize, signal} = options
   for (let attempt = 1; ; attempt++) {
     const feed = new ImapAccountFeed({
-      catalog, blobs, blobless, session, account, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize, beforeBodies: options.beforeBodies,
+      catalog, blobs, blobless, session, account, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize, listWindow: options.listWindow,
+      beforeBodies: options.beforeBodies,
     })
     let batches = 0
     let revisions = 0

@@ -283,6 +283,49 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(mailboxCommands((await s.scan(), s.commands.get(address))), ['LIST'])
     })
 
+    it('lists a large folder new to the backup a window at a time: every message once, moves into it matched', async () => {
+      const address = await alice()
+      const client = await s.client(address)
+      // INBOX at UIDs 1, 3 and 4: the first window's UID range (1:3) spans the expunged one.
+      await client.append('INBOX', message('inbox four'), [], JAN)
+      const inbox = await client.getMailboxLock('INBOX')
+      await client.messageDelete('2', {uid: true})
+      inbox.release()
+      const settings = imapSettings(await serverConfig(s.t.catalog, SERVER))
+      const commands: string[] = []
+      // Windows of 2: INBOX (3) and, later, Projects (3) are listed by UID; Archive/2024 (2) and Entwürfe (1) whole.
+      const scan = () => scanAccount({
+        catalog: s.t.catalog, server: SERVER, settings, account: address, signal: new AbortController().signal, listWindow: 2, onCommand: c => commands.push(c),
+      })
+
+      const first = await scan()
+      assert.equal(commands.filter(c => c === 'UID SEARCH').length, 1)
+      assert.equal(first.created, 6)
+      assert.equal(first.listed, 6)
+      const items = await s.liveItems(address)
+      assert.deepEqual(items.map(i => i.metadata.subject).sort(), ['draft', 'inbox four', 'inbox one', 'inbox three', 'old one', 'old two'])
+      assert.deepEqual(items.filter(i => i.path === '/INBOX').map(i => i.locator!.split('/').at(-1)).sort(), ['1', '3', '4'])
+      assert.deepEqual(items.find(i => i.metadata.subject === 'inbox three')!.flags, [String.raw`\Answered`, String.raw`\Seen`])
+
+      // A folder new to the backup of an account it has: two messages moved into it keep their history.
+      await client.mailboxCreate('Projects')
+      const lock = await client.getMailboxLock('INBOX')
+      await client.messageMove('1,3', 'Projects', {uid: true})
+      lock.release()
+      await client.append('Projects', message('project plan'), [], JAN)
+      const second = await scan()
+      assert.equal(second.moved, 2)
+      assert.equal(second.created, 1)
+      assert.equal(second.deleted, 0)
+      const after = await s.liveItems(address)
+      assert.equal(after.length, 7)
+      for (const item of items.filter(i => ['inbox one', 'inbox three'].includes(String(i.metadata.subject)))) {
+        assert.equal(after.find(i => i.id === item.id)!.path, '/Projects')
+      }
+
+      assert.deepEqual(mailboxCommands((await s.scan(), s.commands.get(address))), ['LIST'])
+    })
+
     it('deep true re-reads everything, verifies digests and puts back a blob missing from the backup', async () => {
       const address = await alice()
       await s.scan()

@@ -1,4 +1,6 @@
-import type {ImapFlow, Logger, MailboxObject} from 'imapflow'
+import type {
+  FetchMessageObject, ImapFlow, Logger, MailboxObject,
+} from 'imapflow'
 
 import type {ImapSettings} from './imap-settings.js'
 
@@ -141,16 +143,7 @@ export class ImapSession {
         const incremental = baseline !== null && baseline.uidvalidity === status.uidvalidity
         const messages: MessageMeta[] = []
         const options = {uid: true, ...(incremental ? {changedSince: BigInt(baseline.highestmodseq)} : {})}
-        for await (const message of this.client.fetch('1:*', METADATA, options)) {
-          messages.push({
-            uid: message.uid,
-            flags: normalizeFlags(message.flags ?? []),
-            modseq: String(message.modseq ?? 0),
-            internalDate: message.internalDate ? new Date(message.internalDate).getTime() : null,
-            size: message.size ?? 0,
-            headers: parseHeaders(message.headers),
-          })
-        }
+        for await (const message of this.client.fetch('1:*', METADATA, options)) messages.push(metaOf(message))
 
         return {
           status, messages, vanished: [...vanished], complete: !incremental,
@@ -162,13 +155,36 @@ export class ImapSession {
     })
   }
 
-  /** The UIDs of every message in a mailbox: the check when the backup and the server disagree on the count. */
-  async uids(mailbox: string): Promise<number[]> {
+  /**
+   * A mailbox's status (EXAMINE) and the UIDs of its messages (UID SEARCH ALL), without their metadata: a large folder
+   * new to the backup is listed so, 8 bytes a message, and its metadata (about 700 bytes a message with the headers)
+   * read a window at a time with readMessages, as the scan reaches it.
+   */
+  async uids(mailbox: string): Promise<{status: FolderStatus; uids: number[]}> {
     return this.guard(async () => {
       const lock = await this.examine(mailbox)
       try {
+        const status = statusOf(this.client.mailbox as MailboxObject)
         const found = await this.client.search({all: true}, {uid: true})
-        return Array.isArray(found) ? found : []
+        // Ascending, as the windows read by range need them (imapflow sorts them too).
+        return {status, uids: Array.isArray(found) ? found.sort((a, b) => a - b) : []}
+      } finally {
+        lock.release()
+      }
+    })
+  }
+
+  /**
+   * The metadata of a mailbox's messages with UIDs from `first` to `last` (a range, however sparse the UIDs: the
+   * command line stays short), and the mailbox's status.
+   */
+  async readMessages(mailbox: string, first: number, last: number): Promise<{messages: MessageMeta[]; status: FolderStatus}> {
+    return this.guard(async () => {
+      const lock = await this.examine(mailbox)
+      try {
+        const messages: MessageMeta[] = []
+        for await (const message of this.client.fetch(`${first}:${last}`, METADATA, {uid: true})) messages.push(metaOf(message))
+        return {messages, status: statusOf(this.client.mailbox as MailboxObject)}
       } finally {
         lock.release()
       }
@@ -206,6 +222,17 @@ export class ImapSession {
   /** Runs IMAP work, turning an abort into OperationAborted and a failure into one clear line. */
   private async guard<T>(work: () => Promise<T>): Promise<T> {
     return guardImap({account: this.account, settings: this.settings, signal: this.signal}, work)
+  }
+}
+
+function metaOf(message: FetchMessageObject): MessageMeta {
+  return {
+    uid: message.uid,
+    flags: normalizeFlags(message.flags ?? []),
+    modseq: String(message.modseq ?? 0),
+    internalDate: message.internalDate ? new Date(message.internalDate).getTime() : null,
+    size: message.size ?? 0,
+    headers: parseHeaders(message.headers),
   }
 }
 
