@@ -73,7 +73,11 @@ export interface AccountSyncStats {
   warnings: string[]
 }
 
-const DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
+// A batch keeps its messages' bytes until it commits (flushItems stores one again if a purge removed its blob
+// meanwhile), in each of the accounts transferring at once (TransferSlots): its byte bound is most of a SmartScan's
+// memory. 8 MB rather than 32 took about 90 MB off the peak RSS of an initial capture of 5 accounts (480 -> 390 MB)
+// at the same speed: a commit costs little next to the bytes it records.
+const DEFAULT_BATCH_BYTES = 8 * 1024 * 1024
 const DEFAULT_BATCH_SIZE = 500
 
 interface Placed {
