@@ -4,6 +4,8 @@ import {lstat, opendir, unlink} from 'node:fs/promises'
 import {hostname} from 'node:os'
 import path from 'node:path'
 
+import {processAlive} from '../operations/process-liveness.js'
+
 /**
  * Where blob writes keep their temporary files: one directory, items/.tmp/, so that sweeping the leftovers of a
  * crashed process reads a handful of names instead of the whole store, and on the same file system as
@@ -64,17 +66,6 @@ export function abandonedTemporary(name: string, mtimeMs: number, now: number): 
 
   if (mtimeMs < now - ABANDONED_TEMPORARY_MS) return `last written at ${new Date(mtimeMs).toISOString()}, over a day ago`
   return undefined
-}
-
-function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return true
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: it exists but is someone else's. Only ESRCH proves it gone.
-    return (error as NodeJS.ErrnoException).code !== 'ESRCH'
-  }
 }
 
 export interface TemporarySweep {

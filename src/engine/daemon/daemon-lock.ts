@@ -3,7 +3,7 @@ import type {Knex} from 'knex'
 import type {Catalog} from '../catalog/catalog.js'
 
 import {now} from '../catalog/catalog.js'
-import {THIS_HOST} from '../operations/process-liveness.js'
+import {processAlive, THIS_HOST} from '../operations/process-liveness.js'
 import {SERVICE_STALE_MS} from './services.js'
 
 /**
@@ -88,13 +88,7 @@ function asRead(query: Knex.QueryBuilder, row: DaemonRow): Knex.QueryBuilder {
 }
 
 function holderAlive(holder: DaemonHolder, at: number): boolean {
+  // A daemon heartbeats its services, so it is judged stale on their clock, not on the operations' one.
   if (at - holder.heartbeatAt > SERVICE_STALE_MS) return false
-  if (holder.host !== THIS_HOST) return true
-  try {
-    process.kill(holder.pid, 0)
-    return true
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else, so it is alive.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
+  return holder.host !== THIS_HOST || processAlive(holder.pid)
 }

@@ -12,12 +12,17 @@ export const THIS_HOST = hostname()
  */
 export function ownerMayBeAlive(host: string, pid: number, heartbeatAt: number, at: number): boolean {
   if (at - heartbeatAt > HEARTBEAT_STALE_MS) return false
-  if (host !== THIS_HOST) return true
+  return host !== THIS_HOST || processAlive(pid)
+}
+
+/** Whether a process of this host (and pid namespace) may be alive: only ESRCH proves it gone. */
+export function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true
   try {
     process.kill(pid, 0)
     return true
   } catch (error) {
-    // EPERM: the process exists but belongs to someone else, so it is alive.
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
+    // EPERM: the process exists but belongs to someone else, so it is alive; anything else proves nothing either.
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH'
   }
 }
