@@ -16,9 +16,15 @@ export interface StoredBlob {
   written: boolean
 }
 
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
 export function sha256(content: Buffer): string {
   return createHash('sha256').update(content).digest('hex')
 }
+
+const EMPTY_DIGEST = sha256(Buffer.alloc(0))
 
 /** The sweep of each items/.tmp/ this process wrote to: once per process, whatever the number of BlobStores. */
 const sweeps = new Map<string, Promise<TemporarySweep>>()
@@ -73,15 +79,22 @@ export class BlobStore {
     return sweep
   }
 
-  /** Stores content under its digest unless it is already there (in a blob writer thread: blob-file-write.ts). */
-  async put(content: Buffer, knownDigest?: string): Promise<StoredBlob> {
+  /**
+   * Stores content under its digest unless it is already there (in a blob writer thread: blob-file-write.ts). With
+   * `lend`, the caller's buffer may move to the thread instead of being copied (blob-writer-pool.ts): it is empty after
+   * the call, and the returned `content` holds the bytes.
+   */
+  async put(content: Buffer, knownDigest?: string, {lend = false} = {}): Promise<StoredBlob & {content: Buffer}> {
     const digest = knownDigest ?? sha256(content)
+    const size = content.length
+    // A lent buffer is empty once moved: one passed again by mistake must never become an empty blob under a digest.
+    if (size === 0 && digest !== EMPTY_DIGEST) throw new Error(`blob ${digest}: no bytes to store (a buffer already lent to a writer thread?)`)
     this.sweepTemporaries()
-    const {storedSize, written} = await blobWriters().write({
+    const written = await blobWriters().write({
       content, digest, level: this.compressionLevel, target: this.pathOf(digest), temporaryDir: this.temporaryDir,
-    })
+    }, lend)
     return {
-      digest, size: content.length, storedSize, written,
+      digest, size, storedSize: written.storedSize, written: written.written, content: asBuffer(written.content),
     }
   }
 

@@ -530,7 +530,10 @@ async function storeBlobs(blobs: BlobStore, contents: StoredContent[], dirs: Set
   const worker = async () => {
     while (next < contents.length) {
       const content = contents[next++]
-      const stored = await blobs.put(content.bytes, content.digest)
+      // Lent: the bytes travel to the writer thread and back instead of being copied; the batch keeps them until it
+      // commits (to store them again if a purge removed the blob meanwhile).
+      const stored = await blobs.put(content.bytes, content.digest, {lend: true})
+      content.bytes = stored.content
       if (stored.written) dirs.add(path.dirname(blobs.pathOf(content.digest)))
       content.storedSize = stored.storedSize
     }
