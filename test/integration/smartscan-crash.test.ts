@@ -1,7 +1,6 @@
 import type {ImapFlow} from 'imapflow'
 
 import assert from 'node:assert/strict'
-import {createHash} from 'node:crypto'
 import {
   existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync,
 } from 'node:fs'
@@ -17,6 +16,9 @@ import {setAttribute} from '../../src/engine/config/config-store.js'
 import {mulberry32} from '../../src/tools/redolog-generator.js'
 import {userClient} from '../helpers/imap-cli-bed.js'
 import {
+  copiesPerFolder, inBox, keyOf, type LiveMessage, serverState,
+} from '../helpers/mailbox-state.js'
+import {
   outputOf, runCli, startCli, UUID, waitFor,
 } from '../helpers/run-cli.js'
 import {
@@ -27,19 +29,9 @@ const GLOBAL = {level: 'global' as const, target: ''}
 const PASSWORD = 'crash-pw-4e1'
 // Seeds the corpus, the changes and the kill delays; another one (SMARTSCAN_CRASH_SEED) tries other moments.
 const SEED = Number(process.env.SMARTSCAN_CRASH_SEED ?? 20_261_127)
-const sha = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex')
 const sleep = (ms: number) => new Promise(resolve => {
   setTimeout(resolve, ms)
 })
-
-/** One live message as both the server and the backup must show it. */
-interface LiveMessage {
-  folder: string
-  flags: string[]
-  digest: string
-  internalDate: string
-  messageId: null | string
-}
 
 interface Kill {
   anchor: 'commit' | 'line' | 'uuid'
@@ -48,44 +40,6 @@ interface Kill {
   /** 'commit': whose revisions, and how many, the catalog must hold. */
   account?: string
   revisions?: number
-}
-
-const keyOf = (m: LiveMessage) => `${m.folder} | ${m.flags.join(' ')} | ${m.digest} | ${m.internalDate}`
-
-/** Every message of every mailbox of the account as the server has it now (read-only, BODY.PEEK). */
-async function serverState(c: ImapFlow): Promise<LiveMessage[]> {
-  const messages: LiveMessage[] = []
-  for (const box of await c.list()) {
-    if (box.flags.has(String.raw`\Noselect`)) continue
-    const lock = await c.getMailboxLock(box.path, {readOnly: true})
-    try {
-      if (typeof c.mailbox === 'object' && c.mailbox.exists === 0) continue
-      for (const m of await c.fetchAll('1:*', {
-        uid: true, flags: true, internalDate: true, source: true, envelope: true,
-      })) {
-        messages.push({
-          folder: `/${box.path}`,
-          flags: [...m.flags ?? []].filter(f => f !== String.raw`\Recent`).sort(),
-          digest: sha(m.source!),
-          internalDate: new Date(m.internalDate!).toISOString(),
-          messageId: m.envelope?.messageId ?? null,
-        })
-      }
-    } finally {
-      lock.release()
-    }
-  }
-
-  return messages.sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : 1))
-}
-
-async function inBox<T>(c: ImapFlow, box: string, work: () => Promise<T>): Promise<T> {
-  const lock = await c.getMailboxLock(box)
-  try {
-    return await work()
-  } finally {
-    lock.release()
-  }
 }
 
 async function withCatalog<T>(env: NodeJS.ProcessEnv, work: (catalog: Catalog) => Promise<T>): Promise<T> {
@@ -199,17 +153,6 @@ function writerPid(relative: string): number {
   const pid = /^\.tmp\/\.tmp-.+-(\d+)-[0-9a-f]{8}-[0-9a-f]{64}$/.exec(relative)?.[1]
   assert.ok(pid, `${relative} is not a temporary file of items/.tmp/`)
   return Number(pid)
-}
-
-/** How many times each folder holds each message (Message-ID and content). */
-function copiesPerFolder(list: readonly LiveMessage[]): Record<string, number> {
-  const counts: Record<string, number> = {}
-  for (const m of list) {
-    const key = `${m.folder} ${m.messageId} ${m.digest}`
-    counts[key] = (counts[key] ?? 0) + 1
-  }
-
-  return Object.fromEntries(Object.entries(counts).sort())
 }
 
 /**

@@ -1,0 +1,210 @@
+import type {ImapFlow} from 'imapflow'
+
+import assert from 'node:assert/strict'
+
+import {mulberry32} from '../../src/tools/redolog-generator.js'
+import {type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
+import {
+  copiesPerFolder, inBox, keyOf, type LiveMessage, serverState,
+} from '../helpers/mailbox-state.js'
+import {
+  outputOf, runCli, startCli, UUID, waitFor,
+} from '../helpers/run-cli.js'
+import {type TestMessage} from '../setup/dovecot-server.js'
+
+// Seeds the corpus and the kill moments; another one (RESTORE_CRASH_SEED) tries other moments.
+const SEED = Number(process.env.RESTORE_CRASH_SEED ?? 20_261_127)
+const FOLDERS: Record<string, number> = {
+  'Archive/2025': 120, INBOX: 220, 'Lists/dev': 80, Sent: 40,
+}
+
+const sleep = (ms: number) => new Promise(resolve => {
+  setTimeout(resolve, ms)
+})
+
+/** How many messages the account holds, all folders together. */
+async function total(client: ImapFlow): Promise<number> {
+  let messages = 0
+  for (const box of await client.list({statusQuery: {messages: true}})) messages += box.status?.messages ?? 0
+  return messages
+}
+
+interface Kill {
+  /**
+   * 'uuid': after the operation's UUID is printed (it reads the history, creates folders, appends); 'appended': once
+   * this run has added more than `after` messages to the destination (a MULTIAPPEND just committed, the next one may
+   * be on its way).
+   */
+  anchor: 'appended' | 'uuid'
+  after?: number
+  delay: [number, number]
+}
+
+/**
+ * kill -9 of `backup doRestoreOnNewAccount` at random moments, each run after the first forced into what the killed
+ * ones left; then the destination must hold exactly what the source held at the chosen moment: every message once,
+ * with its folder, flags, keywords, bytes and internal date, none twice, none missing (the MULTIAPPEND of a killed
+ * connection is all or nothing on the server, and what is there is skipped by the next run).
+ */
+describe('restore crash safety (kill -9 of doRestoreOnNewAccount against Dovecot)', function () {
+  this.timeout(180_000)
+  let bed: ImapCliBed
+  const random = mulberry32(SEED)
+  const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1))
+  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]
+  const WORDS = ['invoice', 'meeting', 'backup', 'quarterly', 'report', 'lunch', 'deploy', 'kernel', 'release', 'budget']
+
+  before(async () => {
+    bed = await imapCliBed()
+  })
+
+  after(async () => {
+    await bed?.cleanup()
+  })
+
+  /** An RFC 5322 message of `size` bytes or a little more, CRLF line ends; its words and a random tail make it unique. */
+  function mail(id: string, size: number, body?: string): Buffer {
+    const head = `Message-ID: <${id}@restore-crash.test>\r\nFrom: Sender <sender@restore-crash.test>\r\nSubject: ${pick(WORDS)} ${id}\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n`
+    if (body !== undefined) return Buffer.from(`${head}${body}\r\n`)
+    const lines: string[] = []
+    let {length} = head
+    while (length < size) {
+      const line = Array.from({length: 10}, () => pick(WORDS)).join(' ') + ` ${random().toString(36).slice(2)}`
+      lines.push(line)
+      length += line.length + 2
+    }
+
+    return Buffer.from(`${head}${lines.join('\r\n')}\r\n`)
+  }
+
+  function message(raw: Buffer): TestMessage {
+    const flags = [random() < 0.6 ? String.raw`\Seen` : '', random() < 0.1 ? String.raw`\Flagged` : '', random() < 0.05 ? String.raw`\Answered` : ''].filter(Boolean)
+    return {raw, flags, internalDate: new Date(Date.UTC(2025, int(0, 11), int(1, 28), int(0, 23), int(0, 59), int(0, 59)))}
+  }
+
+  it('ends, after repeated kill -9 and forced re-runs, with exactly the source as it was at the moment chosen', async () => {
+    const started = Date.now()
+    const log = (line: string) => process.stderr.write(`      [${((Date.now() - started) / 1000).toFixed(1)} s] ${line}\n`)
+    const {dovecot, t} = bed
+    const source = await bed.user('source')
+    const destination = await bed.user('destination')
+    const folders: Record<string, TestMessage[]> = {}
+    for (const [folder, count] of Object.entries(FOLDERS)) {
+      folders[folder] = Array.from({length: count}, (_, i) => message(mail(`${folder.replace('/', '-')}-${i}`, int(400, 6000))))
+    }
+
+    // The same message twice in a folder stays two; two different messages with one Message-ID and one size (a
+    // resent draft) are two messages, though a restore's check of what a folder holds cannot tell them apart.
+    const twice = mail('twice', 3000)
+    folders.INBOX.push(message(twice), message(twice))
+    folders['Archive/2025'].push(message(mail('same-id', 0, 'a'.repeat(2000))), message(mail('same-id', 0, 'b'.repeat(2000))))
+    await dovecot.loadMessages(source, folders)
+    const sourceClient = await bed.client(source)
+    await inBox(sourceClient, 'INBOX', () => sourceClient.messageFlagsAdd('1:25', ['$Work']))
+    await inBox(sourceClient, 'Lists/dev', () => sourceClient.messageFlagsAdd('10:20', ['$Later', String.raw`\Flagged`]))
+
+    const scan = await runCli(['backup', 'doAccountScan', source], t.env, 120_000)
+    assert.equal(scan.code, 0, scan.stderr)
+    const expected = await serverState(sourceClient)
+    await sleep(20)
+    const at = new Date().toISOString()
+    await sleep(20)
+    // After the moment chosen: what the restore must not bring.
+    await inBox(sourceClient, 'INBOX', async () => {
+      await sourceClient.messageDelete('1:15')
+      await sourceClient.messageFlagsAdd('16:40', [String.raw`\Deleted`, '$Late'])
+    })
+    await inBox(sourceClient, 'Sent', () => sourceClient.messageMove('1:10', 'Archive/2025'))
+    for (let i = 0; i < 12; i++) await sourceClient.append('Lists/dev', mail(`late-${i}`, 1500), [], new Date())
+    const rescan = await runCli(['backup', 'doAccountScan', source], t.env, 120_000)
+    assert.equal(rescan.code, 0, rescan.stderr)
+    assert.notDeepEqual((await serverState(sourceClient)).map(m => keyOf(m)), expected.map(m => keyOf(m)))
+    log(`seed ${SEED}: ${expected.length} messages at ${at}, changed since`)
+
+    const destinationClient = await bed.client(destination)
+    const killed: Array<{at: number; uuid: string}> = []
+    let kills = 0
+    const args = (force: boolean) => ['backup', 'doRestoreOnNewAccount', source, destination, at, ...(force ? ['force', 'true'] : [])]
+
+    async function restoreKilled(kill: Kill, force: boolean): Promise<void> {
+      const delay = int(...kill.delay)
+      const before = await total(destinationClient)
+      const child = startCli(args(force), t.env)
+      let timer: NodeJS.Timeout | undefined
+      let killedAt = 0
+      const arm = () => {
+        timer ??= setTimeout(() => {
+          killedAt = Date.now()
+          child.kill('SIGKILL')
+        }, delay)
+      }
+
+      child.stdout!.on('data', () => kill.anchor === 'uuid' && /^[0-9a-f-]{36}\n/.test(outputOf(child).stdout) && arm())
+      const exited = waitFor(child, 120_000)
+      const running = () => child.exitCode === null && child.signalCode === null
+      if (kill.anchor === 'appended') {
+        while (running()) {
+          if (await total(destinationClient) > before + kill.after!) {
+            arm()
+            break
+          }
+
+          await Promise.race([exited, sleep(10)])
+        }
+      }
+
+      const result = await exited
+      clearTimeout(timer)
+      const what = `${delay} ms after ${kill.anchor === 'uuid' ? 'its UUID' : `it had added ${kill.after}`}`
+      const there = await total(destinationClient)
+      if (result.signal === 'SIGKILL') {
+        kills++
+        const uuid = result.stdout.split('\n')[0]
+        if (UUID.test(uuid)) killed.push({at: killedAt, uuid})
+        log(`killed ${what}: ${there - before} added, ${there} in the destination`)
+      } else {
+        assert.equal(result.code, 0, result.stderr)
+        log(`completed before its kill ${what}: ${result.stdout.trim().split('\n').at(-1)}`)
+      }
+    }
+
+    // Seeded: early (the history read, the folders created, the first MULTIAPPEND in flight); then a forced run killed
+    // after a few messages of its own, or after its first one; then at random. The restore of the whole account
+    // takes about a second here.
+    const plan: Kill[] = [
+      {anchor: 'uuid', delay: [20, 200]},
+      {anchor: 'appended', after: int(10, 60), delay: [0, 30]},
+      {anchor: 'appended', after: 0, delay: [0, 10]},
+      {anchor: 'uuid', delay: [0, 300]},
+    ]
+    for (const [i, kill] of plan.entries()) await restoreKilled(kill, i > 0)
+
+    const final = await runCli(args(true), t.env, 120_000)
+    assert.equal(final.code, 0, final.stderr)
+    log(`final run: ${final.stdout.trim().split('\n').at(-1)}`)
+    assert.ok(kills >= 3, `only ${kills} of the runs were killed: too few to mean anything`)
+
+    const restored: LiveMessage[] = await serverState(destinationClient)
+    assert.deepEqual(restored.map(m => keyOf(m)), expected.map(m => keyOf(m)), `the destination differs from the source at ${at}`)
+    // Spelled out: a folder holds a message (Message-ID and content) as many times as the source did.
+    assert.deepEqual(copiesPerFolder(restored), copiesPerFolder(expected))
+
+    // Once more: nothing to add.
+    const again = await runCli(args(true), t.env, 120_000)
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, new RegExp(`: 0 restored, ${expected.length} skipped \\(already there\\), 0 unrestored in ${Object.keys(FOLDERS).length} folders`))
+
+    // Every killed operation is Interrupted (exit code 4), unless the kill came after it had recorded its end.
+    const listed = await runCli(['backup', 'getAllOperations', 'all', 'true', '--json'], t.env)
+    assert.equal(listed.code, 0, listed.stderr)
+    const {operations}: {operations: Array<{ended: null | string; exitCode: null | number; outcome: string; type: string; uuid: string}>} = JSON.parse(listed.stdout)
+    const restores = operations.filter(op => op.type === 'doRestoreOnNewAccount')
+    assert.deepEqual(restores.filter(op => op.outcome !== 'Successful' && op.outcome !== 'Interrupted'), [])
+    for (const {at: when, uuid} of killed) {
+      const op = restores.find(o => o.uuid === uuid)
+      assert.ok(op, `operation ${uuid} is not listed`)
+      if (op.outcome === 'Interrupted') assert.equal(op.exitCode, 4)
+      else assert.ok(Date.parse(op.ended!) <= when, `${uuid} was killed before its end and shows ${op.outcome}`)
+    }
+  })
+})
