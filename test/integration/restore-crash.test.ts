@@ -2,6 +2,7 @@ import type {ImapFlow} from 'imapflow'
 
 import assert from 'node:assert/strict'
 
+import {sleep} from '../../src/engine/sleep.js'
 import {mulberry32} from '../../src/tools/redolog-generator.js'
 import {type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
 import {
@@ -17,10 +18,6 @@ const SEED = Number(process.env.RESTORE_CRASH_SEED ?? 20_261_127)
 const FOLDERS: Record<string, number> = {
   'Archive/2025': 120, INBOX: 220, 'Lists/dev': 80, Sent: 40,
 }
-
-const sleep = (ms: number) => new Promise(resolve => {
-  setTimeout(resolve, ms)
-})
 
 /** How many messages the account holds, all folders together. */
 async function total(client: ImapFlow): Promise<number> {

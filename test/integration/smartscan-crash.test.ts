@@ -13,6 +13,7 @@ import type {CoherencyReport} from '../../src/engine/coherency/coherency-check.j
 import {BlobStore} from '../../src/engine/blobstore/blob-store.js'
 import {openCatalog} from '../../src/engine/catalog/open-catalog.js'
 import {setAttribute} from '../../src/engine/config/config-store.js'
+import {sleep} from '../../src/engine/sleep.js'
 import {mulberry32} from '../../src/tools/redolog-generator.js'
 import {userClient} from '../helpers/imap-cli-bed.js'
 import {
@@ -29,10 +30,6 @@ const GLOBAL = {level: 'global' as const, target: ''}
 const PASSWORD = 'crash-pw-4e1'
 // Seeds the corpus, the changes and the kill delays; another one (SMARTSCAN_CRASH_SEED) tries other moments.
 const SEED = Number(process.env.SMARTSCAN_CRASH_SEED ?? 20_261_127)
-const sleep = (ms: number) => new Promise(resolve => {
-  setTimeout(resolve, ms)
-})
-
 interface Kill {
   anchor: 'commit' | 'line' | 'uuid'
   /** The kill's delay after its anchor, in ms: seeded, between these two. */
