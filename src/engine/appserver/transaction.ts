@@ -81,7 +81,9 @@ export type Transaction = TransactionBase
     | {op: 'item.deleted'; data: {item: string}}
     | {op: 'item.flags'; data: {flags: string[]; item: string}}
     | {op: 'item.modified'; data: ItemData}
-    | {op: 'item.moved'; data: {folder: string; item: string}}
+    // A redolog move names the folder only; a move an IMAP AppServer shows (the message at a new UID elsewhere) also
+    // carries its new place (content locator) and the flags it has there.
+    | {op: 'item.moved'; data: Pick<ItemData, 'content' | 'flags' | 'metadata' | 'tags'> & {folder: string; item: string}}
     | {op: 'item.tags'; data: {item: string; tags: string[]}}
   )
 

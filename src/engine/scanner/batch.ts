@@ -336,19 +336,9 @@ export class Batch {
       break
     }
 
-    case 'item.modified': {
-      const d = t.data
-      const changes: Partial<ItemVersion> = {...(d.content ? this.contentVersion(t) : {})}
-      if (d.folder !== undefined) changes.folder = d.folder
-      if (d.flags !== undefined) changes.flags = sortedSet(d.flags)
-      if (d.tags !== undefined) changes.tags = sortedSet(d.tags)
-      if (d.metadata !== undefined) changes.metadata = d.metadata
-      this.push(state, nextVersion(state.current, t.time, t.op, changes, t.seq))
-      break
-    }
-
+    case 'item.modified':
     case 'item.moved': {
-      this.push(state, nextVersion(state.current, t.time, t.op, {folder: t.data.folder}, t.seq))
+      this.push(state, nextVersion(state.current, t.time, t.op, this.itemChanges(t), t.seq))
       break
     }
 
@@ -375,6 +365,17 @@ export class Batch {
     const loaded = (await loadOpenItems(this.trx, [[accountId, remoteId]])).get(key)
     if (loaded) this.items.set(key, loaded)
     return loaded
+  }
+
+  /** What an item.modified or item.moved sets: the fields it carries, nothing else. */
+  private itemChanges(t: Transaction & {op: 'item.modified' | 'item.moved'}): Partial<ItemVersion> {
+    const d = t.data
+    const changes: Partial<ItemVersion> = {...(d.content ? this.contentVersion(t) : {})}
+    if (d.folder !== undefined) changes.folder = d.folder
+    if (d.flags !== undefined) changes.flags = sortedSet(d.flags)
+    if (d.tags !== undefined) changes.tags = sortedSet(d.tags)
+    if (d.metadata !== undefined) changes.metadata = d.metadata
+    return changes
   }
 
   private contentVersion(t: Transaction): Partial<ItemVersion> {

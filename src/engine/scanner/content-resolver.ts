@@ -31,9 +31,9 @@ export interface ContentOptions {
   writtenDirs?: Set<string>
 }
 
-/** Transactions that carry content: creating or modifying an item with a content reference. */
+/** Transactions that carry content: creating, modifying or moving (to a new place on the server) an item. */
 export function contentOf(transaction: Transaction): ContentRef | undefined {
-  if (transaction.op === 'item.created' || transaction.op === 'item.modified') return transaction.data.content
+  if (transaction.op === 'item.created' || transaction.op === 'item.modified' || transaction.op === 'item.moved') return transaction.data.content
   return undefined
 }
 

@@ -327,8 +327,9 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
         const previous = pickCandidate(pool.get(digest), message)
         if (previous) {
           changes.matched.add(previous)
+          // Elsewhere: a MOVE (item.moved, with its new place and flags); in the same folder: the mailbox renumbered.
           batch.add({
-            op: 'item.modified', data: {
+            op: previous.folder === folder.id ? 'item.modified' : 'item.moved', data: {
               item: previous.id, folder: folder.id, flags: message.flags, metadata, content,
             },
           }, Number(message.modseq))

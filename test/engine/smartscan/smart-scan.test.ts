@@ -197,8 +197,10 @@ for (const dialect of DIALECTS) {
       assert.equal(moved.digest, moving.digest)
       assert.notEqual(moved.locator, moving.locator)
       const history = await s.revisions(address, moving.id)
-      assert.deepEqual(history.map(r => r.operation), ['item.created', 'item.modified'])
+      // Shown as the move it was, with the message's new place.
+      assert.deepEqual(history.map(r => r.operation), ['item.created', 'item.moved'])
       assert.notEqual(history[0].folder, history[1].folder)
+      assert.equal(history[1].locator, moved.locator)
     })
 
     it('does not duplicate a mailbox deleted and recreated with the same messages (new UIDVALIDITY)', async () => {
