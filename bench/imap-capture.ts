@@ -69,6 +69,9 @@ const settings = {
   cases: new Set(values.cases.split(',')),
   // The blob store's gzip level for the capture cases; unset, the product default (backupCompressionLevel).
   compressionLevel: values['compression-level'],
+  // The blob threads' numbers when set in the environment (the plugin's processes inherit it), else the defaults.
+  blobWriters: process.env.CARBONIO_BACKUP_BLOB_WRITERS ?? 'default',
+  blobReaders: process.env.CARBONIO_BACKUP_BLOB_READERS ?? 'default',
 }
 
 const MiB = 2 ** 20
