@@ -3,11 +3,11 @@ import type {ImapFlow} from 'imapflow'
 import assert from 'node:assert/strict'
 
 import {sleep} from '../../src/engine/sleep.js'
-import {mulberry32} from '../../src/tools/redolog-generator.js'
 import {type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
 import {
   copiesPerFolder, inBox, keyOf, type LiveMessage, serverState,
 } from '../helpers/mailbox-state.js'
+import {randomMail} from '../helpers/random-mail.js'
 import {
   outputOf, runCli, startCli, UUID, waitFor,
 } from '../helpers/run-cli.js'
@@ -46,10 +46,6 @@ interface Kill {
 describe('restore crash safety (kill -9 of doRestoreOnNewAccount against Dovecot)', function () {
   this.timeout(180_000)
   let bed: ImapCliBed
-  const random = mulberry32(SEED)
-  const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1))
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]
-  const WORDS = ['invoice', 'meeting', 'backup', 'quarterly', 'report', 'lunch', 'deploy', 'kernel', 'release', 'budget']
 
   before(async () => {
     bed = await imapCliBed()
@@ -59,25 +55,7 @@ describe('restore crash safety (kill -9 of doRestoreOnNewAccount against Dovecot
     await bed?.cleanup()
   })
 
-  /** An RFC 5322 message of `size` bytes or a little more, CRLF line ends; its words and a random tail make it unique. */
-  function mail(id: string, size: number, body?: string): Buffer {
-    const head = `Message-ID: <${id}@restore-crash.test>\r\nFrom: Sender <sender@restore-crash.test>\r\nSubject: ${pick(WORDS)} ${id}\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n`
-    if (body !== undefined) return Buffer.from(`${head}${body}\r\n`)
-    const lines: string[] = []
-    let {length} = head
-    while (length < size) {
-      const line = Array.from({length: 10}, () => pick(WORDS)).join(' ') + ` ${random().toString(36).slice(2)}`
-      lines.push(line)
-      length += line.length + 2
-    }
-
-    return Buffer.from(`${head}${lines.join('\r\n')}\r\n`)
-  }
-
-  function message(raw: Buffer): TestMessage {
-    const flags = [random() < 0.6 ? String.raw`\Seen` : '', random() < 0.1 ? String.raw`\Flagged` : '', random() < 0.05 ? String.raw`\Answered` : ''].filter(Boolean)
-    return {raw, flags, internalDate: new Date(Date.UTC(2025, int(0, 11), int(1, 28), int(0, 23), int(0, 59), int(0, 59)))}
-  }
+  const {int, mail, message} = randomMail(SEED, 'restore-crash.test')
 
   it('ends, after repeated kill -9 and forced re-runs, with exactly the source as it was at the moment chosen', async () => {
     const started = Date.now()

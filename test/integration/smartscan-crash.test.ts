@@ -14,11 +14,11 @@ import {BlobStore} from '../../src/engine/blobstore/blob-store.js'
 import {openCatalog} from '../../src/engine/catalog/open-catalog.js'
 import {setAttribute} from '../../src/engine/config/config-store.js'
 import {sleep} from '../../src/engine/sleep.js'
-import {mulberry32} from '../../src/tools/redolog-generator.js'
 import {userClient} from '../helpers/imap-cli-bed.js'
 import {
   copiesPerFolder, inBox, keyOf, type LiveMessage, serverState,
 } from '../helpers/mailbox-state.js'
+import {randomMail} from '../helpers/random-mail.js'
 import {
   outputOf, runCli, startCli, UUID, waitFor,
 } from '../helpers/run-cli.js'
@@ -162,7 +162,6 @@ describe('SmartScan crash safety (kill -9 of doSmartScan against Dovecot)', func
   let dovecot: TestDovecot
   let root: string
   let domain: string
-  const random = mulberry32(SEED)
   const clients: ImapFlow[] = []
   /** A reader of the killed backup's catalog while the scans write (WAL: a reader never blocks the writer). */
   let watcher: Catalog | undefined
@@ -179,28 +178,9 @@ describe('SmartScan crash safety (kill -9 of doSmartScan against Dovecot)', func
     rmSync(root, {force: true, recursive: true})
   })
 
-  const int = (min: number, max: number) => min + Math.floor(random() * (max - min + 1))
-  const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]
-  const WORDS = ['invoice', 'meeting', 'backup', 'quarterly', 'report', 'lunch', 'deploy', 'kernel', 'release', 'budget', 'travel', 'review', 'draft', 'server', 'mailbox']
-
-  /** An RFC 5322 message of about `size` bytes, CRLF line ends; its words and a random tail make every one distinct. */
-  function mail(id: string, size: number): Buffer {
-    const head = `Message-ID: <${id}@crash.test>\r\nFrom: Sender <sender@crash.test>\r\nTo: someone@crash.test\r\nSubject: ${pick(WORDS)} ${id}\r\nDate: Mon, 02 Mar 2026 10:00:00 +0000\r\n\r\n`
-    const lines: string[] = []
-    let {length} = head
-    while (length < size) {
-      const line = Array.from({length: 12}, () => pick(WORDS)).join(' ') + ` ${random().toString(36).slice(2)}`
-      lines.push(line)
-      length += line.length + 2
-    }
-
-    return Buffer.from(`${head}${lines.join('\r\n')}\r\n`)
-  }
-
-  function message(raw: Buffer): TestMessage {
-    const flags = [random() < 0.6 ? String.raw`\Seen` : '', random() < 0.1 ? String.raw`\Flagged` : '', random() < 0.05 ? String.raw`\Answered` : ''].filter(Boolean)
-    return {raw, flags, internalDate: new Date(Date.UTC(2025, int(0, 11), int(1, 28), int(0, 23), int(0, 59), int(0, 59)))}
-  }
+  const {
+    int, mail, message, pick, random,
+  } = randomMail(SEED, 'crash.test')
 
   async function user(name: string): Promise<string> {
     const address = `${name}@${domain}`
