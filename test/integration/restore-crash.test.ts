@@ -4,12 +4,13 @@ import assert from 'node:assert/strict'
 
 import {sleep} from '../../src/engine/sleep.js'
 import {type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
+import {armOnUuid, armWhen, killSwitch} from '../helpers/kill-switch.js'
 import {
   copiesPerFolder, inBox, keyOf, type LiveMessage, serverState,
 } from '../helpers/mailbox-state.js'
 import {randomMail} from '../helpers/random-mail.js'
 import {
-  outputOf, runCli, startCli, UUID, waitFor,
+  runCli, startCli, UUID, waitFor,
 } from '../helpers/run-cli.js'
 import {type TestMessage} from '../setup/dovecot-server.js'
 
@@ -101,41 +102,22 @@ describe('restore crash safety (kill -9 of doRestoreOnNewAccount against Dovecot
     let kills = 0
     const args = (force: boolean) => ['backup', 'doRestoreOnNewAccount', source, destination, at, ...(force ? ['force', 'true'] : [])]
 
-    async function restoreKilled(kill: Kill, force: boolean): Promise<void> {
-      const delay = int(...kill.delay)
+    async function restoreKilled({after, anchor, delay: range}: Kill, force: boolean): Promise<void> {
+      const delay = int(...range)
       const before = await total(destinationClient)
       const child = startCli(args(force), t.env)
-      let timer: NodeJS.Timeout | undefined
-      let killedAt = 0
-      const arm = () => {
-        timer ??= setTimeout(() => {
-          killedAt = Date.now()
-          child.kill('SIGKILL')
-        }, delay)
-      }
-
-      child.stdout!.on('data', () => kill.anchor === 'uuid' && /^[0-9a-f-]{36}\n/.test(outputOf(child).stdout) && arm())
       const exited = waitFor(child, 120_000)
-      const running = () => child.exitCode === null && child.signalCode === null
-      if (kill.anchor === 'appended') {
-        while (running()) {
-          if (await total(destinationClient) > before + kill.after!) {
-            arm()
-            break
-          }
-
-          await Promise.race([exited, sleep(10)])
-        }
-      }
-
+      const kill = killSwitch(child, delay)
+      if (anchor === 'uuid') armOnUuid(child, kill)
+      else await armWhen(child, exited, async () => await total(destinationClient) > before + after!, kill)
       const result = await exited
-      clearTimeout(timer)
-      const what = `${delay} ms after ${kill.anchor === 'uuid' ? 'its UUID' : `it had added ${kill.after}`}`
+      kill.disarm()
+      const what = `${delay} ms after ${anchor === 'uuid' ? 'its UUID' : `it had added ${after}`}`
       const there = await total(destinationClient)
       if (result.signal === 'SIGKILL') {
         kills++
         const uuid = result.stdout.split('\n')[0]
-        if (UUID.test(uuid)) killed.push({at: killedAt, uuid})
+        if (UUID.test(uuid)) killed.push({at: kill.killedAt, uuid})
         log(`killed ${what}: ${there - before} added, ${there} in the destination`)
       } else {
         assert.equal(result.code, 0, result.stderr)

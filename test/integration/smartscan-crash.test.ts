@@ -13,8 +13,8 @@ import type {CoherencyReport} from '../../src/engine/coherency/coherency-check.j
 import {BlobStore} from '../../src/engine/blobstore/blob-store.js'
 import {openCatalog} from '../../src/engine/catalog/open-catalog.js'
 import {setAttribute} from '../../src/engine/config/config-store.js'
-import {sleep} from '../../src/engine/sleep.js'
 import {userClient} from '../helpers/imap-cli-bed.js'
+import {armOnUuid, armWhen, killSwitch} from '../helpers/kill-switch.js'
 import {
   copiesPerFolder, inBox, keyOf, type LiveMessage, serverState,
 } from '../helpers/mailbox-state.js'
@@ -294,40 +294,21 @@ describe('SmartScan crash safety (kill -9 of doSmartScan against Dovecot)', func
       const before = await lastRevision()
       runs++
       const child = scan()
-      let timer: NodeJS.Timeout | undefined
-      let killedAt = 0
-      const arm = () => {
-        timer ??= setTimeout(() => {
-          killedAt = Date.now()
-          child.kill('SIGKILL')
-        }, delay)
-      }
-
-      child.stdout!.on('data', () => anchor === 'uuid' && /^[0-9a-f-]{36}\n/.test(outputOf(child).stdout) && arm())
-      child.stderr!.on('data', () => anchor === 'line' && outputOf(child).stderr.includes(`@${domain}: `) && arm())
       const exited = waitFor(child, 120_000)
-      const running = () => child.exitCode === null && child.signalCode === null
+      const kill = killSwitch(child, delay)
+      if (anchor === 'uuid') armOnUuid(child, kill)
+      child.stderr!.on('data', () => anchor === 'line' && outputOf(child).stderr.includes(`@${domain}: `) && kill.arm())
       // Every 10 ms: a batch commits in tens of milliseconds, the bodies of the next one travel for longer.
-      if (anchor === 'commit') {
-        while (running()) {
-          if (await revisionsSince(before, account) >= revisions) {
-            arm()
-            break
-          }
-
-          await Promise.race([exited, sleep(10)])
-        }
-      }
-
+      if (anchor === 'commit') await armWhen(child, exited, async () => await revisionsSince(before, account) >= revisions, kill)
       const result = await exited
-      clearTimeout(timer)
+      kill.disarm()
       if (result.signal !== 'SIGKILL') sweptBy(child.pid!)
       const uuid = result.stdout.split('\n')[0]
       const what = `${delay} ms after the ${anchor}${account ? ` of ${account.split('@')[0]}` : ''}`
       const counts = `${await revisionsSince(before)} revisions committed, ${strayFiles(crashedHome).temporary.length} .tmp-* files`
       if (result.signal === 'SIGKILL') {
         kills++
-        if (UUID.test(uuid)) killed.push({at: killedAt, uuid})
+        if (UUID.test(uuid)) killed.push({at: kill.killedAt, uuid})
         const done = result.stderr.split('\n').filter(line => line.includes(`@${domain}: `)).length
         log(`killed ${what}: ${done} account(s) done, ${counts}`)
       } else {
