@@ -146,6 +146,11 @@ describe('backup daemon', function () {
     assert.match(second.stderr, new RegExp(`${said}stop it first \\(systemctl stop carbonio-backup\\)\n$`))
     assert.equal(second.stdout, '')
     assert.equal((await service('backup-realtime')).pid, daemon.pid, 'the first daemon still runs the services')
+    // A one-shot catch-up would race the daemon for the checkpoint just the same.
+    const once = await runCli(['backup', 'daemon', 'once', 'true'], env)
+    assert.equal(once.code, 1, once.stderr)
+    assert.match(once.stderr, new RegExp(`${said}stop it first \\(systemctl stop carbonio-backup\\)\n$`))
+    assert.equal(once.stdout, '')
 
     daemon.kill('SIGKILL')
     await waitFor(daemon)

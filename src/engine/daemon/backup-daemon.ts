@@ -4,16 +4,14 @@ import {imapConfigured} from '../appserver/imap/imap-settings.js'
 import {coherencyCheck} from '../coherency/coherency-check.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
-import {humanDuration} from '../human-duration.js'
 import {purge} from '../purge/purge.js'
 import {findScheduledJob} from '../schedule/scheduled-jobs.js'
 import {sleep} from '../sleep.js'
 import {smartScan} from '../smartscan/smart-scan.js'
 import {failureMessage} from '../storage-errors.js'
 import {CronService} from './cron-service.js'
-import {
-  claimDaemon, type DaemonHolder, daemonHolder, keepDaemon, releaseDaemon,
-} from './daemon-lock.js'
+import {claimOrRefuse, describeHolder, keepClaim} from './daemon-claim.js'
+import {daemonHolder, releaseDaemon} from './daemon-lock.js'
 import {type DaemonLog, RealtimeService} from './realtime-service.js'
 import {reportService, SERVICE_STALE_MS} from './services.js'
 
@@ -66,15 +64,12 @@ export class BackupDaemon {
    * the server over meanwhile (this one stopped heartbeating: suspended, SIGSTOP).
    */
   async run(signal: AbortSignal): Promise<void> {
-    const holder = await claimDaemon(this.catalog, this.server)
-    if (holder) {
-      throw new UserError(`a backup daemon already runs for server ${this.server}: ${describe(holder)}; stop it first (systemctl stop carbonio-backup)`)
-    }
+    await claimOrRefuse(this.catalog, this.server)
 
     this.log(`backup daemon started for server ${this.server} (pid ${process.pid})`)
     const lost = new AbortController()
     const running = AbortSignal.any([signal, lost.signal])
-    const keeping = this.keepClaim(running, lost)
+    const keeping = keepClaim(this.catalog, this.server, running, lost)
     try {
       while (!running.aborted) {
         try {
@@ -120,25 +115,9 @@ export class BackupDaemon {
   private async takerOfServer(): Promise<string> {
     try {
       const other = await daemonHolder(this.catalog, this.server)
-      return other ? ` (${describe(other)})` : ''
+      return other ? ` (${describeHolder(other)})` : ''
     } catch {
       return ''
-    }
-  }
-
-  /**
-   * The claim's heartbeat, on its own timer: the reconcile loop may wait seconds for a batch to finish, and a claim
-   * that looks stale lets another daemon take over. A failing catalog is not a lost claim (the loop logs it).
-   */
-  private async keepClaim(running: AbortSignal, lost: AbortController): Promise<void> {
-    while (!running.aborted) {
-      await sleep(RECONCILE_MS, running)
-      if (running.aborted) return
-      try {
-        if (!(await keepDaemon(this.catalog, this.server))) lost.abort()
-      } catch {
-        // Retried at the next tick; the claim stays valid for SERVICE_STALE_MS.
-      }
     }
   }
 
@@ -147,8 +126,4 @@ export class BackupDaemon {
     await reportService(this.catalog, this.server, this.realtime.status, at)
     for (const cron of this.crons) await reportService(this.catalog, this.server, cron.status, at)
   }
-}
-
-function describe(holder: DaemonHolder): string {
-  return `pid ${holder.pid} on host ${holder.host}, last heartbeat ${humanDuration(Math.max(0, Date.now() - holder.heartbeatAt))} ago`
 }

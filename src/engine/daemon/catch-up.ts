@@ -5,13 +5,17 @@ import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
 import {imapCatchUpOnce, type ImapOnceTotals} from '../realtime/imap-once.js'
 import {runScanner, type ScannerTotals} from '../scanner/realtime-scanner.js'
+import {claimOrRefuse, keepClaim} from './daemon-claim.js'
+import {releaseDaemon} from './daemon-lock.js'
 import {feedForServer, imapCaptureForServer} from './feed-for-server.js'
 
 export type CatchUpTotals = ImapOnceTotals | ScannerTotals
 
 /**
  * Applies everything the feed holds now and returns: the daemon's scanner without the waiting (tests, cron, bench).
- * With no redolog but an IMAP AppServer, the daemon's realtime capture once over every account instead.
+ * With no redolog but an IMAP AppServer, the daemon's realtime capture once over every account instead. It is the
+ * server's daemon while it runs: it refuses to start beside a live one (whose checkpoint it would race), and a daemon
+ * started meanwhile refuses until it is done.
  */
 export async function catchUpOnce(
   catalog: Catalog,
@@ -19,6 +23,22 @@ export async function catchUpOnce(
   signal: AbortSignal,
   progress?: ProgressSink,
 ): Promise<CatchUpTotals> {
+  await claimOrRefuse(catalog, server)
+  const done = new AbortController()
+  const lost = new AbortController()
+  const keeping = keepClaim(catalog, server, done.signal, lost)
+  try {
+    const totals = await catchUp(catalog, server, AbortSignal.any([signal, lost.signal]), progress)
+    if (lost.signal.aborted) throw new UserError(`another backup daemon took server ${server} over while this run (pid ${process.pid}) was not heartbeating: stopped after its current batch`)
+    return totals
+  } finally {
+    done.abort()
+    await keeping
+    if (!lost.signal.aborted) await releaseDaemon(catalog, server)
+  }
+}
+
+async function catchUp(catalog: Catalog, server: string, signal: AbortSignal, progress?: ProgressSink): Promise<CatchUpTotals> {
   const config = await serverConfig(catalog, server)
   const selected = feedForServer(config, false)
   if ('reason' in selected) {
