@@ -10,8 +10,10 @@ import {sleep} from '../sleep.js'
 import {smartScan} from '../smartscan/smart-scan.js'
 import {failureMessage} from '../storage-errors.js'
 import {CronService} from './cron-service.js'
-import {claimOrRefuse, describeHolder, keepClaim} from './daemon-claim.js'
-import {daemonHolder, releaseDaemon} from './daemon-lock.js'
+import {
+  claimOrRefuse, describeHolder, keepClaim, releaseClaim,
+} from './daemon-claim.js'
+import {daemonHolder} from './daemon-lock.js'
 import {type DaemonLog, RealtimeService} from './realtime-service.js'
 import {reportService, SERVICE_STALE_MS} from './services.js'
 
@@ -105,7 +107,7 @@ export class BackupDaemon {
     } finally {
       await keeping
       // After a clean stop (or a failure of this daemon) the next one may start at once; a lost claim is not ours.
-      if (!lost.signal.aborted) await releaseDaemon(this.catalog, this.server)
+      if (!lost.signal.aborted) await releaseClaim(this.catalog, this.server)
     }
 
     this.log('backup daemon stopped')

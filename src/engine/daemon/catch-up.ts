@@ -5,8 +5,7 @@ import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
 import {imapCatchUpOnce, type ImapOnceTotals} from '../realtime/imap-once.js'
 import {runScanner, type ScannerTotals} from '../scanner/realtime-scanner.js'
-import {claimOrRefuse, keepClaim} from './daemon-claim.js'
-import {releaseDaemon} from './daemon-lock.js'
+import {claimOrRefuse, keepClaim, releaseClaim} from './daemon-claim.js'
 import {feedForServer, imapCaptureForServer} from './feed-for-server.js'
 
 export type CatchUpTotals = ImapOnceTotals | ScannerTotals
@@ -34,7 +33,7 @@ export async function catchUpOnce(
   } finally {
     done.abort()
     await keeping
-    if (!lost.signal.aborted) await releaseDaemon(catalog, server)
+    if (!lost.signal.aborted) await releaseClaim(catalog, server)
   }
 }
 

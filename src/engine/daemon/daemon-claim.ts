@@ -3,7 +3,9 @@ import type {Catalog} from '../catalog/catalog.js'
 import {UserError} from '../errors.js'
 import {humanDuration} from '../human-duration.js'
 import {sleep} from '../sleep.js'
-import {claimDaemon, type DaemonHolder, keepDaemon} from './daemon-lock.js'
+import {
+  claimDaemon, type DaemonHolder, keepDaemon, releaseDaemon,
+} from './daemon-lock.js'
 
 /** How often a claim's holder heartbeats: well inside SERVICE_STALE_MS, after which another host may take over. */
 export const CLAIM_HEARTBEAT_MS = 500
@@ -37,5 +39,18 @@ export async function keepClaim(catalog: Catalog, server: string, running: Abort
     } catch {
       // Retried at the next tick; the claim stays valid for SERVICE_STALE_MS.
     }
+  }
+}
+
+/**
+ * Gives the claim up after the work, whatever ended it. A release that fails (the catalog's volume full, which may be
+ * why the work failed) must not replace the work's own error: the claim lapses anyway, at once on this host since
+ * the pid is gone, after SERVICE_STALE_MS from another.
+ */
+export async function releaseClaim(catalog: Catalog, server: string): Promise<void> {
+  try {
+    await releaseDaemon(catalog, server)
+  } catch {
+    // See above: nothing to report that the work's own outcome does not.
   }
 }
