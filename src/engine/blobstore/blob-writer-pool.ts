@@ -39,8 +39,7 @@ export class BlobWriterPool {
   async write(job: BlobFileJob, lend = false): Promise<BlobFileResult & {content: Uint8Array}> {
     if (!this.threads.available) return {...writeBlobFile(job), content: job.content}
     if (!lend || !ownsItsMemory(job.content)) return {...await this.threads.run(job), content: job.content}
-    const lent = await this.threads.run({...job, lent: true}, [job.content.buffer as ArrayBuffer]) as BlobFileResult & {content: Uint8Array}
-    return lent
+    return this.threads.run({...job, lent: true}, [job.content.buffer as ArrayBuffer]) as Promise<BlobFileResult & {content: Uint8Array}>
   }
 }
 

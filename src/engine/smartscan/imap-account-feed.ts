@@ -234,11 +234,10 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
   private async readChanges(cycle: Cycle, signal: AbortSignal): Promise<Changes> {
     const {catalog, session} = this.options
     const reads = new Map<PlannedFolder, FolderRead>()
-    const window = this.options.listWindow ?? LIST_WINDOW
     const unlisted: Changes['unlisted'] = []
     for (const f of cycle.toRead) {
       throwIfAborted(signal)
-      if (listedByWindow(f, window)) {
+      if (listedByWindow(f, this.listWindow)) {
         const {status, uids} = await session.uids(f.server.mailbox)
         cycle.statuses.set(f, status)
         unlisted.push({folder: f, uids, uidvalidity: status.uidvalidity})
@@ -354,6 +353,11 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     }
   }
 
+  /** How many messages of a large new folder are listed at a time (LIST_WINDOW unless a test sets it). */
+  private get listWindow(): number {
+    return this.options.listWindow ?? LIST_WINDOW
+  }
+
   /**
    * The bodies of the new messages, a chunk at a time: first of those readChanges listed, then of each folder it
    * listed by UID only (listedByWindow), whose metadata is read a window at a time as the scan reaches it.
@@ -361,11 +365,10 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
    */
   private async * fetchNew(changes: Changes): AsyncGenerator<{bodies: Map<number, Buffer>; chunk: Placed[]}> {
     yield * this.fetchAhead(changes.added)
-    const window = this.options.listWindow ?? LIST_WINDOW
     for (const {folder, uids, uidvalidity} of changes.unlisted) {
-      for (let start = 0; start < uids.length; start += window) {
+      for (let start = 0; start < uids.length; start += this.listWindow) {
         // UIDs only grow: the range between a window's first and last UID holds that window's messages and no other.
-        const last = uids[Math.min(start + window, uids.length) - 1]
+        const last = uids[Math.min(start + this.listWindow, uids.length) - 1]
         const read = await this.options.session.readMessages(folder.server.mailbox, uids[start], last)
         // Items and locators are named after the UIDVALIDITY the folder was listed with: a mailbox re-created since
         // holds other messages under those UIDs. This scan stops there; the next one sees the new UIDVALIDITY.
