@@ -110,37 +110,53 @@ export async function loadLiveItemsInFolders(
   return rows.map(row => stateFromRow(row))
 }
 
+/** One folder's question to loadLiveItemsAtPlaces: its id, the locator prefix of its UIDVALIDITY, the places asked. */
+export interface FolderPlaces {
+  folder: string
+  placePrefix: string
+  locators: readonly string[]
+}
+
+/** loadLiveItemsAtPlaces' answer for one folder. */
+export interface ItemsAtPlaces {
+  /** How many distinct places at the folder's UIDVALIDITY it holds. */
+  placed: number
+  states: ItemState[]
+}
+
 /**
- * The live items of one folder that an incremental read concerns: those at the given places (IMAP locators of the
- * folder's current UIDVALIDITY), and every one not placed at that UIDVALIDITY; plus how many distinct places at that
- * UIDVALIDITY the folder holds. A folder of thousands with a dozen changes decodes a dozen rows, not thousands.
- * One pass reads the folder's open revisions' ids and locators only (the catalog has no index by folder: that pass
- * walks the account's items once, where a statement per question walked them three times), and the rows chosen are
- * then read whole by id.
+ * The live items of some folders of an account that incremental reads concern: in each folder, those at the given
+ * places (IMAP locators of the folder's current UIDVALIDITY) and every one not placed at that UIDVALIDITY; plus how
+ * many distinct places at that UIDVALIDITY each folder holds. A folder of thousands with a dozen changes decodes a
+ * dozen rows, not thousands. One pass reads the open revisions' ids, folders and locators only, and the rows chosen
+ * are then read whole by id. The catalog has no index by folder, so that pass walks the account's items: once for
+ * all the folders a cycle read (a walk per folder made the account's SQL most of an incremental SmartScan's, on the
+ * one catalog connection that every account scanned at once waits for).
  */
 export async function loadLiveItemsAtPlaces(
   db: Knex | Knex.Transaction,
-  {accountId, folder}: {accountId: number; folder: string},
-  placePrefix: string,
-  locators: readonly string[],
-): Promise<{placed: number; states: ItemState[]}> {
-  const live: Array<{id: number; locator: null | string}> = await db('items as i')
+  accountId: number,
+  questions: readonly FolderPlaces[],
+): Promise<Map<string, ItemsAtPlaces>> {
+  const answers = new Map<string, ItemsAtPlaces>()
+  if (questions.length === 0) return answers
+  const asked = new Map(questions.map(q => [q.folder, {...q, wanted: new Set(q.locators), places: new Set<string>()}]))
+  const live: Array<{folder: string; id: number; locator: null | string}> = await db('items as i')
   .join('item_revisions as r', 'r.item_id', 'i.id')
   .where('i.account_id', accountId)
   .whereNull('r.valid_to')
   .where('r.deleted', false)
-  .where('r.folder_remote_id', folder)
-  .select('r.id', 'r.locator')
-  const wanted = new Set(locators)
-  const places = new Set<string>()
+  .whereIn('r.folder_remote_id', [...asked.keys()])
+  .select('r.id', 'r.locator', 'r.folder_remote_id as folder')
   const chosen: number[] = []
-  for (const {id, locator} of live) {
-    const placedHere = locator !== null && locator.startsWith(placePrefix)
-    if (placedHere) places.add(locator)
-    if (!placedHere || wanted.has(locator)) chosen.push(id)
+  for (const {folder, id, locator} of live) {
+    const q = asked.get(folder)!
+    const placedHere = locator !== null && locator.startsWith(q.placePrefix)
+    if (placedHere) q.places.add(locator)
+    if (!placedHere || q.wanted.has(locator)) chosen.push(id)
   }
 
-  const states: ItemState[] = []
+  for (const q of asked.values()) answers.set(q.folder, {placed: q.places.size, states: []})
   for (let i = 0; i < chosen.length; i += KEYS_PER_LOOKUP) {
     const rows: OpenItemRow[] = await db('item_revisions as r')
     .join('items as i', 'i.id', 'r.item_id')
@@ -148,10 +164,10 @@ export async function loadLiveItemsAtPlaces(
     // Still open: another writer may have closed one since the pass above (the cycle's checkpoint then conflicts).
     .whereNull('r.valid_to')
     .select(OPEN_ITEM_COLUMNS)
-    for (const row of rows) states.push(stateFromRow(row))
+    for (const row of rows) answers.get(row.folder_remote_id!)!.states.push(stateFromRow(row))
   }
 
-  return {placed: places.size, states}
+  return answers
 }
 
 /** The columns of an item revision, in the order revisionValues lists them (for bulkInsert). */

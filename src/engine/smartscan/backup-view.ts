@@ -62,19 +62,29 @@ export async function liveItems(catalog: Catalog, accountId: number, folders: st
   return items
 }
 
+/** An incremental read of a folder: the UIDs it reports changed or vanished, at the folder's UIDVALIDITY. */
+export interface IncrementalRead {
+  folder: string
+  uidvalidity: number
+  uids: readonly number[]
+}
+
 /**
- * What the diff of an incremental read needs of a folder (folder-diff.ts): the live items at the UIDs the read
- * reports, those not placed at the folder's UIDVALIDITY, and the number of places it holds at that UIDVALIDITY.
+ * What the diff of an incremental read needs of each folder read (folder-diff.ts): the live items at the UIDs the
+ * read reports, those not placed at the folder's UIDVALIDITY, and the number of places it holds at that UIDVALIDITY.
+ * All the folders of one cycle in one catalog pass.
  */
 export async function liveItemsAtUids(
   catalog: Catalog,
-  where: {accountId: number; folder: string},
-  uidvalidity: number,
-  uids: readonly number[],
-): Promise<{items: BackupItem[]; placed: number}> {
-  const locators = uids.map(uid => locatorOf(uidvalidity, uid))
-  const {placed, states} = await loadLiveItemsAtPlaces(catalog.db, where, locatorPrefix(uidvalidity), locators)
-  return {items: states.map(state => backupItemOf(state)), placed}
+  accountId: number,
+  reads: readonly IncrementalRead[],
+): Promise<Map<string, {items: BackupItem[]; placed: number}>> {
+  const answers = await loadLiveItemsAtPlaces(catalog.db, accountId, reads.map(read => ({
+    folder: read.folder,
+    placePrefix: locatorPrefix(read.uidvalidity),
+    locators: read.uids.map(uid => locatorOf(read.uidvalidity, uid)),
+  })))
+  return new Map([...answers].map(([folder, {placed, states}]) => [folder, {items: states.map(state => backupItemOf(state)), placed}]))
 }
 
 function backupItemOf(state: ItemState): BackupItem {

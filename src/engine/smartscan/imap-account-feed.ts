@@ -260,14 +260,14 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     const changes: Changes = {
       removed: [], matched: new Set(), added: [], unlisted, kept: [], flagged: [],
     }
+    const concernedByFolder = await this.concernedItems(cycle, reads)
     for (const [f, first] of reads) {
       let read = first
       let diff: FolderDiff
       if (read.complete || cycle.accountId === null) {
         diff = diffFolder(byFolder.get(f.id) ?? [], read)
       } else {
-        const uids = [...read.messages.map(m => m.uid), ...read.vanished]
-        const concerned = await liveItemsAtUids(catalog, {accountId: cycle.accountId, folder: f.id}, read.status.uidvalidity, uids)
+        const concerned = concernedByFolder.get(f.id)!
         diff = diffFolder(concerned.items, read, concerned.placed)
         if (diff.expectedCount !== read.status.messages) {
           // The changes since the baseline do not add up to the server's count (an expunge the server did not
@@ -292,6 +292,15 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     for (const f of cycle.emptied) changes.removed.push(...byFolder.get(f.id) ?? [])
     for (const g of cycle.plan.gone) changes.removed.push(...byFolder.get(g.id) ?? [])
     return changes
+  }
+
+  /** For each folder read incrementally, the backup's items that its changes name (liveItemsAtUids). */
+  private async concernedItems(cycle: Cycle, reads: Map<PlannedFolder, FolderRead>): Promise<Awaited<ReturnType<typeof liveItemsAtUids>>> {
+    const incremental = [...reads].filter(([, read]) => !read.complete).map(([f, read]) => ({
+      folder: f.id, uidvalidity: read.status.uidvalidity, uids: [...read.messages.map(m => m.uid), ...read.vanished],
+    }))
+    if (cycle.accountId === null || incremental.length === 0) return new Map()
+    return liveItemsAtUids(this.options.catalog, cycle.accountId, incremental)
   }
 
   /**
