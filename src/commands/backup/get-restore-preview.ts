@@ -14,8 +14,8 @@ export default class GetRestorePreview extends BaseCommand {
   static override summary = 'Show what a restore of an account at a time would change in the live mailbox, without writing anything.'
   static override description
     = 'Compares the account as the backup had it at that time with the live mailbox now (the account itself, or '
-      + 'destination), read over IMAP in read-only mode, matching messages as a restore does (Message-ID and size, '
-      + 'else content). Lists what a restore would add (folders and messages missing live), what differs (the same '
+      + 'destination), read over IMAP in read-only mode, matching messages as a restore does (by content: '
+      + 'live messages that share a Message-ID and size with one of the backup are read). Lists what a restore would add (folders and messages missing live), what differs (the same '
       + 'message with other flags or keywords, which a restore leaves as it is) and what is live but was not there '
       + 'then (which a restore leaves alone). Text shows counts and the first lines of each list; --json lists '
       + 'everything. Nothing is written on the server or in the backup.'

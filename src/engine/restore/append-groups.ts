@@ -1,6 +1,6 @@
 import type {ItemAt} from '../history/state-at.js'
 
-import {BATCH_BYTES, BATCH_MESSAGES} from './imap-restore-target.js'
+import {boundedChunks} from './imap-restore-target.js'
 
 /** The items of one folder that are read together and appended in one MULTIAPPEND. */
 export interface AppendGroup {
@@ -21,27 +21,13 @@ export interface AppendGroup {
 export function appendGroups(folders: ReadonlyArray<{items: readonly ItemAt[]; path: string}>): AppendGroup[] {
   const groups: AppendGroup[] = []
   for (const {items, path} of folders) {
-    const start = groups.length
-    let group: ItemAt[] = []
-    let bytes = 0
-    for (const item of items) {
-      const size = item.size ?? 0
-      if (group.length > 0 && (group.length >= BATCH_MESSAGES || bytes + size > BATCH_BYTES)) {
-        groups.push({
-          path, items: group, first: false, last: false,
-        })
-        group = []
-        bytes = 0
-      }
-
-      group.push(item)
-      bytes += size
+    const chunks = [...boundedChunks(items, item => item.size ?? 0)]
+    if (chunks.length === 0) chunks.push([])
+    for (const [i, chunk] of chunks.entries()) {
+      groups.push({
+        path, items: chunk, first: i === 0, last: i === chunks.length - 1,
+      })
     }
-
-    groups.push({
-      path, items: group, first: false, last: true,
-    })
-    groups[start].first = true
   }
 
   return groups

@@ -1,11 +1,12 @@
 import {ImapFlow, type MailboxObject} from 'imapflow'
-import {createHash} from 'node:crypto'
 
 import type {ImapSettings} from '../appserver/imap/imap-settings.js'
 
 import {closeAdminConnection, connectAsAdmin, guardImap} from '../appserver/imap/admin-connection.js'
 import {folderPathOf} from '../appserver/imap/imap-identity.js'
 import {parseHeaders} from '../appserver/imap/message-headers.js'
+import {sha256} from '../blobstore/blob-store.js'
+import {candidateKey, FolderHoldings} from './folder-holdings.js'
 import {canMultiAppend, multiAppend} from './multi-append.js'
 
 /** A message to put into a mailbox: its exact bytes, flags and keywords, and INTERNALDATE. */
@@ -17,17 +18,6 @@ export interface RestoreMessage {
   messageId: null | string
 }
 
-/**
- * What a folder of the destination already holds, as counts not yet matched by a message of this restore: a second
- * restore recognises what the first one appended, and two identical messages of the source stay two.
- */
-interface FolderIndex {
-  /** `<Message-ID> <size>` of messages that have a Message-ID. */
-  byMessageId: Map<string, number>
-  /** sha256 of the bytes of messages without a Message-ID (few: read whole). */
-  digests: Map<string, number>
-}
-
 export interface TargetFolder {
   mailbox: string
   path: string
@@ -37,13 +27,13 @@ export interface TargetFolder {
 /**
  * The writer a restore uses on the AppServer: one IMAP connection to the destination account, opened with the admin
  * credential like the SmartScan's sessions, that creates folders by catalog path and APPENDs messages with their
- * exact bytes, flags, keywords and internal date. It is idempotent per folder: a message whose Message-ID and size
- * (or, without a Message-ID, whose digest) is already in the folder is skipped, so running a restore twice
- * duplicates nothing.
+ * exact bytes, flags, keywords and internal date. It is idempotent per folder: a message whose content (digest) is
+ * already in the folder is skipped, so running a restore twice duplicates nothing, and a different message that only
+ * shares its Message-ID and size never stands in for it (FolderHoldings).
  */
 export class ImapRestoreTarget {
   private delimiter = '/'
-  private readonly indexes = new Map<string, FolderIndex>()
+  private readonly indexes = new Map<string, FolderHoldings>()
   private readonly known = new Map<string, string>()
 
   private constructor(
@@ -104,14 +94,8 @@ export class ImapRestoreTarget {
    * as used. A restore that must not duplicate a message kept elsewhere (doUndelete) asks several folders.
    */
   async holds(mailbox: string, message: RestoreMessage): Promise<boolean> {
-    const index = await this.indexOf(mailbox)
-    const [counts, key] = message.messageId
-      ? [index.byMessageId, `${message.messageId} ${message.bytes.length}`]
-      : [index.digests, message.digest]
-    const present = counts.get(key) ?? 0
-    if (present === 0) return false
-    counts.set(key, present - 1)
-    return true
+    const holdings = await this.holdingsOf(mailbox, [message])
+    return holdings.take(keyOf(message), message.digest)
   }
 
   /** Appends a message unless the folder already has it; true when appended. */
@@ -126,21 +110,13 @@ export class ImapRestoreTarget {
    * what the folder holds comes first, as for append(), so a batch never carries a message that is already there.
    */
   async appendMany(mailbox: string, messages: readonly RestoreMessage[]): Promise<boolean[]> {
-    const index = await this.indexOf(mailbox)
-    const appended = messages.map(message => {
-      const [counts, key] = message.messageId
-        ? [index.byMessageId, `${message.messageId} ${message.bytes.length}`]
-        : [index.digests, message.digest]
-      const present = counts.get(key) ?? 0
-      if (present === 0) return true
-      counts.set(key, present - 1)
-      return false
-    })
+    const holdings = await this.holdingsOf(mailbox, messages)
+    const appended = messages.map(message => !holdings.take(keyOf(message), message.digest))
     const toSend = messages.filter((_, i) => appended[i]).map(message => ({
       ...message, flags: message.flags.filter(flag => flag.toLowerCase() !== String.raw`\recent`),
     }))
     if (canMultiAppend(this.client, mailbox)) {
-      for (const batch of batches(toSend)) await this.guard(() => multiAppend(this.client, mailbox, batch))
+      for (const batch of boundedChunks(toSend, message => message.bytes.length)) await this.guard(() => multiAppend(this.client, mailbox, batch))
     } else {
       for (const message of toSend) await this.guard(() => this.client.append(mailbox, message.bytes, message.flags as string[], message.internalDate ?? undefined))
     }
@@ -152,10 +128,33 @@ export class ImapRestoreTarget {
     await closeAdminConnection(this.client)
   }
 
-  private async indexOf(mailbox: string): Promise<FolderIndex> {
-    const cached = this.indexes.get(mailbox)
-    if (cached) return cached
-    const index: FolderIndex = {byMessageId: new Map(), digests: new Map()}
+  /** What the folder holds, with the digests known of every message that could be one of `messages`. */
+  private async holdingsOf(mailbox: string, messages: readonly RestoreMessage[]): Promise<FolderHoldings> {
+    const holdings = this.indexes.get(mailbox) ?? await this.readHoldings(mailbox)
+    this.indexes.set(mailbox, holdings)
+    const unread = holdings.unread(messages.map(message => keyOf(message)))
+    if (unread.length > 0) {
+      await this.guard(async () => {
+        const lock = await this.client.getMailboxLock(mailbox, {readOnly: true})
+        try {
+          // In FETCHes of bounded size: the bodies are hashed and dropped one by one.
+          for (const chunk of boundedChunks(unread, message => message.size)) {
+            for await (const message of this.client.fetch(chunk.map(m => m.uid).join(','), {uid: true, source: true}, {uid: true})) {
+              if (message.source) holdings.learn(message.uid, sha256(message.source))
+            }
+          }
+        } finally {
+          lock.release()
+        }
+      })
+    }
+
+    return holdings
+  }
+
+  /** The folder's messages by candidate key: Message-ID and size, or the digest of those without one (read whole). */
+  private async readHoldings(mailbox: string): Promise<FolderHoldings> {
+    const holdings = new FolderHoldings()
     await this.guard(async () => {
       const lock = await this.client.getMailboxLock(mailbox, {readOnly: true})
       try {
@@ -163,21 +162,22 @@ export class ImapRestoreTarget {
         const withoutId: number[] = []
         for await (const message of this.client.fetch('1:*', {uid: true, size: true, headers: ['message-id']}, {uid: true})) {
           const {messageId} = parseHeaders(message.headers)
-          if (messageId) count(index.byMessageId, `${messageId} ${message.size ?? 0}`)
+          if (messageId) holdings.add(message.uid, candidateKey(messageId, message.size ?? 0, null), message.size ?? 0)
           else withoutId.push(message.uid)
         }
 
         if (withoutId.length > 0) {
           for await (const message of this.client.fetch(withoutId.join(','), {uid: true, source: true}, {uid: true})) {
-            if (message.source) count(index.digests, createHash('sha256').update(message.source).digest('hex'))
+            if (!message.source) continue
+            const digest = sha256(message.source)
+            holdings.add(message.uid, candidateKey(null, message.source.length, digest), message.source.length, digest)
           }
         }
       } finally {
         lock.release()
       }
     })
-    this.indexes.set(mailbox, index)
-    return index
+    return holdings
   }
 
   private async guard<T>(work: () => Promise<T>): Promise<T> {
@@ -189,23 +189,27 @@ export class ImapRestoreTarget {
 export const BATCH_BYTES = 8 * 1024 * 1024
 export const BATCH_MESSAGES = 100
 
-function * batches(messages: readonly RestoreMessage[]): Generator<RestoreMessage[]> {
-  let batch: RestoreMessage[] = []
+/**
+ * Items in chunks of at most BATCH_BYTES (by sizeOf) and BATCH_MESSAGES, in order.
+ * @yields each chunk
+ */
+export function * boundedChunks<T>(items: readonly T[], sizeOf: (item: T) => number): Generator<T[]> {
+  let chunk: T[] = []
   let bytes = 0
-  for (const message of messages) {
-    if (batch.length > 0 && (bytes + message.bytes.length > BATCH_BYTES || batch.length >= BATCH_MESSAGES)) {
-      yield batch
-      batch = []
+  for (const item of items) {
+    if (chunk.length > 0 && (bytes + sizeOf(item) > BATCH_BYTES || chunk.length >= BATCH_MESSAGES)) {
+      yield chunk
+      chunk = []
       bytes = 0
     }
 
-    batch.push(message)
-    bytes += message.bytes.length
+    chunk.push(item)
+    bytes += sizeOf(item)
   }
 
-  if (batch.length > 0) yield batch
+  if (chunk.length > 0) yield chunk
 }
 
-function count(counts: Map<string, number>, key: string): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1)
+function keyOf(message: RestoreMessage): string {
+  return candidateKey(message.messageId, message.bytes.length, message.digest)
 }

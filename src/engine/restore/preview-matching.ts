@@ -27,14 +27,6 @@ export interface FolderComparison {
 }
 
 /**
- * How the restore target recognises a message a folder already holds: `<Message-ID> <size>`, or the content digest
- * for a message without a Message-ID. The preview must match the same way to predict what a restore does.
- */
-export function matchKey(messageId: null | string, size: number, digest: null | string): string {
-  return messageId ? `id ${messageId} ${size}` : `sha ${digest ?? ''}`
-}
-
-/**
  * Pairs the messages of one folder as the backup had them and as they are live, by match key and as multisets (two
  * identical messages stay two): pairs with the same flags first, so that a flag change shows on one message only.
  */

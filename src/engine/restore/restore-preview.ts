@@ -13,8 +13,10 @@ import {certaintyOf} from '../history/account-certainty-view.js'
 import {findAccount} from '../history/account-lookup.js'
 import {describeHistoryTime} from '../history/history-time.js'
 import {type AccountStateAt, stateAt} from '../history/state-at.js'
+import {candidateKey} from './folder-holdings.js'
+import {boundedChunks} from './imap-restore-target.js'
 import {
-  compareFolder, type DifferingMessage, matchKey, type PreviewMessage, shownOf,
+  compareFolder, type DifferingMessage, type PreviewMessage, shownOf,
 } from './preview-matching.js'
 import {restoreTime} from './restore-on-new-account.js'
 
@@ -49,9 +51,9 @@ type Keyed = PreviewMessage & {key: string}
 /**
  * getRestorePreview: what doRestoreOnNewAccount at T would do to the live mailbox, without doing any of it. The
  * backup's state at T is compared folder by folder with the destination as it is now, read over IMAP with EXAMINE and
- * BODY.PEEK (nothing on the server changes, not even \Seen) and matched the way the restore target matches (Message-ID
- * and size, else content digest). Nothing is written in the catalog either: an uncertain account is reported, not
- * scanned.
+ * BODY.PEEK (nothing on the server changes, not even \Seen) and matched the way the restore target matches: by content
+ * digest, reading only the live messages that share a Message-ID and size with a message of the backup (or have no
+ * Message-ID). Nothing is written in the catalog either: an uncertain account is reported, not scanned.
  */
 export async function previewRestore(catalog: Catalog, server: string, request: RestorePreviewRequest, signal?: AbortSignal): Promise<RestorePreview> {
   const at = restoreTime(request.point)
@@ -63,7 +65,7 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
   const certainty = await certaintyOf(catalog.db, account.key)
 
   const backup = await readBackup(state)
-  const live = await readLive(settings, destination, signal)
+  const live = await readLive(settings, destination, backup.candidates, signal)
   const preview: RestorePreview = {
     account: account.name,
     destination,
@@ -101,6 +103,8 @@ interface BackupMailbox {
   /** Folder key to the folder's path at T. */
   folders: Map<string, string>
   messages: Map<string, Keyed[]>
+  /** The candidate keys (Message-ID and size) of the messages known by digest: live messages to read to compare. */
+  candidates: Set<string>
   count: number
   otherItems: number
 }
@@ -108,7 +112,7 @@ interface BackupMailbox {
 /** The account's mail folders and messages at T, keyed as the live side is. */
 async function readBackup(state: AccountStateAt): Promise<BackupMailbox> {
   const backup: BackupMailbox = {
-    folders: new Map(), messages: new Map(), count: 0, otherItems: 0,
+    folders: new Map(), messages: new Map(), candidates: new Set(), count: 0, otherItems: 0,
   }
   for (const folder of state.folders) if (folder.view === null || folder.view === 'message') backup.folders.set(folderKey(folder.path), folder.path)
   for await (const item of state.items()) {
@@ -130,8 +134,10 @@ async function readBackup(state: AccountStateAt): Promise<BackupMailbox> {
       subject: typeof subject === 'string' ? subject : null,
       size,
       flags: normalizeFlags(flagsWithTags(item.flags, item.tags)),
-      key: matchKey(id, size, item.blobDigest),
+      // By content, as the restore target recognises a message; by Message-ID and size when the backup never knew it.
+      key: item.blobDigest ? candidateKey(null, size, item.blobDigest) : candidateKey(id, size, null),
     })
+    if (item.blobDigest) backup.candidates.add(candidateKey(id, size, item.blobDigest))
     backup.count++
   }
 
@@ -144,8 +150,12 @@ interface LiveMailbox {
   messages: Map<string, Keyed[]>
 }
 
-/** The destination as it is now, read-only; null when the AppServer would not open it (it does not exist). */
-async function readLive(settings: ReturnType<typeof imapSettings>, destination: string, signal?: AbortSignal): Promise<LiveMailbox | null> {
+/**
+ * The destination as it is now, read-only; null when the AppServer would not open it (it does not exist). A message
+ * is keyed by its content digest when it may be one of the backup's (its Message-ID and size are among `candidates`,
+ * or it has no Message-ID), else by Message-ID and size: only those bodies are read, a chunk at a time.
+ */
+async function readLive(settings: ReturnType<typeof imapSettings>, destination: string, candidates: ReadonlySet<string>, signal?: AbortSignal): Promise<LiveMailbox | null> {
   let session: ImapSession
   try {
     session = await ImapSession.open(settings, destination, {signal})
@@ -162,11 +172,14 @@ async function readLive(settings: ReturnType<typeof imapSettings>, destination: 
       live.folders.set(key, folder.path)
       if ((folder.status?.messages ?? 0) === 0) continue
       const read = await session.readFolder(folder.mailbox, null)
-      // Messages without a Message-ID are matched by content, as the restore target does: read them whole (few).
-      const withoutId = read.messages.filter(m => !m.headers.messageId).map(m => m.uid)
-      const bodies = await session.bodies(folder.mailbox, withoutId)
+      const toRead = read.messages.filter(m => !m.headers.messageId || candidates.has(candidateKey(m.headers.messageId, m.size, null)))
+      const digests = new Map<number, string>()
+      for (const chunk of boundedChunks(toRead, m => m.size)) {
+        for (const [uid, body] of await session.bodies(folder.mailbox, chunk.map(m => m.uid))) digests.set(uid, sha256(body))
+      }
+
       for (const message of read.messages) {
-        const body = bodies.get(message.uid)
+        const digest = digests.get(message.uid)
         push(live.messages, key, {
           folderPath: folder.path,
           item: null,
@@ -175,7 +188,7 @@ async function readLive(settings: ReturnType<typeof imapSettings>, destination: 
           subject: message.headers.subject ?? null,
           size: message.size,
           flags: message.flags,
-          key: matchKey(message.headers.messageId, message.size, body ? sha256(body) : null),
+          key: digest ? candidateKey(null, message.size, digest) : candidateKey(message.headers.messageId, message.size, null),
         })
       }
     }

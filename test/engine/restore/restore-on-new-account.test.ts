@@ -9,6 +9,7 @@ import {setAttribute} from '../../../src/engine/config/config-store.js'
 import {OperationAborted} from '../../../src/engine/errors.js'
 import {BATCH_MESSAGES} from '../../../src/engine/restore/imap-restore-target.js'
 import {restoreOnNewAccount} from '../../../src/engine/restore/restore-on-new-account.js'
+import {previewRestore} from '../../../src/engine/restore/restore-preview.js'
 import {markUncertain} from '../../../src/engine/scanner/account-certainty.js'
 import {DIALECTS} from '../../helpers/test-catalog.js'
 import {
@@ -69,6 +70,37 @@ for (const dialect of DIALECTS) {
       assert.equal(again.restored, 0)
       assert.equal(again.skipped, 6)
       assert.deepEqual(await snapshot(await s.client(bob)), before)
+    })
+
+    it('never takes a live message that only shares a Message-ID and size for the one it restores (forced merge, preview)', async () => {
+      // A draft saved twice keeps its Message-ID; one letter changed keeps its size. A restore that took the live
+      // one for the backup's would skip the backup's: that content would be restored nowhere.
+      const alice = await s.user('alice')
+      const bob = await s.user('bob')
+      const saved = message('Draft', 'Meet at nine.')
+      const live = message('Draft', 'Meet at five.')
+      assert.equal(saved.length, live.length)
+      await (await s.client(alice)).append('INBOX', saved, [], JAN)
+      await s.scan()
+      await (await s.client(bob)).append('INBOX', live, [], JAN)
+
+      const before = await previewRestore(s.t.catalog, SERVER, {account: alice, point: {kind: 'last'}, destination: bob})
+      assert.deepEqual({add: before.add.messages.length, liveOnly: before.liveOnly.messages.length, unchanged: before.unchanged}, {add: 1, liveOnly: 1, unchanged: 0})
+
+      const report = await restore(s, [], {
+        source: alice, destination: bob, point: {kind: 'last'}, force: true,
+      })
+      assert.deepEqual({restored: report.restored, skipped: report.skipped}, {restored: 1, skipped: 0})
+      const inbox = (await snapshot(await s.client(bob))).messages.map(m => m.split(' ')[1]).sort()
+      assert.deepEqual(inbox, [sha(saved), sha(live)].sort())
+
+      // Once there, it is recognised by its content: a rerun adds nothing, and the preview shows it unchanged.
+      const again = await restore(s, [], {
+        source: alice, destination: bob, point: {kind: 'last'}, force: true,
+      })
+      assert.deepEqual({restored: again.restored, skipped: again.skipped}, {restored: 0, skipped: 1})
+      const after = await previewRestore(s.t.catalog, SERVER, {account: alice, point: {kind: 'last'}, destination: bob})
+      assert.deepEqual({add: after.add.messages.length, liveOnly: after.liveOnly.messages.length, unchanged: after.unchanged}, {add: 0, liveOnly: 1, unchanged: 1})
     })
 
     it('restores folders of several MULTIAPPEND groups exactly, and a restore stopped half-way completes on a rerun without duplicates', async () => {

@@ -94,6 +94,27 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await snapshot(client), after)
     })
 
+    it('brings back a deleted draft whose next save, still there, only shares its Message-ID and size', async () => {
+      const alice = await s.user('alice')
+      const client = await s.client(alice)
+      const saved = message('Draft', 'Meet at nine.')
+      const resaved = message('Draft', 'Meet at five.')
+      await client.append('INBOX', saved, [String.raw`\Draft`], JAN)
+      await s.scan()
+      await pause(20)
+      const start = Date.now()
+      await client.mailboxOpen('INBOX')
+      await client.messageDelete('1:*', {uid: true})
+      await client.mailboxClose()
+      await client.append('INBOX', resaved, [String.raw`\Draft`], JAN)
+      await s.scan()
+
+      const report = await run({account: alice, window: {from: start, to: null}})
+      assert.deepEqual({deleted: report.deleted, restored: report.restored, skipped: report.skipped}, {deleted: 1, restored: 1, skipped: 0})
+      const inbox = (await snapshot(client)).messages.map(m => m.split(' ')[1]).sort()
+      assert.deepEqual(inbox, [sha(saved), sha(resaved)].sort())
+    })
+
     it('brings them back under an "Undeleted <day>" folder keeping the structure, and never twice', async () => {
       const alice = await loadAlice(s)
       await s.scan()
