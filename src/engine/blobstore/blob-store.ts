@@ -4,6 +4,7 @@ import path from 'node:path'
 
 import {blobPath} from './blob-path.js'
 import {readBlob} from './blob-read.js'
+import {type BlobStreamResult, writeBlobStream} from './blob-stream-write.js'
 import {sweepTemporaries, TEMPORARY_DIR, type TemporarySweep} from './blob-temporary.js'
 import {blobWriters} from './blob-writer-pool.js'
 
@@ -96,6 +97,18 @@ export class BlobStore {
     return {
       digest, size, storedSize: written.storedSize, written: written.written, content: asBuffer(written.content),
     }
+  }
+
+  /**
+   * Stores a content that arrives in chunks (a large message) without holding it whole: see writeBlobStream. Not
+   * published, and `ok` false, when it is not `expected` (the size the server announced, a digest).
+   */
+  async putStream(chunks: AsyncIterable<Uint8Array>, expected: {digest?: string; size?: number} = {}): Promise<BlobStreamResult> {
+    this.sweepTemporaries()
+    return writeBlobStream({
+      chunks, level: this.compressionLevel, temporaryDir: this.temporaryDir, targetOf: digest => this.pathOf(digest),
+      expectedDigest: expected.digest, expectedSize: expected.size,
+    })
   }
 
   /** Reads and decompresses a blob; verifies that the content still hashes to its name (blob-read.ts). */

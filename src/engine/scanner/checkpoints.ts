@@ -38,9 +38,13 @@ export async function saveCheckpoint(
   if (updated !== 1) throw new ScannerConflict(connector)
 }
 
+/**
+ * The batch met what another process did meanwhile and was rolled back; an IMAP cycle reads the account again
+ * (runImapCycle), which finds the backup as that process left it.
+ */
 export class ScannerConflict extends Error {
-  constructor(connector: string) {
-    super(`another scanner moved the ${connector} checkpoint: only one Realtime Scanner may follow a feed (is a daemon already running?)`)
+  constructor(connector: string, why = `another scanner moved the ${connector} checkpoint: only one Realtime Scanner may follow a feed (is a daemon already running?)`) {
+    super(why)
     this.name = 'ScannerConflict'
   }
 }

@@ -6,6 +6,7 @@ import type {TransactionFeed} from './feed-entry.js'
 
 import {bulkCloseOpen, bulkInsert, bulkTouch} from '../catalog/bulk-rows.js'
 import {type Catalog, now} from '../catalog/catalog.js'
+import {ScannerConflict} from './checkpoints.js'
 import {contentOf, readContent, type ResolvedContent} from './content-resolver.js'
 import {loadOpenItems, REVISION_COLUMNS, revisionValues} from './item-rows.js'
 import {itemKey, type ItemState} from './versions.js'
@@ -137,14 +138,7 @@ async function referenceBlobs(
     let stored = Boolean(resolved)
     let storedSize = resolved?.content.storedSize ?? null
     if (resolved && !existing.get(digest) && !(await options.blobs.has(digest))) {
-      // The file was there when the batch read its content, but a purge removed it since: store it again.
-      const bytesAgain = await readContent(contentOf(resolved.transaction)!, options.feed)
-      if (bytesAgain) {
-        storedSize = (await options.blobs.put(bytesAgain, digest)).storedSize
-      } else {
-        stored = false
-        storedSize = null
-      }
+      ({stored, storedSize} = await storeAgain(resolved.transaction, digest, options))
     }
 
     if (!existing.has(digest)) {
@@ -164,4 +158,20 @@ async function referenceBlobs(
   // same content since the lookup above: its row serves this batch's references as well.
   await bulkInsert(trx, options.dialect, 'blobs', BLOB_COLUMNS, inserts, [], ['digest'])
   return {bytes, written}
+}
+
+/**
+ * A blob that was in the store when the batch read its content and that a purge removed since: stored again from the
+ * transaction's content; not stored when the AppServer no longer has it.
+ */
+async function storeAgain(transaction: Transaction, digest: string, options: FlushOptions): Promise<{stored: boolean; storedSize: null | number}> {
+  const ref = contentOf(transaction)!
+  // A large IMAP message was stored as it arrived, and its bytes are not kept: the cycle reads it again.
+  if (ref.bytes === undefined && ref.inline === undefined && ref.path === undefined) {
+    throw new ScannerConflict('imap', `blob ${digest} was purged while a batch that names it was being written: ${ref.locator ?? 'its content'} is read again`)
+  }
+
+  const bytes = await readContent(ref, options.feed)
+  if (!bytes) return {stored: false, storedSize: null}
+  return {stored: true, storedSize: (await options.blobs.put(bytes, digest)).storedSize}
 }

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import {createHash} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {readdirSync, readFileSync, rmSync} from 'node:fs'
 import path from 'node:path'
 
 import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
 import {BlobStore} from '../../../src/engine/blobstore/blob-store.js'
-import {serverConfig} from '../../../src/engine/config/config-store.js'
+import {serverConfig, setAttribute} from '../../../src/engine/config/config-store.js'
 import {OperationAborted} from '../../../src/engine/errors.js'
 import {scanAccount} from '../../../src/engine/smartscan/account-scan.js'
 import {DIALECTS} from '../../helpers/test-catalog.js'
@@ -201,6 +201,42 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(history.map(r => r.operation), ['item.created', 'item.moved'])
       assert.notEqual(history[0].folder, history[1].folder)
       assert.equal(history[1].locator, moved.locator)
+    })
+
+    it('stores a message larger than a FETCH as it arrives: the exact bytes, one history when moved, and its digest when blobless', async () => {
+      const address = await s.user('alice')
+      const client = await s.client(address)
+      // About 6 MB of base64 lines: read in pieces of 1 MB, never held whole.
+      const attachment = randomBytes(4_500_000).toString('base64').replaceAll(/.{76}/g, '$&\r\n')
+      const large = message('large', attachment, 'MIME-Version: 1.0\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n')
+      assert.ok(large.length > 4 * 1024 * 1024)
+      await client.append('INBOX', large, [String.raw`\Seen`], JAN)
+      await client.append('INBOX', message('small'), [], JAN)
+      assert.equal((await s.scan()).totals.created, 2)
+      // Listing, the small message, then the large one in 6 pieces of at most 1 MB (and the empty end of a full last one).
+      const fetches = mailboxCommands(s.commands.get(address)).filter(c => c === 'UID FETCH').length
+      assert.ok(fetches >= 8, `${fetches} UID FETCH`)
+      const item = (await s.liveItems(address)).find(i => i.metadata.subject === 'large')!
+      assert.equal(item.digest, sha(large))
+      assert.ok((await s.blob(item.digest!)).equals(large))
+      assert.deepEqual(readdirSync(path.join(s.t.home, 'items', '.tmp')), [])
+
+      await client.mailboxCreate('Archive')
+      const lock = await client.getMailboxLock('INBOX')
+      await client.messageMove(item.locator!.split('/').at(-1)!, 'Archive', {uid: true})
+      lock.release()
+      const moved = await s.scan()
+      assert.deepEqual({moved: moved.totals.moved, created: moved.totals.created}, {moved: 1, created: 0})
+      assert.deepEqual((await s.revisions(address, item.id)).map(r => r.operation), ['item.created', 'item.moved'])
+
+      // Blobless: hashed as it arrives, nothing stored.
+      await setAttribute(s.t.catalog, {level: 'global', target: ''}, 'backupBloblessMode', 'true')
+      const other = message('large again', attachment)
+      await client.append('INBOX', other, [], JAN)
+      assert.equal((await s.scan()).totals.created, 1)
+      const again = (await s.liveItems(address)).find(i => i.metadata.subject === 'large again')!
+      assert.equal(again.digest, sha(other))
+      assert.equal(await new BlobStore(s.t.home).has(again.digest!), false)
     })
 
     it('does not duplicate a mailbox deleted and recreated with the same messages (new UIDVALIDITY)', async () => {

@@ -62,6 +62,8 @@ export interface SessionOptions {
 }
 
 const REQUIRED_EXTENSIONS = ['CONDSTORE', 'QRESYNC']
+/** A large message is read in pieces of this size (bodyPieces): one FETCH each, a piece in memory at a time. */
+const BODY_PIECE_BYTES = 1024 * 1024
 
 const METADATA = {
   uid: true, flags: true, internalDate: true, size: true, headers: HEADER_FIELDS,
@@ -207,6 +209,29 @@ export class ImapSession {
         lock.release()
       }
     })
+  }
+
+  /**
+   * The exact bytes of one message, read a piece at a time (`BODY.PEEK[]<offset.length>`): a large message is stored
+   * as it arrives instead of being held whole. A message expunged meanwhile ends early: the caller compares the
+   * length with RFC822.SIZE.
+   * @yields each piece, in order
+   */
+  async * bodyPieces(mailbox: string, uid: number, pieceBytes = BODY_PIECE_BYTES): AsyncGenerator<Buffer> {
+    for (let offset = 0; ; offset += pieceBytes) {
+      const piece = await this.guard(async () => {
+        const lock = await this.examine(mailbox)
+        try {
+          const message = await this.client.fetchOne(String(uid), {uid: true, source: {start: offset, maxLength: pieceBytes}}, {uid: true})
+          return message ? message.source : undefined
+        } finally {
+          lock.release()
+        }
+      })
+      if (!piece || piece.length === 0) return
+      yield piece
+      if (piece.length < pieceBytes) return
+    }
   }
 
   async close(): Promise<void> {
