@@ -1,10 +1,11 @@
-import {readFile} from 'node:fs/promises'
+import {type FileHandle, open, readFile} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {ContentRef, Transaction} from '../appserver/transaction.js'
 import type {TransactionFeed} from './feed-entry.js'
 
 import {type BlobStore, sha256} from '../blobstore/blob-store.js'
+import {hashStream} from '../blobstore/blob-stream-write.js'
 
 /** What the scanner learnt about one transaction's content before it writes the revision. */
 export interface ResolvedContent {
@@ -78,8 +79,7 @@ export async function readContent(ref: ContentRef, feed: Pick<TransactionFeed, '
   try {
     return await readFile(feed.resolveContentPath(ref.path))
   } catch (error) {
-    const {code} = (error as NodeJS.ErrnoException)
-    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+    if (isGone(error)) return undefined
     throw error
   }
 }
@@ -104,31 +104,13 @@ function resolveWithoutReading(ref: ContentRef, options: ContentOptions): Resolv
 
 /** Reads, checks and (unless blobless) stores the bytes of a reference that resolveWithoutReading could not answer. */
 async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<ResolvedContent> {
+  const large = await resolveLargeFile(ref, options)
+  if (large) return large
   const base = {locator: ref.locator ?? ref.path ?? null, storedSize: null}
   const content = await readContent(ref, options.feed)
-  if (!content) {
-    return {
-      ...base,
-      digest: ref.digest ?? null,
-      size: ref.size ?? null,
-      missing: true,
-      stored: false,
-      problem: `content ${describe(ref)} is gone on the AppServer: recorded as missing`,
-    }
-  }
-
+  if (!content) return gone(ref)
   const digest = sha256(content)
-  if ((ref.digest && ref.digest !== digest) || (ref.size !== undefined && ref.size !== content.length)) {
-    return {
-      ...base,
-      digest: ref.digest ?? digest,
-      size: ref.size ?? content.length,
-      missing: true,
-      stored: false,
-      problem: `content ${describe(ref)} does not match the transaction (digest ${digest}, ${content.length} bytes; announced ${ref.digest ?? '-'}, ${ref.size ?? '-'} bytes): recorded as missing`,
-    }
-  }
-
+  if ((ref.digest && ref.digest !== digest) || (ref.size !== undefined && ref.size !== content.length)) return mismatch(ref, digest, content.length)
   if (options.blobless) return {
     ...base, digest, size: content.length, missing: false, stored: false,
   }
@@ -139,6 +121,77 @@ async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<Res
   return {
     ...base, digest, size: stored.size, missing: false, stored: true, storedSize: stored.storedSize,
   }
+}
+
+/** A file at least this large is stored as it is read (BlobStore.putStream), a piece in memory at a time. */
+const STREAM_BYTES = 4 * 1024 * 1024
+
+/**
+ * A large file of the AppServer's store hashed and (unless blobless) stored as it is read: read whole, a 50 MB message
+ * cost its size several times over in memory, in each of the contents resolved at once. Undefined for anything else
+ * (small, inline, in memory), which resolveOne reads whole; the file's size is asked only when the reference does not
+ * announce it.
+ */
+async function resolveLargeFile(ref: ContentRef, options: ContentOptions): Promise<ResolvedContent | undefined> {
+  if (ref.path === undefined || ref.bytes !== undefined || ref.inline !== undefined || (ref.size !== undefined && ref.size < STREAM_BYTES)) return undefined
+  let handle: FileHandle
+  try {
+    handle = await open(options.feed.resolveContentPath(ref.path), 'r')
+  } catch (error) {
+    if (isGone(error)) return gone(ref)
+    throw error
+  }
+
+  try {
+    if ((await handle.stat()).size < STREAM_BYTES) return undefined
+    const pieces = handle.createReadStream({autoClose: false, highWaterMark: 1024 * 1024})
+    const locator = ref.locator ?? ref.path
+    if (options.blobless) {
+      const {digest, size} = await hashStream(pieces)
+      if ((ref.digest && ref.digest !== digest) || (ref.size !== undefined && ref.size !== size)) return mismatch(ref, digest, size)
+      return {
+        locator, storedSize: null, digest, size, missing: false, stored: false,
+      }
+    }
+
+    const stored = await options.blobs.putStream(pieces, {digest: ref.digest, size: ref.size})
+    if (!stored.ok) return mismatch(ref, stored.digest, stored.size)
+    if (stored.written) options.writtenDirs?.add(path.dirname(options.blobs.pathOf(stored.digest)))
+    return {
+      locator, digest: stored.digest, size: stored.size, missing: false, stored: true, storedSize: stored.storedSize,
+    }
+  } finally {
+    await handle.close()
+  }
+}
+
+function gone(ref: ContentRef): ResolvedContent {
+  return {
+    locator: ref.locator ?? ref.path ?? null,
+    storedSize: null,
+    digest: ref.digest ?? null,
+    size: ref.size ?? null,
+    missing: true,
+    stored: false,
+    problem: `content ${describe(ref)} is gone on the AppServer: recorded as missing`,
+  }
+}
+
+function mismatch(ref: ContentRef, digest: string, size: number): ResolvedContent {
+  return {
+    locator: ref.locator ?? ref.path ?? null,
+    storedSize: null,
+    digest: ref.digest ?? digest,
+    size: ref.size ?? size,
+    missing: true,
+    stored: false,
+    problem: `content ${describe(ref)} does not match the transaction (digest ${digest}, ${size} bytes; announced ${ref.digest ?? '-'}, ${ref.size ?? '-'} bytes): recorded as missing`,
+  }
+}
+
+function isGone(error: unknown): boolean {
+  const {code} = (error as NodeJS.ErrnoException)
+  return code === 'ENOENT' || code === 'ENOTDIR'
 }
 
 /** How a problem names the content: its file, its server locator, or that it came inline. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {createHash} from 'node:crypto'
+import {createHash, randomBytes} from 'node:crypto'
 import {
   mkdirSync, readdirSync, statSync, writeFileSync,
 } from 'node:fs'
@@ -7,6 +7,7 @@ import path from 'node:path'
 
 import {RedologFeed} from '../../../src/engine/appserver/redolog/redolog-feed.js'
 import {BlobStore} from '../../../src/engine/blobstore/blob-store.js'
+import {setAttribute} from '../../../src/engine/config/config-store.js'
 import {runScanner} from '../../../src/engine/scanner/realtime-scanner.js'
 import {TransactionApplier} from '../../../src/engine/scanner/transaction-applier.js'
 import {RedologWriter} from '../../helpers/redolog-writer.js'
@@ -245,6 +246,36 @@ for (const dialect of DIALECTS) {
       assert.match(reasons, /does not match the transaction/)
       assert.deepEqual(await new BlobStore(t.home).get(digestOf(ok)), ok)
       assert.equal(await new BlobStore(t.home).has('b'.repeat(64)), false)
+    })
+
+    it('stores a large content as it reads the file, checks it against the announced digest, and only hashes it blobless', async () => {
+      const big = message('big', randomBytes(3_900_000).toString('base64').replaceAll(/.{76}/g, '$&\r\n'))
+      assert.ok(big.length > 4 * 1024 * 1024)
+      const other = Buffer.concat([big, Buffer.from('more\r\n')])
+      log.write(ALICE, 'account.created', {}, T0)
+      log.write(ALICE, 'item.created', {
+        item: '1', type: 'message', folder: '2', content: {path: storeFile('big', big), size: big.length, digest: digestOf(big)},
+      }, T0)
+      log.write(ALICE, 'item.created', {
+        item: '2', type: 'message', folder: '2', content: {path: storeFile('other', other), digest: 'c'.repeat(64)},
+      }, T0)
+      await catchUp()
+      const blobs = new BlobStore(t.home)
+      assert.ok((await blobs.get(digestOf(big))).equals(big))
+      assert.equal(await blobs.has(digestOf(other)), false, 'a content that is not what was announced is not published')
+      assert.deepEqual(readdirSync(blobs.temporaryDir), [])
+      assert.match((await t.catalog.db('ingest_errors').pluck('reason')).join('\n'), /other does not match the transaction/)
+      const [tampered] = await revisionsOf('2')
+      assert.equal(tampered.blob_digest, 'c'.repeat(64))
+
+      await setAttribute(t.catalog, {level: 'global', target: ''}, 'backupBloblessMode', 'true')
+      const third = Buffer.concat([big, Buffer.from('third\r\n')])
+      log.write(ALICE, 'item.created', {
+        item: '3', type: 'message', folder: '2', content: {path: storeFile('third', third)},
+      }, T0 + 1)
+      await catchUp()
+      assert.equal((await revisionsOf('3'))[0].blob_digest, digestOf(third))
+      assert.equal(await blobs.has(digestOf(third)), false)
     })
   })
 }
