@@ -470,31 +470,58 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
   private async * verify(batch: Batch, cycle: Cycle, changes: Changes, signal: AbortSignal): AsyncGenerator<Array<FeedEntry<ImapAccountPosition>>> {
     for (const chunk of chunks(changes.kept, this.options)) {
       throwIfAborted(signal)
-      const bodies = await this.bodies(chunk[0].folder.server.mailbox, chunk.map(k => k.message.uid))
+      const contents = await this.readKept(chunk)
       for (const {folder, item, message, uidvalidity} of chunk) {
-        const bytes = bodies.get(message.uid)
-        if (!bytes) continue
-        this.stats.bytesRead += bytes.length
-        const digest = sha256(bytes)
+        const read = contents.get(message.uid)
+        if (!read) continue
+        this.stats.bytesRead += read.size
+        const {digest} = read
         const missingBlob = !this.options.blobless && (item.contentMissing || !(await this.options.blobs.has(digest)))
         if (digest === item.digest && !missingBlob) {
           this.stats.verified++
           continue
         }
 
+        const locator = locatorOf(uidvalidity, message.uid)
+        let content: ContentRef
+        if (read.bytes) {
+          content = {
+            bytes: read.bytes, digest, size: read.size, locator,
+          }
+          batch.bytes += read.size
+        } else {
+          // Large: hashed as it arrived, now stored as it arrives again (repairs are rare, a verified one is not).
+          const large = await this.streamLarge(folder.server.mailbox, message)
+          // Changed or gone since it was hashed: the next scan sees what it is now.
+          if (!large || large.digest !== digest) continue
+          content = {...large, locator}
+        }
+
         const why = digest === item.digest ? 'its content was missing from the backup' : `its content differs from the backup (digest ${item.digest ?? 'none'})`
         this.stats.warnings.push(`item ${item.id} in ${folder.server.path}: ${why}; recorded again from the server`)
-        const content = {
-          bytes, digest, size: bytes.length, locator: locatorOf(uidvalidity, message.uid),
-        }
         batch.add({op: 'item.modified', data: {item: item.id, content}}, Number(message.modseq))
-        batch.bytes += bytes.length
         this.stats.repaired++
       }
 
-      if (batch.full) yield batch.take(cycle.intermediate)
+      if (batch.full) yield await this.take(batch, cycle.intermediate)
       this.options.onProgress?.(this.stats)
     }
+  }
+
+  /**
+   * The contents of kept messages as the server has them now, to compare with the backup: read whole, or, for a large
+   * message alone in its chunk, only hashed as it arrives (as fetchChunk stores it).
+   */
+  private async readKept(chunk: readonly Placed[]): Promise<Map<number, {bytes?: Buffer; digest: string; size: number}>> {
+    const {folder, message} = chunk[0]
+    if (chunk.length === 1 && message.size >= STREAM_BYTES) {
+      await this.options.beforeBodies?.()
+      const hashed = await hashStream(this.options.session.bodyPieces(folder.server.mailbox, message.uid))
+      if (hashed.size === message.size) return new Map([[message.uid, hashed]])
+    }
+
+    const bodies = await this.bodies(folder.server.mailbox, chunk.map(p => p.message.uid))
+    return new Map([...bodies].map(([uid, bytes]) => [uid, {bytes, digest: sha256(bytes), size: bytes.length}]))
   }
 }
 

@@ -221,13 +221,21 @@ for (const dialect of DIALECTS) {
       assert.ok((await s.blob(item.digest!)).equals(large))
       assert.deepEqual(readdirSync(path.join(s.t.home, 'items', '.tmp')), [])
 
+      // Deep: hashed as it arrives to be verified, and stored again as it arrives when its blob is missing.
+      rmSync(new BlobStore(s.t.home).pathOf(item.digest!))
+      const deep = await s.scan({deep: true})
+      assert.deepEqual({verified: deep.totals.verified, repaired: deep.totals.repaired}, {verified: 1, repaired: 1})
+      assert.ok((await s.blob(item.digest!)).equals(large))
+      assert.equal((await s.scan({deep: true})).totals.verified, 2)
+
       await client.mailboxCreate('Archive')
       const lock = await client.getMailboxLock('INBOX')
       await client.messageMove(item.locator!.split('/').at(-1)!, 'Archive', {uid: true})
       lock.release()
       const moved = await s.scan()
       assert.deepEqual({moved: moved.totals.moved, created: moved.totals.created}, {moved: 1, created: 0})
-      assert.deepEqual((await s.revisions(address, item.id)).map(r => r.operation), ['item.created', 'item.moved'])
+      // The repair is a revision of its own.
+      assert.deepEqual((await s.revisions(address, item.id)).map(r => r.operation), ['item.created', 'item.modified', 'item.moved'])
 
       // Blobless: hashed as it arrives, nothing stored.
       await setAttribute(s.t.catalog, {level: 'global', target: ''}, 'backupBloblessMode', 'true')
