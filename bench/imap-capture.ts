@@ -10,12 +10,15 @@
 //   d. the capture lag of the daemon (backup-realtime on) with active accounts: p50/p99 from an APPEND by another
 //      client to the committed revision;
 //   e. doRestoreOnNewAccount of a large account into an empty one vs mbsync pushing the same messages (its own
-//      Maildir pull of that account) into another empty account.
+//      Maildir pull of that account) into another empty account;
+//   f. accounts that each hold one large message (--large-megabytes, 30): the initial SmartScan's peak RSS against
+//      that of the same accounts without it, and its time against mbsync (bench/imap/large-messages.ts).
 //
 // The corpus is written as Maildir files plus `doveadm force-resync` (bench/imap/corpus.ts), not IMAP APPEND.
 //
 //   npx tsx bench/imap-capture.ts [--accounts 5] [--messages 2000] [--sweep-accounts 100] [--lag-accounts 20]
-//     [--lag-changes 200] [--lag-rate 10] [--restore-messages 10000] [--concurrency 4] [--cases a,b,c,d,e]
+//     [--lag-changes 200] [--lag-rate 10] [--restore-messages 10000] [--concurrency 4] [--cases a,b,c,d,e,f]
+//     [--large-accounts 8] [--large-megabytes 30]
 //     [--compression-level 0-9]   (gzip level of the blob store in cases a and b; default: the product's)
 //   npx tsx bench/imap-capture.ts --quick      (2 x 300, 100-account sweep, small lag and restore: under a minute)
 import {
@@ -29,6 +32,7 @@ import {startTestDovecot, type TestDovecot} from '../test/setup/dovecot-server.j
 import {measureLag} from './imap/capture-lag.js'
 import {CarbonioCli} from './imap/carbonio-cli.js'
 import {addUsers, CorpusGenerator, loadAccount} from './imap/corpus.js'
+import {largeMessageCase} from './imap/large-messages.js'
 import {changeOnePercent} from './imap/mailbox-changes.js'
 import {Dsync, imapflowFetchOnly, Mbsync} from './imap/peers.js'
 import {describeMachine, loadAverage} from './machine.js'
@@ -46,7 +50,9 @@ const {values} = parseArgs({
     'lag-rate': {type: 'string'},
     'restore-messages': {type: 'string'},
     concurrency: {type: 'string', default: '4'},
-    cases: {type: 'string', default: 'a,b,c,d,e'},
+    cases: {type: 'string', default: 'a,b,c,d,e,f'},
+    'large-accounts': {type: 'string', default: '8'},
+    'large-megabytes': {type: 'string', default: '30'},
     'compression-level': {type: 'string'},
   },
 })
@@ -295,6 +301,12 @@ try {
   if (settings.cases.has('c')) results.noChangeSweep = await sweepCase(dovecot, work, generator)
   if (settings.cases.has('d')) results.captureLag = await lagCase(dovecot, work, generator)
   if (settings.cases.has('e')) results.restore = await restoreCase(dovecot, work, generator)
+  if (settings.cases.has('f')) {
+    results.largeMessages = await largeMessageCase(dovecot, work, {
+      accounts: Number(values['large-accounts']), megabytes: Number(values['large-megabytes']), concurrency: settings.concurrency, password: PASSWORD,
+    })
+    log(`f. large messages: ${JSON.stringify(results.largeMessages)}`)
+  }
 } finally {
   rmSync(work, {recursive: true, force: true})
   await dovecot.stop()
