@@ -166,26 +166,18 @@ async function resolveLargeFile(ref: ContentRef, options: ContentOptions): Promi
 }
 
 function gone(ref: ContentRef): ResolvedContent {
-  return {
-    locator: ref.locator ?? ref.path ?? null,
-    storedSize: null,
-    digest: ref.digest ?? null,
-    size: ref.size ?? null,
-    missing: true,
-    stored: false,
-    problem: `content ${describe(ref)} is gone on the AppServer: recorded as missing`,
-  }
+  return missing(ref, ref.digest ?? null, ref.size ?? null, `content ${describe(ref)} is gone on the AppServer: recorded as missing`)
 }
 
 function mismatch(ref: ContentRef, digest: string, size: number): ResolvedContent {
+  const announced = `announced ${ref.digest ?? '-'}, ${ref.size ?? '-'} bytes`
+  return missing(ref, ref.digest ?? digest, ref.size ?? size, `content ${describe(ref)} does not match the transaction (digest ${digest}, ${size} bytes; ${announced}): recorded as missing`)
+}
+
+/** A content recorded as missing on its revision, with the problem reported for it. */
+function missing(ref: ContentRef, digest: null | string, size: null | number, problem: string): ResolvedContent {
   return {
-    locator: ref.locator ?? ref.path ?? null,
-    storedSize: null,
-    digest: ref.digest ?? digest,
-    size: ref.size ?? size,
-    missing: true,
-    stored: false,
-    problem: `content ${describe(ref)} does not match the transaction (digest ${digest}, ${size} bytes; announced ${ref.digest ?? '-'}, ${ref.size ?? '-'} bytes): recorded as missing`,
+    locator: ref.locator ?? ref.path ?? null, storedSize: null, digest, size, missing: true, stored: false, problem,
   }
 }
 
