@@ -3,10 +3,11 @@ import type {PointInTime} from '../point-in-time.js'
 
 import {ImapError} from '../appserver/imap/imap-errors.js'
 import {normalizeFlags} from '../appserver/imap/imap-identity.js'
-import {ImapSession} from '../appserver/imap/imap-session.js'
+import {ImapSession, type MessageMeta} from '../appserver/imap/imap-session.js'
 import {imapSettings} from '../appserver/imap/imap-settings.js'
 import {flagsWithTags} from '../appserver/imap/tag-keywords.js'
 import {sha256} from '../blobstore/blob-store.js'
+import {hashStream, LARGE_CONTENT_BYTES} from '../blobstore/blob-stream-write.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
 import {certaintyOf} from '../history/account-certainty-view.js'
@@ -173,10 +174,7 @@ async function readLive(settings: ReturnType<typeof imapSettings>, destination: 
       if ((folder.status?.messages ?? 0) === 0) continue
       const read = await session.readFolder(folder.mailbox, null)
       const toRead = read.messages.filter(m => !m.headers.messageId || candidates.has(candidateKey(m.headers.messageId, m.size, null)))
-      const digests = new Map<number, string>()
-      for (const chunk of boundedChunks(toRead, m => m.size)) {
-        for (const [uid, body] of await session.bodies(folder.mailbox, chunk.map(m => m.uid))) digests.set(uid, sha256(body))
-      }
+      const digests = await digestsOf(session, folder.mailbox, toRead)
 
       for (const message of read.messages) {
         const digest = digests.get(message.uid)
@@ -197,6 +195,24 @@ async function readLive(settings: ReturnType<typeof imapSettings>, destination: 
   } finally {
     await session.close()
   }
+}
+
+/**
+ * The content digests of some live messages: read in FETCHes of bounded size, a large one hashed as it arrives; one
+ * expunged meanwhile is absent (or, large, shorter than its size: left out).
+ */
+async function digestsOf(session: ImapSession, mailbox: string, messages: readonly MessageMeta[]): Promise<Map<number, string>> {
+  const digests = new Map<number, string>()
+  for (const chunk of boundedChunks(messages.filter(m => m.size < LARGE_CONTENT_BYTES), m => m.size)) {
+    for (const [uid, body] of await session.bodies(mailbox, chunk.map(m => m.uid))) digests.set(uid, sha256(body))
+  }
+
+  for (const large of messages.filter(m => m.size >= LARGE_CONTENT_BYTES)) {
+    const {digest, size} = await hashStream(session.bodyPieces(mailbox, large.uid))
+    if (size === large.size) digests.set(large.uid, digest)
+  }
+
+  return digests
 }
 
 /** The Inbox in any case is one folder (the restore target makes "/Inbox" the server's INBOX). */

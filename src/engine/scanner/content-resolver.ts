@@ -5,7 +5,7 @@ import type {ContentRef, Transaction} from '../appserver/transaction.js'
 import type {TransactionFeed} from './feed-entry.js'
 
 import {type BlobStore, sha256} from '../blobstore/blob-store.js'
-import {hashStream} from '../blobstore/blob-stream-write.js'
+import {hashStream, LARGE_CONTENT_BYTES} from '../blobstore/blob-stream-write.js'
 
 /** What the scanner learnt about one transaction's content before it writes the revision. */
 export interface ResolvedContent {
@@ -123,9 +123,6 @@ async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<Res
   }
 }
 
-/** A file at least this large is stored as it is read (BlobStore.putStream), a piece in memory at a time. */
-const STREAM_BYTES = 4 * 1024 * 1024
-
 /**
  * A large file of the AppServer's store hashed and (unless blobless) stored as it is read: read whole, a 50 MB message
  * cost its size several times over in memory, in each of the contents resolved at once. Undefined for anything else
@@ -133,7 +130,7 @@ const STREAM_BYTES = 4 * 1024 * 1024
  * announce it.
  */
 async function resolveLargeFile(ref: ContentRef, options: ContentOptions): Promise<ResolvedContent | undefined> {
-  if (ref.path === undefined || ref.bytes !== undefined || ref.inline !== undefined || (ref.size !== undefined && ref.size < STREAM_BYTES)) return undefined
+  if (ref.path === undefined || ref.bytes !== undefined || ref.inline !== undefined || (ref.size !== undefined && ref.size < LARGE_CONTENT_BYTES)) return undefined
   let handle: FileHandle
   try {
     handle = await open(options.feed.resolveContentPath(ref.path), 'r')
@@ -143,7 +140,7 @@ async function resolveLargeFile(ref: ContentRef, options: ContentOptions): Promi
   }
 
   try {
-    if ((await handle.stat()).size < STREAM_BYTES) return undefined
+    if ((await handle.stat()).size < LARGE_CONTENT_BYTES) return undefined
     const pieces = handle.createReadStream({autoClose: false, highWaterMark: 1024 * 1024})
     const locator = ref.locator ?? ref.path
     if (options.blobless) {

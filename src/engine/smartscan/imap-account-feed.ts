@@ -16,7 +16,7 @@ import {
   type FolderRead, type FolderStatus, type ImapSession, type MessageMeta,
 } from '../appserver/imap/imap-session.js'
 import {sha256} from '../blobstore/blob-store.js'
-import {hashStream} from '../blobstore/blob-stream-write.js'
+import {hashStream, LARGE_CONTENT_BYTES} from '../blobstore/blob-stream-write.js'
 import {throwIfAborted} from '../errors.js'
 import {mapAhead} from '../map-ahead.js'
 import {
@@ -435,7 +435,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
    */
   private async fetchChunk(chunk: Placed[]): Promise<FetchedChunk> {
     const {folder, message} = chunk[0]
-    if (chunk.length === 1 && message.size >= STREAM_BYTES) {
+    if (chunk.length === 1 && message.size >= LARGE_CONTENT_BYTES) {
       await this.options.beforeBodies?.()
       const large = await this.streamLarge(folder.server.mailbox, message)
       if (large) return {bodies: new Map(), chunk, streamed: new Map([[message.uid, large]])}
@@ -514,7 +514,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
    */
   private async readKept(chunk: readonly Placed[]): Promise<Map<number, {bytes?: Buffer; digest: string; size: number}>> {
     const {folder, message} = chunk[0]
-    if (chunk.length === 1 && message.size >= STREAM_BYTES) {
+    if (chunk.length === 1 && message.size >= LARGE_CONTENT_BYTES) {
       await this.options.beforeBodies?.()
       const hashed = await hashStream(this.options.session.bodyPieces(folder.server.mailbox, message.uid))
       if (hashed.size === message.size) return new Map([[message.uid, hashed]])
@@ -671,13 +671,11 @@ function listedByWindow(f: PlannedFolder, window: number): boolean {
   return !f.known && f.change === 'folder.created' && (f.server.status?.messages ?? 0) > window
 }
 
-/** A FETCH of bodies carries at most this much (or the batch's bound, when smaller): chunks small enough to overlap. */
-const FETCH_BYTES = 4 * 1024 * 1024
 /**
- * A new message at least this large is stored as it arrives, a megabyte at a time, never held whole: read whole, a
- * 30 MB message took about 110 MB of memory (3.6 times its size) while it travelled, in each account transferring.
+ * A FETCH of bodies carries at most this much (or the batch's bound, when smaller): chunks small enough to overlap. A
+ * message of LARGE_CONTENT_BYTES or more is therefore alone in its chunk, and stored as it arrives (fetchChunk).
  */
-const STREAM_BYTES = FETCH_BYTES
+const FETCH_BYTES = 4 * 1024 * 1024
 const FETCH_MESSAGES = 100
 
 function fetchBounds(options: Pick<AccountFeedOptions, 'batchBytes' | 'batchSize'>): Pick<AccountFeedOptions, 'batchBytes' | 'batchSize'> {

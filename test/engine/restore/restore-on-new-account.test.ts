@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {randomBytes} from 'node:crypto'
 import {rmSync, writeFileSync} from 'node:fs'
 import {gzipSync} from 'node:zlib'
 
@@ -101,6 +102,15 @@ for (const dialect of DIALECTS) {
       assert.deepEqual({restored: again.restored, skipped: again.skipped}, {restored: 0, skipped: 1})
       const after = await previewRestore(s.t.catalog, SERVER, {account: alice, point: {kind: 'last'}, destination: bob})
       assert.deepEqual({add: after.add.messages.length, liveOnly: after.liveOnly.messages.length, unchanged: after.unchanged}, {add: 0, liveOnly: 1, unchanged: 1})
+    })
+
+    it('previews a large message by the digest of its pieces, as the capture stored it', async () => {
+      const alice = await s.user('alice')
+      const large = message('large', randomBytes(4_500_000).toString('base64').replaceAll(/.{76}/g, '$&\r\n'))
+      await (await s.client(alice)).append('INBOX', large, [], JAN)
+      await s.scan()
+      const preview = await previewRestore(s.t.catalog, SERVER, {account: alice, point: {kind: 'last'}})
+      assert.deepEqual({add: preview.add.messages.length, liveOnly: preview.liveOnly.messages.length, unchanged: preview.unchanged}, {add: 0, liveOnly: 0, unchanged: 1})
     })
 
     it('restores folders of several MULTIAPPEND groups exactly, and a restore stopped half-way completes on a rerun without duplicates', async () => {
