@@ -131,6 +131,9 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
   knownAccountId: null | number = null
   /** Blob directories that got new entries (renames) not yet synced: see take(). */
   private readonly unsyncedDirs = new Set<string>()
+  /** Bodies of new messages read with their folder's incremental read (readChanges), until fetchChunk takes them. */
+  private readonly prefetched = new Map<PlannedFolder, {bodies: Map<number, Buffer>; uidvalidity: number}>()
+  private prefetchedBytes = 0
 
   constructor(private readonly options: AccountFeedOptions) {
     this.scope = options.account.toLowerCase()
@@ -246,8 +249,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
         continue
       }
 
-      const baseline = !this.options.deep && f.known ? {uidvalidity: f.known.uidvalidity, highestmodseq: f.known.highestmodseq} : null
-      reads.set(f, await session.readFolder(f.server.mailbox, baseline))
+      reads.set(f, await this.readFolder(f))
       this.stats.foldersRead++
     }
 
@@ -293,6 +295,22 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     for (const f of cycle.emptied) changes.removed.push(...byFolder.get(f.id) ?? [])
     for (const g of cycle.plan.gone) changes.removed.push(...byFolder.get(g.id) ?? [])
     return changes
+  }
+
+  /**
+   * A folder's messages: what changed since its known status (or all of them, deep or without one), with the bodies
+   * of the new ones while the cycle's PREFETCH_BYTES last (kept for fetchChunk).
+   */
+  private async readFolder(f: PlannedFolder): Promise<FolderRead> {
+    const baseline = !this.options.deep && f.known ? {uidvalidity: f.known.uidvalidity, highestmodseq: f.known.highestmodseq} : null
+    const prefetch = f.known ? {fromUid: f.known.uidnext, maxBytes: PREFETCH_BYTES - this.prefetchedBytes} : undefined
+    const read = await this.options.session.readFolder(f.server.mailbox, baseline, prefetch)
+    if (read.bodies && read.bodies.size > 0) {
+      this.prefetched.set(f, {uidvalidity: read.status.uidvalidity, bodies: read.bodies})
+      for (const body of read.bodies.values()) this.prefetchedBytes += body.length
+    }
+
+    return read
   }
 
   /** For each folder read incrementally, the backup's items that its changes name (liveItemsAtUids). */
@@ -435,6 +453,13 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
    */
   private async fetchChunk(chunk: Placed[]): Promise<FetchedChunk> {
     const {folder, message} = chunk[0]
+    const early = this.prefetched.get(folder)
+    if (early && chunk.every(p => p.uidvalidity === early.uidvalidity && early.bodies.has(p.message.uid))) {
+      const bodies = new Map(chunk.map(p => [p.message.uid, early.bodies.get(p.message.uid)!]))
+      for (const p of chunk) early.bodies.delete(p.message.uid)
+      return {bodies, chunk, streamed: new Map()}
+    }
+
     if (chunk.length === 1 && message.size >= LARGE_CONTENT_BYTES) {
       await this.options.beforeBodies?.()
       const large = await this.streamLarge(folder.server.mailbox, message)
@@ -677,6 +702,12 @@ function listedByWindow(f: PlannedFolder, window: number): boolean {
  */
 const FETCH_BYTES = 4 * 1024 * 1024
 const FETCH_MESSAGES = 100
+/**
+ * An incremental read fetches the bodies of its folder's new messages at once, up to this much per cycle (bodies
+ * held from the listing until the scan reaches them, outside the transfer slots): the few new messages of most
+ * cycles come without a second EXAMINE and FETCH per changed folder.
+ */
+const PREFETCH_BYTES = 2 * 1024 * 1024
 
 function fetchBounds(options: Pick<AccountFeedOptions, 'batchBytes' | 'batchSize'>): Pick<AccountFeedOptions, 'batchBytes' | 'batchSize'> {
   return {
