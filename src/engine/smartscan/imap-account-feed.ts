@@ -299,11 +299,11 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
 
   /**
    * A folder's messages: what changed since its known status (or all of them, deep or without one), with the bodies
-   * of the new ones while the cycle's PREFETCH_BYTES last (kept for fetchChunk).
+   * of the new ones (all, in a folder new to the backup) while the cycle's PREFETCH_BYTES last (kept for fetchChunk).
    */
   private async readFolder(f: PlannedFolder): Promise<FolderRead> {
     const baseline = !this.options.deep && f.known ? {uidvalidity: f.known.uidvalidity, highestmodseq: f.known.highestmodseq} : null
-    const prefetch = f.known ? {fromUid: f.known.uidnext, maxBytes: PREFETCH_BYTES - this.prefetchedBytes} : undefined
+    const prefetch = {fromUid: f.known?.uidnext ?? 1, maxBytes: PREFETCH_BYTES - this.prefetchedBytes}
     const read = await this.options.session.readFolder(f.server.mailbox, baseline, prefetch)
     if (read.bodies && read.bodies.size > 0) {
       this.prefetched.set(f, {uidvalidity: read.status.uidvalidity, bodies: read.bodies})

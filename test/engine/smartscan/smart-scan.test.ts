@@ -119,6 +119,9 @@ for (const dialect of DIALECTS) {
       // Expunges came from VANISHED (an emptied mailbox included), not from reading whole folders again.
       assert.equal(report.perAccount[0].fullRereads, 0)
       assert.equal(report.perAccount[0].listed, 3)
+      // Each folder read is selected once: the new message of INBOX came with its changes, not in a second selection.
+      const examined = mailboxCommands(s.commands.get(address)).filter(c => c === 'EXAMINE').length
+      assert.equal(examined, report.perAccount[0].foldersRead, mailboxCommands(s.commands.get(address)).join(' '))
       const after = await s.liveItems(address)
       assert.deepEqual(after.map(i => `${i.path} ${i.metadata.subject} ${i.flags.join(' ')}`).sort(), [
         String.raw`/Entwürfe draft $Label1 \Draft`,

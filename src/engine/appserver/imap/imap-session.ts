@@ -53,11 +53,11 @@ export interface FolderRead {
   vanished: number[]
   /** True when `messages` lists the whole mailbox: no usable baseline (none, or another UIDVALIDITY). */
   complete: boolean
-  /** The bodies read with an incremental read (readFolder's `prefetch`), by UID. */
+  /** The bodies of new messages read with the listing (readFolder's `prefetch`), by UID. */
   bodies?: Map<number, Buffer>
 }
 
-/** Bodies an incremental read fetches while the mailbox is selected: new messages from `fromUid`, up to `maxBytes`. */
+/** Bodies a read fetches while the mailbox is selected: new messages from `fromUid`, up to `maxBytes`. */
 export interface Prefetch {
   fromUid: number
   maxBytes: number
@@ -137,9 +137,9 @@ export class ImapSession {
   /**
    * Reads a mailbox's messages (metadata, not content): with a baseline of the same UIDVALIDITY, only what changed
    * since its HIGHESTMODSEQ, with the UIDs expunged since (`UID FETCH 1:* (...) (CHANGEDSINCE m VANISHED)`);
-   * otherwise every message. An incremental read with `prefetch` also fetches the bodies of the messages new since
-   * (UIDs from `fromUid`, in order, while they fit in `maxBytes`), in the same selection of the mailbox: an
-   * incremental SmartScan then does not select every changed folder a second time for a handful of new messages.
+   * otherwise every message. With `prefetch` it also fetches the bodies of the new messages (UIDs from `fromUid`, in
+   * order, while they fit in `maxBytes`) in the same selection of the mailbox: an incremental SmartScan then does not
+   * select every changed folder a second time for a handful of new messages.
    */
   async readFolder(mailbox: string, baseline: null | {highestmodseq: string; uidvalidity: number}, prefetch?: Prefetch): Promise<FolderRead> {
     return this.guard(async () => {
@@ -157,7 +157,7 @@ export class ImapSession {
         const options = {uid: true, ...(incremental ? {changedSince: BigInt(baseline.highestmodseq)} : {})}
         for await (const message of this.client.fetch('1:*', METADATA, options)) messages.push(metaOf(message))
         const bodies = new Map<number, Buffer>()
-        const wanted = incremental && prefetch ? newUidsWithin(messages, prefetch) : []
+        const wanted = prefetch ? newUidsWithin(messages, prefetch) : []
         if (wanted.length > 0) {
           for await (const message of this.client.fetch(uidSet(wanted), {uid: true, source: true}, {uid: true})) {
             if (message.source) bodies.set(message.uid, message.source)
