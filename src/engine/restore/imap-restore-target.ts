@@ -33,7 +33,7 @@ export interface TargetFolder {
  */
 export class ImapRestoreTarget {
   private delimiter = '/'
-  private readonly indexes = new Map<string, FolderHoldings>()
+  private readonly holdings = new Map<string, FolderHoldings>()
   private readonly known = new Map<string, string>()
 
   private constructor(
@@ -130,8 +130,8 @@ export class ImapRestoreTarget {
 
   /** What the folder holds, with the digests known of every message that could be one of `messages`. */
   private async holdingsOf(mailbox: string, messages: readonly RestoreMessage[]): Promise<FolderHoldings> {
-    const holdings = this.indexes.get(mailbox) ?? await this.readHoldings(mailbox)
-    this.indexes.set(mailbox, holdings)
+    const holdings = this.holdings.get(mailbox) ?? await this.readHoldings(mailbox)
+    this.holdings.set(mailbox, holdings)
     const unread = holdings.unread(messages.map(message => keyOf(message)))
     if (unread.length > 0) {
       await this.guard(async () => {

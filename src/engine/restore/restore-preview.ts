@@ -7,7 +7,7 @@ import {ImapSession, type MessageMeta} from '../appserver/imap/imap-session.js'
 import {imapSettings} from '../appserver/imap/imap-settings.js'
 import {flagsWithTags} from '../appserver/imap/tag-keywords.js'
 import {sha256} from '../blobstore/blob-store.js'
-import {hashStream, LARGE_CONTENT_BYTES} from '../blobstore/blob-stream-write.js'
+import {LARGE_CONTENT_BYTES} from '../blobstore/blob-stream-write.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
 import {certaintyOf} from '../history/account-certainty-view.js'
@@ -208,8 +208,8 @@ async function digestsOf(session: ImapSession, mailbox: string, messages: readon
   }
 
   for (const large of messages.filter(m => m.size >= LARGE_CONTENT_BYTES)) {
-    const {digest, size} = await hashStream(session.bodyPieces(mailbox, large.uid))
-    if (size === large.size) digests.set(large.uid, digest)
+    const hashed = await session.digestOf(mailbox, large)
+    if (hashed) digests.set(large.uid, hashed.digest)
   }
 
   return digests

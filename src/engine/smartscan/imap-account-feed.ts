@@ -16,7 +16,7 @@ import {
   type FolderRead, type FolderStatus, type ImapSession, type MessageMeta,
 } from '../appserver/imap/imap-session.js'
 import {sha256} from '../blobstore/blob-store.js'
-import {hashStream, LARGE_CONTENT_BYTES} from '../blobstore/blob-stream-write.js'
+import {LARGE_CONTENT_BYTES} from '../blobstore/blob-stream-write.js'
 import {throwIfAborted} from '../errors.js'
 import {mapAhead} from '../map-ahead.js'
 import {
@@ -476,13 +476,8 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
    * are not exact; the caller then reads it whole, as any other, which tells the two apart.
    */
   private async streamLarge(mailbox: string, message: MessageMeta): Promise<StreamedContent | undefined> {
-    const pieces = this.options.session.bodyPieces(mailbox, message.uid)
-    if (this.options.blobless) {
-      const hashed = await hashStream(pieces)
-      return hashed.size === message.size ? hashed : undefined
-    }
-
-    const stored = await this.options.blobs.putStream(pieces, {size: message.size})
+    if (this.options.blobless) return this.options.session.digestOf(mailbox, message)
+    const stored = await this.options.blobs.putStream(this.options.session.bodyPieces(mailbox, message.uid), {size: message.size})
     if (!stored.ok) return undefined
     if (stored.written) this.unsyncedDirs.add(path.dirname(this.options.blobs.pathOf(stored.digest)))
     return {digest: stored.digest, size: stored.size, storedSize: stored.storedSize}
@@ -541,8 +536,8 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     const {folder, message} = chunk[0]
     if (chunk.length === 1 && message.size >= LARGE_CONTENT_BYTES) {
       await this.options.beforeBodies?.()
-      const hashed = await hashStream(this.options.session.bodyPieces(folder.server.mailbox, message.uid))
-      if (hashed.size === message.size) return new Map([[message.uid, hashed]])
+      const hashed = await this.options.session.digestOf(folder.server.mailbox, message)
+      if (hashed) return new Map([[message.uid, hashed]])
     }
 
     const bodies = await this.bodies(folder.server.mailbox, chunk.map(p => p.message.uid))

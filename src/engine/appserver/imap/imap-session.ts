@@ -4,6 +4,7 @@ import type {
 
 import type {ImapSettings} from './imap-settings.js'
 
+import {hashStream} from '../../blobstore/blob-stream-write.js'
 import {
   closeAdminConnection, connectAsAdmin, enableExtensions, guardImap,
 } from './admin-connection.js'
@@ -251,6 +252,15 @@ export class ImapSession {
     }
   }
 
+  /**
+   * The sha256 of a message hashed as its pieces arrive (bodyPieces), never held whole; undefined when what arrived is
+   * not `message.size` long (expunged meanwhile, or a server whose RFC822.SIZE is not exact).
+   */
+  async digestOf(mailbox: string, message: Pick<MessageMeta, 'size' | 'uid'>): Promise<undefined | {digest: string; size: number}> {
+    const hashed = await hashStream(this.bodyPieces(mailbox, message.uid))
+    return hashed.size === message.size ? hashed : undefined
+  }
+
   async close(): Promise<void> {
     await closeAdminConnection(this.client)
   }
@@ -287,7 +297,6 @@ function statusOf(mailbox: MailboxObject): FolderStatus {
   }
 }
 
-/** A compact UID set: runs of consecutive UIDs as ranges ("1:5,7,9:12"). */
 /** The UIDs from `fromUid` on, in order, while their sizes add up to at most `maxBytes`. */
 function newUidsWithin(messages: readonly MessageMeta[], {fromUid, maxBytes}: Prefetch): number[] {
   const fresh = messages.filter(m => m.uid >= fromUid).sort((a, b) => a.uid - b.uid)
@@ -302,6 +311,7 @@ function newUidsWithin(messages: readonly MessageMeta[], {fromUid, maxBytes}: Pr
   return uids
 }
 
+/** A compact UID set: runs of consecutive UIDs as ranges ("1:5,7,9:12"). */
 export function uidSet(uids: readonly number[]): string {
   const sorted = [...new Set(uids)].sort((a, b) => a - b)
   const parts: string[] = []
