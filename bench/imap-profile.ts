@@ -1,10 +1,12 @@
 // Profiling aid for the IMAP capture (not part of `npm run bench`): one test Dovecot with a capture corpus and a
 // sweep corpus, then repeated runs of mbsync and `backup doSmartScan start` side by side, each capture into a fresh
 // backup home, so that a ratio is measured under the same load. --node-args goes to the plugin's process, e.g.
-// "--cpu-prof --cpu-prof-dir=/tmp/prof"; --hold keeps the server up (its settings printed) for runs by hand.
+// "--cpu-prof --cpu-prof-dir=/tmp/prof"; --hold keeps the server up (its settings printed) for runs by hand. The
+// incremental case captures the corpus once (plugin and mbsync), then in each run changes 1% of it and times both
+// tools catching up, as case b of bench/imap-capture.ts does once.
 //
 //   npx tsx bench/imap-profile.ts [--accounts 4] [--messages 1000] [--sweep-accounts 100] [--runs 2]
-//     [--cases capture,sweep] [--node-args="..."] [--hold]
+//     [--cases capture,sweep,incremental] [--node-args="..."] [--hold]
 import {mkdirSync, rmSync} from 'node:fs'
 import path from 'node:path'
 import {parseArgs} from 'node:util'
@@ -12,6 +14,7 @@ import {parseArgs} from 'node:util'
 import {startTestDovecot} from '../test/setup/dovecot-server.js'
 import {CarbonioCli} from './imap/carbonio-cli.js'
 import {addUsers, CorpusGenerator, loadAccount} from './imap/corpus.js'
+import {changeOnePercent} from './imap/mailbox-changes.js'
 import {Mbsync} from './imap/peers.js'
 import {loadAverage} from './machine.js'
 
@@ -41,7 +44,7 @@ try {
   const accounts = Array.from({length: Number(values.accounts)}, (_, i) => `user${i}@${domain}`)
   const sweepDomain = 'sweep.bench'
   const sweepAccounts = Array.from({length: Number(values['sweep-accounts'])}, (_, i) => `s${i}@${sweepDomain}`)
-  if (cases.has('capture')) {
+  if (cases.has('capture') || cases.has('incremental')) {
     await addUsers(dovecot, accounts, PASSWORD)
     for (const account of accounts) await loadAccount(dovecot, generator, account, Number(values.messages))
   }
@@ -57,7 +60,24 @@ try {
     await sweep.profiled(['backup', 'doSmartScan', 'start'], nodeArgs)
   }
 
+  const incremental = new CarbonioCli(path.join(work, 'incremental'))
+  const incrementalPeer = new Mbsync(dovecot, path.join(work, 'mbsync-incremental'))
+  const incrementalChannels = accounts.map(account => incrementalPeer.channel(account, 'pull'))
+  if (cases.has('incremental')) {
+    await incremental.configure(dovecot, domain)
+    await incremental.profiled(['backup', 'doSmartScan', 'start'])
+    await incrementalPeer.run(incrementalChannels, 4)
+  }
+
   for (let run = 1; run <= runs; run++) {
+    if (cases.has('incremental')) {
+      for (const account of accounts) await changeOnePercent(dovecot, generator, {account, password: PASSWORD, messages: Number(values.messages)})
+      const load = loadAverage()
+      const peer = await incrementalPeer.run(incrementalChannels, 4)
+      const ours = await incremental.profiled(['backup', 'doSmartScan', 'start'], nodeArgs)
+      log(`incremental run ${run}: carbonio ${ours.seconds.toFixed(2)} s, mbsync ${peer.toFixed(2)} s, ratio ${(peer / ours.seconds).toFixed(2)}, ${ours.cpu} (load ${load})`)
+    }
+
     if (cases.has('capture')) {
       const mbsyncDir = path.join(work, `mbsync-${run}`)
       const mbsync = new Mbsync(dovecot, mbsyncDir)
