@@ -12,9 +12,13 @@ interface CommandQueue {
   exec(command: string, attributes: unknown[]): Promise<{next(): void}>
 }
 
-/** Whether one APPEND may carry several messages to this mailbox (an ASCII name needs no path encoding). */
+/**
+ * Whether one APPEND may carry several messages to this mailbox. The name goes out as it is, so it must be one that
+ * modified UTF-7 leaves alone: printable ASCII without "&", which mUTF-7 writes "&-" (Dovecot refuses "Clients & Co"
+ * sent raw as not valid mUTF-7). Other names go one APPEND each through imapflow, which encodes them.
+ */
 export function canMultiAppend(client: ImapFlow, mailbox: string): boolean {
-  return client.capabilities.has('MULTIAPPEND') && /^[\u0020-\u007E]+$/.test(mailbox)
+  return client.capabilities.has('MULTIAPPEND') && /^[\u0020-\u0025\u0027-\u007E]+$/.test(mailbox)
 }
 
 /**

@@ -73,6 +73,25 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await snapshot(await s.client(bob)), before)
     })
 
+    it('restores into folders whose names modified UTF-7 must encode ("&", non-ASCII)', async () => {
+      // An ASCII name with "&" went out raw in a MULTIAPPEND: Dovecot refused it as not valid mUTF-7 and the restore
+      // failed with the folder created and empty.
+      const alice = await s.user('alice')
+      const client = await s.client(alice)
+      for (const folder of ['Clients & Co', 'Clients & Co/\u00C9t\u00E9 2024']) {
+        await client.mailboxCreate(folder)
+        await client.append(folder, message(`in ${folder}`), [String.raw`\Flagged`], JAN)
+        await client.append(folder, message(`second in ${folder}`), [], JAN)
+      }
+
+      const before = await snapshot(client)
+      await s.scan()
+      const bob = await s.user('bob')
+      const report = await restore(s, [], {source: alice, destination: bob, point: {kind: 'last'}})
+      assert.equal(report.restored, 4)
+      assert.deepEqual(await snapshot(await s.client(bob)), before)
+    })
+
     it('never takes a live message that only shares a Message-ID and size for the one it restores (forced merge, preview)', async () => {
       // A draft saved twice keeps its Message-ID; one letter changed keeps its size. A restore that took the live
       // one for the backup's would skip the backup's: that content would be restored nowhere.
