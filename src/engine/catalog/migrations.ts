@@ -2,7 +2,6 @@ import type {Knex} from 'knex'
 
 import {initialSchema} from './schema/0001-initial-schema.js'
 import {purgeCandidatesLegalHold} from './schema/0002-purge-candidates-legal-hold.js'
-import {openRevisionsIndex} from './schema/0003-open-revisions-index.js'
 
 export interface CatalogMigration {
   name: string
@@ -14,7 +13,6 @@ export interface CatalogMigration {
 export const MIGRATIONS: readonly CatalogMigration[] = [
   initialSchema,
   purgeCandidatesLegalHold,
-  openRevisionsIndex,
 ]
 
 const migrationSource: Knex.MigrationSource<CatalogMigration> = {

@@ -100,43 +100,14 @@ export async function loadLiveItemsInFolders(
   accountId: number,
   folders: string[],
 ): Promise<ItemState[]> {
-  const live = await openRevisionsInFolders(db, accountId, folders)
-  return loadOpenRevisions(db, live.map(row => row.id))
-}
-
-/**
- * The open, not deleted revisions of an account's items in some folders: ids, folders and locators only, read from
- * the index of open revisions (0003) without touching a revision row. The catalog has no index by folder, so this
- * walks the account's items: cheap, as one index entry per item is all it reads.
- */
-export function openRevisionsInFolders(
-  db: Knex | Knex.Transaction,
-  accountId: number,
-  folders: readonly string[],
-): Knex.QueryBuilder<Record<string, unknown>, Array<{folder: string; id: number; locator: null | string}>> {
-  return db('items as i')
+  const rows: OpenItemRow[] = await db('items as i')
   .join('item_revisions as r', 'r.item_id', 'i.id')
   .where('i.account_id', accountId)
   .whereNull('r.valid_to')
   .where('r.deleted', false)
   .whereIn('r.folder_remote_id', folders)
-  .select('r.id', 'r.locator', 'r.folder_remote_id as folder')
-}
-
-/** Revisions read whole by id, with their items' identities; one that another writer closed meanwhile is left out. */
-async function loadOpenRevisions(db: Knex | Knex.Transaction, ids: readonly number[]): Promise<ItemState[]> {
-  const states: ItemState[] = []
-  for (let i = 0; i < ids.length; i += KEYS_PER_LOOKUP) {
-    const rows: OpenItemRow[] = await db('item_revisions as r')
-    .join('items as i', 'i.id', 'r.item_id')
-    .whereIn('r.id', ids.slice(i, i + KEYS_PER_LOOKUP))
-    // Still open: another writer may have closed one since the walk (a scan's checkpoint then conflicts).
-    .whereNull('r.valid_to')
-    .select(OPEN_ITEM_COLUMNS)
-    for (const row of rows) states.push(stateFromRow(row))
-  }
-
-  return states
+  .select(OPEN_ITEM_COLUMNS)
+  return rows.map(row => stateFromRow(row))
 }
 
 /** One folder's question to loadLiveItemsAtPlaces: its id, the locator prefix of its UIDVALIDITY, the places asked. */
@@ -170,7 +141,13 @@ export async function loadLiveItemsAtPlaces(
   const answers = new Map<string, ItemsAtPlaces>()
   if (questions.length === 0) return answers
   const asked = new Map(questions.map(q => [q.folder, {...q, wanted: new Set(q.locators), places: new Set<string>()}]))
-  const live = await openRevisionsInFolders(db, accountId, [...asked.keys()])
+  const live: Array<{folder: string; id: number; locator: null | string}> = await db('items as i')
+  .join('item_revisions as r', 'r.item_id', 'i.id')
+  .where('i.account_id', accountId)
+  .whereNull('r.valid_to')
+  .where('r.deleted', false)
+  .whereIn('r.folder_remote_id', [...asked.keys()])
+  .select('r.id', 'r.locator', 'r.folder_remote_id as folder')
   const chosen: number[] = []
   for (const {folder, id, locator} of live) {
     const q = asked.get(folder)!
@@ -180,7 +157,16 @@ export async function loadLiveItemsAtPlaces(
   }
 
   for (const q of asked.values()) answers.set(q.folder, {placed: q.places.size, states: []})
-  for (const state of await loadOpenRevisions(db, chosen)) answers.get(state.current!.folder!)!.states.push(state)
+  for (let i = 0; i < chosen.length; i += KEYS_PER_LOOKUP) {
+    const rows: OpenItemRow[] = await db('item_revisions as r')
+    .join('items as i', 'i.id', 'r.item_id')
+    .whereIn('r.id', chosen.slice(i, i + KEYS_PER_LOOKUP))
+    // Still open: another writer may have closed one since the pass above (the cycle's checkpoint then conflicts).
+    .whereNull('r.valid_to')
+    .select(OPEN_ITEM_COLUMNS)
+    for (const row of rows) answers.get(row.folder_remote_id!)!.states.push(stateFromRow(row))
+  }
+
   return answers
 }
 
