@@ -73,13 +73,20 @@ export async function resolveContents(
 
 /** Reads the bytes of a content reference; undefined when the server no longer has them. */
 export async function readContent(ref: ContentRef, feed: Pick<TransactionFeed, 'resolveContentPath'>): Promise<Buffer | undefined> {
+  const read = await readOrWhyNot(ref, feed)
+  return typeof read === 'string' ? undefined : read
+}
+
+/** The bytes of a content reference, or why they cannot be read now or ever (a problem to record, not to retry). */
+async function readOrWhyNot(ref: ContentRef, feed: Pick<TransactionFeed, 'resolveContentPath'>): Promise<Buffer | string> {
   if (ref.bytes !== undefined) return Buffer.from(ref.bytes.buffer, ref.bytes.byteOffset, ref.bytes.byteLength)
   if (ref.inline !== undefined) return Buffer.from(ref.inline, 'base64')
-  if (ref.path === undefined) return undefined
+  if (ref.path === undefined) return GONE
   try {
     return await readFile(feed.resolveContentPath(ref.path))
   } catch (error) {
-    if (isGone(error)) return undefined
+    const reason = unreadableForGood(error)
+    if (reason) return reason
     throw error
   }
 }
@@ -107,8 +114,8 @@ async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<Res
   const large = await resolveLargeFile(ref, options)
   if (large) return large
   const base = {locator: ref.locator ?? ref.path ?? null, storedSize: null}
-  const content = await readContent(ref, options.feed)
-  if (!content) return gone(ref)
+  const content = await readOrWhyNot(ref, options.feed)
+  if (typeof content === 'string') return gone(ref, content)
   const digest = sha256(content)
   if ((ref.digest && ref.digest !== digest) || (ref.size !== undefined && ref.size !== content.length)) return mismatch(ref, digest, content.length)
   if (options.blobless) return {
@@ -135,7 +142,8 @@ async function resolveLargeFile(ref: ContentRef, options: ContentOptions): Promi
   try {
     handle = await open(options.feed.resolveContentPath(ref.path), 'r')
   } catch (error) {
-    if (isGone(error)) return gone(ref)
+    const reason = unreadableForGood(error)
+    if (reason) return gone(ref, reason)
     throw error
   }
 
@@ -162,8 +170,8 @@ async function resolveLargeFile(ref: ContentRef, options: ContentOptions): Promi
   }
 }
 
-function gone(ref: ContentRef): ResolvedContent {
-  return missing(ref, ref.digest ?? null, ref.size ?? null, `content ${describe(ref)} is gone on the AppServer: recorded as missing`)
+function gone(ref: ContentRef, reason = GONE): ResolvedContent {
+  return missing(ref, ref.digest ?? null, ref.size ?? null, `content ${describe(ref)} ${reason}: recorded as missing`)
 }
 
 function mismatch(ref: ContentRef, digest: string, size: number): ResolvedContent {
@@ -178,9 +186,19 @@ function missing(ref: ContentRef, digest: null | string, size: null | number, pr
   }
 }
 
-function isGone(error: unknown): boolean {
+const GONE = 'is gone on the AppServer'
+
+/**
+ * Why a content file cannot be read, when that will not change by retrying: the file is gone, or the path names a
+ * directory (a writer's mistake). Recorded on its line like a gone file, since throwing would stop the scanner on
+ * that line for ever and hold back every line after it. Anything else (EACCES, EIO, EMFILE) may pass: it is thrown,
+ * and the batch is read again, rather than recording as missing a content that is still on the server.
+ */
+function unreadableForGood(error: unknown): string | undefined {
   const {code} = (error as NodeJS.ErrnoException)
-  return code === 'ENOENT' || code === 'ENOTDIR'
+  if (code === 'ENOENT' || code === 'ENOTDIR') return GONE
+  if (code === 'EISDIR') return 'is a directory, not a file'
+  return undefined
 }
 
 /** How a problem names the content: its file, its server locator, or that it came inline. */

@@ -248,6 +248,29 @@ for (const dialect of DIALECTS) {
       assert.equal(await new BlobStore(t.home).has('b'.repeat(64)), false)
     })
 
+    it('records a content path that names a directory as missing, and goes on with the lines after it', async () => {
+      mkdirSync(path.join(store, 'a-directory'))
+      log.write(ALICE, 'account.created', {}, T0)
+      log.write(ALICE, 'item.created', {
+        item: '1', type: 'message', folder: '2', content: {path: path.join(store, 'a-directory')},
+      }, T0)
+      log.write(ALICE, 'item.created', {
+        item: '2', type: 'message', folder: '2', content: {path: path.join(store, 'a-directory'), size: 5 * 1024 * 1024},
+      }, T0)
+      const ok = message('after')
+      log.write(ALICE, 'item.created', {
+        item: '3', type: 'message', folder: '2', content: {inline: ok.toString('base64')},
+      }, T0)
+      const totals = await catchUp()
+      assert.equal(totals.transactions, 4)
+      const missing = await t.catalog.db('item_revisions as r').join('items as i', 'i.id', 'r.item_id').whereIn('i.remote_id', ['1', '2']).pluck('r.content_missing')
+      assert.deepEqual(missing.map(Boolean), [true, true])
+      const reasons = await t.catalog.db('ingest_errors').orderBy('id').pluck('reason')
+      assert.equal(reasons.length, 2)
+      for (const reason of reasons) assert.match(reason, /a-directory is a directory, not a file: recorded as missing/)
+      assert.deepEqual(await new BlobStore(t.home).get(digestOf(ok)), ok)
+    })
+
     it('stores a large content as it reads the file, checks it against the announced digest, and only hashes it blobless', async () => {
       const big = message('big', randomBytes(3_900_000).toString('base64').replaceAll(/.{76}/g, '$&\r\n'))
       assert.ok(big.length > 4 * 1024 * 1024)
