@@ -59,6 +59,8 @@ async function catchUp(catalog: Catalog, server: string, signal: AbortSignal, pr
     signal,
     onBatch(stats) {
       applied += stats.transactions
+      // Each bad line with its file, line and reason, never throttled like the progress steps.
+      for (const problem of stats.problems) progress?.({kind: 'warning', message: problem})
       progress?.({kind: 'step', message: `${applied} transactions applied, last seq ${stats.lastSeq ?? '-'}${stats.errors ? `, ${stats.errors} errors in this batch` : ''}`})
     },
   })

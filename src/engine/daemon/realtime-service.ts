@@ -239,7 +239,13 @@ export class RealtimeService {
             // A batch committed: whatever failed before works again.
             this.recovered()
             backoff = 1000
-            if (stats.errors > 0) this.log(`backup-realtime: ${stats.errors} bad transactions recorded (see backup getBackupInfo)`)
+            // Each with its file, line and reason, as docs/redolog.md promises the writer's authors.
+            for (const problem of stats.problems) this.log(`backup-realtime: ${problem}`)
+            if (stats.errors > 0) {
+              const untold = stats.errors - stats.problems.length
+              this.log(`backup-realtime: ${stats.errors} bad transactions recorded${untold > 0 ? ` (${untold} not listed above)` : ''} (see backup getBackupInfo)`)
+            }
+
             if (!this.noteCaughtUp()) this.logProgress()
           },
         })

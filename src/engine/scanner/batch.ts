@@ -18,6 +18,9 @@ import {
   type FolderVersion, itemKey, type ItemState, type ItemVersion, nextVersion, sortedSet,
 } from './versions.js'
 
+/** Problems of a batch told one by one in the daemon's log; the others are counted. */
+const MAX_PROBLEMS_TOLD = 20
+
 /** One batch's working set inside its database transaction. */
 export class Batch {
   private readonly items = new Map<string, ItemState>()
@@ -58,6 +61,9 @@ export class Batch {
 
   async recordError(error: FeedError): Promise<void> {
     this.stats.errors++
+    const where = `${error.origin.source}${error.origin.line === undefined ? '' : `:${error.origin.line}`}`
+    // A batch of thousands of bad lines (a writer gone wrong) is told by its first few and its count.
+    if (this.stats.problems.length < MAX_PROBLEMS_TOLD) this.stats.problems.push(`${where}${error.account ? ` ${error.account}` : ''}: ${error.reason}`)
     this.errors.push({
       source: error.origin.source,
       line: error.origin.line ?? null,
@@ -65,7 +71,6 @@ export class Batch {
       reason: error.reason,
       raw: error.raw === undefined ? null : error.raw.slice(0, 64 * 1024),
     })
-    const where = `${error.origin.source}${error.origin.line === undefined ? '' : `:${error.origin.line}`}`
     if (error.scope === 'all') this.uncertainAll ??= `${error.reason} (${where})`
     if (error.scope === 'account' && error.account) {
       const account = await this.accounts.lookup(this.trx, error.account)

@@ -18,7 +18,7 @@ export interface ScannerOptions {
 }
 
 /** What a run of the scanner did: its batches' stats added up. */
-export interface ScannerTotals extends BatchStats {
+export interface ScannerTotals extends Omit<BatchStats, 'problems'> {
   batches: number
 }
 

@@ -22,6 +22,11 @@ export interface ApplierOptions {
 export interface BatchStats {
   transactions: number
   errors: number
+  /**
+   * The first problems of the batch, one line each with file, line, account and reason, for the daemon's log: an
+   * administrator reading it learns what went wrong without opening the catalog (all of them are in ingest_errors).
+   */
+  problems: string[]
   revisions: number
   blobsWritten: number
   bytesWritten: number
@@ -84,7 +89,7 @@ export class TransactionApplier {
 
   async commit({blobless, contents, entries, transactions}: PreparedBatch): Promise<BatchStats> {
     const stats: BatchStats = {
-      transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
+      transactions: 0, errors: 0, problems: [], revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
     }
     if (entries.length === 0) return stats
 

@@ -83,6 +83,18 @@ describe('backup-realtime on the redolog feed', function () {
     assert.equal((service.status.detail as {transactions: number}).transactions, 1)
   })
 
+  it('logs each bad line with its file, line, account and reason, not only how many there were', async () => {
+    log.write('alice@example.com', 'account.created', {})
+    log.raw('{"v":1,"seq":2,"time":1,"account":"alice@example.com","op":"item.exploded","data":{}}\n')
+    log.seq = 2
+    log.write('alice@example.com', 'item.flags', {item: '404', flags: []})
+    await reconcile()
+    await eventually('caught up', async () => (caughtUpLines().length > 0 ? true : undefined))
+    const file = path.basename(log.file)
+    assert.ok(lines.includes(`backup-realtime: ${file}:2 alice@example.com: unknown op 'item.exploded'`), lines.join('\n'))
+    assert.ok(lines.includes(`backup-realtime: ${file}:3 alice@example.com: item.flags for item 404, which the backup does not know`), lines.join('\n'))
+  })
+
   it('says it caught up when there is nothing new, at the seq of the checkpoint', async () => {
     log.write('alice@example.com', 'account.created', {})
     await reconcile()
