@@ -4,6 +4,7 @@ import type {ProgressSink} from '../progress.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
 import {imapCatchUpOnce, type ImapOnceTotals} from '../realtime/imap-once.js'
+import {loadCheckpoint} from '../scanner/checkpoints.js'
 import {runScanner, type ScannerTotals} from '../scanner/realtime-scanner.js'
 import {claimOrRefuse, keepClaim, releaseClaim} from './daemon-claim.js'
 import {feedForServer, imapCaptureForServer} from './feed-for-server.js'
@@ -52,7 +53,7 @@ async function catchUp(catalog: Catalog, server: string, signal: AbortSignal, pr
   }
 
   let applied = 0
-  return runScanner({
+  const totals = await runScanner({
     catalog,
     server,
     feed: selected.feed,
@@ -64,4 +65,7 @@ async function catchUp(catalog: Catalog, server: string, signal: AbortSignal, pr
       progress?.({kind: 'step', message: `${applied} transactions applied, last seq ${stats.lastSeq ?? '-'}${stats.errors ? `, ${stats.errors} errors in this batch` : ''}`})
     },
   })
+  // Nothing new is not "no seq": like the daemon's "caught up at seq N", it says where the backup stands.
+  totals.lastSeq ??= (await loadCheckpoint<{seq?: number}>(catalog, selected.feed.connector, selected.feed.scope))?.seq ?? null
+  return totals
 }
