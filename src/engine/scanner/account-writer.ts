@@ -79,6 +79,16 @@ export class AccountDirectory {
     this.byName.set(key, account)
   }
 
+  /**
+   * Frees the address of a deleted account for another one (created or renamed to it): the deleted account keeps its
+   * history under a name that says when it was deleted.
+   */
+  async setAside(trx: Knex.Transaction, account: AccountRecord): Promise<void> {
+    const row = await trx('accounts').where({id: account.id}).first('deleted_at')
+    await trx('accounts').where({id: account.id}).update({name: `${account.name}#deleted-${row.deleted_at}`})
+    this.forget()
+  }
+
   async delete(trx: Knex.Transaction, account: AccountRecord, time: number): Promise<void> {
     const current = await openVersion(trx, account.id)
     await trx('accounts').where({id: account.id}).update({deleted_at: time})

@@ -146,13 +146,8 @@ export class Batch {
     const existing = await this.accounts.lookup(this.trx, t.account)
     if (t.op === 'account.created') {
       if (existing && !existing.deleted) return existing
-      if (existing) {
-        // The same address again after a deletion: a new account. The old one keeps its history under a name
-        // that says when it was deleted.
-        const row = await this.trx('accounts').where({id: existing.id}).first('deleted_at')
-        await this.trx('accounts').where({id: existing.id}).update({name: `${existing.name}#deleted-${row.deleted_at}`})
-        this.accounts.forget()
-      }
+      // The same address again after a deletion: a new account.
+      if (existing) await this.accounts.setAside(this.trx, existing)
 
       const account = await this.accounts.create(this.trx, t.account, t.time, t.data)
       // A new account has no folders yet: nothing to look up.
@@ -184,11 +179,15 @@ export class Batch {
     }
 
     case 'account.renamed': {
-      if (await this.accounts.lookup(this.trx, t.data.name)) {
+      const holder = await this.accounts.lookup(this.trx, t.data.name)
+      if (holder && !holder.deleted) {
         await this.problem(t, `cannot rename to ${t.data.name}: that account already exists`)
         return
       }
 
+      // The address of a deleted account is free on the server, for a rename as for a creation: refusing it lost
+      // every later line for that address as changes to a deleted account.
+      if (holder) await this.accounts.setAside(this.trx, holder)
       await this.accounts.rename(this.trx, account, t.time, t.data.name)
       return
     }

@@ -248,6 +248,26 @@ for (const dialect of DIALECTS) {
       assert.equal(await new BlobStore(t.home).has('b'.repeat(64)), false)
     })
 
+    it('renames an account to the address of a deleted one, which keeps its history under another name', async () => {
+      const OLD = 'old@example.com'
+      log.write(OLD, 'account.created', {}, T0)
+      log.write(OLD, 'item.created', {item: '1', type: 'contact', folder: '7'}, T0)
+      log.write(OLD, 'account.deleted', {}, T0 + MINUTE)
+      log.write(ALICE, 'account.created', {}, T0)
+      log.write(ALICE, 'account.renamed', {name: OLD}, T0 + (2 * MINUTE))
+      const content = message('after the rename')
+      log.write(OLD, 'item.created', {
+        item: '2', type: 'message', folder: '2', content: {inline: content.toString('base64')},
+      }, T0 + (3 * MINUTE))
+      const totals = await catchUp()
+      assert.equal(totals.errors, 0, (await t.catalog.db('ingest_errors').pluck('reason')).join('\n'))
+      const accounts = await t.catalog.db('accounts').orderBy('id').select('name', 'deleted_at')
+      assert.deepEqual(accounts.map(a => [a.name, a.deleted_at !== null]), [[`${OLD}#deleted-${T0 + MINUTE}`, true], [OLD, false]])
+      const items = await t.catalog.db('items as i').join('accounts as a', 'a.id', 'i.account_id').orderBy('i.remote_id').select('a.name', 'i.remote_id')
+      assert.deepEqual(items.map(i => [i.name, i.remote_id]), [[`${OLD}#deleted-${T0 + MINUTE}`, '1'], [OLD, '2']])
+      assert.deepEqual(await new BlobStore(t.home).get(digestOf(content)), content)
+    })
+
     it('records a content path that names a directory as missing, and goes on with the lines after it', async () => {
       mkdirSync(path.join(store, 'a-directory'))
       log.write(ALICE, 'account.created', {}, T0)
