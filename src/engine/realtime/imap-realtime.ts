@@ -1,3 +1,5 @@
+import {setMaxListeners} from 'node:events'
+
 import type {Catalog} from '../catalog/catalog.js'
 
 import {runAccountsCommand} from '../appserver/imap/accounts-command.js'
@@ -130,6 +132,9 @@ export class ImapRealtime {
     const serialize = writeQueue()
     // Connections are cut only if the cycles in flight outlast the grace period after the stop.
     const hard = new AbortController()
+    // Every connection kept open listens to it, one per account followed: past Node's default of 10, a warning of a
+    // possible leak in the daemon's log would alarm whoever reads it.
+    setMaxListeners(0, hard.signal)
     let graceTimer: NodeJS.Timeout | undefined
     const onStop = () => {
       graceTimer = setTimeout(() => hard.abort(), this.stopGraceMs)
