@@ -91,10 +91,18 @@ async function readOrWhyNot(ref: ContentRef, feed: Pick<TransactionFeed, 'resolv
   }
 }
 
+/**
+ * Blobless mode copies no content, because a restore can read it back from where the AppServer keeps it. Content
+ * given inline with no locator is kept nowhere else: the line is its only copy, so it is stored all the same.
+ */
+function keptByTheAppServer(ref: ContentRef): boolean {
+  return ref.inline === undefined || ref.locator !== undefined
+}
+
 /** What the reference itself tells, when that is all there is to know: undefined when the bytes must be read. */
 function resolveWithoutReading(ref: ContentRef, options: ContentOptions): ResolvedContent | undefined {
   const locator = ref.locator ?? ref.path ?? null
-  if (options.blobless && ref.digest && ref.size !== undefined) {
+  if (options.blobless && ref.digest && ref.size !== undefined && keptByTheAppServer(ref)) {
     return {
       locator, storedSize: null, digest: ref.digest, size: ref.size, missing: false, stored: false,
     }
@@ -118,7 +126,7 @@ async function resolveOne(ref: ContentRef, options: ContentOptions): Promise<Res
   if (typeof content === 'string') return gone(ref, content)
   const digest = sha256(content)
   if ((ref.digest && ref.digest !== digest) || (ref.size !== undefined && ref.size !== content.length)) return mismatch(ref, digest, content.length)
-  if (options.blobless) return {
+  if (options.blobless && keptByTheAppServer(ref)) return {
     ...base, digest, size: content.length, missing: false, stored: false,
   }
   // Copied to the writer thread, not lent: moving them bought the redolog ingest no speed (its main thread is not

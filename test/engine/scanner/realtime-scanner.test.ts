@@ -291,6 +291,25 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await new BlobStore(t.home).get(digestOf(ok)), ok)
     })
 
+    it('stores, even blobless, inline content that the AppServer keeps nowhere else', async () => {
+      await setAttribute(t.catalog, {level: 'global', target: ''}, 'backupBloblessMode', 'true')
+      const only = message('only in the line')
+      const elsewhere = message('also on the server')
+      const inline = (content: Buffer) => ({inline: content.toString('base64'), size: content.length, digest: digestOf(content)})
+      log.write(ALICE, 'account.created', {}, T0)
+      log.write(ALICE, 'item.created', {
+        item: '1', type: 'contact', folder: '7', content: inline(only),
+      }, T0)
+      log.write(ALICE, 'item.created', {
+        item: '2', type: 'contact', folder: '7', content: {...inline(elsewhere), locator: 'store:42'},
+      }, T0)
+      await catchUp()
+      const blobs = new BlobStore(t.home)
+      assert.ok((await blobs.get(digestOf(only))).equals(only), 'the line was its only copy')
+      assert.equal(await blobs.has(digestOf(elsewhere)), false, 'blobless: the AppServer has it at its locator')
+      assert.deepEqual(await t.catalog.db('blobs').orderBy('stored').pluck('stored').then(values => values.map(Boolean)), [false, true])
+    })
+
     it('stores a large content as it reads the file, checks it against the announced digest, and only hashes it blobless', async () => {
       const big = message('big', randomBytes(3_900_000).toString('base64').replaceAll(/.{76}/g, '$&\r\n'))
       assert.ok(big.length > 4 * 1024 * 1024)
