@@ -67,6 +67,13 @@ export class RealtimeService {
    * first reconcile reads what the previous daemon left.
    */
   private offSince: null | number | undefined
+  /**
+   * Why it was off: switched off ('disabled'), no feed configured ('idle'), or not running with the daemon
+   * ('stopped', also a daemon that was killed), and the connector it followed before. The redolog keeps what happens
+   * while its scanner is not running, so a stopped redolog scanner resumes from its checkpoint having missed nothing
+   * (lines lost meanwhile show as a seq gap); only switching it off, as Carbonio defines it, is time off for it.
+   */
+  private offCause: {connector: null | string; state: string} | undefined
   /** The running capture's connector and the values of its FEED_ATTRIBUTES when it started. */
   private following?: {connector: string; values: Map<string, null | string>}
   /** The failure being waited out while the scanner runs; cleared as soon as the feed works again. */
@@ -100,7 +107,7 @@ export class RealtimeService {
   }
 
   async reconcile(config: Map<string, null | string>): Promise<void> {
-    if (this.offSince === undefined) this.offSince = await this.previousOffSince()
+    if (this.offSince === undefined) ({cause: this.offCause, since: this.offSince} = await this.previousOffSince())
     const enabled = config.get('ZxBackup_RealTimeScanner') !== 'FALSE'
     if (!enabled) {
       if (this.loop) {
@@ -139,6 +146,12 @@ export class RealtimeService {
     }
 
     this.noteFollowing(selected.feed.connector, config)
+    if (this.offSince !== null && this.offCause?.state === 'stopped' && this.offCause.connector === selected.feed.connector && selected.feed.connector === 'redolog') {
+      this.log(`backup-realtime: not running since ${iso(this.offSince)}: the redolog kept what happened meanwhile, and the scanner resumes from its checkpoint`)
+      this.offSince = null
+      this.offCause = undefined
+    }
+
     await this.noteTimeOff()
     const controller = new AbortController()
     this.controller = controller
@@ -214,7 +227,13 @@ export class RealtimeService {
   /** Not following the feed: since when is kept from the moment it stopped, through every later report. */
   private halted(state: 'disabled' | 'idle' | 'stopped', message: string): void {
     this.offSince ??= Date.now()
-    this.report = {name: 'backup-realtime', state, detail: {message, offSince: iso(this.offSince)}}
+    // Switched off at any moment of the time off makes all of it time off (the scanner stops first, then is disabled).
+    if (!this.offCause || (state === 'disabled' && this.offCause.state !== 'disabled')) this.offCause = {connector: this.following?.connector ?? null, state}
+    this.report = {
+      name: 'backup-realtime', state, detail: {
+        message, offSince: iso(this.offSince), offState: this.offCause.state, offConnector: this.offCause.connector,
+      },
+    }
   }
 
   private async runWithBackoff(feed: Parameters<typeof runScanner>[0]['feed'], signal: AbortSignal): Promise<void> {
@@ -297,17 +316,22 @@ export class RealtimeService {
   }
 
   /**
-   * Since when the scanner was off according to the previous daemon: the moment its report says it stopped, else
-   * its last heartbeat (it was killed while running, or wrote no offSince); null when it was running a moment ago
-   * or never ran.
+   * Since when the scanner was off according to the previous daemon, and why: the moment its report says it stopped,
+   * else its last heartbeat (it was killed while running, or wrote no offSince); null when it was running a moment
+   * ago or never ran.
    */
-  private async previousOffSince(): Promise<null | number> {
+  private async previousOffSince(): Promise<{cause?: {connector: null | string; state: string}; since: null | number}> {
     const previous = await lastReport(this.catalog, this.server, 'backup-realtime')
-    if (!previous) return null
+    if (!previous) return {since: null}
     const stale = Date.now() - previous.heartbeatAt > SERVICE_STALE_MS
-    if (previous.state === 'running' || previous.state === 'failing') return stale ? previous.heartbeatAt : null
-    const recorded = typeof previous.detail.offSince === 'string' ? Date.parse(previous.detail.offSince) : Number.NaN
-    return Number.isNaN(recorded) ? previous.heartbeatAt : recorded
+    const {detail} = previous
+    if (previous.state === 'running' || previous.state === 'failing') {
+      return stale ? {since: previous.heartbeatAt, cause: {connector: typeof detail.connector === 'string' ? detail.connector : null, state: 'stopped'}} : {since: null}
+    }
+
+    const recorded = typeof detail.offSince === 'string' ? Date.parse(detail.offSince) : Number.NaN
+    const cause = typeof detail.offState === 'string' ? {connector: typeof detail.offConnector === 'string' ? detail.offConnector : null, state: detail.offState} : undefined
+    return {since: Number.isNaN(recorded) ? previous.heartbeatAt : recorded, cause}
   }
 
   /** If the scanner was off before now, what happened meanwhile was not followed: say so, everywhere. */
@@ -317,6 +341,7 @@ export class RealtimeService {
     const reason = `the Realtime Scanner was off from ${iso(from)} to ${iso(Date.now())}: run a SmartScan`
     const count = await markAllUncertain(this.catalog.db, reason)
     this.offSince = null
+    this.offCause = undefined
     if (count > 0) this.log(`backup-realtime: ${reason} (${count} accounts need it)`)
   }
 }

@@ -192,6 +192,32 @@ describe('backup-realtime on the redolog feed', function () {
     assert.ok(from >= before && from <= stopped, `off from ${new Date(from).toISOString()}, stopped between ${new Date(before).toISOString()} and ${new Date(stopped).toISOString()}`)
   })
 
+  it('resumes the redolog after a daemon restart with no time off: the log kept what happened meanwhile', async () => {
+    log.write('alice@example.com', 'account.created', {})
+    const daemonLine = lines.push.bind(lines)
+    const first = new AbortController()
+    const running = new BackupDaemon(t.catalog, SERVER, daemonLine).run(first.signal)
+    await eventually('caught up', async () => (caughtUpLines().length > 0 ? true : undefined))
+    first.abort()
+    await running
+    // Written while no daemon runs: the next one applies it from its checkpoint.
+    log.write('alice@example.com', 'item.created', {
+      item: '2', type: 'contact', folder: '7', flags: [],
+    })
+    lines.length = 0
+    const second = new AbortController()
+    const again = new BackupDaemon(t.catalog, SERVER, daemonLine).run(second.signal)
+    try {
+      await eventually('the line written meanwhile', async () => (lines.some(line => line.includes('caught up at seq 2')) ? true : undefined), 5000)
+    } finally {
+      second.abort()
+      await again
+    }
+
+    assert.deepEqual(await uncertainAccounts(t.catalog), [], 'no SmartScan asked for')
+    assert.ok(lines.some(line => /not running since .*: the redolog kept what happened meanwhile/.test(line)), lines.join('\n'))
+  })
+
   it('follows a new backupRedologPath within a reconcile, saying what changed, without time off', async () => {
     log.write('alice@example.com', 'account.created', {})
     await reconcile()
