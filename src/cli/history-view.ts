@@ -43,7 +43,8 @@ export function itemStateView(state: ItemRevision & {folderPath: string}): ItemS
 
 /** A few readable lines for one state. */
 export function describeItemState(view: ItemStateView): string[] {
-  const where = view.contentMissing ? 'MISSING (gone on the AppServer when scanned)' : (view.contentInBackup ? 'in the backup' : 'not in the backup (blobless)')
+  const missing = 'MISSING (not stored: gone on the AppServer when scanned, or not the content it announced; getBackupInfo lists why)'
+  const where = view.contentMissing ? missing : (view.contentInBackup ? 'in the backup' : 'not in the backup (blobless)')
   const content = view.blobDigest === null
     ? (view.contentMissing ? 'missing (gone on the AppServer, digest unknown)' : 'none')
     : `${view.blobDigest} ${view.size ?? '?'} bytes, ${where}`
