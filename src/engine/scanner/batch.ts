@@ -304,7 +304,7 @@ export class Batch {
     if (t.op === 'item.copied') {
       const source = await this.itemState(account.id, t.data.source)
       if (!source?.current || source.current.deleted) {
-        await this.problem(t, `item.copied from item ${t.data.source}, which the backup does not know`)
+        await this.problem(t, `item.copied from item ${t.data.source}, which ${source?.current ? 'was deleted' : 'the backup does not know'}`)
         return
       }
 
