@@ -4,6 +4,7 @@ import type {OperationContext} from '../operations/run-operation.js'
 
 import {imapConfigured, imapSettings} from '../appserver/imap/imap-settings.js'
 import {serverConfig} from '../config/config-store.js'
+import {serviceStatuses} from '../daemon/services.js'
 import {OperationAborted} from '../errors.js'
 import {certaintyOf} from '../history/account-certainty-view.js'
 import {scanAccount} from '../smartscan/account-scan.js'
@@ -27,7 +28,12 @@ export async function checkSource(context: OperationContext, account: AccountEnt
   const config = await serverConfig(catalog, server)
   const settings = imapConfigured(config) ? imapSettings(config) : null
   const certainty = await certaintyOf(catalog.db, account.key)
-  if (certainty.certain) return {settings, uncertain: false, scanned: false}
+  if (certainty.certain) {
+    const behind = await realtimeBehind(context, account.name, settings !== null)
+    if (behind) progress({kind: 'warning', account: account.name, message: behind})
+    return {settings, uncertain: false, scanned: false}
+  }
+
   progress({kind: 'warning', account: account.name, message: `${account.name} is uncertain (${certainty.reason ?? 'unknown reason'})`})
   if (!settings) {
     progress({kind: 'warning', account: account.name, message: `no IMAP AppServer is configured for a SmartScan: ${doing} the history as it is`})
@@ -52,4 +58,18 @@ export async function checkSource(context: OperationContext, account: AccountEnt
 /** Whether an account SmartScan can run before a read of the history: the IMAP AppServer is configured. */
 export async function canScanFirst(context: Pick<OperationContext, 'catalog' | 'server'>): Promise<boolean> {
   return imapConfigured(await serverConfig(context.catalog, context.server))
+}
+
+/**
+ * Why the backup may lack the newest changes of an account that is not uncertain: the daemon ran on this server and
+ * its Realtime Scanner is not following now (stopped with the daemon, switched off, failing). Nothing is marked
+ * uncertain until the scanner starts again, so a restore at `last` meanwhile would silently be the state of when it
+ * stopped. Undefined when it follows, or when no daemon ever ran here (SmartScans alone keep the backup then).
+ */
+async function realtimeBehind(context: Pick<OperationContext, 'catalog' | 'server'>, account: string, imap: boolean): Promise<string | undefined> {
+  const realtime = (await serviceStatuses(context.catalog, context.server)).find(status => status.name === 'backup-realtime')
+  if (!realtime || realtime.heartbeatAt === null || realtime.state === 'running') return undefined
+  const since = typeof realtime.detail.offSince === 'string' ? realtime.detail.offSince : new Date(realtime.heartbeatAt).toISOString()
+  const remedy = imap ? `run backup doAccountScan ${account} first to include them` : 'start the backup daemon to catch up first'
+  return `the Realtime Scanner is ${realtime.state} since ${since}: changes since then may be missing from the backup; ${remedy}`
 }
