@@ -1,5 +1,6 @@
 import type {PointInTime} from '../engine/point-in-time.js'
 
+import {MAX_RETENTION_DAYS} from '../engine/config/value-types.js'
 import {UsageError} from '../engine/errors.js'
 
 /** `true|false`, as Carbonio writes booleans (case-insensitive, since LDAP-era docs write TRUE/FALSE). */
@@ -21,6 +22,17 @@ export function parseList(raw: string): string[] {
 export function parseNonNegativeInteger(raw: string, name: string): number {
   if (!/^\d+$/.test(raw.trim())) throw new UsageError(`${name} must be a whole number of 0 or more, not '${raw}'`)
   return Number(raw.trim())
+}
+
+/**
+ * A retention in days, within the bounds ZxBackup_DataRetentionDays takes: a larger one is a typo, and one past
+ * about 270,000 years puts the purge's cutoff before the earliest date JavaScript has, so the purge failed with
+ * 'Invalid time value' after its operation had been created.
+ */
+export function parseRetentionDays(raw: string, name: string): number {
+  const days = parseNonNegativeInteger(raw, name)
+  if (days > MAX_RETENTION_DAYS) throw new UsageError(`${name} must be at most ${MAX_RETENTION_DAYS} days (0 = infinite), not '${raw}'`)
+  return days
 }
 
 const CARBONIO_DATE = /^(\d{2})\/(\d{2})\/(\d{4})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/

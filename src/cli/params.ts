@@ -3,7 +3,7 @@ import {Flags} from '@oclif/core'
 import type {PointInTime} from '../engine/point-in-time.js'
 
 import {
-  parseBoolean, parseList, parseNonNegativeInteger, parsePointInTime,
+  parseBoolean, parseList, parseNonNegativeInteger, parsePointInTime, parseRetentionDays,
 } from './param-values.js'
 
 // Optional Carbonio parameters, declared as oclif option flags so that both `name value` and `--name value`
@@ -17,6 +17,12 @@ export const booleanParam = Flags.custom<boolean>({
 export const integerParam = Flags.custom<number>({
   helpValue: '<number>',
   parse: async (input, _context, flag) => parseNonNegativeInteger(input, flag.name),
+})
+
+/** Days of retention, bounded as ZxBackup_DataRetentionDays is. */
+export const retentionDaysParam = Flags.custom<number>({
+  helpValue: '<number>',
+  parse: async (input, _context, flag) => parseRetentionDays(input, flag.name),
 })
 
 export const listParam = Flags.custom<string[]>({

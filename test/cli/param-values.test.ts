@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 
 import {
-  parseBoolean, parseExactDate, parseList, parseNonNegativeInteger, parsePointInTime,
+  parseBoolean, parseExactDate, parseList, parseNonNegativeInteger, parsePointInTime, parseRetentionDays,
 } from '../../src/cli/param-values.js'
 import {UsageError} from '../../src/engine/errors.js'
 
@@ -23,6 +23,14 @@ describe('Carbonio parameter values', () => {
     assert.equal(parseNonNegativeInteger('30', 'purgeDays'), 30)
     assert.equal(parseNonNegativeInteger('0', 'purgeDays'), 0)
     for (const bad of ['-1', '1.5', 'x', '', '3d']) assert.throws(() => parseNonNegativeInteger(bad, 'purgeDays'), UsageError)
+  })
+
+  it('reads a retention in days within the bounds of ZxBackup_DataRetentionDays', () => {
+    assert.equal(parseRetentionDays('36500', 'purgeDays'), 36_500)
+    assert.equal(parseRetentionDays('0', 'purgeDays'), 0)
+    // 200000000 days puts the cutoff before the earliest JavaScript date: the purge failed with 'Invalid time value'.
+    for (const bad of ['36501', '200000000', '-1']) assert.throws(() => parseRetentionDays(bad, 'purgeDays'), UsageError)
+    assert.throws(() => parseRetentionDays('36501', 'purgeDays'), /purgeDays must be at most 36500 days \(0 = infinite\), not '36501'/)
   })
 
   const dates: Array<[string, number]> = [

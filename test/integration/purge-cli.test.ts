@@ -117,6 +117,18 @@ describe('purge and legal hold from the command line', function () {
     assert.equal(existsSync(blobFile(env.CARBONIO_BACKUP_HOME!, alone)), true)
   })
 
+  it('refuses a purgeDays past what ZxBackup_DataRetentionDays takes, before any operation is created', async () => {
+    // 200000000 days put the cutoff before the earliest JavaScript date: a Failed operation saying 'Invalid time value'.
+    for (const days of ['36501', '200000000']) {
+      const result = await runCli(['backup', 'doPurge', 'purgeDays', days], env)
+      assert.equal(result.code, 2, result.stdout + result.stderr)
+      assert.equal(result.stdout, '')
+      assert.match(result.stderr, new RegExp(`^Error: purgeDays must be at most 36500 days \\(0 = infinite\\), not '${days}'\n`))
+    }
+
+    assert.equal(existsSync(blobFile(env.CARBONIO_BACKUP_HOME!, alone)), true)
+  })
+
   it('purges another backup path given with backup_path, and refuses a directory that is not one', async () => {
     const other = path.join(home, 'old-backup')
     await buildBackup(other)

@@ -2,7 +2,7 @@ import type {OperationView} from '../../cli/operation-view.js'
 
 import {humanBytes} from '../../cli/history-view.js'
 import {OperationCommand} from '../../cli/operation-command.js'
-import {integerParam, textParam} from '../../cli/params.js'
+import {retentionDaysParam, textParam} from '../../cli/params.js'
 import {openOtherBackupPath} from '../../engine/purge/backup-path.js'
 import {purge} from '../../engine/purge/purge.js'
 
@@ -21,7 +21,7 @@ export default class DoPurge extends OperationCommand {
     '<%= config.bin %> backup doPurge backup_path /mnt/old-backup',
   ]
   static override flags = {
-    purgeDays: integerParam({description: 'retention in days for this run, overriding ZxBackup_DataRetentionDays (0 = infinite)'}),
+    purgeDays: retentionDaysParam({description: 'retention in days for this run, overriding ZxBackup_DataRetentionDays (0 = infinite, at most 36500)'}),
 
     backup_path: textParam({description: 'purge this backup path instead of the current one'}),
   }

@@ -39,8 +39,11 @@ export function integerType(min: number, max: number, unit = ''): ValueType {
   }
 }
 
-/** Retention in days; 0 means keep for ever, as in Carbonio. Capped at about 100 years to catch typos. */
-export const daysType: ValueType = integerType(0, 36_500, ' days (0 = infinite)')
+/** The longest retention in days: about 100 years, to catch typos. */
+export const MAX_RETENTION_DAYS = 36_500
+
+/** Retention in days; 0 means keep for ever, as in Carbonio. Capped to catch typos. */
+export const daysType: ValueType = integerType(0, MAX_RETENTION_DAYS, ' days (0 = infinite)')
 
 export const absolutePathType: ValueType = {
   expected: 'an absolute path',
