@@ -78,6 +78,12 @@ export function revisionFromRow(row: RevisionRow): ItemRevision {
 export function contentUnavailableReason(revision: ItemRevision): string | undefined {
   if (revision.contentMissing) return 'its content was gone on the AppServer (or not what the transaction announced) when the scanner read it'
   if (revision.blobDigest === null) return 'the item has no content'
-  if (!revision.contentStored) return 'its content is not in the backup (blobless mode keeps only the reference)'
+
+  // A blob row says "not stored" after blobless mode, and also after doCoherencyCheck fixBackup found its file
+  // missing or corrupt: blaming blobless mode alone sent an administrator with blobless mode off looking elsewhere.
+  if (!revision.contentStored) {
+    return 'its content is not in the backup (blobless mode kept only the reference, or doCoherencyCheck fixBackup found its file missing or corrupt: see quarantine/)'
+  }
+
   return undefined
 }

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import {UserError} from '../../../src/engine/errors.js'
 import {readItemContent} from '../../../src/engine/history/item-content.js'
 import {itemHistory} from '../../../src/engine/history/item-history.js'
+import {contentUnavailableReason, type ItemRevision} from '../../../src/engine/history/item-revision.js'
 import {searchItems} from '../../../src/engine/history/item-search.js'
 import {likePattern} from '../../../src/engine/history/search-pattern.js'
 import {
@@ -79,6 +80,13 @@ for (const dialect of DIALECTS) {
       await assert.rejects(readItemContent(t.catalog, gone, gone.states[0]), /cannot dump the content of item 259 .*gone on the AppServer/)
       const appointment = await itemHistory(t.catalog, ALICE, '304', {kind: 'last'})
       await assert.rejects(readItemContent(t.catalog, appointment, appointment.states[0]), /the item has no content/)
+    })
+
+    it('does not blame blobless mode alone for a content not stored: doCoherencyCheck fixBackup also marks a missing or corrupt blob so', () => {
+      const revision = {blobDigest: 'a'.repeat(64), contentMissing: false, contentStored: false} as ItemRevision
+      const reason = contentUnavailableReason(revision)!
+      assert.match(reason, /blobless mode/)
+      assert.match(reason, /doCoherencyCheck fixBackup found its file missing or corrupt/)
     })
 
     async function ids(search: Parameters<typeof searchItems>[2]): Promise<string[]> {
