@@ -3,6 +3,7 @@ import {availableParallelism} from 'node:os'
 import type {OperationContext} from '../operations/run-operation.js'
 
 import {throwIfAborted} from '../errors.js'
+import {BlobTrash} from '../purge/blob-trash.js'
 import {checkAllBlobs} from './blob-pass.js'
 import {
   type CheckedCounts, type CheckRun, emptyChecked, reportCounters, step, throttledStep,
@@ -97,6 +98,13 @@ export async function coherencyCheck(context: OperationContext, options: Coheren
     lastStepAt: 0,
   }
   const notChecked: string[] = []
+  // A purge killed between moving blob files aside and committing leaves them in its trash, still named by the
+  // catalog: put back first (as the next purge would), or this check would call them missing, and fixBackup would
+  // mark their content as not stored. No purge runs meanwhile: one operation runs at a time.
+  const recovered = await new BlobTrash(context.catalog.home).recover(context.catalog.db)
+  if (recovered.restored + recovered.removed > 0) {
+    context.progress({kind: 'warning', message: `an earlier purge stopped while removing blobs: ${recovered.restored} put back, ${recovered.removed} removed`})
+  }
 
   if (scoped) {
     step(run, `checking ${options.accounts!.length} account(s): revisions, and the blobs they reference`)

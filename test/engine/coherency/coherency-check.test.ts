@@ -14,6 +14,7 @@ import {TEMPORARY_DIR, writerIdentity} from '../../../src/engine/blobstore/blob-
 import {coherencyCheck} from '../../../src/engine/coherency/coherency-check.js'
 import {FINDING_KINDS, type FindingKind} from '../../../src/engine/coherency/findings.js'
 import {OperationAborted} from '../../../src/engine/errors.js'
+import {BlobTrash} from '../../../src/engine/purge/blob-trash.js'
 import {catalogSnapshot} from '../../helpers/catalog-snapshot.js'
 import {DIALECTS, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
 import {
@@ -96,6 +97,16 @@ for (const dialect of DIALECTS) {
       assert.ok(steps.some(s => s.startsWith(`${ALICE}|revisions`)), `a step names the first account: ${steps.join('; ')}`)
       assert.ok(steps.some(s => s.startsWith(`${BOB}|revisions`)), 'and the last one')
       assert.ok(events.some(e => e.kind === 'counters' && e.counters.blobsVerified === scenario.stored.size))
+    })
+
+    it('puts back first the blobs a killed purge left in its trash, rather than calling them missing', async () => {
+      const [aside] = pickTwo()
+      await new BlobTrash(t.home).moveIn(aside)
+      assert.equal(existsSync(blobFile(aside)), false)
+      const {events, report} = await check(t.catalog, {fixBackup: true})
+      assert.deepEqual(kindsFound(report), {})
+      assert.equal(existsSync(blobFile(aside)), true)
+      assert.ok(events.some(e => e.kind === 'warning' && e.message === 'an earlier purge stopped while removing blobs: 1 put back, 0 removed'))
     })
 
     it('fixBackup on a healthy backup changes nothing and creates no quarantine', async () => {
