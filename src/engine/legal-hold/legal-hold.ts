@@ -91,7 +91,7 @@ async function resolveAccounts(catalog: Catalog, names: readonly string[]): Prom
   for (const name of names) {
     try {
       const account = await findAccount(catalog, name)
-      if (!ids.includes(account.key)) ids.push(account.key)
+      for (const id of [account.key, ...await earlierHolders(catalog, name)]) if (!ids.includes(id)) ids.push(id)
     } catch (error) {
       if (!(error instanceof UserError)) throw error
       unknown.push(names.length === 1 ? error.message : name)
@@ -104,6 +104,21 @@ async function resolveAccounts(catalog: Catalog, names: readonly string[]): Prom
   }
 
   return ids
+}
+
+/**
+ * The deleted accounts that had this address before it was created again (kept as `address#deleted-<ms>`): a hold on
+ * an address keeps all of its mail, not only that of its newest account, and a release releases the same accounts.
+ */
+async function earlierHolders(catalog: Catalog, name: string): Promise<number[]> {
+  const address = name.trim().toLowerCase()
+  const prefix = `${address}#deleted-`
+  const rows: Array<{id: number}> = await catalog.db('accounts as a')
+  .join('account_revisions as v', 'v.account_id', 'a.id')
+  .where('v.name', address)
+  .whereRaw('substr(a.name, 1, ?) = ?', [prefix.length, prefix])
+  .distinct('a.id')
+  return rows.map(row => Number(row.id))
 }
 
 async function stateOf(db: Knex, ids?: number[]): Promise<LegalHoldState> {

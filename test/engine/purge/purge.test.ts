@@ -175,6 +175,22 @@ for (const dialect of DIALECTS) {
       assert.equal(blobFileExists(t.home, contents.alone), false)
     })
 
+    it('legal hold on an address created again also holds the deleted account that had it before', async () => {
+      await setGlobal(t.catalog, 'backupAccountsRetentionDays', '30')
+      history.account(BOB, daysAgo(20))
+      history.message(BOB, 'b2', contents.live, daysAgo(19))
+      await history.scan(t.catalog)
+      const held = await setLegalHold(t.catalog, parseHoldTarget([BOB]))
+      const previous = held.accounts.find(a => a.account.startsWith(`${BOB}#deleted-`))
+      assert.ok(previous, JSON.stringify(held.accounts))
+      assert.deepEqual(held.accounts.map(a => a.held), [true, true])
+      await purgeNow(t.catalog)
+      assert.deepEqual(await itemIds(t.catalog, previous.account), ['b1'], 'the mail of the first bob is kept')
+      assert.equal(blobFileExists(t.home, contents.bob), true)
+      const released = await unsetLegalHold(t.catalog, parseHoldTarget([BOB]))
+      assert.deepEqual(released.accounts.map(a => a.held), [false, false])
+    })
+
     it('legal hold on all covers accounts that appear later, refuses to release one of them, and unset all releases', async () => {
       await setLegalHold(t.catalog, {kind: 'all'})
       history.account('dave@example.com', daysAgo(50))
