@@ -1,6 +1,8 @@
 import type {ImapFlow} from 'imapflow'
 import type {ImapCompileNode} from 'imapflow/lib/handler/types.js'
 
+import {encodePath} from 'imapflow/lib/tools.js'
+
 import type {RestoreMessage} from './imap-restore-target.js'
 
 import {type CommandPiece, execLiteralPlus, hasLiteralPlus} from '../appserver/imap/literal-plus-command.js'
@@ -13,12 +15,13 @@ interface CommandQueue {
 }
 
 /**
- * Whether one APPEND may carry several messages to this mailbox. The name goes out as it is, so it must be one that
- * modified UTF-7 leaves alone: printable ASCII without "&", which mUTF-7 writes "&-" (Dovecot refuses "Clients & Co"
- * sent raw as not valid mUTF-7). Other names go one APPEND each through imapflow, which encodes them.
+ * Whether one APPEND may carry several messages to this mailbox: the server has MULTIAPPEND and the name, encoded as
+ * imapflow encodes it for its own commands (modified UTF-7, where "Clients & Co" is "Clients &- Co" and accented
+ * letters are base64), is plain ASCII. Only a server that takes UTF-8 names (UTF8=ACCEPT) leaves a name this does not
+ * cover; such a folder's messages go one APPEND each through imapflow.
  */
 export function canMultiAppend(client: ImapFlow, mailbox: string): boolean {
-  return client.capabilities.has('MULTIAPPEND') && /^[\u0020-\u0025\u0027-\u007E]+$/.test(mailbox)
+  return client.capabilities.has('MULTIAPPEND') && /^[\u0020-\u007E]+$/.test(encodePath(client, mailbox))
 }
 
 /**
@@ -30,7 +33,7 @@ export function canMultiAppend(client: ImapFlow, mailbox: string): boolean {
  */
 export async function multiAppend(client: ImapFlow, mailbox: string, messages: readonly RestoreMessage[]): Promise<void> {
   if (hasLiteralPlus(client)) {
-    const pieces: CommandPiece[] = [{tokens: [{type: 'STRING', value: mailbox}]}]
+    const pieces: CommandPiece[] = [{tokens: [{type: 'STRING', value: encodePath(client, mailbox)}]}]
     for (const message of messages) {
       pieces.push({tokens: messageTokens(message)}, {literal: message.bytes})
     }
@@ -39,7 +42,7 @@ export async function multiAppend(client: ImapFlow, mailbox: string, messages: r
     return
   }
 
-  const attributes: unknown[] = [{type: 'STRING', value: mailbox}]
+  const attributes: unknown[] = [{type: 'STRING', value: encodePath(client, mailbox)}]
   for (const message of messages) attributes.push(...messageTokens(message), {type: 'LITERAL', value: message.bytes})
 
   const response = await (client as unknown as CommandQueue).exec('APPEND', attributes)

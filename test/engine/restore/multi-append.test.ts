@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import type {RestoreMessage} from '../../../src/engine/restore/imap-restore-target.js'
 
 import {hasLiteralPlus} from '../../../src/engine/appserver/imap/literal-plus-command.js'
-import {imapDateTime, multiAppend} from '../../../src/engine/restore/multi-append.js'
+import {canMultiAppend, imapDateTime, multiAppend} from '../../../src/engine/restore/multi-append.js'
 import {imapScenario, message, type Scenario} from '../smartscan/imap-scenario.js'
 import {JAN, sha, snapshot} from './restore-scenario.js'
 
@@ -70,6 +70,22 @@ describe('MULTIAPPEND', () => {
 
       // The one without an internal date gets the server's time of the append: compare everything else.
       assert.deepEqual(plus.map(line => withoutDate(line)).sort(), synchronizing.map(line => withoutDate(line)).sort())
+    })
+
+    it('names a mailbox in modified UTF-7 as imapflow does ("&", accented letters), one command for all its messages', async () => {
+      const address = await s.user('alice')
+      const client = await s.client(address)
+      const folders = ['Clients & Co', '\u00C9l\u00E9ments envoy\u00E9s']
+      for (const folder of folders) {
+        await client.mailboxCreate(folder)
+        assert.ok(canMultiAppend(client, folder), folder)
+        await multiAppend(client, folder, messages())
+      }
+
+      for (const folder of folders) {
+        const status = await client.status(folder, {messages: true})
+        assert.equal(status && status.messages, 4, folder)
+      }
     })
 
     it('fails as a whole when the server refuses the command, and the connection goes on', async () => {
