@@ -133,14 +133,28 @@ async function applySqlitePragmas(conn: SqliteConnection): Promise<void> {
 }
 
 function openPostgres(url: string, home: string): Catalog {
-  let location = url
+  const usage = 'use postgres://user:password@host:5432/db'
+  let parsed: URL
   try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    location = parsed.toString()
+    parsed = new URL(url)
   } catch {
-    throw new UserError('CARBONIO_BACKUP_CATALOG_URL is not a valid URL: use postgres://user:password@host:5432/db')
+    throw new UserError(`CARBONIO_BACKUP_CATALOG_URL is not a valid URL: ${usage}`)
   }
+
+  // pg reads any scheme as PostgreSQL: a mysql:// URL or a bare "host:secret" would be tried, and then echoed in
+  // full in the error, whatever it holds.
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    throw new UserError(`CARBONIO_BACKUP_CATALOG_URL is not a PostgreSQL URL (${parsed.protocol} is not postgres:): ${usage}`)
+  }
+
+  // The location is shown in errors and in getBackupInfo: hide the password wherever pg accepts one, the
+  // ?password= parameter included.
+  if (parsed.password) parsed.password = '***'
+  for (const name of ['password', 'sslpassword']) {
+    if (parsed.searchParams.has(name)) parsed.searchParams.set(name, '***')
+  }
+
+  const location = parsed.toString()
 
   const db: Knex = knexFactory({
     client: 'pg', connection: url, pool: {min: 0, max: 4}, log: QUIET_KNEX_LOG,
