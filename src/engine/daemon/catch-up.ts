@@ -40,7 +40,7 @@ export async function catchUpOnce(
 
 async function catchUp(catalog: Catalog, server: string, signal: AbortSignal, progress?: ProgressSink): Promise<CatchUpTotals> {
   const config = await serverConfig(catalog, server)
-  const selected = feedForServer(config, false)
+  const selected = feedForServer(config, server, false)
   if ('reason' in selected) {
     const imap = imapCaptureForServer(config)
     if (imap && 'settings' in imap) {

@@ -9,11 +9,12 @@ import {RedologFeed, type RedologFeedOptions} from '../appserver/redolog/redolog
  */
 export function feedForServer(
   config: Map<string, null | string>,
+  server: string,
   follow: boolean,
-  options: Omit<RedologFeedOptions, 'follow'> = {},
+  options: Omit<RedologFeedOptions, 'follow' | 'scope'> = {},
 ): {feed: TransactionFeed} | {reason: string} {
   const redolog = config.get('backupRedologPath')
-  if (redolog) return {feed: new RedologFeed(redolog, {...options, follow})}
+  if (redolog) return {feed: new RedologFeed(redolog, {...options, follow, scope: server})}
   return {reason: 'no AppServer feed is configured: set backupRedologPath (or backupAppServerUrl) at global or server level'}
 }
 

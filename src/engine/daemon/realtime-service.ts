@@ -130,7 +130,7 @@ export class RealtimeService {
       this.failure = undefined
     }
 
-    const selected = feedForServer(config, true, {onIdle: batches => this.feedIdle(batches)})
+    const selected = feedForServer(config, this.server, true, {onIdle: batches => this.feedIdle(batches)})
     const imap = 'reason' in selected ? imapCaptureForServer(config) : undefined
     if (imap && 'settings' in imap) {
       this.noteFollowing('imap', config)

@@ -10,6 +10,20 @@ export async function loadCheckpoint<P>(catalog: Catalog, connector: string, sco
 }
 
 /**
+ * A catalog written before whole-server feeds were scoped by server has its redolog position under scope ''; it is
+ * the position of the server that follows the feed first (on a catalog of one server, that server's own), so the
+ * redolog is neither applied again nor skipped. A server that already has its own position leaves it alone.
+ */
+export async function adoptUnscopedCheckpoint(catalog: Catalog, connector: string, scope: string): Promise<void> {
+  if (scope === '') return
+  await catalog
+  .db('checkpoints')
+  .where({connector, scope: ''})
+  .whereNotExists(q => q.select(1).from('checkpoints as own').where({'own.connector': connector, 'own.scope': scope}))
+  .update({scope})
+}
+
+/**
  * Written inside the batch's database transaction: the position and the revisions commit or roll back together.
  * The write is conditional on the position this scanner started the batch from, so a second scanner following
  * the same feed (a second daemon, `daemon once` beside the daemon) fails its batch instead of applying the same

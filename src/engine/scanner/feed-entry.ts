@@ -23,7 +23,7 @@ export type FeedEntry<P = unknown>
 /** A connector's resumable stream, in chunks as they become available. */
 export interface TransactionFeed<P = unknown> {
   readonly connector: string
-  /** The checkpoint scope this feed's positions belong to ('' for a whole-server feed such as the redolog). */
+  /** The checkpoint scope this feed's positions belong to (the server's name for a whole-server feed such as the redolog). */
   readonly scope: string
   read(from: null | P, signal: AbortSignal): AsyncIterable<Array<FeedEntry<P>>>
   /** Resolves relative content paths against the feed's own location. */

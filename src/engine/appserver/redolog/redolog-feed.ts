@@ -29,6 +29,12 @@ export interface RedologFeedOptions {
    * batches this read() has yielded, so the caller can tell when the batches it committed reach the end of the feed.
    */
   onIdle?: (batchesYielded: number) => void
+  /**
+   * Whose redolog this is: the scope of its checkpoint, the server's name. Each mail server writes its own redolog,
+   * and servers sharing one PostgreSQL catalog must each resume from their own position. '' when there is no server
+   * to tell apart (tests, tools).
+   */
+  scope?: string
 }
 
 // A batch is cut here only while catching up: when the reader reaches the end of what is written (a daemon following
@@ -47,12 +53,14 @@ const READ_BYTES = 1 << 22
  */
 export class RedologFeed implements TransactionFeed<RedologPosition> {
   readonly connector = 'redolog'
-  readonly scope = ''
+  readonly scope: string
 
   constructor(
     readonly dir: string,
     private readonly options: RedologFeedOptions,
-  ) {}
+  ) {
+    this.scope = options.scope ?? ''
+  }
 
   resolveContentPath(contentPath: string): string {
     return path.isAbsolute(contentPath) ? contentPath : path.resolve(this.dir, contentPath)
