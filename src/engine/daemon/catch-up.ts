@@ -4,7 +4,7 @@ import type {ProgressSink} from '../progress.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
 import {imapCatchUpOnce, type ImapOnceTotals} from '../realtime/imap-once.js'
-import {loadCheckpoint} from '../scanner/checkpoints.js'
+import {feedCheckpoint} from '../scanner/checkpoints.js'
 import {runScanner, type ScannerTotals} from '../scanner/realtime-scanner.js'
 import {claimOrRefuse, keepClaim, releaseClaim} from './daemon-claim.js'
 import {feedForServer, imapCaptureForServer} from './feed-for-server.js'
@@ -66,6 +66,6 @@ async function catchUp(catalog: Catalog, server: string, signal: AbortSignal, pr
     },
   })
   // Nothing new is not "no seq": like the daemon's "caught up at seq N", it says where the backup stands.
-  totals.lastSeq ??= (await loadCheckpoint<{seq?: number}>(catalog, selected.feed.connector, selected.feed.scope))?.seq ?? null
+  totals.lastSeq ??= (await feedCheckpoint<{seq?: number}>(catalog, selected.feed))?.seq ?? null
   return totals
 }

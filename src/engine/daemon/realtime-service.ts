@@ -3,7 +3,7 @@ import type {Catalog} from '../catalog/catalog.js'
 import {humanDuration} from '../human-duration.js'
 import {ImapRealtime} from '../realtime/imap-realtime.js'
 import {markAllUncertain} from '../scanner/account-certainty.js'
-import {loadCheckpoint} from '../scanner/checkpoints.js'
+import {feedCheckpoint} from '../scanner/checkpoints.js'
 import {runScanner} from '../scanner/realtime-scanner.js'
 import {sleep} from '../sleep.js'
 import {failureMessage} from '../storage-errors.js'
@@ -243,7 +243,7 @@ export class RealtimeService {
       this.idleAfter = undefined
       try {
         // Where the scanner starts, so that a catch-up with nothing new still says at which seq it is.
-        this.lastSeq ??= (await loadCheckpoint<{seq?: number}>(this.catalog, feed.connector, feed.scope))?.seq ?? null
+        this.lastSeq ??= (await feedCheckpoint<{seq?: number}>(this.catalog, feed))?.seq ?? null
         await runScanner({
           catalog: this.catalog,
           server: this.server,

@@ -14,7 +14,7 @@ export async function loadCheckpoint<P>(catalog: Catalog, connector: string, sco
  * the position of the server that follows the feed first (on a catalog of one server, that server's own), so the
  * redolog is neither applied again nor skipped. A server that already has its own position leaves it alone.
  */
-export async function adoptUnscopedCheckpoint(catalog: Catalog, connector: string, scope: string): Promise<void> {
+async function adoptUnscopedCheckpoint(catalog: Catalog, connector: string, scope: string): Promise<void> {
   if (scope === '') return
   await catalog
   .db('checkpoints')
@@ -61,4 +61,10 @@ export class ScannerConflict extends Error {
     super(why)
     this.name = 'ScannerConflict'
   }
+}
+
+/** Where a feed resumes: its own checkpoint, after taking over the one an older catalog kept unscoped. */
+export async function feedCheckpoint<P>(catalog: Catalog, feed: {connector: string; scope: string}): Promise<null | P> {
+  await adoptUnscopedCheckpoint(catalog, feed.connector, feed.scope)
+  return loadCheckpoint<P>(catalog, feed.connector, feed.scope)
 }

@@ -4,7 +4,7 @@ import type {FeedEntry, TransactionFeed} from './feed-entry.js'
 
 import {BlobStore} from '../blobstore/blob-store.js'
 import {serverConfig} from '../config/config-store.js'
-import {adoptUnscopedCheckpoint, loadCheckpoint} from './checkpoints.js'
+import {feedCheckpoint} from './checkpoints.js'
 import {readAhead} from './read-ahead.js'
 import {type BatchStats, type PreparedBatch, TransactionApplier} from './transaction-applier.js'
 
@@ -48,8 +48,7 @@ export async function blobStoreFor(catalog: Catalog, server: string): Promise<Bl
 export async function runScanner(options: ScannerOptions): Promise<ScannerTotals> {
   const {catalog, feed, signal, server} = options
   const blobs = await blobStoreFor(catalog, server)
-  await adoptUnscopedCheckpoint(catalog, feed.connector, feed.scope)
-  const from = await loadCheckpoint(catalog, feed.connector, feed.scope)
+  const from = await feedCheckpoint(catalog, feed)
   const applier = new TransactionApplier({
     catalog,
     blobs,
