@@ -68,8 +68,13 @@ export async function canScanFirst(context: Pick<OperationContext, 'catalog' | '
  */
 async function realtimeBehind(context: Pick<OperationContext, 'catalog' | 'server'>, account: string, imap: boolean): Promise<string | undefined> {
   const realtime = (await serviceStatuses(context.catalog, context.server)).find(status => status.name === 'backup-realtime')
-  if (!realtime || realtime.heartbeatAt === null || realtime.state === 'running') return undefined
-  const since = typeof realtime.detail.offSince === 'string' ? realtime.detail.offSince : new Date(realtime.heartbeatAt).toISOString()
+  // Idle: no feed is configured, so there is nothing it could follow (SmartScans keep the backup).
+  if (!realtime || realtime.heartbeatAt === null || realtime.state === 'running' || realtime.state === 'idle') return undefined
   const remedy = imap ? `run backup doAccountScan ${account} first to include them` : 'start the backup daemon to catch up first'
+  if (realtime.state === 'failing') {
+    return `the Realtime Scanner is failing (${String(realtime.detail.error ?? 'see backup getServices')}): recent changes may be missing from the backup; ${remedy}`
+  }
+
+  const since = typeof realtime.detail.offSince === 'string' ? realtime.detail.offSince : new Date(realtime.heartbeatAt).toISOString()
   return `the Realtime Scanner is ${realtime.state} since ${since}: changes since then may be missing from the backup; ${remedy}`
 }

@@ -29,11 +29,13 @@ describe('the check of a source account before a restore or an export', () => {
     return events.flatMap(event => (event.kind === 'warning' ? [event.message] : []))
   }
 
-  it('says nothing when no daemon ever ran here, or while its Realtime Scanner follows', async () => {
+  it('says nothing when no daemon ever ran here, while its Realtime Scanner follows, or when it has no feed to follow', async () => {
     assert.deepEqual(await warnings(), [])
-    await reportService(t.catalog, SERVER, {name: 'backup-realtime', state: 'running', detail: {}})
-    await t.catalog.db('accounts').delete()
-    assert.deepEqual(await warnings(), [])
+    for (const state of ['running', 'idle'] as const) {
+      await reportService(t.catalog, SERVER, {name: 'backup-realtime', state, detail: {}})
+      await t.catalog.db('accounts').delete()
+      assert.deepEqual(await warnings(), [], state)
+    }
   })
 
   it('warns that changes may be missing when the daemon stopped or its scanner is switched off', async () => {
