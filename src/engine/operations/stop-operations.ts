@@ -17,9 +17,13 @@ export async function stopOperationAndWait(catalog: Catalog, uuid: string): Prom
   return waitUntilFinal(catalog, uuid)
 }
 
-/** Removes every queued operation, then stops the running one; queued ones first so none starts meanwhile. */
-export async function stopAllOperationsAndWait(catalog: Catalog): Promise<OperationRecord[]> {
-  const active = await listOperations(catalog)
+/**
+ * Removes every queued operation of this server, then stops its running one; queued ones first so none starts
+ * meanwhile. Servers sharing a PostgreSQL catalog share its queue, but each one's doStopAllOperations stops its own
+ * work only, as on a Carbonio server: an administrator of one must not stop another's restore.
+ */
+export async function stopAllOperationsAndWait(catalog: Catalog, server: string): Promise<OperationRecord[]> {
+  const active = (await listOperations(catalog)).filter(op => op.server === server)
   const queuedFirst = [...active].sort((a, b) => Number(b.state === 'queued') - Number(a.state === 'queued'))
   for (const op of queuedFirst) await requestStop(catalog, op.uuid)
   const finals: OperationRecord[] = []

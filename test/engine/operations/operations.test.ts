@@ -6,6 +6,7 @@ import type {OperationRecord} from '../../../src/engine/operations/operation-rec
 import {findOperation, listOperations, requestStop} from '../../../src/engine/operations/operations-store.js'
 import {THIS_HOST} from '../../../src/engine/operations/process-liveness.js'
 import {type OperationContext, runOperation} from '../../../src/engine/operations/run-operation.js'
+import {stopAllOperationsAndWait} from '../../../src/engine/operations/stop-operations.js'
 import {eventually} from '../../helpers/run-cli.js'
 import {DIALECTS, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
 
@@ -154,6 +155,20 @@ for (const dialect of DIALECTS) {
       assert.equal(ghost?.state, 'interrupted')
       assert.match(ghost?.error ?? '', new RegExp(`pid ${deadPid}`))
       assert.equal((await findOperation(t.catalog, '00000000-0000-4000-8000-000000000002'))?.state, 'interrupted')
+    })
+
+    it('stops all the operations of one server only: servers sharing a catalog share its queue, not their work', async () => {
+      const at = Date.now()
+      for (const [index, server] of ['mail1', 'mail2', 'mail1'].entries()) {
+        await t.catalog.db('operations').insert({
+          uuid: `00000000-0000-4000-8000-00000000001${index}`, type: 'doPurge', server, state: 'queued', host: THIS_HOST, pid: process.pid,
+          parameters: '{}', progress: '{}', created_at: at, heartbeat_at: at,
+        })
+      }
+
+      const stopped = await stopAllOperationsAndWait(t.catalog, 'mail1')
+      assert.deepEqual(stopped.map(op => [op.server, op.state]), [['mail1', 'removed'], ['mail1', 'removed']])
+      assert.equal((await findOperation(t.catalog, '00000000-0000-4000-8000-000000000011'))?.state, 'queued')
     })
 
     it('publishes progress on the heartbeat for monitor in another shell', async () => {
