@@ -6,7 +6,8 @@ import {closeAdminConnection, connectAsAdmin, guardImap} from '../appserver/imap
 import {folderPathOf} from '../appserver/imap/imap-identity.js'
 import {parseHeaders} from '../appserver/imap/message-headers.js'
 import {sha256} from '../blobstore/blob-store.js'
-import {candidateKey, FolderHoldings} from './folder-holdings.js'
+import {candidateKey, FolderHoldings, type Likeness} from './folder-holdings.js'
+import {likenessDigest, mayBeNormalised} from './imap-form.js'
 import {canMultiAppend, multiAppend} from './multi-append.js'
 
 /** A message to put into a mailbox: its exact bytes, flags and keywords, and INTERNALDATE. */
@@ -34,6 +35,7 @@ export interface TargetFolder {
 export class ImapRestoreTarget {
   private delimiter = '/'
   private readonly holdings = new Map<string, FolderHoldings>()
+  private readonly likenesses = new WeakMap<RestoreMessage, Likeness | undefined>()
   private readonly known = new Map<string, string>()
 
   private constructor(
@@ -95,7 +97,7 @@ export class ImapRestoreTarget {
    */
   async holds(mailbox: string, message: RestoreMessage): Promise<boolean> {
     const holdings = await this.holdingsOf(mailbox, [message])
-    return holdings.take(keyOf(message), message.digest)
+    return holdings.take(keyOf(message), message.digest, this.likenessOf(holdings, message))
   }
 
   /** Appends a message unless the folder already has it; true when appended. */
@@ -111,7 +113,7 @@ export class ImapRestoreTarget {
    */
   async appendMany(mailbox: string, messages: readonly RestoreMessage[]): Promise<boolean[]> {
     const holdings = await this.holdingsOf(mailbox, messages)
-    const appended = messages.map(message => !holdings.take(keyOf(message), message.digest))
+    const appended = messages.map(message => !holdings.take(keyOf(message), message.digest, this.likenessOf(holdings, message)))
     const toSend = messages.filter((_, i) => appended[i]).map(message => ({
       ...message, flags: message.flags.filter(flag => flag.toLowerCase() !== String.raw`\recent`),
     }))
@@ -132,7 +134,8 @@ export class ImapRestoreTarget {
   private async holdingsOf(mailbox: string, messages: readonly RestoreMessage[]): Promise<FolderHoldings> {
     const holdings = this.holdings.get(mailbox) ?? await this.readHoldings(mailbox)
     this.holdings.set(mailbox, holdings)
-    const unread = holdings.unread(messages.map(message => keyOf(message)))
+    const likenesses = messages.flatMap(message => this.likenessOf(holdings, message) ?? [])
+    const unread = holdings.unread(messages.map(message => keyOf(message)), likenesses)
     if (unread.length > 0) {
       await this.guard(async () => {
         const lock = await this.client.getMailboxLock(mailbox, {readOnly: true})
@@ -140,7 +143,7 @@ export class ImapRestoreTarget {
           // In FETCHes of bounded size: the bodies are hashed and dropped one by one.
           for (const chunk of boundedChunks(unread, message => message.size)) {
             for await (const message of this.client.fetch(chunk.map(m => m.uid).join(','), {uid: true, source: true}, {uid: true})) {
-              if (message.source) holdings.learn(message.uid, sha256(message.source))
+              if (message.source) holdings.learn(message.uid, message.source)
             }
           }
         } finally {
@@ -162,15 +165,14 @@ export class ImapRestoreTarget {
         const withoutId: number[] = []
         for await (const message of this.client.fetch('1:*', {uid: true, size: true, headers: ['message-id']}, {uid: true})) {
           const {messageId} = parseHeaders(message.headers)
-          if (messageId) holdings.add(message.uid, candidateKey(messageId, message.size ?? 0, null), message.size ?? 0)
+          if (messageId) holdings.add(message.uid, candidateKey(messageId, message.size ?? 0, null), message.size ?? 0, messageId)
           else withoutId.push(message.uid)
         }
 
         if (withoutId.length > 0) {
           for await (const message of this.client.fetch(withoutId.join(','), {uid: true, source: true}, {uid: true})) {
             if (!message.source) continue
-            const digest = sha256(message.source)
-            holdings.add(message.uid, candidateKey(null, message.source.length, digest), message.source.length, digest)
+            holdings.add(message.uid, candidateKey(null, message.source.length, sha256(message.source)), message.source.length, null, message.source)
           }
         }
       } finally {
@@ -178,6 +180,19 @@ export class ImapRestoreTarget {
       }
     })
     return holdings
+  }
+
+  /**
+   * What a message that the server may have rewritten on APPEND is also known by (imap-form.ts), when the folder has a
+   * message of its Message-ID to compare it with; undefined for the others, which only their exact digest matches.
+   */
+  private likenessOf(holdings: FolderHoldings, message: RestoreMessage): Likeness | undefined {
+    if (!holdings.hasMessageId(message.messageId)) return undefined
+    if (!this.likenesses.has(message)) {
+      this.likenesses.set(message, mayBeNormalised(message.bytes) ? {messageId: message.messageId, digest: likenessDigest(message.bytes)} : undefined)
+    }
+
+    return this.likenesses.get(message)
   }
 
   private async guard<T>(work: () => Promise<T>): Promise<T> {

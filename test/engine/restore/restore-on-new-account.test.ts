@@ -123,6 +123,33 @@ for (const dialect of DIALECTS) {
       assert.deepEqual({add: after.add.messages.length, liveOnly: after.liveOnly.messages.length, unchanged: after.unchanged}, {add: 0, liveOnly: 1, unchanged: 1})
     })
 
+    it('recognises on a rerun the messages the server rewrote on APPEND (bare CR or LF, NUL), never taking a different one', async () => {
+      // Written into the store by another program, Dovecot serves these bytes as they are; on APPEND it stores "\r\r\n"
+      // as "\r\n", "\n" as "\r\n" and NUL as 0x80, so their restored copies have another digest and size.
+      const alice = await s.user('alice')
+      const rewritten = [
+        Buffer.from('Message-ID: <cr@example.com>\r\nSubject: cr\r\n\r\nline\r\r\nend\r\n'),
+        Buffer.from('Message-ID: <lf@example.com>\nSubject: lf\n\nline\nend\n'),
+        Buffer.from('Message-ID: <nul@example.com>\r\nSubject: nul\r\n\r\nli\u0000ne\r\n'),
+        Buffer.from('Subject: no id\r\n\r\nline\r\r\nend\r\n'),
+      ]
+      // The same Message-ID as the first, with other words: a rerun must not take the rewritten one for it.
+      const other = Buffer.from('Message-ID: <cr@example.com>\r\nSubject: cr\r\n\r\nother\r\r\nend\r\n')
+      await s.dovecot.loadMessages(alice, {INBOX: [...rewritten, other].map(raw => ({raw, internalDate: JAN}))})
+      await s.scan()
+      const bob = await s.user('bob')
+      const first = await restore(s, [], {source: alice, destination: bob, point: {kind: 'last'}})
+      assert.equal(first.restored, 5)
+      for (let run = 0; run < 2; run++) {
+        const again = await restore(s, [], {
+          source: alice, destination: bob, point: {kind: 'last'}, force: true,
+        })
+        assert.deepEqual({restored: again.restored, skipped: again.skipped}, {restored: 0, skipped: 5}, `rerun ${run + 1}`)
+      }
+
+      assert.equal((await snapshot(await s.client(bob))).messages.length, 5)
+    })
+
     it('previews a large message by the digest of its pieces, as the capture stored it', async () => {
       const alice = await s.user('alice')
       const large = message('large', randomBytes(4_500_000).toString('base64').replaceAll(/.{76}/g, '$&\r\n'))
