@@ -95,7 +95,7 @@ export async function backupInfo(catalog: Catalog, server: string, now = Date.no
   const perItemBytes = Number(perItem.bytes ?? 0)
   const missing = Number(current.missing ?? 0)
   const notStored = Number(current.not_stored ?? 0)
-  const last = await lastTransaction(catalog, now)
+  const last = await lastTransaction(catalog, server, now)
   const [errors] = await db('ingest_errors').count({n: '*'})
   const newest: Array<{account: null | string; id: number; line: null | number; reason: string; recorded_at: number; source: string}> = await db('ingest_errors')
   .orderBy('id', 'desc')
@@ -159,10 +159,12 @@ function ratio(referenced: number, stored: number): null | number {
 }
 
 /**
- * The newest transaction applied: its seq from the connectors' checkpoints (committed with the revisions they
- * produced), its time from the newest revision rows (append-only, so the highest id is the last one written).
+ * The newest transaction applied: its seq from this server's redolog checkpoint (committed with the revisions it
+ * produced; other servers sharing the catalog have their own, and an older catalog's unscoped one counts too), its
+ * time from the newest revision rows (append-only, so the highest id is the last one written). Every checkpoint is
+ * listed.
  */
-async function lastTransaction(catalog: Catalog, now: number): Promise<BackupInfo['lastTransaction']> {
+async function lastTransaction(catalog: Catalog, server: string, now: number): Promise<BackupInfo['lastTransaction']> {
   const {db} = catalog
   const rows: Array<{connector: string; position: string; scope: string; updated_at: number}> = await db('checkpoints')
   .orderBy(['connector', 'scope'])
@@ -185,7 +187,10 @@ async function lastTransaction(catalog: Catalog, now: number): Promise<BackupInf
     if (newest?.t !== null && newest?.t !== undefined) times.push(Number(newest.t))
   }
 
-  const seqs = checkpoints.map(c => c.seq).filter((seq): seq is number => seq !== null)
+  const seqs = checkpoints
+  .filter(c => c.connector !== 'redolog' || c.scope === server || c.scope === '')
+  .map(c => c.seq)
+  .filter((seq): seq is number => seq !== null)
   const time = times.length === 0 ? null : Math.max(...times)
   return {
     seq: seqs.length === 0 ? null : Math.max(...seqs),

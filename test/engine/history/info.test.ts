@@ -136,6 +136,13 @@ for (const dialect of DIALECTS) {
       assert.equal(info.lastTransaction.time, T0 + (10 * MINUTE))
       assert.equal(info.lastTransaction.lagMs, MINUTE)
       assert.deepEqual(info.lastTransaction.checkpoints.map(cp => [cp.connector, cp.seq, cp.file]), [['redolog', scenario.seqs.last, path.basename(scenario.log.file)]])
+      // Another server sharing the catalog follows its own redolog: its seq is listed, not taken for this server's.
+      await t.catalog.db('checkpoints').insert({
+        connector: 'redolog', scope: 'mail2', position: JSON.stringify({seq: 99_999, file: 'other.log'}), updated_at: now,
+      })
+      const shared = await backupInfo(t.catalog, 'mail1', now)
+      assert.equal(shared.lastTransaction.seq, scenario.seqs.last)
+      assert.deepEqual(shared.lastTransaction.checkpoints.map(cp => cp.seq), [scenario.seqs.last, 99_999])
       assert.equal(info.ingestErrors.count, 1)
       assert.equal(info.ingestErrors.newest[0].where, `${path.basename(scenario.log.file)}:${scenario.seqs.create259}`)
       assert.equal(info.ingestErrors.newest[0].account, ALICE)
