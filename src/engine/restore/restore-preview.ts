@@ -14,11 +14,14 @@ import {certaintyOf} from '../history/account-certainty-view.js'
 import {findAccount} from '../history/account-lookup.js'
 import {describeHistoryTime} from '../history/history-time.js'
 import {type AccountStateAt, stateAt} from '../history/state-at.js'
+import {blobStoreFor} from '../scanner/realtime-scanner.js'
 import {candidateKey} from './folder-holdings.js'
+import {likenessDigest} from './imap-form.js'
 import {boundedChunks} from './imap-restore-target.js'
 import {
   compareFolder, type DifferingMessage, type PreviewMessage, shownOf,
 } from './preview-matching.js'
+import {type PairableMessage, pairRewritten} from './preview-rewritten.js'
 import {restoreTime} from './restore-on-new-account.js'
 
 export interface RestorePreviewRequest {
@@ -47,7 +50,7 @@ export interface RestorePreview extends Record<string, unknown> {
   unchanged: number
 }
 
-type Keyed = PreviewMessage & {key: string}
+type Keyed = PairableMessage & PreviewMessage
 
 /**
  * getRestorePreview: what doRestoreOnNewAccount at T would do to the live mailbox, without doing any of it. The
@@ -66,7 +69,17 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
   const certainty = await certaintyOf(catalog.db, account.key)
 
   const backup = await readBackup(state)
-  const live = await readLive(settings, destination, backup.candidates, signal)
+  const live = await readLive(settings, destination, backup, signal)
+  const blobs = await blobStoreFor(catalog, server)
+  // A content the store cannot give (blobless, repaired away) is not worth a trip to the server for a preview.
+  const readBlob = async (digest: string): Promise<Buffer | undefined> => {
+    try {
+      return await blobs.get(digest)
+    } catch {
+      return undefined
+    }
+  }
+
   const preview: RestorePreview = {
     account: account.name,
     destination,
@@ -83,7 +96,10 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
   const liveFolders = live?.folders ?? new Map<string, string>()
   for (const [key, folderPath] of [...backup.folders].sort(byPath)) {
     if (!liveFolders.has(key)) preview.add.folders.push(folderPath)
-    const comparison = compareFolder(backup.messages.get(key) ?? [], live?.messages.get(key) ?? [])
+    const backupMessages = backup.messages.get(key) ?? []
+    const liveMessages = live?.messages.get(key) ?? []
+    await pairRewritten(backupMessages, liveMessages, readBlob)
+    const comparison = compareFolder(backupMessages, liveMessages)
     preview.add.messages.push(...comparison.add)
     preview.differ.push(...comparison.differ)
     preview.liveOnly.messages.push(...comparison.liveOnly)
@@ -106,6 +122,13 @@ interface BackupMailbox {
   messages: Map<string, Keyed[]>
   /** The candidate keys (Message-ID and size) of the messages known by digest: live messages to read to compare. */
   candidates: Set<string>
+  /**
+   * The Message-IDs of those messages: a live message of one of them with another size is read too, in case it is a
+   * copy the server rewrote on APPEND (preview-rewritten.ts).
+   */
+  messageIds: Set<string>
+  /** Their digests: a live message read that matches none of them may be a rewritten copy of one. */
+  digests: Set<string>
   count: number
   otherItems: number
 }
@@ -113,7 +136,7 @@ interface BackupMailbox {
 /** The account's mail folders and messages at T, keyed as the live side is. */
 async function readBackup(state: AccountStateAt): Promise<BackupMailbox> {
   const backup: BackupMailbox = {
-    folders: new Map(), messages: new Map(), candidates: new Set(), count: 0, otherItems: 0,
+    folders: new Map(), messages: new Map(), candidates: new Set(), messageIds: new Set(), digests: new Set(), count: 0, otherItems: 0,
   }
   for (const folder of state.folders) if (folder.view === null || folder.view === 'message') backup.folders.set(folderKey(folder.path), folder.path)
   for await (const item of state.items()) {
@@ -137,8 +160,14 @@ async function readBackup(state: AccountStateAt): Promise<BackupMailbox> {
       flags: normalizeFlags(flagsWithTags(item.flags, item.tags)),
       // By content, as the restore target recognises a message; by Message-ID and size when the backup never knew it.
       key: item.blobDigest ? candidateKey(null, size, item.blobDigest) : candidateKey(id, size, null),
+      digest: item.blobDigest,
     })
-    if (item.blobDigest) backup.candidates.add(candidateKey(id, size, item.blobDigest))
+    if (item.blobDigest) {
+      backup.candidates.add(candidateKey(id, size, item.blobDigest))
+      if (id) backup.messageIds.add(id)
+      backup.digests.add(item.blobDigest)
+    }
+
     backup.count++
   }
 
@@ -156,7 +185,12 @@ interface LiveMailbox {
  * is keyed by its content digest when it may be one of the backup's (its Message-ID and size are among `candidates`,
  * or it has no Message-ID), else by Message-ID and size: only those bodies are read, a chunk at a time.
  */
-async function readLive(settings: ReturnType<typeof imapSettings>, destination: string, candidates: ReadonlySet<string>, signal?: AbortSignal): Promise<LiveMailbox | null> {
+async function readLive(
+  settings: ReturnType<typeof imapSettings>,
+  destination: string,
+  {candidates, digests: backupDigests, messageIds}: Pick<BackupMailbox, 'candidates' | 'digests' | 'messageIds'>,
+  signal?: AbortSignal,
+): Promise<LiveMailbox | null> {
   let session: ImapSession
   try {
     session = await ImapSession.open(settings, destination, {signal})
@@ -173,11 +207,11 @@ async function readLive(settings: ReturnType<typeof imapSettings>, destination: 
       live.folders.set(key, folder.path)
       if ((folder.status?.messages ?? 0) === 0) continue
       const read = await session.readFolder(folder.mailbox, null)
-      const toRead = read.messages.filter(m => !m.headers.messageId || candidates.has(candidateKey(m.headers.messageId, m.size, null)))
-      const digests = await digestsOf(session, folder.mailbox, toRead)
+      const toRead = read.messages.filter(m => !m.headers.messageId || candidates.has(candidateKey(m.headers.messageId, m.size, null)) || messageIds.has(m.headers.messageId))
+      const digests = await digestsOf(session, folder.mailbox, toRead, backupDigests)
 
       for (const message of read.messages) {
-        const digest = digests.get(message.uid)
+        const {digest, likeness} = digests.get(message.uid) ?? {}
         push(live.messages, key, {
           folderPath: folder.path,
           item: null,
@@ -187,6 +221,7 @@ async function readLive(settings: ReturnType<typeof imapSettings>, destination: 
           size: message.size,
           flags: message.flags,
           key: digest ? candidateKey(null, message.size, digest) : candidateKey(message.headers.messageId, message.size, null),
+          likeness,
         })
       }
     }
@@ -198,18 +233,28 @@ async function readLive(settings: ReturnType<typeof imapSettings>, destination: 
 }
 
 /**
- * The content digests of some live messages: read in FETCHes of bounded size, a large one hashed as it arrives; one
- * expunged meanwhile is absent (or, large, shorter than its size: left out).
+ * The content digests of some live messages, and for those that are none of the backup's the digest of what a
+ * server's rewriting leaves alike (imap-form.ts): they may be rewritten copies. Read in FETCHes of bounded size, a
+ * large one hashed as it arrives (never one a server rewrote, in practice); one expunged meanwhile is absent (or,
+ * large, shorter than its size: left out).
  */
-async function digestsOf(session: ImapSession, mailbox: string, messages: readonly MessageMeta[]): Promise<Map<number, string>> {
-  const digests = new Map<number, string>()
+async function digestsOf(
+  session: ImapSession,
+  mailbox: string,
+  messages: readonly MessageMeta[],
+  backupDigests: ReadonlySet<string>,
+): Promise<Map<number, {digest: string; likeness?: string}>> {
+  const digests = new Map<number, {digest: string; likeness?: string}>()
   for (const chunk of boundedChunks(messages.filter(m => m.size < LARGE_CONTENT_BYTES), m => m.size)) {
-    for (const [uid, body] of await session.bodies(mailbox, chunk.map(m => m.uid))) digests.set(uid, sha256(body))
+    for (const [uid, body] of await session.bodies(mailbox, chunk.map(m => m.uid))) {
+      const digest = sha256(body)
+      digests.set(uid, {digest, likeness: backupDigests.has(digest) ? undefined : likenessDigest(body)})
+    }
   }
 
   for (const large of messages.filter(m => m.size >= LARGE_CONTENT_BYTES)) {
     const hashed = await session.digestOf(mailbox, large)
-    if (hashed) digests.set(large.uid, hashed.digest)
+    if (hashed) digests.set(large.uid, {digest: hashed.digest})
   }
 
   return digests

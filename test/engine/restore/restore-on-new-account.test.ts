@@ -148,6 +148,9 @@ for (const dialect of DIALECTS) {
       }
 
       assert.equal((await snapshot(await s.client(bob))).messages.length, 5)
+      // The preview pairs them as the restore does: nothing to add, no live-only copy.
+      const preview = await previewRestore(s.t.catalog, SERVER, {account: alice, point: {kind: 'last'}, destination: bob})
+      assert.deepEqual({add: preview.add.messages.length, liveOnly: preview.liveOnly.messages.length, unchanged: preview.unchanged}, {add: 0, liveOnly: 0, unchanged: 5})
     })
 
     it('previews a large message by the digest of its pieces, as the capture stored it', async () => {
