@@ -301,6 +301,29 @@ for (const dialect of DIALECTS) {
       assert.equal((await s.revisions(address, renamed.id)).length, 1)
     })
 
+    it('follows a deleted folder that has children, and the account goes on being captured', async () => {
+      const address = await alice()
+      const client = await s.client(address)
+      await client.mailboxCreate('Projects')
+      await client.mailboxCreate('Projects/2025')
+      await client.append('Projects', message('in the parent'), [], JAN)
+      await client.append('Projects/2025', message('in the child'), [], JAN)
+      await s.scan()
+      // Dovecot (mailbox_list_index) goes on listing the name without \Noselect, and its LIST-STATUS answers
+      // "NO Mailbox doesn't exist" for it: the account's every later scan failed, so nothing more of it was captured.
+      await client.mailboxDelete('Projects')
+      await client.append('INBOX', message('after the delete'), [], JAN)
+
+      const report = await s.scan()
+      assert.deepEqual(report.failed, [])
+      assert.equal(report.totals.created, 1)
+      assert.equal(report.totals.deleted, 1)
+      const items = await s.liveItems(address)
+      assert.equal(items.some(i => i.metadata.subject === 'in the parent'), false)
+      assert.ok(items.some(i => i.metadata.subject === 'in the child' && i.path === '/Projects/2025'))
+      assert.ok(items.some(i => i.metadata.subject === 'after the delete' && i.path === '/INBOX'))
+    })
+
     it('resumes an interrupted scan from its last batch without duplicating or losing anything', async () => {
       const address = await alice()
       const settings = imapSettings(await serverConfig(s.t.catalog, SERVER))

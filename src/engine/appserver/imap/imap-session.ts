@@ -1,5 +1,5 @@
 import type {
-  FetchMessageObject, ImapFlow, Logger, MailboxObject,
+  FetchMessageObject, ImapFlow, Logger, MailboxObject, StatusObject,
 } from 'imapflow'
 
 import type {ImapSettings} from './imap-settings.js'
@@ -109,10 +109,20 @@ export class ImapSession {
     for (const entry of entries) {
       // A \NonExistent name is only the parent of real mailboxes: no folder of its own.
       if (entry.flags.has(String.raw`\NonExistent`)) continue
-      const selectable = !entry.flags.has(String.raw`\Noselect`)
-      const {status} = entry
+      let selectable = !entry.flags.has(String.raw`\Noselect`)
+      let {status} = entry
       if (selectable && (!status || (status as {error?: unknown}).error)) {
-        throw explainImapError((status as {error?: unknown} | undefined)?.error ?? new Error(`no STATUS for ${entry.path}`), this.settings, this.account)
+        const own = await this.statusOfUnlisted(entry.path)
+        if (own === 'nonexistent') {
+          // Dovecot (mailbox_list_index) lists a deleted mailbox that has children without \Noselect and answers its
+          // STATUS with "NO Mailbox doesn't exist": a parent name with no messages of its own, as a \Noselect one.
+          // Failing here failed every later cycle of the account, so nothing more of it was captured.
+          selectable = false
+        } else if (own) {
+          status = own
+        } else {
+          throw explainImapError((status as {error?: unknown} | undefined)?.error ?? new Error(`no STATUS for ${entry.path}`), this.settings, this.account)
+        }
       }
 
       folders.push({
@@ -269,6 +279,31 @@ export class ImapSession {
   private async examine(mailbox: string): Promise<{release(): void}> {
     await enableExtensions(this.client, this.settings, REQUIRED_EXTENSIONS)
     return this.client.getMailboxLock(mailbox, {readOnly: true})
+  }
+
+  /**
+   * The status of a listed mailbox that LIST-STATUS gave none for, asked with EXAMINE (which says why, where STATUS
+   * through imapflow does not): 'nonexistent' when the server says there is no such mailbox, undefined when it
+   * refuses for another reason (the caller fails as before: a folder is never taken as empty on a doubt).
+   */
+  private async statusOfUnlisted(mailbox: string): Promise<'nonexistent' | StatusObject | undefined> {
+    let lock: undefined | {release(): void}
+    try {
+      lock = await this.examine(mailbox)
+      const box = this.client.mailbox as MailboxObject
+      const status = {
+        path: mailbox, messages: box.exists, uidNext: box.uidNext, uidValidity: box.uidValidity, highestModseq: box.highestModseq,
+      }
+      // Unselected again (CLOSE expunges nothing after EXAMINE): a session kept open reads statuses by LIST-STATUS.
+      await this.client.mailboxClose()
+      return status
+    } catch (error) {
+      const {responseStatus, responseText, serverResponseCode} = error as {responseStatus?: string; responseText?: string; serverResponseCode?: string}
+      if (responseStatus === 'NO' && (serverResponseCode === 'NONEXISTENT' || /doesn't exist|does not exist|no such (mailbox|folder)/i.test(responseText ?? ''))) return 'nonexistent'
+      return undefined
+    } finally {
+      lock?.release()
+    }
   }
 
   /** Runs IMAP work, turning an abort into OperationAborted and a failure into one clear line. */
