@@ -1,6 +1,7 @@
 import type {Catalog} from '../catalog/catalog.js'
 
 import {humanDuration} from '../human-duration.js'
+import {processAlive, THIS_HOST} from '../operations/process-liveness.js'
 import {ImapRealtime} from '../realtime/imap-realtime.js'
 import {markAllUncertain} from '../scanner/account-certainty.js'
 import {feedCheckpoint} from '../scanner/checkpoints.js'
@@ -323,7 +324,10 @@ export class RealtimeService {
   private async previousOffSince(): Promise<{cause?: {connector: null | string; state: string}; since: null | number}> {
     const previous = await lastReport(this.catalog, this.server, 'backup-realtime')
     if (!previous) return {since: null}
+    // Dead: silent too long, or a process of this host that is gone (systemd restarts a killed daemon within seconds,
+    // before its last report goes stale).
     const stale = Date.now() - previous.heartbeatAt > SERVICE_STALE_MS
+      || (previous.host === THIS_HOST && previous.pid !== process.pid && !processAlive(previous.pid))
     const {detail} = previous
     if (previous.state === 'running' || previous.state === 'failing') {
       return stale ? {since: previous.heartbeatAt, cause: {connector: typeof detail.connector === 'string' ? detail.connector : null, state: 'stopped'}} : {since: null}

@@ -63,9 +63,13 @@ export async function lastReport(
   catalog: Catalog,
   server: string,
   name: ServiceName,
-): Promise<undefined | {detail: Record<string, unknown>; heartbeatAt: number; state: string}> {
-  const row = await catalog.db('services').where({server, name}).first('state', 'heartbeat_at', 'detail')
-  return row ? {state: row.state, heartbeatAt: Number(row.heartbeat_at), detail: parseDetail(row.detail)} : undefined
+): Promise<undefined | {detail: Record<string, unknown>; heartbeatAt: number; host: string; pid: number; state: string}> {
+  const row = await catalog.db('services').where({server, name}).first('state', 'heartbeat_at', 'detail', 'host', 'pid')
+  return row
+    ? {
+      state: row.state, heartbeatAt: Number(row.heartbeat_at), detail: parseDetail(row.detail), host: row.host, pid: Number(row.pid),
+    }
+    : undefined
 }
 
 function parseDetail(text: null | string): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import {spawnSync} from 'node:child_process'
 import {mkdirSync, rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
@@ -216,6 +217,21 @@ describe('backup-realtime on the redolog feed', function () {
 
     assert.deepEqual(await uncertainAccounts(t.catalog), [], 'no SmartScan asked for')
     assert.ok(lines.some(line => /not running since .*: the redolog kept what happened meanwhile/.test(line)), lines.join('\n'))
+  })
+
+  it('counts as time off a capture whose daemon was killed and restarted before its last report went stale', async () => {
+    log.write('alice@example.com', 'account.created', {})
+    await reconcile()
+    await eventually('caught up', async () => (caughtUpLines().length > 0 ? true : undefined))
+    await service.stop()
+    // What an IMAP capture killed a second ago leaves: a fresh 'running' report by a process that is gone.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], {encoding: 'utf8'})
+    const killedAt = Date.now() - 1000
+    await reportService(t.catalog, SERVER, {name: 'backup-realtime', state: 'running', detail: {connector: 'imap'}}, killedAt)
+    await t.catalog.db('services').where({server: SERVER, name: 'backup-realtime'}).update({pid: Number(dead.stdout)})
+    service = new RealtimeService(t.catalog, SERVER, line => lines.push(line), {progressLogMs: 0})
+    await reconcile()
+    assert.equal((await timeOff()).from, killedAt)
   })
 
   it('follows a new backupRedologPath within a reconcile, saying what changed, without time off', async () => {
