@@ -17,6 +17,8 @@ import {
 } from '../appserver/imap/imap-session.js'
 import {sha256} from '../blobstore/blob-store.js'
 import {LARGE_CONTENT_BYTES} from '../blobstore/blob-stream-write.js'
+import {Quarantine} from '../coherency/quarantine.js'
+import {verifyBlobFile} from '../coherency/verify-blob.js'
 import {throwIfAborted} from '../errors.js'
 import {mapAhead} from '../map-ahead.js'
 import {
@@ -134,6 +136,9 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
   /** Bodies of new messages read with their folder's incremental read (readChanges), until fetchChunk takes them. */
   private readonly prefetched = new Map<PlannedFolder, {bodies: Map<number, Buffer>; uidvalidity: number}>()
   private prefetchedBytes = 0
+  /** Deep: each content's blob file as verified in this cycle (blobState). */
+  private readonly blobStates = new Map<string, Promise<string>>()
+  private quarantine?: Quarantine
 
   constructor(private readonly options: AccountFeedOptions) {
     this.scope = options.account.toLowerCase()
@@ -496,8 +501,8 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
         if (!read) continue
         this.stats.bytesRead += read.size
         const {digest} = read
-        const missingBlob = !this.options.blobless && (item.contentMissing || !(await this.options.blobs.has(digest)))
-        if (digest === item.digest && !missingBlob) {
+        const blob = this.options.blobless ? 'intact' : (item.contentMissing ? 'missing' : await this.blobState(digest))
+        if (digest === item.digest && blob === 'intact') {
           this.stats.verified++
           continue
         }
@@ -517,7 +522,9 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
           content = {...large, locator}
         }
 
-        const why = digest === item.digest ? 'its content was missing from the backup' : `its content differs from the backup (digest ${item.digest ?? 'none'})`
+        const why = digest === item.digest
+          ? (blob === 'missing' ? 'its content was missing from the backup' : `its content in the backup was corrupt (${blob}), moved to quarantine`)
+          : `its content differs from the backup (digest ${item.digest ?? 'none'})`
         this.stats.warnings.push(`item ${item.id} in ${folder.server.path}: ${why}; recorded again from the server`)
         batch.add({op: 'item.modified', data: {item: item.id, content}}, Number(message.modseq))
         this.stats.repaired++
@@ -526,6 +533,38 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       if (batch.full) yield await this.take(batch, cycle.intermediate)
       this.options.onProgress?.(this.stats)
     }
+  }
+
+  /**
+   * Deep: whether the backup's file of a content reads back to its digest. Existence is not enough: a file whose bytes
+   * rotted would be kept for ever, since the store writes a digest only when no file has its name, and a restore
+   * of it would fail. A corrupt file goes to quarantine (kept, as the Coherency Check keeps it), so that the repair
+   * can store the server's bytes under that name. Once per digest and cycle: duplicates share one file.
+   * @returns 'intact', 'missing', or why the file is corrupt
+   */
+  private blobState(digest: string): Promise<string> {
+    let state = this.blobStates.get(digest)
+    if (!state) {
+      state = (async () => {
+        const {blobs} = this.options
+        const verdict = await verifyBlobFile(blobs.pathOf(digest), digest)
+        if (verdict.status === 'ok') return 'intact'
+        if (verdict.status === 'missing') return 'missing'
+        this.quarantine ??= new Quarantine(blobs.home, Date.now())
+        try {
+          await this.quarantine.move(path.relative(blobs.home, blobs.pathOf(digest)), 'corruptBlobs', `deep SmartScan: ${verdict.detail}`, digest)
+        } catch (error) {
+          // A Coherency Check running at the same time moved it first: missing now, and stored again all the same.
+          if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing'
+          throw error
+        }
+
+        return verdict.detail
+      })()
+      this.blobStates.set(digest, state)
+    }
+
+    return state
   }
 
   /**

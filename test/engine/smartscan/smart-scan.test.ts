@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 import {createHash, randomBytes} from 'node:crypto'
-import {readdirSync, readFileSync, rmSync} from 'node:fs'
+import {
+  readdirSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs'
 import path from 'node:path'
 
 import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
@@ -412,6 +414,26 @@ for (const dialect of DIALECTS) {
       assert.equal(report.totals.created + report.totals.deleted + report.totals.moved, 0)
       assert.equal(sha(await s.blob(victim.digest!)), victim.digest)
       assert.ok(s.events.some(e => e.kind === 'warning' && e.message.includes(victim.id)))
+    })
+
+    it('deep true puts back a blob whose file is there but corrupt, keeping the bad file in quarantine', async () => {
+      const address = await alice()
+      await s.scan()
+      const victim = (await s.liveItems(address)).find(i => i.metadata.subject === 'inbox three')!
+      const file = new BlobStore(s.t.home).pathOf(victim.digest!)
+      // One bit flipped in the gzip body: the file is there under its name, its content no longer hashes to it.
+      const bytes = readFileSync(file)
+      bytes[bytes.length - 12] ^= 0xFF
+      writeFileSync(file, bytes)
+
+      const report = await s.scan({deep: true})
+      assert.equal(report.totals.repaired, 1)
+      assert.equal(report.totals.verified, 5)
+      assert.equal(sha(await s.blob(victim.digest!)), victim.digest)
+      assert.ok(s.events.some(e => e.kind === 'warning' && e.message.includes(victim.id) && e.message.includes('corrupt')))
+      const quarantined = readdirSync(path.join(s.t.home, 'quarantine'), {recursive: true}).map(String)
+      assert.ok(quarantined.some(name => name.endsWith(victim.digest!)), quarantined.join(', '))
+      assert.equal((await s.scan({deep: true})).totals.repaired, 0)
     })
   })
 }
