@@ -1,3 +1,4 @@
+import {randomUUID} from 'node:crypto'
 import path from 'node:path'
 
 import type {ContentRef, Transaction} from '../appserver/transaction.js'
@@ -158,10 +159,10 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     for (const {item, message} of changes.flagged) {
       batch.add({op: 'item.flags', data: {item: item.id, flags: message.flags}}, Number(message.modseq))
       this.stats.flagsChanged++
-      if (batch.full) yield batch.take(cycle.intermediate)
+      if (batch.full) yield batch.take(cycle.intermediate())
     }
 
-    if (batch.size > 0) yield batch.take(cycle.intermediate)
+    if (batch.size > 0) yield batch.take(cycle.intermediate())
     yield * this.newMessages(batch, cycle, changes, signal)
     if (this.options.deep) yield * this.verify(batch, cycle, changes, signal)
     // What is gone, then the folders that are gone (deepest first, so that none is deleted twice).
@@ -215,7 +216,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     // bodies arrive, instead of those being gzipped and fsynced on this thread meanwhile.
     if (!this.options.blobless && toRead.some(f => !f.known || f.server.status!.uidnext > f.known.uidnext)) this.options.blobs.expectWrites()
     return {
-      accountId: fresh ? null : account.id, fresh, plan, toRead, emptied, statuses, final, intermediate: intermediatePosition(start, plan.folders),
+      accountId: fresh ? null : account.id, fresh, plan, toRead, emptied, statuses, final, intermediate: midway(intermediatePosition(start, plan.folders)),
     }
   }
 
@@ -392,7 +393,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       // Into the blob store now, outside the batch's database transaction, which the scans of other accounts wait
       // for: the applier then finds each blob there and only records it.
       if (!this.options.blobless) await storeBlobs(this.options.blobs, fresh, this.unsyncedDirs)
-      if (batch.full) yield await this.take(batch, cycle.intermediate)
+      if (batch.full) yield await this.take(batch, cycle.intermediate())
       this.options.onProgress?.(this.stats)
     }
   }
@@ -530,7 +531,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
         this.stats.repaired++
       }
 
-      if (batch.full) yield await this.take(batch, cycle.intermediate)
+      if (batch.full) yield await this.take(batch, cycle.intermediate())
       this.options.onProgress?.(this.stats)
     }
   }
@@ -594,7 +595,8 @@ interface Cycle {
   /** Each folder's status as read (EXAMINE for the folders read, LIST-STATUS for the others): the final position. */
   statuses: Map<PlannedFolder, FolderStatus>
   final(): ImapAccountPosition
-  intermediate: ImapAccountPosition
+  /** The position of a batch before the last one: a new one each time (see `cycle` in ImapAccountPosition). */
+  intermediate(): ImapAccountPosition
 }
 
 interface Changes {
@@ -655,6 +657,11 @@ function intermediatePosition(start: ImapAccountPosition, folders: readonly Plan
   }
 
   return {folders: result}
+}
+
+/** Each call, `position` named after one more batch of this cycle, so that no other cycle can commit after it. */
+function midway(position: ImapAccountPosition): () => ImapAccountPosition {
+  return () => ({...position, cycle: randomUUID()})
 }
 
 /** A new message's content, which storeBlobs puts in the blob store before the batch's transaction. */

@@ -8,6 +8,7 @@ import {asImapPosition, type ImapAccountPosition} from '../appserver/imap/imap-p
 import {writeTransaction} from '../catalog/write-transaction.js'
 import {loadCheckpoint, saveCheckpoint, ScannerConflict} from '../scanner/checkpoints.js'
 import {TransactionApplier} from '../scanner/transaction-applier.js'
+import {sleep} from '../sleep.js'
 import {type AccountSyncStats, ImapAccountFeed} from './imap-account-feed.js'
 
 export interface CycleResult extends AccountSyncStats {
@@ -43,6 +44,7 @@ export interface CycleOptions {
  */
 export async function runImapCycle(options: CycleOptions): Promise<CycleResult> {
   const {catalog, blobs, blobless, session, account, serialize, signal} = options
+  let committedPosition: unknown = null
   for (let attempt = 1; ; attempt++) {
     const feed = new ImapAccountFeed({
       catalog, blobs, blobless, session, account, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize, listWindow: options.listWindow,
@@ -56,11 +58,13 @@ export async function runImapCycle(options: CycleOptions): Promise<CycleResult> 
         catalog, blobs, feed, blobless: () => blobless,
       }, from)
       let committed: null | ImapAccountPosition = from
+      committedPosition = from
       for await (const entries of feed.read(from, signal)) {
         const stats = await serialize(() => applier.apply(entries))
         batches++
         revisions += stats.revisions
         committed = entries.at(-1)!.position
+        committedPosition = committed
       }
 
       // Nothing needed writing, but the folders moved on (a flag set and cleared again, a message delivered and
@@ -74,14 +78,44 @@ export async function runImapCycle(options: CycleOptions): Promise<CycleResult> 
         ...feed.stats, accountId: feed.knownAccountId, revisions, batches,
       }
     } catch (error) {
-      if (error instanceof ScannerConflict && attempt < CONFLICT_ATTEMPTS) continue
-      throw error
+      if (!(error instanceof ScannerConflict) || attempt >= CONFLICT_ATTEMPTS) throw error
+      await otherCycleDone(catalog, feed.scope, committedPosition, signal)
     }
   }
 }
 
+/** How long a cycle under way may leave the checkpoint unchanged before it is taken for dead (killed, or stalled). */
+const CYCLE_QUIET_MS = 10_000
+const CYCLE_POLL_MS = 100
+
+/**
+ * After a conflict, waits for the cycle that moved the checkpoint to finish (its position no longer names a cycle
+ * under way), or to have been quiet for CYCLE_QUIET_MS. Read again at once, this one would commit between two batches
+ * of that one, which then conflicts in turn: two cycles taking the account from each other until one gives up.
+ */
+async function otherCycleDone(catalog: Catalog, scope: string, ours: unknown, signal: AbortSignal): Promise<void> {
+  const own = JSON.stringify(ours)
+  let last: string | undefined
+  let since = Date.now()
+  while (!signal.aborted) {
+    const position = await loadCheckpoint<ImapAccountPosition>(catalog, IMAP_CONNECTOR, scope)
+    const text = JSON.stringify(position)
+    // A conflict of our own making (a blob purged under the batch: flushItems) leaves our position there.
+    if (!position?.cycle || text === own) return
+    if (text !== last) {
+      last = text
+      since = Date.now()
+    } else if (Date.now() - since >= CYCLE_QUIET_MS) {
+      return
+    }
+
+    await sleep(CYCLE_POLL_MS, signal)
+  }
+}
+
 function samePosition(a: ImapAccountPosition, b: unknown): boolean {
-  if (b === null) return false
+  // A position that names a cycle says one is under way: the finished cycle writes its own over it.
+  if (b === null || (b as ImapAccountPosition).cycle !== undefined) return false
   const other = asImapPosition(b).folders
   const ids = Object.keys(a.folders)
   if (ids.length !== Object.keys(other).length) return false

@@ -9,7 +9,7 @@ import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
 import {BlobStore} from '../../../src/engine/blobstore/blob-store.js'
 import {serverConfig, setAttribute} from '../../../src/engine/config/config-store.js'
 import {OperationAborted} from '../../../src/engine/errors.js'
-import {scanAccount} from '../../../src/engine/smartscan/account-scan.js'
+import {scanAccount, type Serialize, writeQueue} from '../../../src/engine/smartscan/account-scan.js'
 import {DIALECTS} from '../../helpers/test-catalog.js'
 import {
   imapScenario, JAN, loadAlice, mailboxCommands, message, type Scenario, SERVER,
@@ -355,6 +355,41 @@ for (const dialect of DIALECTS) {
       assert.equal(items.length, 6)
       assert.equal(new Set(items.map(i => i.digest)).size, 6)
       assert.deepEqual(mailboxCommands((await s.scan(), s.commands.get(address))), ['LIST'])
+    })
+
+    it('two cycles of one account at once (a SmartScan beside the daemon) never both commit the same changes', async () => {
+      const address = await alice()
+      await s.scan()
+      const client = await s.client(address)
+      await client.mailboxOpen('INBOX')
+      await client.messageFlagsAdd('1:*', ['$Both'], {uid: true})
+      await client.mailboxClose()
+      const settings = imapSettings(await serverConfig(s.t.catalog, SERVER))
+      // Both cycles read the server and the backup before either writes: then each batch of one of them was computed
+      // from a backup the other has changed since.
+      const queue = writeQueue()
+      let arrived = 0
+      let release!: () => void
+      const bothRead = new Promise<void>(resolve => {
+        release = resolve
+      })
+      const serialize: Serialize = async work => {
+        if (++arrived === 2) release()
+        await bothRead
+        return queue(work)
+      }
+
+      const scan = () => scanAccount({
+        catalog: s.t.catalog, server: SERVER, settings, account: address, signal: new AbortController().signal, batchSize: 1, serialize,
+      })
+      // The one that finds the checkpoint moved reads the account again (ScannerConflict): both end well.
+      await Promise.all([scan(), scan()])
+      const inbox = (await s.liveItems(address)).filter(i => i.path === '/INBOX')
+      assert.equal(inbox.length, 3)
+      for (const item of inbox) {
+        assert.ok(item.flags.includes('$Both'), item.id)
+        assert.deepEqual((await s.revisions(address, item.id)).map(r => r.operation), ['item.created', 'item.flags'], item.id)
+      }
     })
 
     it('lists a large folder new to the backup a window at a time: every message once, moves into it matched', async () => {

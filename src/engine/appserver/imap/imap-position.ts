@@ -8,6 +8,14 @@ import type {FolderStatus} from './imap-session.js'
  */
 export interface ImapAccountPosition {
   folders: Record<string, ImapFolderPosition>
+  /**
+   * Set, unique, on the position of each batch of a cycle but its last: a cycle is under way. The checkpoint is
+   * written only over the position a cycle expects (saveCheckpoint compares them): without it an intermediate position
+   * often equals the start one, so two cycles of one account at once (a SmartScan beside the daemon) both committed
+   * their batches, each computed from a backup the other had changed since: every change twice, or an older state
+   * over a newer one that no later cycle would read again.
+   */
+  cycle?: string
 }
 
 export interface ImapFolderPosition extends FolderStatus {
