@@ -96,6 +96,11 @@ export interface TransactionBase {
   account: string
   /** Where it came from, for error reports: file and line, or mailbox. */
   origin: {line?: number; source: string}
+  /**
+   * The account is uncertain from this transaction on, for this reason, until a scan that began by `since` aligns it
+   * with the server: the first capture of an account, which a stopped or killed scan leaves part-way.
+   */
+  doubt?: {reason: string; since: number}
 }
 
 export type TransactionOp = Transaction['op']

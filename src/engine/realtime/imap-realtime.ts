@@ -156,7 +156,7 @@ export class ImapRealtime {
         try {
           const session = await this.session(account, hard.signal)
           const result = await runImapCycle({
-            catalog, blobs, blobless, session, account, serialize, signal: hard.signal,
+            catalog, blobs, blobless, session, account, serialize, signal: hard.signal, startedAt: cycleStarted,
           })
           this.counters.cycles++
           this.counters.revisions += result.revisions

@@ -24,7 +24,7 @@ const MAX_PROBLEMS_TOLD = 20
 /** One batch's working set inside its database transaction. */
 export class Batch {
   private readonly items = new Map<string, ItemState>()
-  private readonly uncertain = new Map<number, string>()
+  private readonly uncertain = new Map<number, {at?: number; reason: string}>()
   private uncertainAll: null | string = null
   private readonly errors: Array<Record<string, unknown>> = []
   /** Keys already asked of the catalog in this batch, found or not: an absent item is not asked for twice. */
@@ -84,6 +84,7 @@ export class Batch {
     this.stats.lastTime = Math.max(this.stats.lastTime ?? 0, t.time)
     const account = await this.accountFor(t)
     if (!account) return
+    if (t.doubt) this.markUncertain(account.id, t.doubt.reason, t.doubt.since)
     switch (t.op) {
     case 'account.created':
     case 'account.deleted':
@@ -126,13 +127,19 @@ export class Batch {
     }
 
     if (this.uncertainAll) await markAllUncertain(this.trx, this.uncertainAll)
-    const byReason = new Map<string, number[]>()
-    for (const [id, reason] of this.uncertain) byReason.set(reason, [...(byReason.get(reason) ?? []), id])
-    for (const [reason, ids] of byReason) await markUncertain(this.trx, ids, reason)
+    const byReason = new Map<string, {at?: number; ids: number[]; reason: string}>()
+    for (const [id, {at, reason}] of this.uncertain) {
+      const key = `${at ?? ''} ${reason}`
+      const group = byReason.get(key) ?? {at, ids: [], reason}
+      group.ids.push(id)
+      byReason.set(key, group)
+    }
+
+    for (const {at, ids, reason} of byReason.values()) await markUncertain(this.trx, ids, reason, at)
   }
 
-  private markUncertain(accountId: number, reason: string): void {
-    if (!this.uncertain.has(accountId)) this.uncertain.set(accountId, reason)
+  private markUncertain(accountId: number, reason: string, at?: number): void {
+    if (!this.uncertain.has(accountId)) this.uncertain.set(accountId, {at, reason})
   }
 
   private problem(t: Transaction, reason: string, scope: FeedError['scope'] = 'account'): Promise<void> {

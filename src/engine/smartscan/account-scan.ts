@@ -89,6 +89,7 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
     const cycle = await runImapCycle({
       catalog, blobs, blobless, session, account, serialize, signal, deep: options.deep, onProgress: options.onProgress,
       batchBytes: options.batchBytes, batchSize: options.batchSize, listWindow: options.listWindow, beforeBodies: slot?.take,
+      startedAt: started,
     })
     const {accountId: knownId, batches, revisions, ...stats} = cycle
     const accountId = knownId ?? (await findBackupAccount(catalog, account))?.id

@@ -47,6 +47,12 @@ export interface AccountFeedOptions {
   onProgress?: (stats: AccountSyncStats) => void
   /** Awaited before each FETCH of message bodies (SmartScan bounds how many accounts transfer at once). */
   beforeBodies?: () => Promise<void>
+  /**
+   * When the scan or capture of which this cycle is part began: an account new to the backup is uncertain from its
+   * first batch until the scan that began then marks it scanned (markScanned), so a scan stopped or killed part-way
+   * leaves it uncertain, never certain with part of its mail.
+   */
+  startedAt?: number
 }
 
 export interface AccountSyncStats {
@@ -223,7 +229,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
   /** The account (when new) and the folders created, renamed or moved. */
   private structure(batch: Batch, cycle: Cycle): void {
     if (cycle.fresh) {
-      batch.add({op: 'account.created', data: {}}, 0)
+      batch.add({op: 'account.created', data: {}}, 0, {reason: FIRST_CAPTURE_UNFINISHED, since: this.options.startedAt ?? Date.now()})
       this.stats.accountCreated = true
     }
 
@@ -610,6 +616,9 @@ interface Changes {
   flagged: Array<{item: BackupItem; message: MessageMeta}>
 }
 
+/** Why a new account is uncertain until its first capture ends. */
+export const FIRST_CAPTURE_UNFINISHED = 'its first SmartScan has not finished: the backup may hold only part of its mail'
+
 type TransactionBody = Transaction extends infer T ? T extends Transaction ? Pick<T, 'data' | 'op'> : never : never
 
 /** The transactions of the batch being built, and how much content they hold. */
@@ -630,9 +639,9 @@ class Batch {
     return this.entries.length
   }
 
-  add(body: TransactionBody, seq: number): void {
+  add(body: TransactionBody, seq: number, doubt?: Transaction['doubt']): void {
     const transaction = {
-      ...body, seq, time: Date.now(), account: this.account, origin: {source: `imap ${this.account}`},
+      ...body, seq, time: Date.now(), account: this.account, origin: {source: `imap ${this.account}`}, ...(doubt ? {doubt} : {}),
     } as Transaction
     this.entries.push({transaction})
   }

@@ -34,6 +34,8 @@ export interface CycleOptions {
   batchSize?: number
   listWindow?: number
   beforeBodies?: () => Promise<void>
+  /** When the scan (or the capture's cycle) began, which marks the account scanned at its end: see AccountFeedOptions. */
+  startedAt?: number
 }
 
 /**
@@ -48,7 +50,7 @@ export async function runImapCycle(options: CycleOptions): Promise<CycleResult> 
   for (let attempt = 1; ; attempt++) {
     const feed = new ImapAccountFeed({
       catalog, blobs, blobless, session, account, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize, listWindow: options.listWindow,
-      beforeBodies: options.beforeBodies,
+      beforeBodies: options.beforeBodies, startedAt: options.startedAt,
     })
     let batches = 0
     let revisions = 0
