@@ -10,7 +10,7 @@ import {serverConfig} from '../config/config-store.js'
 import {markCertain} from '../scanner/account-certainty.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
 import {writeQueue} from '../smartscan/account-scan.js'
-import {findBackupAccount} from '../smartscan/backup-view.js'
+import {claimAccount, findBackupAccount} from '../smartscan/backup-view.js'
 import {runImapCycle} from '../smartscan/sync-cycle.js'
 import {Doorbell} from './doorbell.js'
 import {PushPool, type PushPoolStatus} from './push-pool.js'
@@ -171,7 +171,11 @@ export class ImapRealtime {
           if (result.foldersRead > 0) await this.dropSession(account)
           if (!this.certain.has(account)) {
             const accountId = result.accountId ?? (await findBackupAccount(catalog, account))?.id
-            if (accountId !== undefined) await serialize(() => markCertain(catalog, accountId, cycleStarted))
+            if (accountId !== undefined) {
+              await serialize(() => claimAccount(catalog, accountId, server))
+              await serialize(() => markCertain(catalog, accountId, cycleStarted))
+            }
+
             this.certain.add(account)
           }
 

@@ -6,7 +6,7 @@ import {ImapSession} from '../appserver/imap/imap-session.js'
 import {serverConfig} from '../config/config-store.js'
 import {markCertain} from '../scanner/account-certainty.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
-import {findBackupAccount} from './backup-view.js'
+import {claimAccount, findBackupAccount} from './backup-view.js'
 import {runImapCycle} from './sync-cycle.js'
 import {type TransferSlots} from './transfer-slots.js'
 
@@ -94,6 +94,7 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
     const {accountId: knownId, batches, revisions, ...stats} = cycle
     const accountId = knownId ?? (await findBackupAccount(catalog, account))?.id
     if (accountId !== undefined) {
+      await serialize(() => claimAccount(catalog, accountId, server))
       await (options.markScanned ?? ((id, from) => serialize(() => markCertain(catalog, id, from))))(accountId, started)
     }
 

@@ -36,6 +36,17 @@ export async function findBackupAccount(catalog: Catalog, name: string): Promise
   return row ? {id: Number(row.id), name: row.name, deleted: row.deleted_at !== null} : undefined
 }
 
+/**
+ * Records that this server's AppServer has the account (unless another server claimed it first): a SmartScan records
+ * as deleted only the accounts of its own server that its directory no longer lists, never those of another server
+ * sharing the PostgreSQL catalog, which its directory never listed.
+ */
+export async function claimAccount(catalog: Catalog, accountId: number, server: string): Promise<void> {
+  // Read first: a no-change sweep of many accounts should not pay a write each once they are claimed.
+  const row: undefined | {server: null | string} = await catalog.db('accounts').where({id: accountId}).first('server')
+  if (row && row.server === null) await catalog.db('accounts').where({id: accountId}).whereNull('server').update({server})
+}
+
 /** The account's folders that are not deleted, by id. */
 export async function liveFolders(catalog: Catalog, accountId: number): Promise<Map<string, BackupFolder>> {
   const rows = await catalog.db('folders as f')

@@ -152,10 +152,14 @@ async function recordDeletedAccounts(context: OperationContext, listed: string[]
 
   const {catalog, server} = context
   const present = new Set(listed)
+  // This server's accounts, and those no server claimed yet when no other server has claimed any (a catalog of one
+  // server, or written before accounts were claimed): on a shared catalog another server's are not ours to judge.
+  const othersClaimed = await catalog.db('accounts').whereNotNull('server').whereNot('server', server).first('id')
   const rows: Array<{name: string}> = await catalog.db('checkpoints as c')
   .join('accounts as a', 'a.name', 'c.scope')
   .where('c.connector', IMAP_CONNECTOR)
   .whereNull('a.deleted_at')
+  .andWhere(q => (othersClaimed ? q.where('a.server', server) : q.where('a.server', server).orWhereNull('a.server')))
   .select('a.name')
   const gone = rows.map(row => row.name).filter(name => !present.has(name)).sort()
   if (gone.length === 0) return []

@@ -40,9 +40,16 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(steps.map(e => e.account).sort(), [dave, erin])
       assert.match(steps.find(e => e.account === erin)!.message, /^2 folders, 2 read: new account, 2 new folders, 2 new messages \(\d+ ms\)$/)
 
+      // Another server sharing the catalog backs up its own accounts, which this server's directory never lists.
+      const [{id: otherId}] = await s.t.catalog.db('accounts').insert({name: 'frank@elsewhere.test', first_seen: 1, server: 'mail2.example.com'}).returning('id')
+      await s.t.catalog.db('checkpoints').insert({
+        connector: 'imap', scope: 'frank@elsewhere.test', position: JSON.stringify({folders: {}}), updated_at: 1,
+      })
+      assert.ok(otherId)
+
       await s.dovecot.removeUser(erin)
       const second = await s.scan()
-      assert.deepEqual(second.deletedAccounts, [erin])
+      assert.deepEqual(second.deletedAccounts, [erin], 'only an account of this server')
       const row = await s.t.catalog.db('accounts').where({name: erin}).first('deleted_at')
       assert.ok(row.deleted_at !== null)
       assert.equal((await s.liveItems(dave)).length, 1)
