@@ -140,7 +140,8 @@ describe('backup daemon with the IMAP AppServer', function () {
 
     await set('backupAppServerUrl', 'imap://127.0.0.1:1')
     await eventually('the new URL followed', async () => (outputOf(daemon!).stderr.includes(`backupAppServerUrl changed: ${dovecot.url} -> imap://127.0.0.1:1`) ? true : undefined), 30_000)
-    assert.match(outputOf(daemon).stderr, /following the accounts of the IMAP AppServer imap:\/\/127\.0\.0\.1:1\n/)
+    // Said once the capture under the old URL has stopped, which waits for its cycle in flight.
+    await eventually('following the new URL', async () => (/following the accounts of the IMAP AppServer imap:\/\/127\.0\.0\.1:1\n/.test(outputOf(daemon!).stderr) ? true : undefined), 30_000)
 
     // Both back: capturing again, from a cycle after the change.
     const back = Date.now()
