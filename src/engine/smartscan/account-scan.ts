@@ -37,6 +37,11 @@ export interface AccountScanOptions {
    * SmartScan of many accounts collects them and writes them together.
    */
   markScanned?: (accountId: number, scannedFrom: number) => Promise<void>
+  /**
+   * When the SmartScan this account scan is part of began: the doubt of an account new to the backup dates from then,
+   * so that marks written together from the earliest start of several accounts (markScanned) clear it too.
+   */
+  scanStartedAt?: number
 }
 
 export interface ScanStorage {
@@ -89,7 +94,7 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
     const cycle = await runImapCycle({
       catalog, blobs, blobless, session, account, serialize, signal, deep: options.deep, onProgress: options.onProgress,
       batchBytes: options.batchBytes, batchSize: options.batchSize, listWindow: options.listWindow, beforeBodies: slot?.take,
-      startedAt: started,
+      startedAt: options.scanStartedAt ?? started,
     })
     const {accountId: knownId, batches, revisions, ...stats} = cycle
     const accountId = knownId ?? (await findBackupAccount(catalog, account))?.id

@@ -47,6 +47,7 @@ export async function scanAccounts(options: ScanAccountsOptions): Promise<void> 
   const transfers = new TransferSlots(TRANSFERRING_ACCOUNTS)
   const storage = await scanStorage(catalog, server)
   const scanned = new ScannedAccounts(catalog, serialize)
+  const scanStartedAt = Date.now()
   let serverFailure: ImapError | undefined
   let next = 0
   const worker = async () => {
@@ -66,6 +67,7 @@ export async function scanAccounts(options: ScanAccountsOptions): Promise<void> 
             transfers,
             storage,
             markScanned: (id, from) => scanned.add(id, from),
+            scanStartedAt,
             onCommand: options.onCommand ? command => options.onCommand!(account, command) : undefined,
           }),
         }

@@ -39,6 +39,8 @@ for (const dialect of DIALECTS) {
       const steps = s.events.flatMap(e => (e.kind === 'step' && e.account ? [e] : []))
       assert.deepEqual(steps.map(e => e.account).sort(), [dave, erin])
       assert.match(steps.find(e => e.account === erin)!.message, /^2 folders, 2 read: new account, 2 new folders, 2 new messages \(\d+ ms\)$/)
+      // Captured in full, together: certain, though their marks are written at once from the earliest start.
+      assert.deepEqual(await s.t.catalog.db('account_state').where('certain', false).pluck('reason'), [])
 
       // Another server sharing the catalog backs up its own accounts, which this server's directory never lists.
       const [{id: otherId}] = await s.t.catalog.db('accounts').insert({name: 'frank@elsewhere.test', first_seen: 1, server: 'mail2.example.com'}).returning('id')
