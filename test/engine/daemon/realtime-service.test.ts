@@ -47,6 +47,16 @@ describe('backup-realtime on the redolog feed', function () {
     await reconcile()
   }
 
+  /** A daemon of this server, its log lines with the service's; the function it returns stops it and waits. */
+  function startDaemon(): () => Promise<void> {
+    const controller = new AbortController()
+    const running = new BackupDaemon(t.catalog, SERVER, line => lines.push(line)).run(controller.signal)
+    return async () => {
+      controller.abort()
+      await running
+    }
+  }
+
   function caughtUpLines(): string[] {
     return lines.filter(line => line.includes('caught up'))
   }
@@ -165,28 +175,23 @@ describe('backup-realtime on the redolog feed', function () {
 
   it('keeps the moment the scanner stopped across a daemon restart while it is off', async () => {
     log.write('alice@example.com', 'account.created', {})
-    const daemonLine = lines.push.bind(lines)
-    const first = new AbortController()
-    const running = new BackupDaemon(t.catalog, SERVER, daemonLine).run(first.signal)
+    const stopFirst = startDaemon()
     await eventually('caught up', async () => (caughtUpLines().length > 0 ? true : undefined))
     const before = Date.now()
     await setAttribute(t.catalog, AT_SERVER, 'ZxBackup_RealTimeScanner', 'FALSE')
     const realtime = async () => (await serviceStatuses(t.catalog, SERVER)).find(s => s.name === 'backup-realtime')!
     await eventually('disabled', async () => ((await realtime()).state === 'disabled' ? true : undefined), 5000)
     const stopped = Date.now()
-    first.abort()
-    await running
+    await stopFirst()
 
-    const second = new AbortController()
-    const again = new BackupDaemon(t.catalog, SERVER, daemonLine).run(second.signal)
+    const stopSecond = startDaemon()
     try {
       // The new daemon reports the scanner disabled a few times before it is switched on.
       await sleep(1500)
       await setAttribute(t.catalog, AT_SERVER, 'ZxBackup_RealTimeScanner', 'TRUE')
       await eventually('running again', async () => ((await realtime()).state === 'running' ? true : undefined), 5000)
     } finally {
-      second.abort()
-      await again
+      await stopSecond()
     }
 
     const {from} = await timeOff()
@@ -195,24 +200,19 @@ describe('backup-realtime on the redolog feed', function () {
 
   it('resumes the redolog after a daemon restart with no time off: the log kept what happened meanwhile', async () => {
     log.write('alice@example.com', 'account.created', {})
-    const daemonLine = lines.push.bind(lines)
-    const first = new AbortController()
-    const running = new BackupDaemon(t.catalog, SERVER, daemonLine).run(first.signal)
+    const stopFirst = startDaemon()
     await eventually('caught up', async () => (caughtUpLines().length > 0 ? true : undefined))
-    first.abort()
-    await running
+    await stopFirst()
     // Written while no daemon runs: the next one applies it from its checkpoint.
     log.write('alice@example.com', 'item.created', {
       item: '2', type: 'contact', folder: '7', flags: [],
     })
     lines.length = 0
-    const second = new AbortController()
-    const again = new BackupDaemon(t.catalog, SERVER, daemonLine).run(second.signal)
+    const stopSecond = startDaemon()
     try {
       await eventually('the line written meanwhile', async () => (lines.some(line => line.includes('caught up at seq 2')) ? true : undefined), 5000)
     } finally {
-      second.abort()
-      await again
+      await stopSecond()
     }
 
     assert.deepEqual(await uncertainAccounts(t.catalog), [], 'no SmartScan asked for')
