@@ -46,7 +46,8 @@ export interface CycleOptions {
  */
 export async function runImapCycle(options: CycleOptions): Promise<CycleResult> {
   const {catalog, blobs, blobless, session, account, serialize, signal} = options
-  let committedPosition: unknown = null
+  // Where this cycle's own commits left the checkpoint: after a conflict, what tells our position from another's.
+  let committed: null | ImapAccountPosition = null
   for (let attempt = 1; ; attempt++) {
     const feed = new ImapAccountFeed({
       catalog, blobs, blobless, session, account, deep: options.deep, onProgress: options.onProgress, batchBytes: options.batchBytes, batchSize: options.batchSize, listWindow: options.listWindow,
@@ -59,14 +60,12 @@ export async function runImapCycle(options: CycleOptions): Promise<CycleResult> 
       const applier = new TransactionApplier({
         catalog, blobs, feed, blobless: () => blobless,
       }, from)
-      let committed: null | ImapAccountPosition = from
-      committedPosition = from
+      committed = from
       for await (const entries of feed.read(from, signal)) {
         const stats = await serialize(() => applier.apply(entries))
         batches++
         revisions += stats.revisions
         committed = entries.at(-1)!.position
-        committedPosition = committed
       }
 
       // Nothing needed writing, but the folders moved on (a flag set and cleared again, a message delivered and
@@ -81,7 +80,7 @@ export async function runImapCycle(options: CycleOptions): Promise<CycleResult> 
       }
     } catch (error) {
       if (!(error instanceof ScannerConflict) || attempt >= CONFLICT_ATTEMPTS) throw error
-      await otherCycleDone(catalog, feed.scope, committedPosition, signal)
+      await otherCycleDone(catalog, feed.scope, committed, signal)
     }
   }
 }
