@@ -3,6 +3,7 @@ import {ImapFlow, type MailboxObject} from 'imapflow'
 import type {ImapSettings} from '../appserver/imap/imap-settings.js'
 
 import {closeAdminConnection, connectAsAdmin, guardImap} from '../appserver/imap/admin-connection.js'
+import {fetchAnswers} from '../appserver/imap/fetch-answers.js'
 import {folderPathOf} from '../appserver/imap/imap-identity.js'
 import {parseHeaders} from '../appserver/imap/message-headers.js'
 import {sha256} from '../blobstore/blob-store.js'
@@ -163,9 +164,9 @@ export class ImapRestoreTarget {
       try {
         if ((this.client.mailbox as MailboxObject).exists === 0) return
         const withoutId: number[] = []
-        for await (const message of this.client.fetch('1:*', {uid: true, size: true, headers: ['message-id']}, {uid: true})) {
+        for (const message of await fetchAnswers(this.client, '1:*', {uid: true, size: true, headers: ['message-id']}, {uid: true})) {
           const {messageId} = parseHeaders(message.headers)
-          if (messageId) holdings.add(message.uid, candidateKey(messageId, message.size ?? 0, null), message.size ?? 0, messageId)
+          if (messageId) holdings.add(message.uid, candidateKey(messageId, message.size!, null), message.size!, messageId)
           else withoutId.push(message.uid)
         }
 

@@ -8,6 +8,7 @@ import {hashStream} from '../../blobstore/blob-stream-write.js'
 import {
   closeAdminConnection, connectAsAdmin, enableExtensions, guardImap,
 } from './admin-connection.js'
+import {fetchAnswers} from './fetch-answers.js'
 import {explainImapError} from './imap-errors.js'
 import {folderPathOf, normalizeFlags} from './imap-identity.js'
 import {HEADER_FIELDS, type MessageHeaders, parseHeaders} from './message-headers.js'
@@ -75,7 +76,7 @@ const REQUIRED_EXTENSIONS = ['CONDSTORE', 'QRESYNC']
 const BODY_PIECE_BYTES = 1024 * 1024
 
 const METADATA = {
-  uid: true, flags: true, internalDate: true, size: true, headers: HEADER_FIELDS,
+  uid: true as const, flags: true, size: true as const, internalDate: true, headers: HEADER_FIELDS,
 }
 
 /**
@@ -154,7 +155,7 @@ export class ImapSession {
    */
   async readFolder(mailbox: string, baseline: null | {highestmodseq: string; uidvalidity: number}, prefetch?: Prefetch): Promise<FolderRead> {
     return this.guard(async () => {
-      const lock = await this.examine(mailbox)
+      const lock = await this.examineAfresh(mailbox)
       const vanished = new Set<number>()
       const onExpunge = (event: {path: string; uid?: number}) => {
         if (event.path === mailbox && event.uid) vanished.add(event.uid)
@@ -165,8 +166,8 @@ export class ImapSession {
         const status = statusOf(this.client.mailbox as MailboxObject)
         const incremental = baseline !== null && baseline.uidvalidity === status.uidvalidity
         const messages: MessageMeta[] = []
-        const options = {uid: true, ...(incremental ? {changedSince: BigInt(baseline.highestmodseq)} : {})}
-        for await (const message of this.client.fetch('1:*', METADATA, options)) messages.push(metaOf(message))
+        const options = {uid: true as const, ...(incremental ? {changedSince: BigInt(baseline.highestmodseq)} : {})}
+        for (const message of await fetchAnswers(this.client, '1:*', METADATA, options)) messages.push(metaOf(message))
         const bodies = new Map<number, Buffer>()
         const wanted = prefetch ? newUidsWithin(messages, prefetch) : []
         if (wanted.length > 0) {
@@ -192,7 +193,7 @@ export class ImapSession {
    */
   async uids(mailbox: string): Promise<{status: FolderStatus; uids: number[]}> {
     return this.guard(async () => {
-      const lock = await this.examine(mailbox)
+      const lock = await this.examineAfresh(mailbox)
       try {
         const status = statusOf(this.client.mailbox as MailboxObject)
         const found = await this.client.search({all: true}, {uid: true})
@@ -210,11 +211,11 @@ export class ImapSession {
    */
   async readMessages(mailbox: string, first: number, last: number): Promise<{messages: MessageMeta[]; status: FolderStatus}> {
     return this.guard(async () => {
-      const lock = await this.examine(mailbox)
+      const lock = await this.examineAfresh(mailbox)
       try {
-        const messages: MessageMeta[] = []
-        for await (const message of this.client.fetch(`${first}:${last}`, METADATA, {uid: true})) messages.push(metaOf(message))
-        return {messages, status: statusOf(this.client.mailbox as MailboxObject)}
+        const status = statusOf(this.client.mailbox as MailboxObject)
+        const messages = (await fetchAnswers(this.client, `${first}:${last}`, METADATA, {uid: true})).map(message => metaOf(message))
+        return {messages, status}
       } finally {
         lock.release()
       }
@@ -279,6 +280,17 @@ export class ImapSession {
   private async examine(mailbox: string): Promise<{release(): void}> {
     await enableExtensions(this.client, this.settings, REQUIRED_EXTENSIONS)
     return this.client.getMailboxLock(mailbox, {readOnly: true})
+  }
+
+  /**
+   * EXAMINE even when the mailbox is still selected from an earlier read (imapflow would keep that selection): a
+   * session kept between realtime cycles otherwise read a folder in the server's view of that earlier moment, with
+   * the status imapflow pieced together since, and a message delivered meanwhile was not in its answer at all.
+   */
+  private async examineAfresh(mailbox: string): Promise<{release(): void}> {
+    const selected = this.client.mailbox as false | MailboxObject
+    if (selected && selected.path === mailbox) await this.client.mailboxClose()
+    return this.examine(mailbox)
   }
 
   /**

@@ -1,3 +1,4 @@
+import {ImapFlow} from 'imapflow'
 import assert from 'node:assert/strict'
 import {
   chmodSync, mkdtempSync, rmSync, writeFileSync,
@@ -81,6 +82,46 @@ describe('IMAP session against Dovecot', () => {
       // The read-only session changed nothing: no \Seen from BODY.PEEK[].
       assert.deepEqual((await session.readFolder('Lists/Dev', null)).messages[0].flags, [])
     } finally {
+      await session.close()
+    }
+  })
+
+  it('reads, on a session kept open, the state of the folder now, not the notices of other clients\' changes', async () => {
+    // The realtime capture keeps its session between cycles. Another client's changes meanwhile reach it as unsolicited
+    // responses during its next command: `* n EXISTS` and `* n FETCH (UID u FLAGS (...) MODSEQ (m))`. Taken as the
+    // answer to the read, such a notice made a message just delivered an item with no Message-ID, internal date or size.
+    const user = `dave@${uniqueDomain()}`
+    await dovecot.addUser(user, 'pw-dave')
+    await dovecot.loadMessages(user, {INBOX: [{raw: 'Message-ID: <old@x>\r\nSubject: old\r\n\r\nold\r\n'}]})
+    const session = await ImapSession.open(settings(), user)
+    const other = new ImapFlow({
+      host: dovecot.host, port: dovecot.port, secure: false, auth: {user, pass: 'pw-dave'}, logger: false,
+    })
+    await other.connect()
+    try {
+      const first = await session.readFolder('INBOX', null)
+      const internalDate = new Date('2024-03-04T05:06:07Z')
+      await other.append('INBOX', 'Message-ID: <new@x>\r\nSubject: new\r\n\r\nnew\r\n', [], internalDate)
+      const lock = await other.getMailboxLock('INBOX')
+      try {
+        await other.messageFlagsAdd('1:*', [String.raw`\Flagged`])
+      } finally {
+        lock.release()
+      }
+
+      for (const read of [
+        await session.readFolder('INBOX', {uidvalidity: first.status.uidvalidity, highestmodseq: first.status.highestmodseq}),
+        await session.readFolder('INBOX', null),
+      ]) {
+        assert.deepEqual(read.messages.map(m => [m.uid, m.headers.messageId, m.internalDate, m.flags]), [
+          [1, '<old@x>', first.messages[0].internalDate, [String.raw`\Flagged`]],
+          [2, '<new@x>', internalDate.getTime(), [String.raw`\Flagged`]],
+        ])
+        assert.equal(read.status.uidnext, 3)
+        assert.equal(read.status.messages, 2)
+      }
+    } finally {
+      await other.logout()
       await session.close()
     }
   })
