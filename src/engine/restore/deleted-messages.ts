@@ -14,6 +14,8 @@ export interface DeletedMessage {
   deletedAt: number
   /** The last state before that deletion: its bytes, flags, keywords and internal date come back. */
   state: ItemRevision
+  /** When the life that this deletion ended began (the item created, or created anew after an earlier deletion). */
+  liveSince: number
   /** Where it comes back: its folder before the deletion, as the folder was named then. */
   folderPath: string
   /** The item is live again under the same id (a redolog item created anew): nothing to bring back. */
@@ -88,10 +90,13 @@ function beforeDeletion(id: string, deletedAt: number, revisions: ItemRevision[]
   if (deletion === -1 || stateIndex === -1) return undefined
   const state = revisions[stateIndex]
   const place = originalPlace(revisions, stateIndex, deletedAt, folders)
+  let lifeStart = stateIndex
+  while (lifeStart > 0 && !revisions[lifeStart - 1].deleted) lifeStart--
   return {
     id,
     deletedAt,
     state,
+    liveSince: revisions[lifeStart].validFrom,
     folderPath: folders.pathAt(place.folder, place.at),
     liveNow: revisions.at(-1)?.deleted === false,
   }

@@ -10,6 +10,7 @@ import {isoTime} from '../history/history-time.js'
 import {ContentSource} from './content-source.js'
 import {type DeletedMessage, deletedMessages, type DeletionWindow} from './deleted-messages.js'
 import {ImapRestoreTarget} from './imap-restore-target.js'
+import {earlierLives} from './later-lives.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
   byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally,
@@ -92,7 +93,7 @@ export async function undelete(context: OperationContext, request: UndeleteReque
     .filter(root => root.startsWith(UNDELETED_PREFIX))
     .map(root => `/${root}`))]
     const run: FolderRun = {
-      accountKey: account.key, account: account.name, content, target, report, progress, signal,
+      accountKey: account.key, account: account.name, content, target, report, progress, signal, earlierLives: earlierLives(messages),
     }
     for (const [path, group] of await byFolderPath(messages)) {
       throwIfAborted(signal)
@@ -119,6 +120,8 @@ interface FolderRun {
   report: UndeleteReport
   progress: OperationContext['progress']
   signal: AbortSignal
+  /** Messages that came back later as another item deleted in the window too: that one comes back instead. */
+  earlierLives: Set<string>
 }
 
 /** The messages of one original folder: each read, skipped when the mailbox keeps it, else appended. */
@@ -129,7 +132,7 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
   let skipped = 0
   for (const deleted of group) {
     throwIfAborted(signal)
-    if (deleted.liveNow) {
+    if (deleted.liveNow || run.earlierLives.has(deleted.id)) {
       skipped++
       continue
     }

@@ -115,6 +115,30 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(inbox, [sha(saved), sha(resaved)].sort())
     })
 
+    it('brings a message undeleted and deleted again back once, not once per life', async () => {
+      const alice = await s.user('alice')
+      const client = await s.client(alice)
+      const kept = message('Kept', 'Twice deleted.')
+      await client.append('INBOX', kept, [String.raw`\Seen`], JAN)
+      await s.scan()
+      const expunge = async () => {
+        await client.mailboxOpen('INBOX')
+        await client.messageDelete('1:*', {uid: true})
+        await client.mailboxClose()
+        await s.scan()
+      }
+
+      // Deleted, brought back (a new item for the backup: IMAP gives it a new UID), deleted again by the user.
+      await expunge()
+      assert.equal((await run({account: alice, window: {from: null, to: null}})).restored, 1)
+      await s.scan()
+      await expunge()
+
+      const report = await run({account: alice, window: {from: null, to: null}})
+      assert.deepEqual({deleted: report.deleted, restored: report.restored, skipped: report.skipped}, {deleted: 2, restored: 1, skipped: 1})
+      assert.deepEqual((await snapshot(client)).messages.map(m => m.split(' ')[1]), [sha(kept)])
+    })
+
     it('brings them back under an "Undeleted <day>" folder keeping the structure, and never twice', async () => {
       const alice = await loadAlice(s)
       await s.scan()
