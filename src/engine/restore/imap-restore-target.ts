@@ -101,6 +101,16 @@ export class ImapRestoreTarget {
     return holdings.take(keyOf(message), message.digest, this.likenessOf(holdings, message))
   }
 
+  /**
+   * Marks up to `count` messages of the folder with this content as used, as holds() would: other copies the
+   * account keeps (survivingCopies), which must not stand for the message being brought back.
+   */
+  async setAside(mailbox: string, message: RestoreMessage, count: number): Promise<void> {
+    for (let i = 0; i < count; i++) {
+      if (!await this.holds(mailbox, message)) return
+    }
+  }
+
   /** Appends a message unless the folder already has it; true when appended. */
   async append(mailbox: string, message: RestoreMessage): Promise<boolean> {
     const [appended] = await this.appendMany(mailbox, [message])

@@ -5,12 +5,14 @@ import {imapSettings} from '../appserver/imap/imap-settings.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
 import {findAccount} from '../history/account-lookup.js'
+import {FolderHistory} from '../history/folder-history.js'
 import {isoTime} from '../history/history-time.js'
 import {itemHistory, type ItemStateAt} from '../history/item-history.js'
 import {ContentSource} from './content-source.js'
 import {ImapRestoreTarget} from './imap-restore-target.js'
 import {restoreMessageOf} from './restore-message.js'
 import {checkSource} from './source-check.js'
+import {survivingCopies} from './surviving-copies.js'
 
 export interface ItemRestoreRequest {
   account: string
@@ -67,7 +69,17 @@ export async function restoreItem(context: OperationContext, request: ItemRestor
   const target = await ImapRestoreTarget.open(settings, account.name, signal)
   try {
     const mailbox = await target.ensureFolder(folderPath)
-    const appended = await target.append(mailbox, restoreMessageOf(state, bytes))
+    const message = restoreMessageOf(state, bytes)
+    // Another copy of the same content that was already there when this item went (or, while the item is live, any
+    // other copy) is another message, not this one.
+    const latest = history.states.at(-1)!
+    const seenBefore = latest.deleted ? latest.validFrom : null
+    const folders = await FolderHistory.load(catalog.db, account.key)
+    const others = await survivingCopies(catalog, account.key, folders, {
+      path: `/${folderPath.split('/').filter(Boolean).join('/')}`, digest: message.digest, seenBefore, except: request.item,
+    })
+    await target.setAside(mailbox, message, others)
+    const appended = await target.append(mailbox, message)
     progress({kind: 'step', account: account.name, message: `item ${request.item} ${appended ? 'restored into' : 'already in'} ${folderPath}`})
     return {
       account: account.name,

@@ -16,6 +16,7 @@ import {
   byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally,
 } from './restore-tally.js'
 import {checkSource} from './source-check.js'
+import {survivingCopies} from './surviving-copies.js'
 
 export interface UndeleteRequest {
   account: string
@@ -93,7 +94,7 @@ export async function undelete(context: OperationContext, request: UndeleteReque
     .filter(root => root.startsWith(UNDELETED_PREFIX))
     .map(root => `/${root}`))]
     const run: FolderRun = {
-      accountKey: account.key, account: account.name, content, target, report, progress, signal, earlierLives: earlierLives(messages),
+      catalog, folders, accountKey: account.key, account: account.name, content, target, report, progress, signal, earlierLives: earlierLives(messages),
     }
     for (const [path, group] of await byFolderPath(messages)) {
       throwIfAborted(signal)
@@ -113,6 +114,8 @@ export async function undelete(context: OperationContext, request: UndeleteReque
 }
 
 interface FolderRun {
+  catalog: OperationContext['catalog']
+  folders: FolderHistory
   accountKey: number
   account: string
   content: ContentSource
@@ -130,6 +133,7 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
   let mailbox: string | undefined
   let restored = 0
   let skipped = 0
+  const setAside = new Set<string>()
   for (const deleted of group) {
     throwIfAborted(signal)
     if (deleted.liveNow || run.earlierLives.has(deleted.id)) {
@@ -144,6 +148,11 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
     }
 
     const message = undeletedMessage(restoreMessageOf(deleted.state, read.bytes))
+    if (!setAside.has(message.digest)) {
+      setAside.add(message.digest)
+      await setAsideSurvivors(run, folder, group, message)
+    }
+
     if (await heldByAny(target, folder.kept, message)) {
       skipped++
       continue
@@ -157,6 +166,18 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
 
   if (mailbox !== undefined) report.folders++
   recordFolder(report, progress, run.account, {path: folder.destination, restored, skipped})
+}
+
+/**
+ * The copies of this content that the original folder kept from before the first of the group's copies was deleted
+ * are other messages: set aside, so that only what is left in the folder counts as these messages being there.
+ */
+async function setAsideSurvivors(run: FolderRun, folder: {path: string}, group: DeletedMessage[], message: RestoreMessage): Promise<void> {
+  const mailbox = run.target.existingFolder(folder.path)
+  if (mailbox === undefined) return
+  const seenBefore = Math.min(...group.filter(deleted => deleted.state.blobDigest === message.digest).map(deleted => deleted.deletedAt))
+  const count = await survivingCopies(run.catalog, run.accountKey, run.folders, {path: folder.path, digest: message.digest, seenBefore})
+  await run.target.setAside(mailbox, message, count)
 }
 
 /** \Deleted is what a client set just before expunging: kept, it would make the next expunge delete it again. */
