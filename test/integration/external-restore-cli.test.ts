@@ -122,6 +122,30 @@ describe('backup doExternalRestore through bin/run.js', () => {
     assert.deepEqual(bobs, {folders: alices.folders, messages: flagged.sort()})
   })
 
+  it('imports the other folders when the server refuses one folder name, listing that folder\'s messages as not imported', async () => {
+    // A Carbonio export (where "/v1.2" is a folder name) into a Maildir++ Dovecot, which allows no "." in a name.
+    const alice = await bed.user('alice')
+    const account = path.join(exportDir, alice)
+    for (const [folder, file] of [['', 'inbox'], [String.raw`.v1\2e2`, 'dotted'], ['.zz', 'after']]) {
+      mkdirSync(path.join(account, 'Maildir', folder, 'cur'), {recursive: true})
+      writeFileSync(path.join(account, 'Maildir', folder, 'cur', `1600000000.${file}.host:2,S`), message(file))
+    }
+
+    writeFileSync(path.join(account, 'items.ndjson'), '')
+    writeFileSync(path.join(account, 'manifest.json'), JSON.stringify({formatVersion: 1, generator: 'carbonio-backup', account: alice}))
+    await setAttribute(bed.t.catalog, GLOBAL, 'ZxBackup_RealTimeScanner', 'FALSE')
+    const imported = await runCli(['backup', 'doExternalRestore', exportDir, '--json'], bed.t.env)
+    assert.equal(imported.code, 1, imported.stderr)
+    const [result] = JSON.parse(imported.stdout).result.accounts
+    assert.equal(result.error, null)
+    assert.equal(result.restored, 2)
+    assert.equal(result.unrestoredMessages, 1)
+    assert.equal(result.unrestoredItems[0].folderPath, '/v1.2')
+    assert.match(result.unrestoredItems[0].reason, /would not create the folder \/v1\.2 in .*Character not allowed/)
+    const {folders} = await snapshot(await bed.client(alice))
+    assert.deepEqual(folders, ['INBOX', 'zz'])
+  })
+
   it('refuses bad input in one line, writing nothing', async () => {
     // A tree with one account's manifest is enough: the request is refused before anything reads the mail.
     const alice = `alice@${bed.domain}`

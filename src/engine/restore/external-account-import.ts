@@ -11,6 +11,7 @@ import {throwIfAborted, UserError} from '../errors.js'
 import {FOLDERS_FILE, MAILDIR_DIR} from '../export/account-export.js'
 import {type ExportedMessage, readExportedItems} from '../export/exported-items.js'
 import {folderPathOfMaildir, parseMaildirFileName} from '../export/maildir-reading.js'
+import {FolderRefused} from './folder-refused.js'
 
 export interface ExternalUnrestored {
   item: string
@@ -73,7 +74,24 @@ export async function importExportedAccount(
   const seen = new Set<string>()
   for (const folder of await maildirFolders(exported.directory)) {
     throwIfAborted(signal)
-    const mailbox = await target.ensureFolder(folder.path)
+    let mailbox: string
+    try {
+      mailbox = await target.ensureFolder(folder.path)
+    } catch (error) {
+      if (!(error instanceof FolderRefused)) throw error
+      // Only this folder cannot be had: its messages are listed with the reason, the other folders are imported.
+      progress({kind: 'warning', account: exported.account, message: error.message})
+      for (const item of await folderItems(folder.directory)) {
+        seen.add(item)
+        unrestored({
+          item, type: 'message', folderPath: folder.path, reason: error.message,
+        })
+      }
+
+      options.onCounts()
+      continue
+    }
+
     report.folders++
     let restored = 0
     let skipped = 0
@@ -187,6 +205,11 @@ async function readFoldersFile(directory: string): Promise<Array<{maildir?: unkn
   }
 
   throw new UserError(`${file} is not the JSON list of folders doExport writes: the export is damaged; export the account again`)
+}
+
+/** What names each message of a Maildir folder: its item id, or its file name for mail another program delivered. */
+async function folderItems(folderDirectory: string): Promise<string[]> {
+  return (await messageFiles(folderDirectory)).map(file => parseMaildirFileName(path.basename(file)).item ?? path.basename(file))
 }
 
 /** The message files of one Maildir folder (cur/ and new/), in name order: the order doExport delivered them. */

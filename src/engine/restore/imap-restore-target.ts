@@ -8,6 +8,7 @@ import {folderPathOf} from '../appserver/imap/imap-identity.js'
 import {parseHeaders} from '../appserver/imap/message-headers.js'
 import {sha256} from '../blobstore/blob-store.js'
 import {candidateKey, FolderHoldings, type Likeness} from './folder-holdings.js'
+import {FolderRefused} from './folder-refused.js'
 import {likenessDigest, mayBeNormalised} from './imap-form.js'
 import {canMultiAppend, multiAppend} from './multi-append.js'
 
@@ -70,7 +71,10 @@ export class ImapRestoreTarget {
     })
   }
 
-  /** The mailbox for a catalog path ("/Archive/2024"), created with its parents when missing. */
+  /**
+   * The mailbox for a catalog path ("/Archive/2024"), created with its parents when missing. A name the server will
+   * not create throws FolderRefused (naming the folder), which a restore may take as that folder's failure only.
+   */
   async ensureFolder(path: string): Promise<string> {
     const segments = path.split('/').filter(Boolean)
     if (segments.length === 0) throw new Error(`no folder path: ${path}`)
@@ -80,7 +84,16 @@ export class ImapRestoreTarget {
     if (known !== undefined) return known
     // Only the folder itself: the server makes whatever parents its layout needs (a Maildir++ parent is no folder).
     const mailbox = segments.join(this.delimiter)
-    await this.guard(() => this.client.mailboxCreate(mailbox))
+    await this.guard(async () => {
+      try {
+        await this.client.mailboxCreate(mailbox)
+      } catch (error) {
+        const failure = error as {responseStatus?: string; responseText?: string}
+        if (failure.responseStatus !== 'NO') throw error
+        const why = (failure.responseText ?? 'refused').replaceAll(/\s+/g, ' ').trim()
+        throw new FolderRefused(key, `the AppServer at ${this.settings.url} would not create the folder ${key} in ${this.account}: ${why}`)
+      }
+    })
     this.known.set(key, mailbox)
     return mailbox
   }
