@@ -82,6 +82,31 @@ describe('backup doUndelete through bin/run.js', () => {
     assert.deepEqual(await contents(address), before)
   })
 
+  it('with target_original_folder false, a folder the server will not create under "Undeleted <day>" is listed and the others come back', async () => {
+    // 245 characters is a name this Dovecot keeps, but not with "Undeleted <day>/" in front (one Maildir++ directory).
+    const long = 'N'.repeat(245)
+    const address = await bed.user('alice')
+    await bed.dovecot.loadMessages(address, {[long]: [{raw: message('in long'), internalDate: JAN}], Short: [{raw: message('in short'), internalDate: JAN}]})
+    await scanInProcess(bed, address)
+    const client = await bed.client(address)
+    for (const folder of [long, 'Short']) {
+      await client.mailboxOpen(folder)
+      await client.messageDelete('1:*')
+    }
+
+    await bed.closeClients()
+    await scanInProcess(bed, address)
+    const day = new Date().toISOString().slice(0, 10)
+    const run = await runCli(['backup', 'doUndelete', address, 'first', 'last', 'target_original_folder', 'false', '--json'], bed.t.env)
+    assert.equal(run.code, 1, run.stderr)
+    const {result} = JSON.parse(run.stdout)
+    assert.equal(result.restored, 1)
+    assert.equal(result.unrestored, 1)
+    assert.equal(result.unrestoredItems[0].folderPath, `/${long}`)
+    assert.match(result.unrestoredItems[0].reason, new RegExp(`would not create the folder /Undeleted ${day}/${long} in ${address}`))
+    assert.deepEqual((await contents(address)).map(line => line.split(' ').slice(0, 3).join(' ')), [`Undeleted ${day}/Short ${sha(message('in short'))}`])
+  })
+
   it('with target_original_folder false puts them under "Undeleted <day>", and refuses a window backwards', async () => {
     const {address, before} = await deletedAfterScan()
     const day = new Date().toISOString().slice(0, 10)

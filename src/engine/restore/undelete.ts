@@ -9,6 +9,7 @@ import {FolderHistory} from '../history/folder-history.js'
 import {isoTime} from '../history/history-time.js'
 import {ContentSource} from './content-source.js'
 import {type DeletedMessage, deletedMessages, type DeletionWindow} from './deleted-messages.js'
+import {FolderRefused} from './folder-refused.js'
 import {ImapRestoreTarget} from './imap-restore-target.js'
 import {earlierLives} from './later-lives.js'
 import {restoreMessageOf} from './restore-message.js'
@@ -130,7 +131,7 @@ interface FolderRun {
 /** The messages of one original folder: each read, skipped when the mailbox keeps it, else appended. */
 async function undeleteFolder(run: FolderRun, folder: {destination: string; kept: string[]; path: string}, group: DeletedMessage[]): Promise<void> {
   const {content, progress, report, signal, target} = run
-  let mailbox: string | undefined
+  let mailbox: FolderRefused | string | undefined
   let restored = 0
   let skipped = 0
   const setAside = new Set<string>()
@@ -159,12 +160,18 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
     }
 
     // Created (again) only when something goes into it.
-    mailbox ??= await target.ensureFolder(folder.destination)
+    mailbox ??= await folderOrRefusal(target, folder.destination)
+    if (mailbox instanceof FolderRefused) {
+      // That folder only: its messages are listed with the server's reason, the other folders are undeleted.
+      recordUnrestored(report, progress, run.account, {item: deleted.id, folderPath: folder.path, reason: mailbox.message})
+      continue
+    }
+
     if (await target.append(mailbox, message)) restored++
     else skipped++
   }
 
-  if (mailbox !== undefined) report.folders++
+  if (typeof mailbox === 'string') report.folders++
   recordFolder(report, progress, run.account, {path: folder.destination, restored, skipped})
 }
 
@@ -178,6 +185,16 @@ async function setAsideSurvivors(run: FolderRun, folder: {path: string}, group: 
   const seenBefore = Math.min(...group.filter(deleted => deleted.state.blobDigest === message.digest).map(deleted => deleted.deletedAt))
   const count = await survivingCopies(run.catalog, run.accountKey, run.folders, {path: folder.path, digest: message.digest, seenBefore})
   await run.target.setAside(mailbox, message, count)
+}
+
+/** The mailbox of a folder path, created when missing, or the server's refusal to create it. */
+async function folderOrRefusal(target: ImapRestoreTarget, path: string): Promise<FolderRefused | string> {
+  try {
+    return await target.ensureFolder(path)
+  } catch (error) {
+    if (error instanceof FolderRefused) return error
+    throw error
+  }
 }
 
 /** \Deleted is what a client set just before expunging: kept, it would make the next expunge delete it again. */
