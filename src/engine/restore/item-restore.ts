@@ -76,9 +76,9 @@ export async function restoreItem(context: OperationContext, request: ItemRestor
     const seenBefore = latest.deleted ? latest.validFrom : null
     const folders = await FolderHistory.load(catalog.db, account.key)
     const others = await survivingCopies(catalog, account.key, folders, {
-      path: `/${folderPath.split('/').filter(Boolean).join('/')}`, digest: message.digest, seenBefore, except: request.item,
+      path: `/${folderPath.split('/').filter(Boolean).join('/')}`, seenBefore: new Map([[message.digest, seenBefore]]), except: request.item,
     })
-    await target.setAside(mailbox, message, others)
+    await target.setAside(mailbox, message, others.get(message.digest) ?? 0)
     const appended = await target.append(mailbox, message)
     progress({kind: 'step', account: account.name, message: `item ${request.item} ${appended ? 'restored into' : 'already in'} ${folderPath}`})
     return {

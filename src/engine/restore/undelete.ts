@@ -135,6 +135,7 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
   let restored = 0
   let skipped = 0
   const setAside = new Set<string>()
+  const survivors = await survivorsOf(run, folder.path, group)
   for (const deleted of group) {
     throwIfAborted(signal)
     if (deleted.liveNow || run.earlierLives.has(deleted.id)) {
@@ -149,9 +150,10 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
     }
 
     const message = undeletedMessage(restoreMessageOf(deleted.state, read.bytes))
-    if (!setAside.has(message.digest)) {
+    const original = target.existingFolder(folder.path)
+    if (original !== undefined && !setAside.has(message.digest)) {
       setAside.add(message.digest)
-      await setAsideSurvivors(run, folder, group, message)
+      await target.setAside(original, message, survivors.get(message.digest) ?? 0)
     }
 
     if (await heldByAny(target, folder.kept, message)) {
@@ -176,15 +178,18 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
 }
 
 /**
- * The copies of this content that the original folder kept from before the first of the group's copies was deleted
- * are other messages: set aside, so that only what is left in the folder counts as these messages being there.
+ * Per content, the copies that the original folder kept from before the first of the group's copies was deleted:
+ * other messages, set aside so that only what is left in the folder counts as these messages being there.
  */
-async function setAsideSurvivors(run: FolderRun, folder: {path: string}, group: DeletedMessage[], message: RestoreMessage): Promise<void> {
-  const mailbox = run.target.existingFolder(folder.path)
-  if (mailbox === undefined) return
-  const seenBefore = Math.min(...group.filter(deleted => deleted.state.blobDigest === message.digest).map(deleted => deleted.deletedAt))
-  const count = await survivingCopies(run.catalog, run.accountKey, run.folders, {path: folder.path, digest: message.digest, seenBefore})
-  await run.target.setAside(mailbox, message, count)
+async function survivorsOf(run: FolderRun, path: string, group: DeletedMessage[]): Promise<Map<string, number>> {
+  if (run.target.existingFolder(path) === undefined) return new Map()
+  const seenBefore = new Map<string, number>()
+  for (const {deletedAt, liveNow, state} of group) {
+    if (liveNow || state.blobDigest === null) continue
+    seenBefore.set(state.blobDigest, Math.min(seenBefore.get(state.blobDigest) ?? deletedAt, deletedAt))
+  }
+
+  return survivingCopies(run.catalog, run.accountKey, run.folders, {path, seenBefore})
 }
 
 /** The mailbox of a folder path, created when missing, or the server's refusal to create it. */
