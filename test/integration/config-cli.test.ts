@@ -56,6 +56,8 @@ describe('config from the command line', function () {
     ['a bad value', ['config', 'set', 'global', 'ZxBackup_DataRetentionDays', 'forever'], /invalid value for ZxBackup_DataRetentionDays: 'forever' is not a whole number/],
     ['a wrong level', ['config', 'set', 'server', 'mail1', 'backupEnabled', 'false'], /backupEnabled cannot be set at server level/],
     ['a missing target', ['config', 'get', 'server', 'ZxBackup_RealTimeScanner'], /missing parameters for the server level/],
+    // The global level takes no target: its error shows the global form, not the one with a target.
+    ['a missing global value', ['config', 'set', 'global', 'backupCompressionLevel'], /missing parameters for the global level: config set global <attribute> <value>\n/],
     ['an unknown level', ['config', 'get', 'planet', 'x', 'y'], /unknown level 'planet'/],
     ['a leftover word', ['backup', 'doPurge', 'purgeDays', '3', 'now'], /unexpected parameter 'now'/],
     ['a bad number', ['backup', 'doPurge', 'purgeDays', 'x'], /purgeDays must be a whole number/],

@@ -16,7 +16,7 @@ export default class ConfigDump extends BaseCommand {
 
   async run(): Promise<{attributes: ResolvedValue[]}> {
     const {args} = await this.parse(ConfigDump)
-    const {scope} = splitScope([args.level, args.target], 0, ConfigDump.usage[1])
+    const {scope} = splitScope([args.level, args.target], 0, ConfigDump.usage)
     const attributes = await dumpScope(await this.catalog(), scope)
     for (const value of attributes) this.log(describeResolved(value))
     return {attributes}

@@ -20,7 +20,7 @@ export default class ConfigGet extends BaseCommand {
 
   async run(): Promise<ResolvedValue> {
     const {args} = await this.parse(ConfigGet)
-    const {scope, rest} = splitScope([args.level, args.target, args.attribute], 1, ConfigGet.usage[1])
+    const {scope, rest} = splitScope([args.level, args.target, args.attribute], 1, ConfigGet.usage)
     const value = await getAttribute(await this.catalog(), scope, rest[0])
     this.log(describeResolved(value))
     return value

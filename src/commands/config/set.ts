@@ -21,7 +21,7 @@ export default class ConfigSet extends BaseCommand {
 
   async run(): Promise<SetResult & {ok: true}> {
     const {args} = await this.parse(ConfigSet)
-    const {scope, rest} = splitScope([args.level, args.target, args.attribute, args.value], 2, ConfigSet.usage[1])
+    const {scope, rest} = splitScope([args.level, args.target, args.attribute, args.value], 2, ConfigSet.usage)
     const result = await setAttribute(await this.catalog(), scope, rest[0], rest[1])
     if (result.notice) this.notice(`note: ${result.notice}`)
     this.log('ok')

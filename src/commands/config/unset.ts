@@ -16,7 +16,7 @@ export default class ConfigUnset extends BaseCommand {
 
   async run(): Promise<{ok: true; removed: boolean}> {
     const {args} = await this.parse(ConfigUnset)
-    const {scope, rest} = splitScope([args.level, args.target, args.attribute], 1, ConfigUnset.usage[1])
+    const {scope, rest} = splitScope([args.level, args.target, args.attribute], 1, ConfigUnset.usage)
     const removed = await unsetAttribute(await this.catalog(), scope, rest[0])
     this.log(removed ? 'ok' : 'ok (it was not set at that level)')
     return {ok: true, removed}
