@@ -73,6 +73,23 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await snapshot(await s.client(bob)), before)
     })
 
+    it('keeps the order a folder\'s messages arrived in (UID order) past the ninth message', async () => {
+      // Appended in the order of their ids compared as text (/1, /10, /11, /2...), a restored folder of ten messages
+      // or more came back shuffled for every client that lists it in the order received.
+      const alice = await s.user('alice')
+      const client = await s.client(alice)
+      const subjects = Array.from({length: 12}, (_, i) => `arrival ${i + 1}`)
+      for (const subject of subjects) await client.append('INBOX', message(subject))
+      await s.scan()
+      const bob = await s.user('bob')
+      await restore(s, [], {source: alice, destination: bob, point: {kind: 'last'}})
+      const restored = await s.client(bob)
+      await restored.mailboxOpen('INBOX', {readOnly: true})
+      const order = []
+      for await (const m of restored.fetch('1:*', {uid: true, envelope: true}, {uid: true})) order.push(m.envelope!.subject)
+      assert.deepEqual(order, subjects)
+    })
+
     it('restores into folders whose names modified UTF-7 must encode ("&", non-ASCII)', async () => {
       // An ASCII name with "&" went out raw in a MULTIAPPEND: Dovecot refused it as not valid mUTF-7 and the restore
       // failed with the folder created and empty.

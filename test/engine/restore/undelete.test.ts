@@ -94,6 +94,26 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await snapshot(client), after)
     })
 
+    it('brings back an emptied folder of ten messages or more in the order they arrived (UID order)', async () => {
+      // Put back in the order of their ids compared as text (/1, /10, /11, /2...), they came back shuffled.
+      const alice = await s.user('alice')
+      const client = await s.client(alice)
+      const subjects = Array.from({length: 12}, (_, i) => `arrival ${i + 1}`)
+      for (const subject of subjects) await client.append('INBOX', message(subject))
+      await s.scan()
+      const start = Date.now()
+      await pause(20)
+      await client.mailboxOpen('INBOX')
+      await client.messageDelete('1:*', {uid: true})
+      await client.mailboxClose()
+      await s.scan()
+      assert.equal((await run({account: alice, window: {from: start, to: null}})).restored, 12)
+      await client.mailboxOpen('INBOX', {readOnly: true})
+      const order = []
+      for await (const m of client.fetch('1:*', {uid: true, envelope: true}, {uid: true})) order.push(m.envelope!.subject)
+      assert.deepEqual(order, subjects)
+    })
+
     it('brings back a deleted draft whose next save, still there, only shares its Message-ID and size', async () => {
       const alice = await s.user('alice')
       const client = await s.client(alice)
