@@ -1,3 +1,5 @@
+import type {ImapRestoreTarget} from './imap-restore-target.js'
+
 import {ImapError} from '../appserver/imap/imap-errors.js'
 
 /**
@@ -12,5 +14,15 @@ export class FolderRefused extends ImapError {
   ) {
     super(message, 'account')
     this.name = 'FolderRefused'
+  }
+}
+
+/** The mailbox of a folder path, created when missing, or the server's refusal to create it. */
+export async function folderOrRefusal(target: ImapRestoreTarget, path: string): Promise<FolderRefused | string> {
+  try {
+    return await target.ensureFolder(path)
+  } catch (error) {
+    if (error instanceof FolderRefused) return error
+    throw error
   }
 }

@@ -11,6 +11,7 @@ import {mapAhead} from '../map-ahead.js'
 import {appendGroups} from './append-groups.js'
 import {type ContentResult, ContentSource} from './content-source.js'
 import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
+import {folderOrRefusal, FolderRefused} from './folder-refused.js'
 import {openDestination} from './restore-destination.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
@@ -107,23 +108,25 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     content = new ContentSource(catalog, {account: account.name, settings: check.settings, signal})
     const reader: GroupRead = {content, accountKey: account.key, signal}
     const groups = appendGroups(paths.map(path => ({path, items: byFolder.get(path) ?? []})))
-    let mailbox = ''
+    let mailbox: FolderRefused | string = ''
     let folder = {restored: 0, skipped: 0, unrestored: [] as Array<{item: string; reason: string}>}
     for await (const {group, reads} of mapAhead(groups, async group => ({group, reads: await readGroup(reader, group.items)}), READ_AHEAD)) {
       throwIfAborted(signal)
       if (group.first) {
-        mailbox = await target.ensureFolder(group.path)
-        report.folders++
+        mailbox = await folderOrRefusal(target, group.path)
+        if (typeof mailbox === 'string') report.folders++
         folder = {restored: 0, skipped: 0, unrestored: []}
       }
 
       const messages = []
       for (const [i, read] of reads.entries()) {
-        if (read.ok) messages.push(restoreMessageOf(group.items[i], read.bytes))
+        // A folder the destination will not create (a name its storage does not allow): only its messages stay out.
+        if (mailbox instanceof FolderRefused) folder.unrestored.push({item: group.items[i].id, reason: mailbox.message})
+        else if (read.ok) messages.push(restoreMessageOf(group.items[i], read.bytes))
         else folder.unrestored.push({item: group.items[i].id, reason: read.reason})
       }
 
-      for (const appended of await target.appendMany(mailbox, messages)) {
+      for (const appended of typeof mailbox === 'string' ? await target.appendMany(mailbox, messages) : []) {
         if (appended) folder.restored++
         else folder.skipped++
       }

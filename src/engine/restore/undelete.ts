@@ -9,7 +9,7 @@ import {FolderHistory} from '../history/folder-history.js'
 import {isoTime} from '../history/history-time.js'
 import {ContentSource} from './content-source.js'
 import {type DeletedMessage, deletedMessages, type DeletionWindow} from './deleted-messages.js'
-import {FolderRefused} from './folder-refused.js'
+import {folderOrRefusal, FolderRefused} from './folder-refused.js'
 import {ImapRestoreTarget} from './imap-restore-target.js'
 import {earlierLives} from './later-lives.js'
 import {restoreMessageOf} from './restore-message.js'
@@ -190,16 +190,6 @@ async function survivorsOf(run: FolderRun, path: string, group: DeletedMessage[]
   }
 
   return survivingCopies(run.catalog, run.accountKey, run.folders, {path, seenBefore})
-}
-
-/** The mailbox of a folder path, created when missing, or the server's refusal to create it. */
-async function folderOrRefusal(target: ImapRestoreTarget, path: string): Promise<FolderRefused | string> {
-  try {
-    return await target.ensureFolder(path)
-  } catch (error) {
-    if (error instanceof FolderRefused) return error
-    throw error
-  }
 }
 
 /** \Deleted is what a client set just before expunging: kept, it would make the next expunge delete it again. */

@@ -109,6 +109,28 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await snapshot(await s.client(bob)), before)
     })
 
+    it('restores the other folders when the destination refuses one folder name, listing that folder\'s messages', async () => {
+      // A folder named as Carbonio allows ("v1.2") restored into a Maildir++ Dovecot, which allows no "." in a name:
+      // the whole restore failed at that folder, the ones after it left out.
+      const alice = await s.user('alice')
+      const client = await s.client(alice)
+      for (const folder of ['Projects', 'Zebra']) {
+        await client.mailboxCreate(folder)
+        await client.append(folder, message(`in ${folder}`), [], JAN)
+      }
+
+      await client.append('INBOX', message('in the inbox'), [], JAN)
+      await s.scan()
+      // As a redolog-fed backup of a Carbonio would have it.
+      await s.t.catalog.db('folder_revisions').where('path', '/Projects').update({path: '/v1.2'})
+      const bob = await s.user('bob')
+      const report = await restore(s, [], {source: alice, destination: bob, point: {kind: 'last'}})
+      assert.equal(report.restored, 2)
+      assert.equal(report.unrestored, 1)
+      const {folders} = await snapshot(await s.client(bob))
+      assert.deepEqual(folders, ['INBOX', 'Zebra'])
+    })
+
     it('never takes a live message that only shares a Message-ID and size for the one it restores (forced merge, preview)', async () => {
       // A draft saved twice keeps its Message-ID; one letter changed keeps its size. A restore that took the live
       // one for the backup's would skip the backup's: that content would be restored nowhere.
