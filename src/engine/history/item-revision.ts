@@ -13,6 +13,8 @@ export interface ItemRevision {
   metadata: Record<string, unknown>
   blobDigest: null | string
   size: null | number
+  /** Where the AppServer kept the content then: `imap:<UIDVALIDITY>/<UID>` in its folder, a redolog store path. */
+  locator: null | string
   /** The content could not be read from the AppServer, or was not what the transaction announced. */
   contentMissing: boolean
   /** The content is in the backup's blob store (false in blobless mode or when missing). */
@@ -32,6 +34,7 @@ export interface RevisionRow {
   metadata: string
   blob_digest: null | string
   size: null | number
+  locator: null | string
   content_missing: boolean | number
   deleted: boolean | number
   txn_seq: null | number
@@ -49,6 +52,7 @@ export const REVISION_COLUMNS = [
   'r.metadata',
   'r.blob_digest',
   'r.size',
+  'r.locator',
   'r.content_missing',
   'r.deleted',
   'r.txn_seq',
@@ -67,6 +71,7 @@ export function revisionFromRow(row: RevisionRow): ItemRevision {
     metadata: JSON.parse(row.metadata),
     blobDigest: row.blob_digest,
     size: row.size === null ? null : Number(row.size),
+    locator: row.locator,
     contentMissing,
     contentStored: !contentMissing && Boolean(row.blob_stored),
     deleted: Boolean(row.deleted),

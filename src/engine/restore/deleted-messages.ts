@@ -5,7 +5,7 @@ import type {FolderHistory} from '../history/folder-history.js'
 import {
   type ItemRevision, REVISION_COLUMNS, revisionFromRow, type RevisionRow,
 } from '../history/item-revision.js'
-import {compareServerIds} from './server-order.js'
+import {compareArrival} from './server-order.js'
 
 /** A message deleted in a window, with the state that comes back. */
 export interface DeletedMessage {
@@ -81,7 +81,7 @@ export async function deletedMessages(
     }
   }
 
-  return found.sort((a, b) => compare(a.folderPath, b.folderPath) || compareServerIds(a.id, b.id))
+  return found.sort((a, b) => compare(a.folderPath, b.folderPath) || compareArrival({id: a.id, locator: a.state.locator}, {id: b.id, locator: b.state.locator}))
 }
 
 function beforeDeletion(id: string, deletedAt: number, revisions: ItemRevision[], folders: FolderHistory): DeletedMessage | undefined {

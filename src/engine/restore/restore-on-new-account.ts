@@ -17,7 +17,7 @@ import {restoreMessageOf} from './restore-message.js'
 import {
   byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally,
 } from './restore-tally.js'
-import {compareServerIds} from './server-order.js'
+import {compareArrival} from './server-order.js'
 import {checkSource} from './source-check.js'
 
 export interface RestoreOnNewAccountRequest {
@@ -94,7 +94,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     if (!state.exists) throw new UserError(`${account.name} cannot be restored at ${describeHistoryTime(at)}: ${state.absence}`)
     const emptied = await emptiedAccountWarning(catalog, account, at, progress)
     const byFolder = await byFolderPath(state.items({types: ['message']}))
-    for (const items of byFolder.values()) items.sort((a, b) => compareServerIds(a.id, b.id))
+    for (const items of byFolder.values()) items.sort(compareArrival)
 
     const paths = [...new Set([...byFolder.keys(), ...state.folders.filter(f => f.view === null || f.view === 'message').map(f => f.path)])].sort()
     const report: RestoreReport = {

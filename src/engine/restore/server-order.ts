@@ -1,8 +1,24 @@
+import {parseLocator} from '../appserver/imap/imap-identity.js'
+
 // The order a restore appends a folder's messages in becomes their UID order in the destination, which is the
-// "order received" that mail clients (and Roundcube by default) list a folder in. The backup keeps no UID of the
-// moment restored, but an item's server id grows with its arrival: a Carbonio id is a number, and the IMAP capture
-// names a message <folder>/<UIDVALIDITY>/<UID>. Compared as plain strings, "10" sorts before "9" and a restored
-// folder of ten messages or more came back shuffled; compared with their digit runs as numbers, they keep their order.
+// "order received" that mail clients (and Roundcube by default) list a folder in. A message the IMAP capture saw has
+// its place in the revision restored (its locator: the UIDVALIDITY and UID of the folder it was in then), so those
+// keep the source folder's exact order, a message moved there included. Others (redolog items) go by their server
+// id, which grows with their arrival: compared as plain strings, "10" sorts before "9" and a restored folder of ten
+// messages or more came back shuffled; compared with their digit runs as numbers, they keep their order.
+
+/** What orders a message among its folder's: its server id and, where the IMAP capture saw it, its locator. */
+export interface ArrivalKey {
+  id: string
+  locator: null | string
+}
+
+/** Compares two messages of one folder by when they arrived in it, as the source server numbered them. */
+export function compareArrival(a: ArrivalKey, b: ArrivalKey): number {
+  const [left, right] = [parseLocator(a.locator), parseLocator(b.locator)]
+  if (left && right) return left.uidvalidity - right.uidvalidity || left.uid - right.uid || compareServerIds(a.id, b.id)
+  return compareServerIds(a.id, b.id)
+}
 
 const PARTS = /(\d+)/
 

@@ -90,6 +90,28 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(order, subjects)
     })
 
+    it('puts a message moved into a folder where it arrived there, not where its first folder would sort it', async () => {
+      // A moved message keeps its id, named after the folder it was first seen in: ordered by ids, it left its place.
+      const alice = await s.user('alice')
+      const client = await s.client(alice)
+      await client.mailboxCreate('Elsewhere')
+      await client.append('Elsewhere', message('moved in'))
+      await client.append('INBOX', message('first'))
+      await s.scan()
+      await client.mailboxOpen('Elsewhere')
+      await client.messageMove('1:*', 'INBOX')
+      await client.mailboxClose()
+      await client.append('INBOX', message('last'))
+      await s.scan()
+      const bob = await s.user('bob')
+      await restore(s, [], {source: alice, destination: bob, point: {kind: 'last'}})
+      const restored = await s.client(bob)
+      await restored.mailboxOpen('INBOX', {readOnly: true})
+      const order = []
+      for await (const m of restored.fetch('1:*', {uid: true, envelope: true}, {uid: true})) order.push(m.envelope!.subject)
+      assert.deepEqual(order, ['first', 'moved in', 'last'])
+    })
+
     it('restores into folders whose names modified UTF-7 must encode ("&", non-ASCII)', async () => {
       // An ASCII name with "&" went out raw in a MULTIAPPEND: Dovecot refused it as not valid mUTF-7 and the restore
       // failed with the folder created and empty.
