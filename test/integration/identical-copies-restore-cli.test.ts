@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 
-import {JAN, snapshot} from '../engine/restore/restore-scenario.js'
+import {JAN, messagesNow} from '../engine/restore/restore-scenario.js'
 import {message} from '../engine/smartscan/imap-scenario.js'
 import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
 import {runCli} from '../helpers/run-cli.js'
@@ -18,13 +18,7 @@ describe('doUndelete and doItemRestore of one of two identical messages, through
     await bed.cleanup()
   })
 
-  async function contents(address: string): Promise<string[]> {
-    try {
-      return (await snapshot(await bed.client(address))).messages
-    } finally {
-      await bed.closeClients()
-    }
-  }
+  const contents = (address: string) => messagesNow(bed, address)
 
   /** alice's INBOX holds the same message twice; once backed up, the second copy is expunged and that is scanned. */
   async function oneOfTwoDeleted(): Promise<{address: string; before: string[]}> {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict'
 
-import {JAN, sha, snapshot} from '../engine/restore/restore-scenario.js'
+import {
+  JAN, messagesNow, sha, snapshot,
+} from '../engine/restore/restore-scenario.js'
 import {message} from '../engine/smartscan/imap-scenario.js'
 import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
 import {runCli, UUID} from '../helpers/run-cli.js'
@@ -16,18 +18,7 @@ describe('backup doUndelete through bin/run.js', () => {
     await bed.cleanup()
   })
 
-  /**
-   * Every message of the mailbox as "folder sha256 [flags] internal-date", sorted: what another client sees. A fresh
-   * connection each time: a session that still has a mailbox selected may not have been told of messages appended
-   * since.
-   */
-  async function contents(address: string): Promise<string[]> {
-    try {
-      return (await snapshot(await bed.client(address))).messages
-    } finally {
-      await bed.closeClients()
-    }
-  }
+  const contents = (address: string) => messagesNow(bed, address)
 
   /**
    * An account with INBOX (one, two \Seen, three \Flagged $Work) and Work/Plans (plan), scanned; then, by another

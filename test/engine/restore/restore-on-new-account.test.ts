@@ -36,6 +36,15 @@ for (const dialect of DIALECTS) {
       await s.cleanup()
     })
 
+    /** The subjects of an account's INBOX in UID order: the order a client lists it in by arrival. */
+    async function inboxOrder(address: string): Promise<string[]> {
+      const client = await s.client(address)
+      await client.mailboxOpen('INBOX', {readOnly: true})
+      const order = []
+      for await (const m of client.fetch('1:*', {uid: true, envelope: true}, {uid: true})) order.push(m.envelope!.subject!)
+      return order
+    }
+
     async function changeAfterScan(address: string): Promise<{at: number; before: Snapshot}> {
       const client = await s.client(address)
       const before = await snapshot(client)
@@ -83,11 +92,7 @@ for (const dialect of DIALECTS) {
       await s.scan()
       const bob = await s.user('bob')
       await restore(s, [], {source: alice, destination: bob, point: {kind: 'last'}})
-      const restored = await s.client(bob)
-      await restored.mailboxOpen('INBOX', {readOnly: true})
-      const order = []
-      for await (const m of restored.fetch('1:*', {uid: true, envelope: true}, {uid: true})) order.push(m.envelope!.subject)
-      assert.deepEqual(order, subjects)
+      assert.deepEqual(await inboxOrder(bob), subjects)
     })
 
     it('puts a message moved into a folder where it arrived there, not where its first folder would sort it', async () => {
@@ -105,11 +110,7 @@ for (const dialect of DIALECTS) {
       await s.scan()
       const bob = await s.user('bob')
       await restore(s, [], {source: alice, destination: bob, point: {kind: 'last'}})
-      const restored = await s.client(bob)
-      await restored.mailboxOpen('INBOX', {readOnly: true})
-      const order = []
-      for await (const m of restored.fetch('1:*', {uid: true, envelope: true}, {uid: true})) order.push(m.envelope!.subject)
-      assert.deepEqual(order, ['first', 'moved in', 'last'])
+      assert.deepEqual(await inboxOrder(bob), ['first', 'moved in', 'last'])
     })
 
     it('restores into folders whose names modified UTF-7 must encode ("&", non-ASCII)', async () => {

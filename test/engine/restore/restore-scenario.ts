@@ -6,6 +6,7 @@ import type {ImapFlow} from 'imapflow'
 import {createHash} from 'node:crypto'
 
 import type {ProgressEvent} from '../../../src/engine/progress.js'
+import type {ImapTestBed} from '../../helpers/imap-cli-bed.js'
 
 import {restoreOnNewAccount, type RestoreReport} from '../../../src/engine/restore/restore-on-new-account.js'
 import {type Scenario, SERVER} from '../smartscan/imap-scenario.js'
@@ -39,6 +40,18 @@ export async function snapshot(client: ImapFlow): Promise<Snapshot> {
   }
 
   return {folders, messages: messages.sort()}
+}
+
+/**
+ * Every message of a mailbox as snapshot() lists them, read on a fresh connection (closed afterwards): a session that
+ * still has a mailbox selected may not have been told of messages appended since.
+ */
+export async function messagesNow(bed: Pick<ImapTestBed, 'client' | 'closeClients'>, address: string): Promise<string[]> {
+  try {
+    return (await snapshot(await bed.client(address))).messages
+  } finally {
+    await bed.closeClients()
+  }
 }
 
 export function restore(s: Scenario, events: ProgressEvent[], request: Parameters<typeof restoreOnNewAccount>[1]): Promise<RestoreReport> {
