@@ -117,7 +117,9 @@ async function runStarted(
     const result = await options.work({
       catalog, uuid, server: options.server, signal: controller.signal, progress: sink,
     })
-    if (controller.signal.aborted) return await finishAborted(catalog, uuid, progress, controller)
+    // Stopped, yet it returned: the stop came too late to end it early, or the work wound down and said what it had
+    // done. Either way its report is kept (what an undelete could not restore, what a restore added).
+    if (controller.signal.aborted) return await finishAborted(catalog, uuid, progress, controller, result)
     return await finishOperation(catalog, uuid, {state: 'completed', progress, result})
   } catch (error) {
     if (controller.signal.aborted || error instanceof OperationAborted) {
@@ -135,11 +137,16 @@ function finishAborted(
   uuid: string,
   progress: OperationProgress,
   controller: AbortController,
+  result?: Record<string, unknown>,
 ): Promise<OperationRecord> {
   const reason = (controller.signal.reason as StopReason | undefined) ?? 'stop'
   return reason === 'interrupt'
-    ? finishOperation(catalog, uuid, {state: 'interrupted', progress, error: 'interrupted by a shutdown'})
-    : finishOperation(catalog, uuid, {state: 'stopped', progress, error: 'stopped on request'})
+    ? finishOperation(catalog, uuid, {
+      state: 'interrupted', progress, result, error: 'interrupted by a shutdown',
+    })
+    : finishOperation(catalog, uuid, {
+      state: 'stopped', progress, result, error: 'stopped on request',
+    })
 }
 
 const MAX_WARNINGS_KEPT = 100

@@ -97,6 +97,9 @@ for (const dialect of DIALECTS) {
       const record = await op.done
       assert.equal(record.state, 'stopped')
       assert.ok(record.endedAt)
+      // The work returned after the stop (a stop that came too late, or a work that says what it did before it
+      // ended): its report is kept, not thrown away.
+      assert.deepEqual(record.result, {done: true})
     })
 
     it('removes a queued operation without ever starting it', async () => {
