@@ -44,7 +44,7 @@ interface Live {
  */
 describe('backup daemon: realtime capture pushed by the IMAP AppServer', function () {
   this.timeout(120_000)
-  const NAMES = ['append', 'flags', 'keyword', 'copy', 'move', 'expunge', 'create', 'rename', 'rmfolder', 'emptied', 'restart'] as const
+  const NAMES = ['append', 'flags', 'keyword', 'copy', 'move', 'expunge', 'create', 'rename', 'renamed', 'rmfolder', 'emptied', 'restart'] as const
   type Name = (typeof NAMES)[number]
   const users = {} as Record<Name, string>
   const clients: ImapFlow[] = []
@@ -72,6 +72,7 @@ describe('backup daemon: realtime capture pushed by the IMAP AppServer', functio
     await dovecot.loadMessages(users.move, {INBOX: [{raw: message('to move')}], Archive: []})
     await dovecot.loadMessages(users.expunge, {INBOX: [{raw: message('to keep')}, {raw: message('to expunge')}]})
     await dovecot.loadMessages(users.rename, {Old: [{raw: message('in a renamed folder')}]})
+    await dovecot.loadMessages(users.renamed, {INBOX: [{raw: message('moved twice')}], Old: [], 'Old/Sub': []})
     await dovecot.loadMessages(users.rmfolder, {INBOX: [{raw: message('stays')}], Gone: [{raw: message('in a deleted folder')}]})
     await dovecot.loadMessages(users.emptied, {Bulk: [{raw: message('bulk one')}, {raw: message('bulk two')}, {raw: message('bulk three')}]})
     await dovecot.loadMessages(users.restart, {INBOX: [{raw: message('before the restart')}]})
@@ -229,6 +230,18 @@ describe('backup daemon: realtime capture pushed by the IMAP AppServer', functio
     const renamed = (await folders(users.rename)).find(folder => folder.path === '/New')!
     assert.equal(renamed.id, before.id)
     assert.deepEqual((await live(users.rename)).map(item => item.path), ['/New'])
+  })
+
+  it('a message moved into a subfolder renamed with its parent (Dovecot pushes nothing: the account is polled closely after a rename)', async () => {
+    const client = await clientOf(users.renamed)
+    await capture('move, then rename of its parent', async () => {
+      await inMailbox(client, 'INBOX', () => client.messageMove('1:*', 'Old'))
+      await client.mailboxRename('Old', 'New')
+    }, async () => (await live(users.renamed)).some(item => item.path === '/New'))
+    await capture('moved back and on into the renamed child', async () => {
+      await inMailbox(client, 'New', () => client.messageMove('1:*', 'INBOX'))
+      await inMailbox(client, 'INBOX', () => client.messageMove('1:*', 'New/Sub'))
+    }, async () => (await live(users.renamed)).some(item => item.path === '/New/Sub'))
   })
 
   it('folder delete: the folder and its message deleted', async () => {

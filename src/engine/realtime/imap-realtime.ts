@@ -54,6 +54,14 @@ export interface ImapRealtimeStatus {
 
 const MAX_BACKOFF_MS = 30_000
 /**
+ * After a folder of an account is renamed, its cycles run this often for RENAMED_WATCH_MS, push or not: Dovecot 2.3's
+ * NOTIFY stops reporting changes to folders other than INBOX after a folder with subfolders is renamed (seen with plain
+ * IMAP sessions: a message moved into the renamed child reached no push connection), and the safety-net poll of a
+ * pushed account comes only every 30 s.
+ */
+const RENAMED_POLL_MS = 1000
+const RENAMED_WATCH_MS = 5 * 60_000
+/**
  * A push starts the cycle this much later: the server may push the first half of a change (a MOVE's copy) before
  * the second (its expunge), and a MOVE is recognised as one only when a cycle sees both.
  */
@@ -87,6 +95,8 @@ export class ImapRealtime {
   private readonly pool: PushPool
   private pushesReceived = 0
   private readonly certain = new Set<string>()
+  /** Accounts with a folder renamed lately, and until when their cycles run every RENAMED_POLL_MS. */
+  private readonly renamedUntil = new Map<string, number>()
   /** Open sessions, least recently used first. */
   private readonly sessions = new Map<string, ImapSession>()
   private pausedUntil = 0
@@ -166,6 +176,7 @@ export class ImapRealtime {
           this.serverBackoff = 1000
           this.accountBackoff.delete(account)
           if (result.revisions > 0) this.pool.noteActivity(account)
+          if (result.foldersRenamed > 0) this.renamedUntil.set(account, Date.now() + RENAMED_WATCH_MS)
           for (const warning of result.warnings) this.options.log(`backup-realtime: ${account}: ${warning}`)
           // A cycle that read a folder leaves it selected; a fresh connection next time sees its status anew.
           if (result.foldersRead > 0) await this.dropSession(account)
@@ -226,6 +237,9 @@ export class ImapRealtime {
   }
 
   private interval(account: string): number {
+    const renamedUntil = this.renamedUntil.get(account)
+    if (renamedUntil !== undefined && renamedUntil > Date.now()) return Math.min(RENAMED_POLL_MS, this.intervalMs)
+    this.renamedUntil.delete(account)
     return this.pool.modeOf(account) === 'notify' ? this.pushedIntervalMs : this.intervalMs
   }
 
