@@ -2,16 +2,18 @@ import {randomBytes} from 'node:crypto'
 import {once} from 'node:events'
 import {createWriteStream, type WriteStream} from 'node:fs'
 import {
-  mkdir, open, rename, rm, utimes,
+  open, rename, rm, utimes,
 } from 'node:fs/promises'
 import path from 'node:path'
 import {finished} from 'node:stream/promises'
+
+import {makeDirectory} from '../make-directory.js'
 
 // An export holds someone's whole mailbox: directories 0700, files 0600, and no file is ever visible under its
 // final name before all its bytes are written (temporary name, then rename).
 
 export async function mkdirPrivate(dir: string): Promise<void> {
-  await mkdir(dir, {recursive: true, mode: 0o700})
+  await makeDirectory(dir, 0o700)
 }
 
 function temporaryName(target: string): string {
