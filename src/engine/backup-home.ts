@@ -5,7 +5,7 @@ import {homedir} from 'node:os'
 import path from 'node:path'
 
 import {UserError} from './errors.js'
-import {makeDirectorySync} from './make-directory.js'
+import {makeDirectory} from './make-directory.js'
 
 /** Carbonio's own default destination, used when it exists and this process may write there. */
 export const CARBONIO_DEFAULT_DEST = '/opt/zextras/backup/zextras/'
@@ -24,7 +24,7 @@ export function resolveBackupHome(env: NodeJS.ProcessEnv = process.env): string 
 /** Creates the backup home 0700 (it holds everyone's mail) and tightens it if someone loosened it. */
 export function ensurePrivateDirectory(dir: string): string {
   try {
-    makeDirectorySync(dir, 0o700)
+    makeDirectory(dir, 0o700)
     if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700)
   } catch (error) {
     const {code} = (error as NodeJS.ErrnoException)

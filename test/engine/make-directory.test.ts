@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {ensurePrivateDirectory} from '../../src/engine/backup-home.js'
-import {makeDirectory, makeDirectorySync} from '../../src/engine/make-directory.js'
+import {makeDirectory} from '../../src/engine/make-directory.js'
 
 describe('makeDirectory', () => {
   let dir: string
@@ -19,27 +19,27 @@ describe('makeDirectory', () => {
     rmSync(dir, {force: true, recursive: true})
   })
 
-  it('creates the missing levels with the mode, passing over those that exist', async () => {
+  it('creates the missing levels with the mode, passing over those that exist', () => {
     const deep = path.join(dir, 'a', 'b', 'c')
-    await makeDirectory(deep, 0o700)
-    makeDirectorySync(path.join(deep, 'd'), 0o700)
-    await makeDirectory(deep, 0o700)
+    makeDirectory(deep, 0o700)
+    makeDirectory(path.join(deep, 'd'), 0o700)
+    makeDirectory(deep, 0o700)
     assert.equal(statSync(path.join(deep, 'd')).mode & 0o777, 0o700)
     assert.equal(statSync(path.join(dir, 'a')).mode & 0o777, 0o700)
   })
 
-  it('fails at once under /proc, where Node\'s recursive mkdir loops for ever', async () => {
+  it('fails at once under /proc, where Node\'s recursive mkdir loops for ever', () => {
     // Node 20: mkdirSync('/proc/x', {recursive: true}) never returns; a backup path there hung the CLI.
-    await assert.rejects(makeDirectory('/proc/carbonio-backup-test/export', 0o700), {code: 'ENOENT'})
+    assert.throws(() => makeDirectory('/proc/carbonio-backup-test/export', 0o700), {code: 'ENOENT'})
     assert.throws(() => ensurePrivateDirectory('/proc/carbonio-backup-test'), /cannot create backup directory \/proc\/carbonio-backup-test \(ENOENT\)/)
   })
 
-  it('refuses a file or a broken link where a directory should be, as the recursive form does', async () => {
+  it('refuses a file or a broken link where a directory should be, as the recursive form does', () => {
     writeFileSync(path.join(dir, 'file'), 'x')
     symlinkSync(path.join(dir, 'nowhere'), path.join(dir, 'broken'))
-    await assert.rejects(makeDirectory(path.join(dir, 'file'), 0o700), {code: 'EEXIST'})
-    await assert.rejects(makeDirectory(path.join(dir, 'file', 'x'), 0o700), {code: 'ENOTDIR'})
-    assert.throws(() => makeDirectorySync(path.join(dir, 'broken'), 0o700), {code: 'ENOENT'})
-    assert.throws(() => makeDirectorySync(path.join(dir, 'broken', 'x'), 0o700), {code: 'ENOENT'})
+    assert.throws(() => makeDirectory(path.join(dir, 'file'), 0o700), {code: 'EEXIST'})
+    assert.throws(() => makeDirectory(path.join(dir, 'file', 'x'), 0o700), {code: 'ENOTDIR'})
+    assert.throws(() => makeDirectory(path.join(dir, 'broken'), 0o700), {code: 'ENOENT'})
+    assert.throws(() => makeDirectory(path.join(dir, 'broken', 'x'), 0o700), {code: 'ENOENT'})
   })
 })

@@ -13,7 +13,7 @@ import {makeDirectory} from '../make-directory.js'
 // final name before all its bytes are written (temporary name, then rename).
 
 export async function mkdirPrivate(dir: string): Promise<void> {
-  await makeDirectory(dir, 0o700)
+  makeDirectory(dir, 0o700)
 }
 
 function temporaryName(target: string): string {
