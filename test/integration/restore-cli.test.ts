@@ -68,7 +68,13 @@ describe('backup doRestoreOnNewAccount and doItemRestore through bin/run.js', ()
       assert.equal((await runCli(['backup', 'doAccountScan', alice], t.env)).code, 0)
       const row = await t.catalog.db('items as i').join('item_revisions as r', 'r.item_id', 'i.id')
       .where('r.metadata', 'like', '%"subject":"one"%').first('i.remote_id')
-      const restored = await runCli(['backup', 'doItemRestore', alice, row.remote_id, 'restore_folder', 'Back'], t.env)
+      for (const nowhere of ['/', '']) {
+        const refusedFolder = await runCli(['backup', 'doItemRestore', alice, row.remote_id, 'restore_folder', nowhere], t.env)
+        assert.equal(refusedFolder.code, 1)
+        assert.equal(refusedFolder.stderr, `Error: restore_folder '${nowhere}' names no folder: give a folder path such as /Restored\n`)
+      }
+
+      const restored = await runCli(['backup', 'doItemRestore', alice, row.remote_id, 'restore_folder', 'Back/'], t.env)
       assert.equal(restored.code, 0, restored.stderr)
       assert.match(restored.stdout, new RegExp(`restored item ${row.remote_id} \\(state of .*\\) into /Back`))
       const status = await client.status('Back', {messages: true})

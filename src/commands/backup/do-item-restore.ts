@@ -6,7 +6,7 @@ import type {ItemRestoreReport} from '../../engine/restore/item-restore.js'
 import {OperationCommand} from '../../cli/operation-command.js'
 import {restoreDateParam, textParam} from '../../cli/params.js'
 import {describePointInTime} from '../../engine/point-in-time.js'
-import {restoreItem} from '../../engine/restore/item-restore.js'
+import {restoreFolderPath, restoreItem} from '../../engine/restore/item-restore.js'
 import {checkSmartScan} from '../../engine/smartscan/smart-scan.js'
 
 export default class DoItemRestore extends OperationCommand {
@@ -35,7 +35,7 @@ export default class DoItemRestore extends OperationCommand {
     const {args, flags} = await this.parse(DoItemRestore)
     await checkSmartScan(await this.catalog(), this.server, {account: args.account})
     const point = flags.date ?? {kind: 'last' as const}
-    const restoreFolder = flags.restore_folder === undefined ? undefined : `/${flags.restore_folder.replace(/^\/+/, '')}`
+    const restoreFolder = flags.restore_folder === undefined ? undefined : restoreFolderPath(flags.restore_folder)
     const view = await this.runAsOperation(
       'doItemRestore',
       {

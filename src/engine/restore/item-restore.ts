@@ -37,6 +37,16 @@ export interface ItemRestoreReport extends Record<string, unknown> {
 }
 
 /**
+ * A restore_folder as given ("Restored", "//Restored") as the folder path the catalog uses ("/Restored"); an empty
+ * name or a bare "/" names no folder a message could go into.
+ */
+export function restoreFolderPath(input: string): string {
+  const name = input.replace(/^\/+/, '').replace(/\/+$/, '')
+  if (!name) throw new UserError(`restore_folder '${input}' names no folder: give a folder path such as /Restored`)
+  return `/${name}`
+}
+
+/**
  * doItemRestore: one message of an account, as it was at a time (by default its last state that was not a
  * deletion), is appended into its original folder or into `restoreFolder`, with its exact bytes, flags and internal
  * date, unless the folder has it already. A message whose content is gone from the backup and from the AppServer
