@@ -85,6 +85,13 @@ export class AccountDirectory {
    */
   async setAside(trx: Knex.Transaction, account: AccountRecord): Promise<void> {
     const row = await trx('accounts').where({id: account.id}).first('deleted_at')
+    // A purge in another process may have removed the deleted account since it was cached (on PostgreSQL nothing
+    // tells this scanner that another connection wrote): the address is free already, and the cache is stale.
+    if (!row) {
+      this.forget()
+      return
+    }
+
     await trx('accounts').where({id: account.id}).update({name: `${account.name}#deleted-${row.deleted_at}`})
     this.forget()
   }
