@@ -68,6 +68,7 @@ function describeReport(report: CoherencyReport): string[] {
   lines.push(`checked ${scope}: ${checked.items} items (${checked.itemRevisions} revisions), ${checked.folders} folders `
     + `(${checked.folderRevisions} revisions), ${checked.blobsVerified} blobs read back (${humanBytes(checked.contentBytes)} of content, `
     + `${humanBytes(checked.storedBytes)} stored)${report.accounts ? '' : `, ${checked.files} entries under items/`}`)
+  if (checked.awaitingPurge > 0) lines.push(`${checked.awaitingPurge} blob(s) no longer referenced are left by a purge that stopped before removing them: the next doPurge removes them`)
   if (checked.recentNotJudged > 0) lines.push(`${checked.recentNotJudged} file(s) or blob row(s) are too recent to judge (a scanner may be adding them): the next check looks at them`)
   const {fixed} = report
   if (fixed) {

@@ -23,6 +23,8 @@ export interface CheckedCounts {
   files: number
   /** Files without a row and unreferenced rows too recent to judge: a scanner batch may be adding them. */
   recentNotJudged: number
+  /** Unreferenced blob rows a purge noted for removal and has not removed yet (stopped before its blob phase). */
+  awaitingPurge: number
 }
 
 /** One coherency check in progress: what every pass reads and adds to. */
@@ -57,6 +59,7 @@ export function emptyChecked(): CheckedCounts {
     blobRows: 0,
     files: 0,
     recentNotJudged: 0,
+    awaitingPurge: 0,
   }
 }
 

@@ -15,8 +15,10 @@ import {coherencyCheck} from '../../../src/engine/coherency/coherency-check.js'
 import {FINDING_KINDS, type FindingKind} from '../../../src/engine/coherency/findings.js'
 import {OperationAborted} from '../../../src/engine/errors.js'
 import {BlobTrash} from '../../../src/engine/purge/blob-trash.js'
+import {purge} from '../../../src/engine/purge/purge.js'
 import {catalogSnapshot} from '../../helpers/catalog-snapshot.js'
 import {DIALECTS, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
+import {contextFor} from '../purge/purge-fixture.js'
 import {
   ALICE, BOB, catchUp, check, type CoherencyScenario, sha256, writeCoherencyScenario,
 } from './coherency-scenario.js'
@@ -289,6 +291,32 @@ for (const dialect of DIALECTS) {
       assert.equal(existsSync(blobFile(digest)), false)
       assert.ok(existsSync(path.join(t.home, fixedRun.report.fixed!.quarantine!, relative(digest))))
       assert.deepEqual(kindsFound((await check(t.catalog)).report), {})
+    })
+
+    it('a purge stopped before its blob phase is not damage: its unreferenced blobs are left for the next purge, not orphans', async () => {
+      // The scenario's deleted messages, made 90 days old, lose their items to a purge that is stopped (doStopOperation,
+      // Ctrl-C, the daemon stopping) as it starts removing blobs: their blob rows are on its list for the next purge.
+      const gone = await t.catalog.db('item_revisions').where('deleted', true).whereNull('valid_to').whereNotNull('blob_digest').select('item_id')
+      assert.ok(gone.length > 0)
+      // Their whole history is removed, so only the deletion's age matters.
+      await t.catalog.db('item_revisions').whereIn('item_id', gone.map(row => row.item_id)).update({valid_from: Date.now() - (90 * DAY_MS)})
+      await t.catalog.db('blobs').update({last_referenced_at: Date.now() - (90 * DAY_MS)})
+      const stop = new AbortController()
+      await assert.rejects(purge({
+        ...contextFor(t.catalog, stop.signal),
+        progress(event) {
+          if (event.kind === 'step' && event.message.startsWith('removing blobs')) stop.abort()
+        },
+      }, {purgeDays: 30}), OperationAborted)
+      const pending: string[] = await t.catalog.db('blob_purge_candidates').pluck('digest')
+      assert.ok(pending.length > 0)
+
+      const {report} = await check(t.catalog, {fixBackup: true})
+      assert.deepEqual(kindsFound(report), {})
+      assert.equal(report.checked.awaitingPurge, pending.length)
+      assert.equal(report.fixed!.filesQuarantined, 0)
+      await purge(contextFor(t.catalog), {purgeDays: 30})
+      assert.equal((await check(t.catalog)).report.checked.awaitingPurge, 0)
     })
 
     it('finds broken validity intervals by account and item; fixBackup closes duplicate open revisions only', async () => {
