@@ -3,7 +3,7 @@ import type {Catalog} from '../catalog/catalog.js'
 import {humanDuration} from '../human-duration.js'
 import {processAlive, THIS_HOST} from '../operations/process-liveness.js'
 import {ImapRealtime} from '../realtime/imap-realtime.js'
-import {markAllUncertain} from '../scanner/account-certainty.js'
+import {markServerUncertain} from '../scanner/account-certainty.js'
 import {feedCheckpoint} from '../scanner/checkpoints.js'
 import {runScanner} from '../scanner/realtime-scanner.js'
 import {sleep} from '../sleep.js'
@@ -343,7 +343,7 @@ export class RealtimeService {
     const from = this.offSince
     if (from === null || from === undefined) return
     const reason = `the Realtime Scanner was off from ${iso(from)} to ${iso(Date.now())}: run a SmartScan`
-    const count = await markAllUncertain(this.catalog.db, reason)
+    const count = await markServerUncertain(this.catalog.db, this.server, reason)
     this.offSince = null
     this.offCause = undefined
     if (count > 0) this.log(`backup-realtime: ${reason} (${count} accounts need it)`)

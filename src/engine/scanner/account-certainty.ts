@@ -35,6 +35,17 @@ export async function markAllUncertain(db: Knex | Knex.Transaction, reason: stri
 }
 
 /**
+ * Every account of one server's capture, for time its scanner was off: those the server claimed and those no server
+ * claimed (a redolog feed claims none). On a shared catalog another server's accounts were followed by that server's
+ * scanner all along: marking them would ask for SmartScans nothing justifies.
+ */
+export async function markServerUncertain(db: Knex | Knex.Transaction, server: string, reason: string, at = now()): Promise<number> {
+  const ids = (await db('accounts').whereNull('deleted_at').andWhere(q => q.where('server', server).orWhereNull('server')).pluck('id')).map(Number)
+  await markUncertain(db, ids, reason, at)
+  return ids.length
+}
+
+/**
  * Scans that began at `scannedFrom` aligned these accounts with the server: they are certain again, except where a
  * doubt arose after the scan began (an Empty Folder or a gap the realtime scanner recorded meanwhile), which the scan
  * may not have seen and which stays until the next one. Every account gets its last_scan_at.

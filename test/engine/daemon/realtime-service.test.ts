@@ -173,6 +173,18 @@ describe('backup-realtime on the redolog feed', function () {
     assert.ok(to - from >= 1200, `off for ${to - from} ms`)
   })
 
+  it('marks only its own server\'s accounts after time off: another server\'s scanner followed those', async () => {
+    log.write('alice@example.com', 'account.created', {})
+    await reconcile()
+    await eventually('caught up', async () => (caughtUpLines().length > 0 ? true : undefined))
+    // An account that another server sharing the catalog claimed (its SmartScan or its IMAP capture).
+    await t.catalog.db('accounts').insert({name: 'carol@other.example.com', server: 'mail2.example.com', first_seen: Date.now()})
+    await switchScanner('FALSE')
+    await switchScanner('TRUE')
+    assert.deepEqual((await uncertainAccounts(t.catalog)).map(a => a.account), ['alice@example.com'])
+    assert.ok(lines.some(line => line.endsWith('(1 accounts need it)')), lines.join('\n'))
+  })
+
   it('keeps the moment the scanner stopped across a daemon restart while it is off', async () => {
     log.write('alice@example.com', 'account.created', {})
     const stopFirst = startDaemon()
