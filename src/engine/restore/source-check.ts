@@ -29,7 +29,7 @@ export async function checkSource(context: OperationContext, account: AccountEnt
   const settings = imapConfigured(config) ? imapSettings(config) : null
   const certainty = await certaintyOf(catalog.db, account.key)
   if (certainty.certain) {
-    const behind = await realtimeBehind(context, account.name, settings !== null)
+    const behind = await realtimeBehind(context, account, settings !== null)
     if (behind) progress({kind: 'warning', account: account.name, message: behind})
     return {settings, uncertain: false, scanned: false}
   }
@@ -61,20 +61,24 @@ export async function canScanFirst(context: Pick<OperationContext, 'catalog' | '
 }
 
 /**
- * Why the backup may lack the newest changes of an account that is not uncertain: the daemon ran on this server and
+ * Why the backup may lack the newest changes of an account that is not uncertain: the daemon ran on its server and
  * its Realtime Scanner is not following now (stopped with the daemon, switched off, failing). Nothing is marked
  * uncertain until the scanner starts again, so a restore at `last` meanwhile would silently be the state of when it
  * stopped. Undefined when it follows, or when no daemon ever ran here (SmartScans alone keep the backup then).
  */
-async function realtimeBehind(context: Pick<OperationContext, 'catalog' | 'server'>, account: string, imap: boolean): Promise<string | undefined> {
-  const realtime = (await serviceStatuses(context.catalog, context.server)).find(status => status.name === 'backup-realtime')
+async function realtimeBehind(context: Pick<OperationContext, 'catalog' | 'server'>, account: AccountEntry, imap: boolean): Promise<string | undefined> {
+  // On a shared catalog the account is followed by the server that claimed it, whichever server runs the command.
+  const row: undefined | {server: null | string} = await context.catalog.db('accounts').where({id: account.key}).first('server')
+  const server = row?.server ?? context.server
+  const realtime = (await serviceStatuses(context.catalog, server)).find(status => status.name === 'backup-realtime')
   // Idle: no feed is configured, so there is nothing it could follow (SmartScans keep the backup).
   if (!realtime || realtime.heartbeatAt === null || realtime.state === 'running' || realtime.state === 'idle') return undefined
-  const remedy = imap ? `run backup doAccountScan ${account} first to include them` : 'start the backup daemon to catch up first'
+  const remedy = imap ? `run backup doAccountScan ${account.name} first to include them` : 'start the backup daemon to catch up first'
+  const scanner = server === context.server ? 'the Realtime Scanner' : `the Realtime Scanner of ${server}`
   if (realtime.state === 'failing') {
-    return `the Realtime Scanner is failing (${String(realtime.detail.error ?? 'see backup getServices')}): recent changes may be missing from the backup; ${remedy}`
+    return `${scanner} is failing (${String(realtime.detail.error ?? 'see backup getServices')}): recent changes may be missing from the backup; ${remedy}`
   }
 
   const since = typeof realtime.detail.offSince === 'string' ? realtime.detail.offSince : new Date(realtime.heartbeatAt).toISOString()
-  return `the Realtime Scanner is ${realtime.state} since ${since}: changes since then may be missing from the backup; ${remedy}`
+  return `${scanner} is ${realtime.state} since ${since}: changes since then may be missing from the backup; ${remedy}`
 }

@@ -48,4 +48,19 @@ describe('the check of a source account before a restore or an export', () => {
     await t.catalog.db('accounts').delete()
     assert.match((await warnings())[0], /^the Realtime Scanner is disabled since 2026-11-27T09:00:00.000Z: changes since then may be missing/)
   })
+
+  it('on a shared catalog, judges by the server that follows the account, not the one the command runs on', async () => {
+    // This server's scanner runs; the account belongs to mail2, whose daemon stopped an hour ago.
+    await reportService(t.catalog, SERVER, {name: 'backup-realtime', state: 'running', detail: {}})
+    const stoppedAt = Date.now() - 3_600_000
+    await reportService(t.catalog, 'mail2.example.com', {name: 'backup-realtime', state: 'running', detail: {}}, stoppedAt)
+    const [{id}] = await t.catalog.db('accounts').insert({name: 'bob@example.com', first_seen: 1, server: 'mail2.example.com'}).returning('id')
+    const events: ProgressEvent[] = []
+    await checkSource({
+      catalog: t.catalog, server: SERVER, uuid: 'u', signal: new AbortController().signal, progress: event => events.push(event),
+    }, {key: Number(id), name: 'bob@example.com'} as AccountEntry)
+    assert.deepEqual(events.flatMap(event => (event.kind === 'warning' ? [event.message] : [])), [
+      `the Realtime Scanner of mail2.example.com is stopped since ${new Date(stoppedAt).toISOString()}: changes since then may be missing from the backup; start the backup daemon to catch up first`,
+    ])
+  })
 })
