@@ -54,11 +54,12 @@ export async function exportAccounts(context: OperationContext, plan: ExportPlan
     scannedFirst: [],
   }
   // Without an IMAP AppServer there is nothing to scan with: the export itself warns of each uncertain account.
+  // A certain one is checked all the same: the check warns when the Realtime Scanner is not following it now.
   const scanning = await canScanFirst(context)
   for (const [index, planned] of plan.accounts.entries()) {
     throwIfAborted(signal)
     progress({kind: 'step', account: planned.label, message: `account ${index + 1} of ${plan.accounts.length}`})
-    if (scanning && !(await certaintyOf(catalog.db, planned.account.key)).certain) {
+    if (scanning || (await certaintyOf(catalog.db, planned.account.key)).certain) {
       const check = await checkSource(context, planned.account, 'exporting')
       if (check.scanned) report.scannedFirst.push(planned.label)
     }

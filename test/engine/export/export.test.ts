@@ -7,6 +7,7 @@ import path from 'node:path'
 import type {PointInTime} from '../../../src/engine/point-in-time.js'
 import type {ProgressEvent} from '../../../src/engine/progress.js'
 
+import {reportService} from '../../../src/engine/daemon/services.js'
 import {OperationAborted, UserError} from '../../../src/engine/errors.js'
 import {exportAccounts, type ExportReport} from '../../../src/engine/export/export-accounts.js'
 import {planExport} from '../../../src/engine/export/export-plan.js'
@@ -185,6 +186,20 @@ for (const dialect of DIALECTS) {
       const manifest = JSON.parse(readFileSync(path.join(target, ALICE, 'manifest.json'), 'utf8'))
       assert.equal(manifest.certainty.certain, false)
       assert.match(manifest.certainty.warning, /a SmartScan is required/)
+    })
+
+    it('warns, as a restore does, that changes may be missing while the Realtime Scanner is not following', async () => {
+      const stoppedAt = Date.now() - 3_600_000
+      await reportService(t.catalog, 'mail1', {name: 'backup-realtime', state: 'running', detail: {}}, stoppedAt)
+      try {
+        await runExport({kind: 'last'}, [CAROL])
+      } finally {
+        await t.catalog.db('services').where({server: 'mail1'}).delete()
+      }
+
+      assert.deepEqual(events.flatMap(e => (e.kind === 'warning' ? [e.message] : [])), [
+        `the Realtime Scanner is stopped since ${new Date(stoppedAt).toISOString()}: changes since then may be missing from the backup; start the backup daemon to catch up first`,
+      ])
     })
 
     it('lists an item whose content is missing in the manifest instead of dropping it', async () => {
