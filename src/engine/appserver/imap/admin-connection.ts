@@ -1,7 +1,7 @@
 import {ImapFlow, type Logger} from 'imapflow'
 
 import {OperationAborted} from '../../errors.js'
-import {explainImapError, missingExtension} from './imap-errors.js'
+import {explainImapError, explainSessionError, missingExtension} from './imap-errors.js'
 import {type ImapSettings, readPassword} from './imap-settings.js'
 import {enableNow, mayDeferEnable, trimSessionStart} from './session-start.js'
 
@@ -125,6 +125,6 @@ export async function guardImap<T>(
     return await work()
   } catch (error) {
     if (signal?.aborted) throw new OperationAborted()
-    throw explainImapError(error, settings, account)
+    throw explainSessionError(error, settings, account)
   }
 }

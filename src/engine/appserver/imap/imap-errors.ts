@@ -34,6 +34,13 @@ const UNREACHABLE: Record<string, string> = {
   ClosedAfterConnectTLS: 'connection closed by the server',
 }
 
+/**
+ * What a connection that was already logged in dies of: the server ended this one session (`doveadm kick`, the user's
+ * imap process crashed or was restarted). Only this account is concerned: if the whole server went away, the next
+ * account's connect fails and stops a SmartScan then.
+ */
+const DROPPED = new Set(['EConnectionClosed', 'ECONNRESET', 'EPIPE', 'NoConnection'])
+
 interface ImapFlowFailure {
   code?: string
   authenticationFailed?: boolean
@@ -77,6 +84,18 @@ export function explainImapError(error: unknown, settings: Pick<ImapSettings, 'l
 
   const message = oneLine(failure.message ?? String(error))
   return new ImapError(`IMAP error with ${settings.url} for ${account}: ${code ? `${code}: ` : ''}${message}`, 'account')
+}
+
+/**
+ * explainImapError() for what failed after the login: a lost connection then is no sign of a wrong URL and concerns
+ * this account only (it used to stop a whole SmartScan with "check backupAppServerUrl").
+ */
+export function explainSessionError(error: unknown, settings: Pick<ImapSettings, 'loginMode' | 'url' | 'user'>, account: string): Error {
+  const code = (error as ImapFlowFailure | undefined)?.code ?? ''
+  if (!DROPPED.has(code)) return explainImapError(error, settings, account)
+  // A restore that was cut off has already put some messages in place: run again, it needs force true to skip them.
+  const again = 'run the operation again (a restore with force true: what it already put there is skipped)'
+  return new ImapError(`the AppServer at ${settings.url} closed the connection of ${account} during the operation (${UNREACHABLE[code]}): ${again}`, 'account')
 }
 
 /** The server lacks an extension the connector cannot work without. */

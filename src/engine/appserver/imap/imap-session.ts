@@ -9,7 +9,7 @@ import {
   closeAdminConnection, connectAsAdmin, enableExtensions, guardImap,
 } from './admin-connection.js'
 import {fetchAnswers} from './fetch-answers.js'
-import {explainImapError} from './imap-errors.js'
+import {explainSessionError} from './imap-errors.js'
 import {folderPathOf, normalizeFlags} from './imap-identity.js'
 import {HEADER_FIELDS, type MessageHeaders, parseHeaders} from './message-headers.js'
 
@@ -122,7 +122,7 @@ export class ImapSession {
         } else if (own) {
           status = own
         } else {
-          throw explainImapError((status as {error?: unknown} | undefined)?.error ?? new Error(`no STATUS for ${entry.path}`), this.settings, this.account)
+          throw explainSessionError((status as {error?: unknown} | undefined)?.error ?? new Error(`no STATUS for ${entry.path}`), this.settings, this.account)
         }
       }
 
