@@ -1,5 +1,5 @@
 import {type FSWatcher, watch} from 'node:fs'
-import {open, readdir} from 'node:fs/promises'
+import {readdir} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {FeedEntry, FeedError, TransactionFeed} from '../../scanner/feed-entry.js'
@@ -8,6 +8,7 @@ import {UserError} from '../../errors.js'
 import {sleep} from '../../sleep.js'
 import {listRedologFiles, redologFileFor} from './file-names.js'
 import {parseRedologLine} from './parse-line.js'
+import {readLines} from './read-lines.js'
 
 /** Where the scanner is in the redolog: just after `line` of `file` (at byte `offset`), having seen `seq`. */
 export interface RedologPosition {
@@ -22,6 +23,8 @@ export interface RedologFeedOptions {
   follow: boolean
   /** The safety net under fs.watch, which can miss events (network file systems, some containers). */
   pollMs?: number
+  /** Longest line read (default MAX_LINE_BYTES); a longer one is reported and skipped. Smaller in tests. */
+  maxLineBytes?: number
   /** Most entries handed to the scanner at once: one database transaction each. */
   maxEntries?: number
   /**
@@ -45,6 +48,10 @@ export interface RedologFeedOptions {
 const MAX_ENTRIES = 8000
 
 const READ_BYTES = 1 << 22
+
+// docs/redolog.md asks for lines well under 1 MiB, but a longer one is still a transaction and is read whole (see
+// readLines). This bounds the memory one line can take: a file with no newline in sight is not a line to keep.
+const MAX_LINE_BYTES = 64 << 20
 
 /**
  * Follows the redolog directory (docs/redolog.md): reads complete lines in order across rotated files, waits
@@ -120,8 +127,22 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
 
       const index = files.findIndex(f => f.name === cursor!.file)
       const newest = index === files.length - 1
-      const chunk = await this.readChunk(cursor.file, cursor.offset)
-      const end = chunk.lastIndexOf(10)
+      const maxLineBytes = this.options.maxLineBytes ?? MAX_LINE_BYTES
+      const read = await readLines(path.join(this.dir, cursor.file), cursor.offset, Math.min(READ_BYTES, maxLineBytes), maxLineBytes)
+      if (read.kind === 'overlong') {
+        // Its seq is unread: if it was the next one, the next line reports it as a gap.
+        cursor = {file: cursor.file, line: cursor.line + 1, offset: cursor.offset + read.length}
+        yielded++
+        yield [this.errorEntry({
+          reason: `line longer than ${maxLineBytes} bytes: not read`,
+          raw: read.head.toString('utf8'),
+          origin: {source: cursor.file, line: cursor.line},
+          scope: 'all',
+        }, cursor, lastSeq)]
+        continue
+      }
+
+      const {bytes: chunk, end} = read
       if (end === -1) {
         if (newest) {
           // Nothing complete yet: a half-written line waits for its newline.
@@ -133,7 +154,7 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
         const entries: Array<FeedEntry<RedologPosition>> = []
         if (chunk.length > 0) {
           // A rotated file is final; a last line without newline there will never be completed.
-          cursor = {...cursor, line: cursor.line + 1, offset: cursor.offset + chunk.length}
+          cursor = {...cursor, line: cursor.line + 1, offset: cursor.offset + read.length}
           entries.push(this.errorEntry({
             reason: 'truncated last line (no newline) in a rotated file',
             raw: chunk.toString('utf8'),
@@ -228,17 +249,6 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
       return await readdir(this.dir)
     } catch (error) {
       throw redologDirectoryFailure(this.dir, error as NodeJS.ErrnoException)
-    }
-  }
-
-  private async readChunk(file: string, offset: number): Promise<Buffer> {
-    const handle = await open(path.join(this.dir, file), 'r')
-    try {
-      const buffer = Buffer.allocUnsafe(READ_BYTES)
-      const {bytesRead} = await handle.read(buffer, 0, READ_BYTES, offset)
-      return buffer.subarray(0, bytesRead)
-    } finally {
-      await handle.close()
     }
   }
 }
