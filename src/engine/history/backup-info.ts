@@ -58,7 +58,6 @@ export const DEDUP_DEFINITION
 export const PER_ITEM_DEDUP_DEFINITION
   = 'sum of the raw sizes of distinct (item, content) pairs whose blob is stored, i.e. each version of each item once / the same stored bytes'
 const NEWEST_ERRORS = 20
-const NEWEST_ROWS = 2000
 
 /** The state of the whole backup: where it is, how big, how current, what went wrong. */
 export async function backupInfo(catalog: Catalog, server: string, now = Date.now()): Promise<BackupInfo> {
@@ -161,8 +160,7 @@ function ratio(referenced: number, stored: number): null | number {
 /**
  * The newest transaction applied: its seq from this server's redolog checkpoint (committed with the revisions it
  * produced; other servers sharing the catalog have their own, and an older catalog's unscoped one counts too), its
- * time from the newest revision rows (append-only, so the highest id is the last one written). Every checkpoint is
- * listed.
+ * time the newest start of a revision. Every checkpoint is listed.
  */
 async function lastTransaction(catalog: Catalog, server: string, now: number): Promise<BackupInfo['lastTransaction']> {
   const {db} = catalog
@@ -181,9 +179,10 @@ async function lastTransaction(catalog: Catalog, server: string, now: number): P
   })
   const times: number[] = []
   for (const table of ['item_revisions', 'folder_revisions', 'account_revisions']) {
-    // A batch inserts its revisions grouped by item, not in transaction order: look at the newest rows of about a
-    // batch, not only the very last one.
-    const [newest] = await db.from(db(table).orderBy('id', 'desc').limit(NEWEST_ROWS).select('valid_from').as('x')).max({t: 'valid_from'})
+    // A batch inserts its revisions grouped by item, not in transaction order, and one batch may write any number of
+    // them (8000 transactions, an emptied folder): no window of newest rows is sure to hold the last transaction's,
+    // so the newest time is taken from every row (one scan, like the dedup sums above).
+    const [newest] = await db(table).max({t: 'valid_from'})
     if (newest?.t !== null && newest?.t !== undefined) times.push(Number(newest.t))
   }
 

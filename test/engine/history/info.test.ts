@@ -193,4 +193,30 @@ for (const dialect of DIALECTS) {
       assert.equal(info.lastTransaction.lagMs, 998)
     })
   })
+
+  describe(`the last transaction after a big batch (${dialect})`, () => {
+    let t: TestCatalog
+
+    before(async () => {
+      t = await openTestCatalog(dialect)
+    })
+
+    after(async () => {
+      await t.cleanup()
+    })
+
+    it('is the newest transaction even when thousands of revisions of the same batch were written after it', async () => {
+      // A batch writes its revisions item by item, not in seq order: here the last transaction (a change to item 1)
+      // is written before the creations of the 2100 items after it.
+      const log = new RedologWriter(path.join(t.home, 'redolog'))
+      log.write(ALICE, 'account.created', {}, T0)
+      for (let i = 1; i <= 2100; i++) log.write(ALICE, 'item.created', {item: String(i), type: 'contact', folder: '7'}, T0 + i)
+      const last = log.write(ALICE, 'item.flags', {item: '1', flags: ['x']}, T0 + (60 * MINUTE))
+      await catchUp(t.catalog, log)
+      const info = await backupInfo(t.catalog, 'mail1', T0 + (61 * MINUTE))
+      assert.equal(info.lastTransaction.seq, last)
+      assert.equal(info.lastTransaction.time, T0 + (60 * MINUTE))
+      assert.equal(info.lastTransaction.lagMs, MINUTE)
+    })
+  })
 }
