@@ -60,6 +60,7 @@ export class Batch {
   }
 
   async recordError(error: FeedError): Promise<void> {
+    if (await this.recordedBefore(error)) return
     this.stats.errors++
     const where = `${error.origin.source}${error.origin.line === undefined ? '' : `:${error.origin.line}`}`
     // A batch of thousands of bad lines (a writer gone wrong) is told by its first few and its count.
@@ -76,6 +77,18 @@ export class Batch {
       const account = await this.accounts.lookup(this.trx, error.account)
       if (account) this.markUncertain(account.id, `${error.reason} (${where})`)
     }
+  }
+
+  /**
+   * A problem with a whole file (a name that breaks the pattern) is found again each time the scanner starts reading:
+   * docs/redolog.md promises it is reported once, so one already recorded is neither recorded nor told again.
+   */
+  private async recordedBefore(error: FeedError): Promise<boolean> {
+    if (!error.once) return false
+    const row = await this.trx('ingest_errors')
+    .where({connector: this.connector, source: error.origin.source, reason: error.reason})
+    .first('id')
+    return row !== undefined
   }
 
   async applyTransaction(t: Transaction): Promise<void> {

@@ -10,6 +10,8 @@ export interface FeedError {
   raw?: string
   origin: {line?: number; source: string}
   scope: UncertaintyScope
+  /** Found again each time the feed is read (a broken file name): recorded and told only the first time. */
+  once?: boolean
 }
 
 /**

@@ -201,6 +201,20 @@ for (const dialect of DIALECTS) {
       assert.equal(Boolean(state.certain), false)
     })
 
+    it('reports a broken file name once, not again each time the scanner starts', async () => {
+      log.write(ALICE, 'account.created', {}, T0)
+      writeFileSync(path.join(log.dir, 'redo-42.log'), '')
+      assert.equal((await catchUp()).errors, 1)
+      log.write(ALICE, 'item.created', {item: '1', type: 'contact', folder: '7'}, T0)
+      const again = await catchUp()
+      assert.equal(again.transactions, 1)
+      assert.equal(again.errors, 0)
+      assert.equal(await catchUp().then(totals => totals.errors), 0)
+      const errors = await t.catalog.db('ingest_errors').select('source', 'reason')
+      assert.deepEqual(errors.map(e => e.source), ['redo-42.log'])
+      assert.match(errors[0].reason, /is not a redolog file name/)
+    })
+
     it('waits for a half-written line, follows rotation and resumes from the checkpoint without repeats', async () => {
       log.write(ALICE, 'account.created', {}, T0)
       log.write(ALICE, 'item.created', {item: '1', type: 'contact', folder: '7'}, T0)

@@ -105,7 +105,9 @@ export class RedologFeed implements TransactionFeed<RedologPosition> {
       for (const bad of rejected) {
         if (reportedNames.has(bad.name)) continue
         reportedNames.add(bad.name)
-        pending.push(this.errorEntry({reason: bad.reason, origin: {source: bad.name}, scope: 'none'}, cursor, lastSeq))
+        pending.push(this.errorEntry({
+          reason: bad.reason, origin: {source: bad.name}, scope: 'none', once: true,
+        }, cursor, lastSeq))
       }
 
       if (pending.length > 0) {
