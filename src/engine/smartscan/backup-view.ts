@@ -47,13 +47,20 @@ export async function claimAccount(catalog: Catalog, accountId: number, server: 
   if (row && row.server === null) await catalog.db('accounts').where({id: accountId}).whereNull('server').update({server})
 }
 
-/** The account's folders that are not deleted, by id. */
+/**
+ * Folders of these views hold what IMAP does not show (the redolog feeds them): no mailbox is ever one of them, so a
+ * scan over IMAP must neither adopt them nor take them for gone, which would delete them and everything in them.
+ */
+const VIEWS_IMAP_CANNOT_SEE = ['contact', 'appointment', 'task', 'document']
+
+/** The account's folders that are not deleted and that IMAP can show, by id. */
 export async function liveFolders(catalog: Catalog, accountId: number): Promise<Map<string, BackupFolder>> {
   const rows = await catalog.db('folders as f')
   .join('folder_revisions as r', 'r.folder_id', 'f.id')
   .where('f.account_id', accountId)
   .whereNull('r.valid_to')
   .where('r.deleted', false)
+  .where(q => q.whereNull('r.view').orWhereNotIn('r.view', VIEWS_IMAP_CANNOT_SEE))
   .select('f.remote_id', 'r.path', 'r.parent_remote_id', 'r.metadata')
   return new Map(rows.map((row: {metadata: string; parent_remote_id: null | string; path: string; remote_id: string}) => [row.remote_id, {
     id: row.remote_id,
