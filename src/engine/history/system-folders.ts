@@ -21,6 +21,13 @@ const SYSTEM_FOLDERS: ReadonlyMap<string, {path: string; view: null | string}> =
 /** Carbonio's id of the user root: a parent that is no folder of its own. */
 export const ROOT_FOLDER_ID = '1'
 
+/** The well-known path of a Carbonio system folder that holds mail (the IMAP server shows it as a mailbox). */
+export function systemMailFolderPath(id: string): string | undefined {
+  const folder = SYSTEM_FOLDERS.get(id)
+  if (!folder || id === ROOT_FOLDER_ID) return undefined
+  return folder.view === null || folder.view === 'message' ? folder.path : undefined
+}
+
 export function systemFolderPath(id: string): string | undefined {
   return SYSTEM_FOLDERS.get(id)?.path
 }

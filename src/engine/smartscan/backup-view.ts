@@ -2,6 +2,7 @@ import type {Catalog} from '../catalog/catalog.js'
 import type {ItemState} from '../scanner/versions.js'
 
 import {locatorOf, locatorPrefix, parseLocator} from '../appserver/imap/imap-identity.js'
+import {ROOT_FOLDER_ID, systemMailFolderPath} from '../history/system-folders.js'
 import {loadLiveItemsAtPlaces, loadLiveItemsInFolders} from '../scanner/item-rows.js'
 
 /** What the catalog holds for an account, as a scan compares it with the server. */
@@ -68,6 +69,35 @@ export async function liveFolders(catalog: Catalog, accountId: number): Promise<
     parent: row.parent_remote_id,
     metadata: JSON.parse(row.metadata),
   }]))
+}
+
+/**
+ * Carbonio's system mail folders (Inbox, Sent, ...) that live items are in though the catalog has no folder for them:
+ * a redolog writer may never send their folder.created. A scan takes the mailbox at their well-known path for them
+ * (planFolders), instead of making a second Inbox that would hold every message twice.
+ */
+export async function undeclaredSystemFolders(
+  catalog: Catalog,
+  accountId: number,
+  declared: ReadonlyMap<string, BackupFolder>,
+): Promise<Map<string, BackupFolder>> {
+  const rows: Array<{folder: null | string}> = await catalog.db('items as i')
+  .join('item_revisions as r', 'r.item_id', 'i.id')
+  .where('i.account_id', accountId)
+  .whereNull('r.valid_to')
+  .where('r.deleted', false)
+  .distinct({folder: 'r.folder_remote_id'})
+  const found = new Map<string, BackupFolder>()
+  for (const {folder} of rows) {
+    const folderPath = folder === null || declared.has(folder) ? undefined : systemMailFolderPath(folder)
+    if (folderPath) {
+      found.set(folder!, {
+        id: folder!, path: folderPath, parent: ROOT_FOLDER_ID, metadata: {},
+      })
+    }
+  }
+
+  return found
 }
 
 /** Live items in some folders of an account (their open revision is in one of them and not deleted). */

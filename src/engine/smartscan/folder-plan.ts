@@ -35,6 +35,7 @@ export function planFolders(
   server: readonly ServerFolder[],
   position: ImapAccountPosition,
   catalog: ReadonlyMap<string, BackupFolder>,
+  undeclared: ReadonlyMap<string, BackupFolder> = new Map(),
 ): FolderPlan {
   const known = new Map(Object.entries(position.folders))
   const assigned = new Map<ServerFolder, string>()
@@ -72,8 +73,15 @@ export function planFolders(
     if (match) take(folder, match.id)
   }
 
+  // 4b. A system folder that the backup's items are in but the catalog never had (undeclaredSystemFolders): adopted,
+  // and created at the mailbox's path; one the server does not list is not taken for gone, it was never declared.
+  for (const folder of unassigned()) {
+    const match = [...undeclared.values()].find(c => !used.has(c.id) && !known.has(c.id) && pathKey(c.path) === pathKey(folder.path))
+    if (match) take(folder, match.id)
+  }
+
   // 5. New folders.
-  const taken = new Set([...catalog.keys(), ...known.keys()])
+  const taken = new Set([...catalog.keys(), ...known.keys(), ...undeclared.keys()])
   for (const folder of unassigned()) {
     const id = newFolderId(folder.status?.uidvalidity ?? 0, taken)
     taken.add(id)

@@ -23,7 +23,7 @@ import {verifyBlobFile} from '../coherency/verify-blob.js'
 import {throwIfAborted} from '../errors.js'
 import {mapAhead} from '../map-ahead.js'
 import {
-  type BackupFolder, type BackupItem, findBackupAccount, liveFolders, liveItems, liveItemsAtUids,
+  type BackupFolder, type BackupItem, findBackupAccount, liveFolders, liveItems, liveItemsAtUids, undeclaredSystemFolders,
 } from './backup-view.js'
 import {diffFolder, type FolderDiff} from './folder-diff.js'
 import {planFolders, serverMatchesPosition} from './folder-plan.js'
@@ -205,7 +205,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     }
 
     const catalogFolders = fresh ? new Map<string, BackupFolder>() : await liveFolders(catalog, account.id)
-    const plan = planFolders(server, start, catalogFolders)
+    const plan = planFolders(server, start, catalogFolders, fresh ? undefined : await undeclaredSystemFolders(catalog, account.id, catalogFolders))
     const toRead = plan.folders.filter(f => f.server.selectable && (this.options.deep || !f.known || !sameStatus(f.known, f.server.status!)))
     // A folder that became \Noselect (Dovecot, after deleting a mailbox that has children) lost its messages.
     const emptied = plan.folders.filter(f => !f.server.selectable && (f.known?.messages ?? 0) > 0)

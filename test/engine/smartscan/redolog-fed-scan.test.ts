@@ -48,4 +48,22 @@ describe('SmartScan of an account fed by the redolog', function () {
     for await (const item of now.items()) items.push(`${item.type} ${item.id}`)
     assert.deepEqual(items.filter(i => !i.startsWith('message')).sort(), ['appointment 1001', 'contact 701', 'document 1601', 'task 1501'])
   })
+
+  it('takes the Inbox the redolog never declared (Carbonio sends no folder.created for it) for the INBOX', async () => {
+    const alice = await bed.user('alice')
+    const a = message('a')
+    await bed.dovecot.loadMessages(alice, {INBOX: [{raw: a}]})
+    const log = new RedologWriter(path.join(bed.t.home, 'redolog'))
+    log.write(alice, 'account.created', {}, Date.now() - 60_000)
+    log.write(alice, 'item.created', {
+      item: '1001', type: 'message', folder: '2', content: {inline: a.toString('base64'), size: a.length},
+    }, Date.now() - 60_000)
+    await catchUp(bed.t.catalog, log)
+    await scanInProcess(bed, alice)
+
+    const now = await stateAt(bed.t.catalog, alice, Date.now())
+    const items = []
+    for await (const item of now.items()) items.push(`${item.id} in ${item.folder}`)
+    assert.deepEqual(items, ['1001 in 2'], 'the message once, not a second copy in a second Inbox')
+  })
 })
