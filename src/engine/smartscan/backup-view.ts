@@ -100,11 +100,17 @@ export async function undeclaredSystemFolders(
   return found
 }
 
-/** Live items in some folders of an account (their open revision is in one of them and not deleted). */
+/**
+ * Live messages in some folders of an account (their open revision is in one of them and not deleted). Only
+ * messages: a mailbox never lists the contacts, appointments, tasks or documents that the redolog may have put in the
+ * same folder (the Trash), and a scan comparing them with it would take them for deleted.
+ */
 export async function liveItems(catalog: Catalog, accountId: number, folders: string[]): Promise<BackupItem[]> {
   const items: BackupItem[] = []
   for (let i = 0; i < folders.length; i += 200) {
-    for (const state of await loadLiveItemsInFolders(catalog.db, accountId, folders.slice(i, i + 200))) items.push(backupItemOf(state))
+    for (const state of await loadLiveItemsInFolders(catalog.db, accountId, folders.slice(i, i + 200))) {
+      if (state.type === 'message') items.push(backupItemOf(state))
+    }
   }
 
   return items

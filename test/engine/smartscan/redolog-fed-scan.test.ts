@@ -66,4 +66,23 @@ describe('SmartScan of an account fed by the redolog', function () {
     for await (const item of now.items()) items.push(`${item.id} in ${item.folder}`)
     assert.deepEqual(items, ['1001 in 2'], 'the message once, not a second copy in a second Inbox')
   })
+
+  it('keeps a contact in the Trash, which IMAP shows as a mailbox without it', async () => {
+    const alice = await bed.user('alice')
+    await bed.dovecot.loadMessages(alice, {INBOX: [{raw: message('a')}], Trash: [{raw: message('t')}]})
+    const log = new RedologWriter(path.join(bed.t.home, 'redolog'))
+    log.write(alice, 'account.created', {}, Date.now() - 60_000)
+    log.write(alice, 'folder.created', {
+      folder: '3', parent: '1', path: '/Trash',
+    }, Date.now() - 60_000)
+    log.write(alice, 'item.created', {item: '701', type: 'contact', folder: '7'}, Date.now() - 60_000)
+    log.write(alice, 'item.moved', {item: '701', folder: '3'}, Date.now() - 50_000)
+    await catchUp(bed.t.catalog, log)
+    await scanInProcess(bed, alice)
+
+    const now = await stateAt(bed.t.catalog, alice, Date.now())
+    const items = []
+    for await (const item of now.items()) items.push(`${item.type} ${item.id} in ${item.folder}`)
+    assert.ok(items.includes('contact 701 in 3'), items.join(', '))
+  })
 })
