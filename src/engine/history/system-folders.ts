@@ -28,6 +28,12 @@ export function systemMailFolderPath(id: string): string | undefined {
   return folder.view === null || folder.view === 'message' ? folder.path : undefined
 }
 
+/** Whether a mailbox path (in any case) is where a Carbonio system mail folder lives: "INBOX", "/Sent"... */
+export function isSystemMailPath(path: string): boolean {
+  const key = path.replace(/^\/?/, '/').toLowerCase()
+  return [...SYSTEM_FOLDERS.keys()].some(id => systemMailFolderPath(id)?.toLowerCase() === key)
+}
+
 export function systemFolderPath(id: string): string | undefined {
   return SYSTEM_FOLDERS.get(id)?.path
 }

@@ -21,6 +21,7 @@ import {LARGE_CONTENT_BYTES} from '../blobstore/blob-stream-write.js'
 import {Quarantine} from '../coherency/quarantine.js'
 import {verifyBlobFile} from '../coherency/verify-blob.js'
 import {throwIfAborted} from '../errors.js'
+import {isSystemMailPath} from '../history/system-folders.js'
 import {mapAhead} from '../map-ahead.js'
 import {
   type BackupFolder, type BackupItem, findBackupAccount, liveFolders, liveItems, liveItemsAtUids, undeclaredSystemFolders,
@@ -205,7 +206,13 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     }
 
     const catalogFolders = fresh ? new Map<string, BackupFolder>() : await liveFolders(catalog, account.id)
-    const plan = planFolders(server, start, catalogFolders, fresh ? undefined : await undeclaredSystemFolders(catalog, account.id, catalogFolders))
+    let plan = planFolders(server, start, catalogFolders)
+    // Looking for system folders the catalog never declared walks the account's items: done only when the plan would
+    // otherwise create a new folder where one of them lives (once per redolog-fed account; never for one IMAP fed).
+    if (!fresh && plan.folders.some(f => f.change === 'folder.created' && isSystemMailPath(f.server.path))) {
+      plan = planFolders(server, start, catalogFolders, await undeclaredSystemFolders(catalog, account.id, catalogFolders))
+    }
+
     const toRead = plan.folders.filter(f => f.server.selectable && (this.options.deep || !f.known || !sameStatus(f.known, f.server.status!)))
     // A folder that became \Noselect (Dovecot, after deleting a mailbox that has children) lost its messages.
     const emptied = plan.folders.filter(f => !f.server.selectable && (f.known?.messages ?? 0) > 0)
