@@ -2,6 +2,7 @@ import type {Knex} from 'knex'
 
 import {initialSchema} from './schema/0001-initial-schema.js'
 import {purgeCandidatesLegalHold} from './schema/0002-purge-candidates-legal-hold.js'
+import {accountScanLeases} from './schema/0003-account-scan-leases.js'
 
 export interface CatalogMigration {
   name: string
@@ -13,6 +14,7 @@ export interface CatalogMigration {
 export const MIGRATIONS: readonly CatalogMigration[] = [
   initialSchema,
   purgeCandidatesLegalHold,
+  accountScanLeases,
 ]
 
 const migrationSource: Knex.MigrationSource<CatalogMigration> = {

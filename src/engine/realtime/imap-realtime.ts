@@ -11,7 +11,8 @@ import {markCertain} from '../scanner/account-certainty.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
 import {writeQueue} from '../smartscan/account-scan.js'
 import {claimAccount, findBackupAccount} from '../smartscan/backup-view.js'
-import {runImapCycle} from '../smartscan/sync-cycle.js'
+import {scanHoldsAccount} from '../smartscan/scan-lease.js'
+import {CycleGaveWay, runImapCycle} from '../smartscan/sync-cycle.js'
 import {Doorbell} from './doorbell.js'
 import {PushPool, type PushPoolStatus} from './push-pool.js'
 
@@ -66,6 +67,8 @@ const RENAMED_WATCH_MS = 5 * 60_000
  * the second (its expunge), and a MOVE is recognised as one only when a cycle sees both.
  */
 const PUSH_SETTLE_MS = 50
+/** While an operation scans an account, how often the capture looks whether it may follow the account again. */
+const SCANNED_RECHECK_MS = 1000
 
 /**
  * Realtime capture from an IMAP AppServer: every account of the accounts command runs the SmartScan synchronisation
@@ -163,10 +166,18 @@ export class ImapRealtime {
         this.busy.add(account)
         this.again.delete(account)
         const cycleStarted = Date.now()
+        const scanned = () => scanHoldsAccount(catalog, account)
         try {
+          // An operation scanning the account commits the same changes; cycles of ours between its batches would
+          // make it read the account again and again (leaseAccountScan).
+          if (await scanned()) {
+            this.due.set(account, Date.now() + SCANNED_RECHECK_MS)
+            continue
+          }
+
           const session = await this.session(account, hard.signal)
           const result = await runImapCycle({
-            catalog, blobs, blobless, session, account, serialize, signal: hard.signal, startedAt: cycleStarted,
+            catalog, blobs, blobless, session, account, serialize, signal: hard.signal, startedAt: cycleStarted, giveWay: scanned,
           })
           this.counters.cycles++
           this.counters.revisions += result.revisions
@@ -178,8 +189,6 @@ export class ImapRealtime {
           if (result.revisions > 0) this.pool.noteActivity(account)
           if (result.foldersRenamed > 0) this.renamedUntil.set(account, Date.now() + RENAMED_WATCH_MS)
           for (const warning of result.warnings) this.options.log(`backup-realtime: ${account}: ${warning}`)
-          // A cycle that read a folder leaves it selected; a fresh connection next time sees its status anew.
-          if (result.foldersRead > 0) await this.dropSession(account)
           if (!this.certain.has(account)) {
             const accountId = result.accountId ?? (await findBackupAccount(catalog, account))?.id
             if (accountId !== undefined) {
@@ -194,6 +203,11 @@ export class ImapRealtime {
         } catch (error) {
           await this.dropSession(account)
           if (hard.signal.aborted) break
+          if (error instanceof CycleGaveWay) {
+            this.due.set(account, Date.now() + SCANNED_RECHECK_MS)
+            continue
+          }
+
           this.failed(account, error as Error)
         } finally {
           this.busy.delete(account)

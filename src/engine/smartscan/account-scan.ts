@@ -7,6 +7,7 @@ import {serverConfig} from '../config/config-store.js'
 import {markCertain} from '../scanner/account-certainty.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
 import {claimAccount, findBackupAccount} from './backup-view.js'
+import {leaseAccountScan, type ScanLease} from './scan-lease.js'
 import {runImapCycle} from './sync-cycle.js'
 import {type TransferSlots} from './transfer-slots.js'
 
@@ -90,11 +91,16 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
   const serialize = options.serialize ?? (work => work())
   const slot = options.transfers?.claim()
   const session = await ImapSession.open(options.settings, account, {onCommand: options.onCommand, signal})
+  let lease: ScanLease | undefined
   try {
     const cycle = await runImapCycle({
       catalog, blobs, blobless, session, account, serialize, signal, deep: options.deep, onProgress: options.onProgress,
       batchBytes: options.batchBytes, batchSize: options.batchSize, listWindow: options.listWindow, beforeBodies: slot?.take,
       startedAt: options.scanStartedAt ?? started,
+      // Only a scan that met the capture pays for taking the account from it: a sweep of quiet accounts writes nothing.
+      async onConflict() {
+        lease ??= await leaseAccountScan(catalog, account)
+      },
     })
     const {accountId: knownId, batches, revisions, ...stats} = cycle
     const accountId = knownId ?? (await findBackupAccount(catalog, account))?.id
@@ -108,6 +114,8 @@ export async function scanAccount(options: AccountScanOptions): Promise<AccountS
     }
   } finally {
     slot?.release()
+    // Not given back, it lapses within a minute: no reason to hide the scan's own outcome behind this one.
+    await lease?.release().catch(() => {})
     await session.close()
   }
 }

@@ -36,6 +36,21 @@ export interface CycleOptions {
   beforeBodies?: () => Promise<void>
   /** When the scan (or the capture's cycle) began, which marks the account scanned at its end: see AccountFeedOptions. */
   startedAt?: number
+  /**
+   * Asked after a conflict: true when the cycle should leave the account to whoever moved the checkpoint instead of
+   * reading it again (the capture, to a SmartScan of the account: scanHoldsAccount).
+   */
+  giveWay?: () => Promise<boolean>
+  /** Told of each conflict before the cycle reads the account again (a SmartScan then takes it: leaseAccountScan). */
+  onConflict?: () => Promise<void>
+}
+
+/** The cycle met another scan of the account and left it to that one (CycleOptions.giveWay): not a failure. */
+export class CycleGaveWay extends Error {
+  constructor(account: string) {
+    super(`${account} is being scanned by an operation: left to it`)
+    this.name = 'CycleGaveWay'
+  }
 }
 
 /**
@@ -79,7 +94,14 @@ export async function runImapCycle(options: CycleOptions): Promise<CycleResult> 
         ...feed.stats, accountId: feed.knownAccountId, revisions, batches,
       }
     } catch (error) {
-      if (!(error instanceof ScannerConflict) || attempt >= CONFLICT_ATTEMPTS) throw error
+      if (!(error instanceof ScannerConflict)) throw error
+      if (options.giveWay && await options.giveWay()) throw new CycleGaveWay(account)
+      if (attempt >= CONFLICT_ATTEMPTS) {
+        throw new ScannerConflict(IMAP_CONNECTOR, `the backup of ${account} was changed by another scan of it (a SmartScan, or another server's daemon) `
+          + `during each of ${CONFLICT_ATTEMPTS} attempts: nothing was lost or applied twice; run the scan again`)
+      }
+
+      await options.onConflict?.()
       await otherCycleDone(catalog, feed.scope, committed, signal)
     }
   }

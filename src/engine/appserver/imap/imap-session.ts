@@ -101,6 +101,10 @@ export class ImapSession {
 
   /** Every mailbox with its status, in one LIST ... RETURN (STATUS ...) where the server has LIST-STATUS. */
   async folders(): Promise<ServerFolder[]> {
+    // Dovecot answers the STATUS of the mailbox this session has selected from the session's own view of it, which
+    // moves on only at the session's next command in that mailbox: a cycle that read a folder and then met a
+    // conflict read it again with the statuses of before, and recorded messages delivered meanwhile as seen.
+    if (this.client.mailbox) await this.guard(() => this.client.mailboxClose())
     const entries = await this.guard(() => this.client.list({
       statusQuery: {
         messages: true, uidNext: true, uidValidity: true, highestModseq: true,

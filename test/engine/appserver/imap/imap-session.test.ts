@@ -126,6 +126,30 @@ describe('IMAP session against Dovecot', () => {
     }
   })
 
+  it('lists, after reading a folder, the status that folder has now, not the one it had when read', async () => {
+    // The realtime capture keeps its session between cycles, and a cycle met by a conflict lists again on the same one:
+    // the folder read first stayed selected, and its LIST-STATUS answer did not move on. A message delivered meanwhile
+    // was recorded as seen without ever being read: never in the backup.
+    const user = `erin@${uniqueDomain()}`
+    await dovecot.addUser(user, 'pw-erin')
+    await dovecot.loadMessages(user, {INBOX: [{raw: 'Subject: one\r\n\r\none\r\n'}]})
+    const session = await ImapSession.open(settings(), user)
+    const other = new ImapFlow({
+      host: dovecot.host, port: dovecot.port, secure: false, auth: {user, pass: 'pw-erin'}, logger: false,
+    })
+    await other.connect()
+    try {
+      const read = await session.readFolder('INBOX', null)
+      assert.equal(read.status.uidnext, 2)
+      await other.append('INBOX', 'Subject: two\r\n\r\ntwo\r\n')
+      const inbox = (await session.folders()).find(f => f.path === '/INBOX')!
+      assert.deepEqual([inbox.status!.uidnext, inbox.status!.messages], [3, 2])
+    } finally {
+      await other.logout()
+      await session.close()
+    }
+  })
+
   it('says in one line that the admin password is wrong, without the password', async () => {
     const wrong = 'not-the-password-123'
     const error = await failure(ImapSession.open(settings({password: wrong}), account))
