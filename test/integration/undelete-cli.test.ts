@@ -73,6 +73,28 @@ describe('backup doUndelete through bin/run.js', () => {
     assert.deepEqual(await contents(address), before)
   })
 
+  it('puts a message back into its folder renamed since (a parent renamed), not into a folder of the old name', async () => {
+    const address = await bed.user('alice')
+    await bed.dovecot.loadMessages(address, {'Work/Old': [{raw: message('gone'), internalDate: JAN}, {raw: message('kept'), internalDate: JAN}]})
+    await scanInProcess(bed, address)
+    const client = await bed.client(address)
+    await client.mailboxOpen('Work/Old')
+    await client.messageDelete('1', {uid: true})
+    await bed.closeClients()
+    await scanInProcess(bed, address)
+    // After the deletion the user renames the parent folder: the deleted message's folder is now Projects/Old.
+    await (await bed.client(address)).mailboxRename('Work', 'Projects')
+    await bed.closeClients()
+    await scanInProcess(bed, address)
+
+    const run = await runCli(['backup', 'doUndelete', address, 'first', 'last', '--json'], bed.t.env)
+    assert.equal(run.code, 0, run.stderr)
+    assert.equal(JSON.parse(run.stdout).result.restored, 1)
+    assert.deepEqual((await contents(address)).map(line => line.split(' ').slice(0, 2).join(' ')), [
+      `Projects/Old ${sha(message('gone'))}`, `Projects/Old ${sha(message('kept'))}`,
+    ].sort())
+  })
+
   it('with target_original_folder false, a folder the server will not create under "Undeleted <day>" is listed and the others come back', async () => {
     // 245 characters is a name this Dovecot keeps, but not with "Undeleted <day>/" in front (one Maildir++ directory).
     const long = 'N'.repeat(245)

@@ -104,6 +104,11 @@ export class FolderHistory {
     return this.derive(id, at, new Set())
   }
 
+  /** Whether the folder existed (not deleted) at `at`. */
+  existsAt(id: null | string, at: HistoryTime): boolean {
+    return id !== null && this.liveRevision(id, at) !== undefined
+  }
+
   /** The view (what the folder holds) at `at`, when the catalog knows it. */
   viewAt(id: null | string, at: HistoryTime): null | string {
     if (id === null) return null

@@ -17,7 +17,10 @@ export interface DeletedMessage {
   state: ItemRevision
   /** When the life that this deletion ended began (the item created, or created anew after an earlier deletion). */
   liveSince: number
-  /** Where it comes back: its folder before the deletion, as the folder was named then. */
+  /**
+   * Where it comes back: its folder before the deletion, by the name it has now (renamed since, it is still that
+   * folder), or by the name it had then when the folder is gone (to be created again).
+   */
   folderPath: string
   /** The item is live again under the same id (a redolog item created anew): nothing to bring back. */
   liveNow: boolean
@@ -98,7 +101,7 @@ function beforeDeletion(id: string, deletedAt: number, revisions: ItemRevision[]
     deletedAt,
     state,
     liveSince: revisions[lifeStart].validFrom,
-    folderPath: folders.pathAt(place.folder, place.at),
+    folderPath: folders.existsAt(place.folder, 'last') ? folders.pathAt(place.folder, 'last') : folders.pathAt(place.folder, place.at),
     liveNow: revisions.at(-1)?.deleted === false,
   }
 }
