@@ -7,6 +7,9 @@ import {message} from '../engine/smartscan/imap-scenario.js'
 import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
 import {runCli, UUID} from '../helpers/run-cli.js'
 
+/** Today on this machine's clock, as the "Undeleted <day>" folder is named. */
+const localDay = () => new Intl.DateTimeFormat('en-CA').format(new Date())
+
 describe('backup doUndelete through bin/run.js', () => {
   let bed: ImapCliBed
 
@@ -95,6 +98,18 @@ describe('backup doUndelete through bin/run.js', () => {
     ].sort())
   })
 
+  it('names the "Undeleted <day>" folder after the day on the server\'s clock, not the UTC day', async () => {
+    const {address} = await deletedAfterScan()
+    // A zone whose day is not the UTC day right now: 14 hours ahead from 10:00 UTC, else 11 hours behind.
+    const now = new Date()
+    const TZ = now.getUTCHours() >= 10 ? 'Pacific/Kiritimati' : 'Pacific/Pago_Pago'
+    const serverDay = new Intl.DateTimeFormat('en-CA', {timeZone: TZ}).format(now)
+    assert.notEqual(serverDay, now.toISOString().slice(0, 10))
+    const run = await runCli(['backup', 'doUndelete', address, 'first', 'last', 'target_original_folder', 'false', '--json'], {...bed.t.env, TZ})
+    assert.equal(run.code, 0, run.stderr)
+    assert.equal(JSON.parse(run.stdout).result.undeletedFolder, `/Undeleted ${serverDay}`)
+  })
+
   it('with target_original_folder false, a folder the server will not create under "Undeleted <day>" is listed and the others come back', async () => {
     // 245 characters is a name this Dovecot keeps, but not with "Undeleted <day>/" in front (one Maildir++ directory).
     const long = 'N'.repeat(245)
@@ -109,7 +124,7 @@ describe('backup doUndelete through bin/run.js', () => {
 
     await bed.closeClients()
     await scanInProcess(bed, address)
-    const day = new Date().toISOString().slice(0, 10)
+    const day = localDay()
     const run = await runCli(['backup', 'doUndelete', address, 'first', 'last', 'target_original_folder', 'false', '--json'], bed.t.env)
     assert.equal(run.code, 1, run.stderr)
     const {result} = JSON.parse(run.stdout)
@@ -122,7 +137,7 @@ describe('backup doUndelete through bin/run.js', () => {
 
   it('with target_original_folder false puts them under "Undeleted <day>", and refuses a window backwards', async () => {
     const {address, before} = await deletedAfterScan()
-    const day = new Date().toISOString().slice(0, 10)
+    const day = localDay()
     const run = await runCli(['backup', 'doUndelete', address, 'first', 'last', 'target_original_folder', 'false'], bed.t.env)
     assert.equal(run.code, 0, run.stderr)
     assert.match(run.stdout, new RegExp(`into /Undeleted ${day}: 2 deleted, 2 restored, 0 skipped`))

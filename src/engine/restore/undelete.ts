@@ -43,10 +43,17 @@ export interface UndeleteReport extends Record<string, unknown>, RestoreTally {
 /** Top-level folders that earlier doUndelete runs with target_original_folder false made. */
 export const UNDELETED_PREFIX = 'Undeleted '
 
-/** "/Undeleted 2026-11-26": one folder per day, like Carbonio's undelete_DD_MM_YY tag. */
+/**
+ * "/Undeleted 2026-11-26": one folder per day, like Carbonio's undelete_DD_MM_YY tag. The day is the server's local
+ * one, as the dates the administrator types are: the UTC day named the folder after yesterday (or tomorrow)
+ * for hours of each day away from UTC.
+ */
 export function undeletedFolderName(now: number): string {
-  return `/${UNDELETED_PREFIX}${isoTime(now).slice(0, 10)}`
+  const date = new Date(now)
+  return `/${UNDELETED_PREFIX}${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())}`
 }
+
+const two = (n: number) => String(n).padStart(2, '0')
 
 /**
  * doUndelete: the messages of an account deleted in a window (by the user, an expunge, an emptied or deleted folder)
