@@ -3,7 +3,9 @@ import type {ItemState} from '../scanner/versions.js'
 
 import {locatorOf, locatorPrefix, parseLocator} from '../appserver/imap/imap-identity.js'
 import {ROOT_FOLDER_ID, systemMailFolderPath} from '../history/system-folders.js'
-import {loadLiveItemsAtPlaces, loadLiveItemsInFolders} from '../scanner/item-rows.js'
+import {
+  loadLiveItemsAtPlaces, loadLiveItemsInFolders, OPEN_ITEM_COLUMNS, type OpenItemRow, stateFromRow,
+} from '../scanner/item-rows.js'
 
 /** What the catalog holds for an account, as a scan compares it with the server. */
 export interface BackupAccount {
@@ -153,4 +155,32 @@ function backupItemOf(state: ItemState): BackupItem {
     place: parseLocator(version.locator),
     metadata: version.metadata,
   }
+}
+
+/** A message of the account with a given content, live or deleted not long ago (messagesWithContent). */
+export interface ContentHolder extends BackupItem {
+  deleted: boolean
+}
+
+/**
+ * The account's messages whose content is one of `digests`: live ones wherever they are, and deleted ones whose
+ * deletion was recorded at or after `deletedSince`. A new message with such content may be one of them that moved
+ * while the cycle read its two folders at different moments (LateMoves).
+ */
+export async function messagesWithContent(catalog: Catalog, accountId: number, digests: readonly string[], deletedSince: number): Promise<ContentHolder[]> {
+  const holders: ContentHolder[] = []
+  for (let i = 0; i < digests.length; i += 200) {
+    const rows: OpenItemRow[] = await catalog.db('items as i')
+    .join('item_revisions as r', 'r.item_id', 'i.id')
+    .where('i.account_id', accountId)
+    .whereIn('r.blob_digest', digests.slice(i, i + 200))
+    .whereNull('r.valid_to')
+    .where(q => q.where('r.deleted', false).orWhere('r.valid_from', '>=', deletedSince))
+    .select(OPEN_ITEM_COLUMNS)
+    for (const state of rows.map(row => stateFromRow(row))) {
+      if (state.type === 'message') holders.push({...backupItemOf(state), deleted: state.current!.deleted})
+    }
+  }
+
+  return holders
 }

@@ -28,6 +28,7 @@ import {
 } from './backup-view.js'
 import {diffFolder, type FolderDiff} from './folder-diff.js'
 import {planFolders, serverMatchesPosition} from './folder-plan.js'
+import {type Arrival, type EarlierItem, LateMoves} from './late-moves.js'
 
 export interface AccountFeedOptions {
   catalog: Catalog
@@ -95,6 +96,13 @@ interface Placed {
   folder: PlannedFolder
   message: MessageMeta
   uidvalidity: number
+}
+
+/** A new message of the cycle with its content, and the item removed elsewhere in the cycle that it is, if any. */
+interface NewArrival extends Placed {
+  content: ContentRef & {digest: string}
+  digest: string
+  previous?: BackupItem
 }
 
 /**
@@ -280,7 +288,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     const items = cycle.accountId === null || folderIds.length === 0 ? [] : await liveItems(catalog, cycle.accountId, folderIds)
     const byFolder = groupBy(items, item => item.folder)
     const changes: Changes = {
-      removed: [], matched: new Set(), added: [], unlisted, kept: [], flagged: [],
+      removed: [], matched: new Set(), movedLate: new Set(), added: [], unlisted, kept: [], flagged: [],
     }
     const concernedByFolder = await this.concernedItems(cycle, reads)
     for (const [f, first] of reads) {
@@ -356,9 +364,11 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       pool.set(item.digest, list)
     }
 
+    const lateMoves = cycle.accountId === null ? undefined : this.lateMoves(cycle, changes, cycle.accountId)
     for await (const {bodies, chunk, streamed} of this.fetchNew(changes)) {
       throwIfAborted(signal)
       const fresh: StoredContent[] = []
+      const arrivals: NewArrival[] = []
       for (const {folder, message, uidvalidity} of chunk) {
         const bytes = bodies.get(message.uid)
         const large = streamed.get(message.uid)
@@ -380,28 +390,13 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
         }
 
         this.stats.bytesRead += content.size!
-        const {digest} = content
-        const metadata = metadataOf(message)
-        const previous = pickCandidate(pool.get(digest), message)
-        if (previous) {
-          changes.matched.add(previous)
-          // Elsewhere: a MOVE (item.moved, with its new place and flags); in the same folder: the mailbox renumbered.
-          batch.add({
-            op: previous.folder === folder.id ? 'item.modified' : 'item.moved', data: {
-              item: previous.id, folder: folder.id, flags: message.flags, metadata, content,
-            },
-          }, Number(message.modseq))
-          this.stats.moved++
-        } else {
-          const item = itemIdOf(folder.id, uidvalidity, message.uid)
-          batch.add({
-            op: 'item.created', data: {
-              item, type: 'message', folder: folder.id, flags: message.flags, tags: [], metadata, content,
-            },
-          }, Number(message.modseq))
-          this.stats.created++
-        }
+        arrivals.push({
+          folder, message, uidvalidity, content, digest: content.digest, previous: pickCandidate(pool.get(content.digest), message),
+        })
       }
+
+      const earlier = await lateMoves?.find(arrivals.filter(a => !a.previous)) ?? new Map<Arrival, EarlierItem>()
+      for (const arrival of arrivals) this.addArrival(batch, changes, arrival, earlier.get(arrival))
 
       // Into the blob store now, outside the batch's database transaction, which the scans of other accounts wait
       // for: the applier then finds each blob there and only records it.
@@ -409,6 +404,48 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       if (batch.full) yield await this.take(batch, cycle.intermediate())
       this.options.onProgress?.(this.stats)
     }
+  }
+
+  private lateMoves(cycle: Cycle, changes: Changes, accountId: number): LateMoves {
+    return new LateMoves({
+      catalog: this.options.catalog,
+      session: this.options.session,
+      accountId,
+      mailboxOf: folderMailboxes(cycle),
+      taken: new Set(changes.removed.map(item => item.id)),
+    })
+  }
+
+  /**
+   * A new message into the batch: an item removed elsewhere in this cycle (`previous`: a MOVE, or a mailbox
+   * re-numbered by a new UIDVALIDITY) or found by LateMoves keeps its id and history; any other is a new item.
+   */
+  private addArrival(batch: Batch, changes: Changes, arrival: NewArrival, late: EarlierItem | undefined): void {
+    const {content, folder, message, uidvalidity} = arrival
+    const metadata = metadataOf(message)
+    if (arrival.previous) changes.matched.add(arrival.previous)
+    else if (late && !late.revived) changes.movedLate.add(late.item.id)
+    const previous = arrival.previous ?? (late?.revived ? undefined : late?.item)
+    if (previous) {
+      // Elsewhere: a MOVE (item.moved, with its new place and flags); in the same folder: the mailbox renumbered.
+      batch.add({
+        op: previous.folder === folder.id ? 'item.modified' : 'item.moved', data: {
+          item: previous.id, folder: folder.id, flags: message.flags, metadata, content,
+        },
+      }, Number(message.modseq))
+      this.stats.moved++
+      return
+    }
+
+    // A message deleted a moment ago comes back under its own id (LateMoves): one history, nothing to undelete.
+    const item = late?.item.id ?? itemIdOf(folder.id, uidvalidity, message.uid)
+    batch.add({
+      op: 'item.created', data: {
+        item, type: 'message', folder: folder.id, flags: message.flags, tags: [], metadata, content,
+      },
+    }, Number(message.modseq))
+    if (late) this.stats.moved++
+    else this.stats.created++
   }
 
   /** How many messages of a large new folder are listed at a time (LIST_WINDOW unless a test sets it). */
@@ -507,7 +544,8 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
    * @yields the batches so far, whenever one is full
    */
   private async * verify(batch: Batch, cycle: Cycle, changes: Changes, signal: AbortSignal): AsyncGenerator<Array<FeedEntry<ImapAccountPosition>>> {
-    for (const chunk of chunks(changes.kept, this.options)) {
+    // A message moved away since its folder was read is verified at its new place by the next deep scan.
+    for (const chunk of chunks(changes.kept.filter(k => !changes.movedLate.has(k.item.id)), this.options)) {
       throwIfAborted(signal)
       const contents = await this.readKept(chunk)
       for (const {folder, item, message, uidvalidity} of chunk) {
@@ -616,6 +654,8 @@ interface Changes {
   removed: BackupItem[]
   /** Removed items found again among the added messages. */
   matched: Set<BackupItem>
+  /** Items still in a folder when it was read, found moved since (LateMoves). */
+  movedLate: Set<string>
   added: Placed[]
   /** Folders new to the backup listed by UID only (listedByWindow): all their messages are new. */
   unlisted: Array<{folder: PlannedFolder; uids: number[]; uidvalidity: number}>
@@ -716,6 +756,12 @@ async function storeBlobs(blobs: BlobStore, contents: StoredContent[], dirs: Set
   }
 
   await Promise.all(Array.from({length: Math.min(4, contents.length)}, worker))
+}
+
+/** Each folder of the cycle's plan to its mailbox on the server. */
+function folderMailboxes(cycle: Cycle): (folderId: string) => string | undefined {
+  const mailboxes = new Map(cycle.plan.folders.map(f => [f.id, f.server.mailbox]))
+  return folderId => mailboxes.get(folderId)
 }
 
 /** Among removed items with the same digest, the one with the same Message-ID and internal date, if any. */

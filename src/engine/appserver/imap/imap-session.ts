@@ -276,6 +276,30 @@ export class ImapSession {
     return hashed.size === message.size ? hashed : undefined
   }
 
+  /**
+   * Whether the mailbox holds a message at this UID now (at this UIDVALIDITY). False when the mailbox is gone: a
+   * message found elsewhere with the same content then moved, rather than being copied.
+   */
+  async holds(mailbox: string, place: {uid: number; uidvalidity: number}): Promise<boolean> {
+    return this.guard(async () => {
+      let lock: {release(): void}
+      try {
+        lock = await this.examineAfresh(mailbox)
+      } catch (error) {
+        if (mailboxMissing(error)) return false
+        throw error
+      }
+
+      try {
+        if (Number((this.client.mailbox as MailboxObject).uidValidity) !== place.uidvalidity) return false
+        const found = await this.client.search({uid: String(place.uid)}, {uid: true})
+        return Array.isArray(found) && found.includes(place.uid)
+      } finally {
+        lock.release()
+      }
+    })
+  }
+
   async close(): Promise<void> {
     await closeAdminConnection(this.client)
   }
@@ -314,9 +338,7 @@ export class ImapSession {
       await this.client.mailboxClose()
       return status
     } catch (error) {
-      const {responseStatus, responseText, serverResponseCode} = error as {responseStatus?: string; responseText?: string; serverResponseCode?: string}
-      if (responseStatus === 'NO' && (serverResponseCode === 'NONEXISTENT' || /doesn't exist|does not exist|no such (mailbox|folder)/i.test(responseText ?? ''))) return 'nonexistent'
-      return undefined
+      return mailboxMissing(error) ? 'nonexistent' : undefined
     } finally {
       lock?.release()
     }
@@ -326,6 +348,12 @@ export class ImapSession {
   private async guard<T>(work: () => Promise<T>): Promise<T> {
     return guardImap({account: this.account, settings: this.settings, signal: this.signal}, work)
   }
+}
+
+/** Whether the server refused to open a mailbox because there is no such mailbox. */
+function mailboxMissing(error: unknown): boolean {
+  const {responseStatus, responseText, serverResponseCode} = error as {responseStatus?: string; responseText?: string; serverResponseCode?: string}
+  return responseStatus === 'NO' && (serverResponseCode === 'NONEXISTENT' || /doesn't exist|does not exist|no such (mailbox|folder)/i.test(responseText ?? ''))
 }
 
 function metaOf(message: FetchMessageObject): MessageMeta {

@@ -1,0 +1,85 @@
+import type {ImapSession, MessageMeta} from '../appserver/imap/imap-session.js'
+import type {Catalog} from '../catalog/catalog.js'
+
+import {type ContentHolder, messagesWithContent} from './backup-view.js'
+
+/**
+ * How long after a message's deletion was recorded a new message with its content is taken for it, moved: the two
+ * halves of a MOVE reach the capture in consecutive cycles, well within this.
+ */
+const RECENT_DELETION_MS = 5 * 60_000
+
+/** A new message of the cycle, with its content's digest. */
+export interface Arrival {
+  folder: {id: string}
+  message: MessageMeta
+  digest: string
+}
+
+/** What a new message found to be an item already in the backup is: that item, moved here (or deleted a moment ago). */
+export interface EarlierItem {
+  item: ContentHolder
+  /** The item's deletion was recorded by an earlier cycle: it lives again, under its own id. */
+  revived: boolean
+}
+
+/**
+ * MOVEs whose two halves the capture saw at different moments. A cycle reads an account's folders one after another,
+ * so a message moved between the reading of its source and of its destination appears only as new in the
+ * destination; and moved between the reading of the destination and of the source, only as gone from the source.
+ * Taken as they appear, the message was recorded as copied and then deleted: its history split in two, and doUndelete
+ * over that moment put back a second copy of a message the user had only moved.
+ *
+ * A new message whose content is that of an item live elsewhere is that item, moved, when the item's place on the
+ * server no longer holds it (asked now, after the cycle's reads); still there, it is a copy. One whose content is
+ * that of an item deleted a moment ago is that item again (the other half was seen first).
+ */
+export class LateMoves {
+  constructor(private readonly options: {
+    catalog: Catalog
+    session: ImapSession
+    accountId: number
+    /** The server's mailbox of a folder of the backup, if the server has it. */
+    mailboxOf: (folderId: string) => string | undefined
+    /** Items this cycle already accounts for (removed, matched, or found here before): never taken twice. */
+    taken: Set<string>
+  }) {}
+
+  /** For each arrival that is an item already in the backup, that item. */
+  async find(arrivals: readonly Arrival[]): Promise<Map<Arrival, EarlierItem>> {
+    const found = new Map<Arrival, EarlierItem>()
+    if (arrivals.length === 0) return found
+    const {accountId, catalog, taken} = this.options
+    const digests = [...new Set(arrivals.map(a => a.digest))]
+    const holders = (await messagesWithContent(catalog, accountId, digests, Date.now() - RECENT_DELETION_MS)).filter(h => !taken.has(h.id))
+    if (holders.length === 0) return found
+    for (const arrival of arrivals) {
+      for (const holder of rank(holders.filter(h => h.digest === arrival.digest && !taken.has(h.id)), arrival.message)) {
+        // Rare (a copy, or a move seen in halves), and each answer decides the next: one question at a time.
+        if (!holder.deleted && await this.stillInPlace(holder)) continue
+        taken.add(holder.id)
+        found.set(arrival, {item: holder, revived: holder.deleted})
+        break
+      }
+    }
+
+    return found
+  }
+
+  /** Whether the server still has the live item where the backup last saw it (then the new message is a copy). */
+  private async stillInPlace(holder: ContentHolder): Promise<boolean> {
+    // Not placed by this connector (fed by the redolog): nothing to ask, and a copy is the cautious answer.
+    if (!holder.place) return true
+    const mailbox = this.options.mailboxOf(holder.folder)
+    if (mailbox === undefined) return false
+    return this.options.session.holds(mailbox, holder.place)
+  }
+}
+
+/** Best first: the same Message-ID and internal date as the new message, then live ones before deleted ones. */
+function rank(holders: ContentHolder[], message: MessageMeta): ContentHolder[] {
+  const internalDate = message.internalDate === null ? null : new Date(message.internalDate).toISOString()
+  const score = (h: ContentHolder) => (h.metadata.messageId === message.headers.messageId ? 4 : 0)
+    + (h.metadata.internalDate === internalDate ? 2 : 0) + (h.deleted ? 0 : 1)
+  return holders.sort((a, b) => score(b) - score(a))
+}

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict'
+
+import {ImapSession} from '../../../src/engine/appserver/imap/imap-session.js'
+import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
+import {serverConfig} from '../../../src/engine/config/config-store.js'
+import {scanStorage, writeQueue} from '../../../src/engine/smartscan/account-scan.js'
+import {runImapCycle} from '../../../src/engine/smartscan/sync-cycle.js'
+import {DIALECTS} from '../../helpers/test-catalog.js'
+import {
+  imapScenario, message, type Scenario, SERVER,
+} from './imap-scenario.js'
+
+// A cycle reads an account's folders one after another: a MOVE made between two of those reads shows only one of its
+// halves to that cycle, and the other to the next one. Each test makes the move at the worst moment: just after the
+// cycle's LIST-STATUS, when the folder statuses it will act on are already taken.
+for (const dialect of DIALECTS) {
+  describe(`a MOVE seen in halves by two cycles (${dialect})`, function () {
+    this.timeout(60_000)
+    let s: Scenario
+
+    beforeEach(async () => {
+      s = await imapScenario(dialect)
+    })
+
+    afterEach(async () => {
+      await s.cleanup()
+    })
+
+    /** One cycle of the account, with `meanwhile` run by another client right after the cycle listed the folders. */
+    async function cycleWith(address: string, meanwhile: () => Promise<void>): Promise<void> {
+      const settings = imapSettings(await serverConfig(s.t.catalog, SERVER))
+      const session = await ImapSession.open(settings, address)
+      const listFolders = session.folders.bind(session)
+      let done = false
+      session.folders = async () => {
+        const folders = await listFolders()
+        if (!done) {
+          done = true
+          await meanwhile()
+        }
+
+        return folders
+      }
+
+      try {
+        const {blobs, blobless} = await scanStorage(s.t.catalog, SERVER)
+        await runImapCycle({
+          catalog: s.t.catalog, blobs, blobless, session, account: address, serialize: writeQueue(), signal: new AbortController().signal,
+        })
+      } finally {
+        await session.close()
+      }
+    }
+
+    async function moveFirstInbox(address: string): Promise<void> {
+      const client = await s.client(address)
+      const lock = await client.getMailboxLock('INBOX')
+      try {
+        await client.messageMove('1', 'Archive', {uid: true})
+      } finally {
+        lock.release()
+      }
+    }
+
+    async function start(): Promise<{address: string; moving: string}> {
+      const address = await s.user('hal')
+      await s.dovecot.loadMessages(address, {INBOX: [{raw: message('moving')}], Archive: [{raw: message('archived')}]})
+      await s.scan()
+      const moving = (await s.liveItems(address)).find(item => item.path === '/INBOX')!.id
+      return {address, moving}
+    }
+
+    async function assertMovedOnce(address: string, moving: string, paths: string[]): Promise<void> {
+      const live = await s.liveItems(address)
+      assert.deepEqual(live.map(item => item.path).sort(), paths, JSON.stringify(live))
+      const moved = live.find(item => item.id === moving)
+      assert.equal(moved?.path, '/Archive', `the moved message keeps its item: ${JSON.stringify(live)}`)
+    }
+
+    it('destination read first: the new message in it is the item moved, not a copy that a deletion follows', async () => {
+      const {address, moving} = await start()
+      const client = await s.client(address)
+      // Archive changed before the cycle lists (it will be read); INBOX did not (it will not be).
+      await client.append('Archive', message('archived later'))
+      await cycleWith(address, () => moveFirstInbox(address))
+      await client.append('INBOX', message('new in inbox'))
+      await s.scan()
+      await assertMovedOnce(address, moving, ['/Archive', '/Archive', '/Archive', '/INBOX'])
+      assert.deepEqual((await s.revisions(address, moving)).map(r => [r.operation, r.deleted]), [['item.created', false], ['item.moved', false]])
+    })
+
+    it('source read first: the message deleted a moment ago comes back as itself when it shows up moved', async () => {
+      const {address, moving} = await start()
+      const client = await s.client(address)
+      // INBOX changed before the cycle lists (it will be read, without the message); Archive did not.
+      await client.append('INBOX', message('new in inbox'))
+      await cycleWith(address, () => moveFirstInbox(address))
+      await s.scan()
+      await assertMovedOnce(address, moving, ['/Archive', '/Archive', '/INBOX'])
+      // One history: its deletion is followed by its return, and doUndelete finds nothing to bring back.
+      assert.equal((await s.revisions(address, moving)).at(-1)!.deleted, false)
+    })
+
+    it('a COPY stays a copy: the source still holds the message', async () => {
+      const {address, moving} = await start()
+      const client = await s.client(address)
+      await client.append('Archive', message('archived later'))
+      await cycleWith(address, async () => {
+        const lock = await client.getMailboxLock('INBOX')
+        try {
+          await client.messageCopy('1', 'Archive', {uid: true})
+        } finally {
+          lock.release()
+        }
+      })
+      const live = await s.liveItems(address)
+      assert.deepEqual(live.map(item => item.path).sort(), ['/Archive', '/Archive', '/Archive', '/INBOX'])
+      assert.equal(live.find(item => item.id === moving)?.path, '/INBOX')
+    })
+  })
+}
