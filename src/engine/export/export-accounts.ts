@@ -11,6 +11,7 @@ import {canScanFirst, checkSource} from '../restore/source-check.js'
 import {type AccountExportResult, exportAccount, type ExportTotals} from './account-export.js'
 import {checkTarget, type ExportPlan} from './export-plan.js'
 import {mkdirPrivate} from './private-files.js'
+import {exportTargetFailure} from './target-failure.js'
 
 export interface ExportedAccount extends AccountExportResult {
   /** The account's export directory. */
@@ -38,7 +39,9 @@ export async function exportAccounts(context: OperationContext, plan: ExportPlan
   const {catalog, progress, signal} = context
   // Checked again: the operation may have waited in the queue while someone wrote into the target.
   await checkTarget(plan.target, plan.force)
-  await mkdirPrivate(plan.target)
+  await mkdirPrivate(plan.target).catch(error => {
+    throw exportTargetFailure(error, plan.target, 0) ?? error
+  })
   const blobs = new BlobStore(catalog.home)
   const exportedAt = Date.now()
   const totals: ExportTotals = {
@@ -87,6 +90,8 @@ export async function exportAccounts(context: OperationContext, plan: ExportPlan
       if (result.warning) report.uncertainAccounts.push({account: result.account, reason: result.uncertainReason, warning: result.warning})
       progress({kind: 'step', account: planned.label, message: `${result.items} items, ${result.messages} messages, ${result.missingContent} without content`})
       progress({kind: 'counters', counters: {...totals}})
+    } catch (error) {
+      throw exportTargetFailure(error, plan.target, report.accounts.length) ?? error
     } finally {
       await rm(staging, {recursive: true, force: true})
     }
