@@ -72,6 +72,9 @@ export class BackupDaemon {
     const lost = new AbortController()
     const running = AbortSignal.any([signal, lost.signal])
     const keeping = keepClaim(this.catalog, this.server, running, lost)
+    // The loop runs every RECONCILE_MS: a failure that lasts (a full volume) is logged once, and once more when it
+    // ends, not twice a second until someone frees space.
+    let failing: string | undefined
     try {
       while (!running.aborted) {
         try {
@@ -79,8 +82,12 @@ export class BackupDaemon {
           await this.realtime.reconcile(config)
           for (const cron of this.crons) cron.reconcile(config)
           if (!lost.signal.aborted) await this.heartbeat()
+          if (failing !== undefined) this.log('daemon: the failure above is over')
+          failing = undefined
         } catch (error) {
-          this.log(`daemon: ${failureMessage(error, this.catalog.home)}`)
+          const message = failureMessage(error, this.catalog.home)
+          if (message !== failing) this.log(`daemon: ${message}`)
+          failing = message
         }
 
         await sleep(RECONCILE_MS, running)

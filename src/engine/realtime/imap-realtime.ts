@@ -13,6 +13,7 @@ import {writeQueue} from '../smartscan/account-scan.js'
 import {claimAccount, findBackupAccount} from '../smartscan/backup-view.js'
 import {scanHoldsAccount} from '../smartscan/scan-lease.js'
 import {CycleGaveWay, runImapCycle} from '../smartscan/sync-cycle.js'
+import {storageFailure} from '../storage-errors.js'
 import {Doorbell} from './doorbell.js'
 import {PushPool, type PushPoolStatus} from './push-pool.js'
 
@@ -45,7 +46,7 @@ export interface ImapRealtimeStatus {
   cycles: number
   revisions: number
   lastCycleAt: null | string
-  /** The server-wide failure being waited out (unreachable, login refused), with the retry time. */
+  /** The failure every account waits out (server unreachable, login refused, backup volume full), with the retry time. */
   error?: string
   retryAt?: string
   /** The accounts command's last failure (the accounts already known are still followed). */
@@ -105,7 +106,7 @@ export class ImapRealtime {
   private pausedUntil = 0
   private serverBackoff = 1000
   private readonly counters = {cycles: 0, revisions: 0, lastCycleAt: null as null | number}
-  private failure: undefined | {error: string; retryAt: number}
+  private failure: undefined | {error: string; retryAt: number; storage: boolean}
   private accountsError: string | undefined
 
   constructor(private readonly options: ImapRealtimeOptions) {
@@ -182,7 +183,7 @@ export class ImapRealtime {
           this.counters.cycles++
           this.counters.revisions += result.revisions
           this.counters.lastCycleAt = Date.now()
-          if (this.failure) this.options.log('backup-realtime: the AppServer answers again: catching up with every account')
+          if (this.failure) this.options.log(`backup-realtime: ${this.failure.storage ? 'the backup accepts writes again' : 'the AppServer answers again'}: catching up with every account`)
           this.failure = undefined
           this.serverBackoff = 1000
           this.accountBackoff.delete(account)
@@ -310,13 +311,16 @@ export class ImapRealtime {
   }
 
   private failed(account: string, error: Error): void {
-    const {message} = error
-    if (error instanceof ImapError && error.scope === 'server') {
-      // Every account would fail the same way: wait it out once, for all of them.
+    // A full, read-only or failing backup volume fails every account the same way, as a server down does: it is
+    // waited out once for all of them, in one line naming the backup path and the fix rather than a bare ENOSPC
+    // per account and per retry.
+    const storage = storageFailure(error, this.options.catalog.home)
+    if (storage || (error instanceof ImapError && error.scope === 'server')) {
+      const message = storage?.message ?? error.message
       const now = Date.now()
       if (now >= this.pausedUntil) {
         this.pausedUntil = now + this.serverBackoff
-        this.failure = {error: message, retryAt: this.pausedUntil}
+        this.failure = {error: message, retryAt: this.pausedUntil, storage: storage !== undefined}
         this.options.log(`backup-realtime: ${message}; retrying in ${this.serverBackoff / 1000} s`)
         this.serverBackoff = Math.min(this.serverBackoff * 2, MAX_BACKOFF_MS)
       }
@@ -328,7 +332,7 @@ export class ImapRealtime {
     const backoff = Math.min((this.accountBackoff.get(account) ?? 500) * 2, MAX_BACKOFF_MS)
     this.accountBackoff.set(account, backoff)
     this.due.set(account, Date.now() + backoff)
-    this.options.log(`backup-realtime: ${account}: ${message}; retrying in ${backoff / 1000} s`)
+    this.options.log(`backup-realtime: ${account}: ${error.message}; retrying in ${backoff / 1000} s`)
   }
 
   private async session(account: string, signal: AbortSignal): Promise<ImapSession> {
