@@ -6,6 +6,7 @@ import type {Catalog} from '../catalog/catalog.js'
 import {ImapError} from '../appserver/imap/imap-errors.js'
 import {OperationAborted, throwIfAborted} from '../errors.js'
 import {markScanned} from '../scanner/account-certainty.js'
+import {storageFailure} from '../storage-errors.js'
 import {
   type AccountScanResult, scanAccount, scanStorage, type Serialize, writeQueue,
 } from './account-scan.js'
@@ -33,8 +34,8 @@ export interface ScanAccountsOptions {
 /**
  * Scans accounts a number at a time, sharing one write queue, one bound on body transfers and the server's blob
  * store: what SmartScan and `daemon once` do over every account. A failure of one account is reported and the
- * others go on; a failure of the server itself (unreachable, the admin login refused) stops the accounts still
- * running and is thrown, as is a stop asked through `signal`.
+ * others go on; a failure of the server itself (unreachable, the admin login refused) or of the backup volume (full,
+ * read-only, failing) stops the accounts still running and is thrown, as is a stop asked through `signal`.
  */
 export async function scanAccounts(options: ScanAccountsOptions): Promise<void> {
   const {accounts, catalog, server, settings, signal} = options
@@ -48,7 +49,7 @@ export async function scanAccounts(options: ScanAccountsOptions): Promise<void> 
   const storage = await scanStorage(catalog, server)
   const scanned = new ScannedAccounts(catalog, serialize)
   const scanStartedAt = Date.now()
-  let serverFailure: ImapError | undefined
+  let serverFailure: Error | undefined
   let next = 0
   const worker = async () => {
     while (next < accounts.length && !stopAll.signal.aborted) {
@@ -73,8 +74,12 @@ export async function scanAccounts(options: ScanAccountsOptions): Promise<void> 
         }
       } catch (error) {
         if (error instanceof OperationAborted || stopAll.signal.aborted) continue
-        if (error instanceof ImapError && error.scope === 'server') {
-          serverFailure ??= error
+        // A full, read-only or failing backup volume fails every account the same way, as the server down does:
+        // stop at once with the line naming the volume and the fix, rather than log in to every remaining account,
+        // fetch its new mail and fail each with a bare ENOSPC.
+        const volumeFailure = storageFailure(error, catalog.home)
+        if (volumeFailure || (error instanceof ImapError && error.scope === 'server')) {
+          serverFailure ??= volumeFailure ?? error as ImapError
           stopAll.abort()
           continue
         }
