@@ -27,8 +27,14 @@ export function startFixture(file: string, args: string[], env: NodeJS.ProcessEn
   return spawnNode(['--import', 'tsx', path.join(PROJECT_ROOT, 'test', 'fixtures', file), ...args], env)
 }
 
-function spawnNode(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+/** Starts `carbonio` as another user (root only): for what root's reading of any file would hide. */
+export function startCliAs(identity: {gid: number; uid: number}, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawnNode([RUN_JS, ...args], env, identity)
+}
+
+function spawnNode(args: string[], env: NodeJS.ProcessEnv, identity?: {gid: number; uid: number}): ChildProcess {
   const child = spawn(process.execPath, args, {
+    ...identity,
     cwd: PROJECT_ROOT,
     env: {
       ...process.env, ...env, NO_COLOR: '1', FORCE_COLOR: '0',

@@ -23,7 +23,8 @@ const STREAM_CHUNK = 1 << 20
 
 /**
  * Reads a blob file, gunzips it and checks that the content hashes to its name. Only a file that is not there is
- * "missing"; anything else that keeps the content from being read back exactly is "corrupt".
+ * "missing"; anything else that keeps the content from being read back exactly (a file it may not open included)
+ * is "corrupt".
  */
 export async function verifyBlobFile(file: string, digest: string): Promise<BlobVerdict> {
   let handle: FileHandle
@@ -32,6 +33,9 @@ export async function verifyBlobFile(file: string, digest: string): Promise<Blob
   } catch (error) {
     const {code} = (error as NodeJS.ErrnoException)
     if (code === 'ENOENT' || code === 'ENOTDIR') return {status: 'missing'}
+    // A file the backup cannot open (its mode or owner changed) cannot give its content back either: one damaged
+    // blob to report with its items (and to take again from the server), not a reason to stop the whole check.
+    if (code === 'EACCES' || code === 'EPERM') return {status: 'corrupt', storedSize: 0, detail: `cannot be read (${code}): check the owner and mode of the file and of its directory`}
     throw error
   }
 
