@@ -1,4 +1,4 @@
-import {statfsSync} from 'node:fs'
+import {accessSync, constants, statfsSync} from 'node:fs'
 import path from 'node:path'
 
 import {CATALOG_FILE} from './catalog/catalog.js'
@@ -18,6 +18,11 @@ export function storageFailure(error: unknown, home: string): undefined | UserEr
   const {code, path: file} = (error ?? {}) as NodeJS.ErrnoException
   // SQLite reports a volume too full to create its -wal or -shm file as an I/O error: the free space tells.
   const full = (code === 'SQLITE_IOERR' || code === 'EIO') && freeBytes(home) < FULL_BELOW_BYTES
+  // SQLite says SQLITE_READONLY, and Node EACCES, as well for a catalog file or directory whose owner or mode keep
+  // this user from writing as for a read-only volume: "remount it read-write" would send the administrator to the
+  // wrong fix. Only a path under the backup is the backup's problem (an export target or a password file is not).
+  const denied = code === 'SQLITE_READONLY' || ((code === 'EACCES' || code === 'EPERM') && file !== undefined && isUnder(file, home))
+  if (denied && deniedToThisUser(home, file)) return new UserError(notWritable(home, `${code}${file ? ` on ${file}` : ''}`))
   const explain = full ? outOfSpace : (code === undefined ? undefined : EXPLANATIONS.get(code))
   return explain && new UserError(explain(home, `${code}${file ? ` on ${file}` : ''}`))
 }
@@ -46,6 +51,34 @@ function freeBytes(dir: string): number {
       if (path.dirname(at) === at) return Number.POSITIVE_INFINITY
     }
   }
+}
+
+/**
+ * Whether the user running the backup is refused writing the backup path, its catalog, or the file that failed and
+ * its directory (not the volume: that is EROFS).
+ */
+function deniedToThisUser(home: string, failed: string | undefined): boolean {
+  const places = [home, path.join(home, CATALOG_FILE), ...(failed ? [failed, path.dirname(failed)] : [])]
+  for (const place of places) {
+    try {
+      accessSync(place, constants.R_OK | constants.W_OK)
+    } catch (error) {
+      const {code} = error as NodeJS.ErrnoException
+      if (code === 'EACCES' || code === 'EPERM') return true
+    }
+  }
+
+  return false
+}
+
+function isUnder(file: string, dir: string): boolean {
+  const relative = path.relative(dir, file)
+  return relative === '' || (!relative.startsWith('..') && !path.isAbsolute(relative))
+}
+
+function notWritable(home: string, what: string): string {
+  const user = process.getuid ? ` (uid ${process.getuid()})` : ''
+  return `the backup at ${home} cannot be written by this user${user} (${what}): give the user that runs the backup its ownership (chown -R), directories 0700 and files 0600; ${SAFE}`
 }
 
 function outOfSpace(home: string, what: string): string {
