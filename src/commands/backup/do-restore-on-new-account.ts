@@ -18,7 +18,8 @@ export default class DoRestoreOnNewAccount extends OperationCommand {
     = 'The destination must exist on the AppServer (or backupProvisioningCommand creates it) and hold no message '
       + '(force true merges into it). It gets the '
       + 'folders and messages the source had at that moment, with the exact bytes, flags, keywords and internal '
-      + 'dates; a message already in a destination folder is skipped, so running the restore again adds nothing. '
+      + 'dates; a message already in a destination folder is skipped, so running the restore again adds nothing, and '
+      + 'one that was stopped, killed or failed completes when run again, without force true. '
       + 'In blobless mode the content is read from the AppServer. An uncertain source gets an account SmartScan '
       + 'first. Prints the operation UUID first; exit codes: 0 Successful, 1 Failed, 2 Stopped, 3 Removed, 4 Interrupted.'
   static override examples = [

@@ -8,6 +8,7 @@ import {findAccount} from '../history/account-lookup.js'
 import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
 import {type ItemAt, stateAt} from '../history/state-at.js'
 import {mapAhead} from '../map-ahead.js'
+import {describePointInTime} from '../point-in-time.js'
 import {appendGroups} from './append-groups.js'
 import {type ContentResult, ContentSource} from './content-source.js'
 import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
@@ -19,6 +20,7 @@ import {
 } from './restore-tally.js'
 import {compareArrival} from './server-order.js'
 import {checkSource} from './source-check.js'
+import {notEmptyRefusal, unfinishedRestoreInto} from './unfinished-restore.js'
 
 export interface RestoreOnNewAccountRequest {
   source: string
@@ -85,7 +87,12 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     const existing = await target.folders()
     const present = existing.reduce((sum, folder) => sum + folder.messages, 0)
     if (present > 0 && !request.force) {
-      throw new UserError(`${destination} is not empty (${present} message${present === 1 ? '' : 's'}): restore into an empty account, or add force true to merge (messages already there are skipped)`)
+      const unfinished = await unfinishedRestoreInto(catalog, {...request, date: describePointInTime(request.point)}, context.uuid)
+      if (!unfinished) {
+        throw new UserError(notEmptyRefusal(destination, present))
+      }
+
+      progress({kind: 'step', account: destination, message: `completing restore ${unfinished.uuid} (${unfinished.state}): the ${present} message${present === 1 ? '' : 's'} it restored are skipped`})
     }
 
     const check = await checkSource(context, account)
