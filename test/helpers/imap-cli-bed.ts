@@ -87,8 +87,9 @@ export async function imapTestBed(dialect: Dialect = 'sqlite', password = USER_P
   }
 }
 
-export async function imapCliBed(): Promise<ImapCliBed> {
-  const bed = await imapTestBed()
+/** `dovecotOfTest`: a server of the test's own (startTestDovecot with other options) instead of the shared one. */
+export async function imapCliBed(dovecotOfTest?: TestDovecot): Promise<ImapCliBed> {
+  const bed = await imapTestBed('sqlite', USER_PASSWORD, dovecotOfTest)
   const provisionScript = path.join(bed.t.home, 'provision.sh')
   writeFileSync(provisionScript, [
     '#!/bin/sh',

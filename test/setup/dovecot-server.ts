@@ -80,6 +80,14 @@ export interface TestDovecotOptions {
    * (Zimbra's IMAP) does; the realtime capture then pushes INBOX only and polls the other folders. Default true.
    */
   notify?: boolean
+  /**
+   * True: what a real server shows beyond the user's own folders (namespacesConfig): other users' folders shared by
+   * ACL under `shared/<user>/`, public folders under `Public/`, the ACL plugins with `acl_user = %u` (ACLs checked
+   * against the account, not the master user that opens it). Default false.
+   */
+  namespaces?: boolean
+  /** With namespaces: no `acl_user`, so Dovecot checks the master user's own rights (its default), which are none. */
+  masterUserAcl?: boolean
 }
 
 const shared = sharedServer('carbonio-backup.test-dovecot', () => startTestDovecot())
@@ -121,7 +129,47 @@ function runAs(): {gid: number; internal: string; login: string; mail: string; u
   }
 }
 
-function configText(dir: string, port: number, users: ReturnType<typeof runAs>, {loginProcesses, notify}: {loginProcesses: LoginProcesses; notify: boolean}): string {
+/**
+ * The shared and public namespaces a production Dovecot commonly has, with the ACL plugins that make the shared one
+ * work: a user sees another's folder as shared/<owner>/<folder> once the owner grants it (SETACL), and every user
+ * sees the public folders (a Maildir++ of their own under public/, readable by anyone) as Public/<folder>.
+ */
+function namespacesConfig(dir: string, masterUserAcl: boolean): string {
+  return `mail_plugins = $mail_plugins acl
+protocol imap {
+  mail_plugins = $mail_plugins imap_acl
+}
+plugin {
+  acl = vfile
+${masterUserAcl ? '' : '  acl_user = %u\n'}  acl_shared_dict = file:${dir}/acl/shared-mailboxes.db
+}
+namespace shared {
+  type = shared
+  separator = /
+  prefix = shared/%%u/
+  location = maildir:${dir}/mail/%%u:INDEXPVT=${dir}/mail/%u/shared/%%u
+  subscriptions = no
+  list = children
+}
+namespace public {
+  type = public
+  separator = /
+  prefix = Public/
+  location = maildir:${dir}/public
+  subscriptions = no
+  list = children
+}
+`
+}
+
+interface ConfigOptions {
+  loginProcesses: LoginProcesses
+  masterUserAcl: boolean
+  namespaces: boolean
+  notify: boolean
+}
+
+function configText(dir: string, port: number, users: ReturnType<typeof runAs>, {loginProcesses, masterUserAcl, namespaces, notify}: ConfigOptions): string {
   return `# The test Dovecot of carbonio-backup: loopback only, no TLS, everything under ${dir}.
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -147,7 +195,7 @@ mail_location = maildir:${dir}/mail/%u
 # The mailbox list index gives NOTIFY and answers LIST-STATUS without opening every mailbox; without it, no NOTIFY.
 mailbox_list_index = ${notify ? 'yes' : 'no'}
 mail_fsync = never
-namespace inbox {
+${namespaces ? namespacesConfig(dir, masterUserAcl) : ''}namespace inbox {
   inbox = yes
   separator = /
   mailbox Drafts {
@@ -201,7 +249,7 @@ service anvil {
  * (no NOTIFY) starts its own and stops it itself.
  */
 export async function startTestDovecot(options: TestDovecotOptions = {}): Promise<TestDovecot> {
-  const notify = options.notify ?? true
+  const fixed = {notify: options.notify ?? true, namespaces: options.namespaces ?? false, masterUserAcl: options.masterUserAcl ?? false}
   if (!DOVECOT || !DOVEADM) throw new Error(INSTALL_HINT)
   const started = Date.now()
   const users = runAs()
@@ -211,6 +259,17 @@ export async function startTestDovecot(options: TestDovecotOptions = {}): Promis
   const mailRoot = path.join(dir, 'mail')
   mkdirSync(mailRoot)
   chownSync(mailRoot, users.uid, users.gid)
+  if (fixed.namespaces) {
+    // Written by the mail processes: the dictionary of who shares with whom, and the public folders (whose root ACL,
+    // the default of each public folder, lets every user read and add).
+    for (const sub of ['acl', 'public']) {
+      mkdirSync(path.join(dir, sub))
+      chownSync(path.join(dir, sub), users.uid, users.gid)
+    }
+
+    writeFileSync(path.join(dir, 'public', 'dovecot-acl'), 'anyone lrwstipekxa\n', {mode: 0o644})
+  }
+
   const configFile = path.join(dir, 'dovecot.conf')
   const pidFile = path.join(dir, 'run', 'master.pid')
   const masterUser = 'backup-admin'
@@ -235,7 +294,7 @@ export async function startTestDovecot(options: TestDovecotOptions = {}): Promis
     // A free port found by binding port 0 may be taken again before dovecot binds it: retry a few times.
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort()
-      writeFileSync(configFile, configText(dir, port, users, {loginProcesses: 'high-security', notify}))
+      writeFileSync(configFile, configText(dir, port, users, {...fixed, loginProcesses: 'high-security'}))
       try {
         await startDaemon(DOVECOT, configFile, path.join(dir, 'startup.log'))
         await waitForGreeting(port, 10_000)
@@ -258,7 +317,7 @@ export async function startTestDovecot(options: TestDovecotOptions = {}): Promis
         masterPassword,
         startMs,
         async setLoginProcesses(mode) {
-          writeFileSync(configFile, configText(dir, port, users, {loginProcesses: mode, notify}))
+          writeFileSync(configFile, configText(dir, port, users, {...fixed, loginProcesses: mode}))
           await doveadm(['reload'])
           await waitForGreeting(port, 10_000)
         },

@@ -103,6 +103,17 @@ export function missingExtension(settings: Pick<ImapSettings, 'url'>, missing: s
   return new ImapError(`the AppServer at ${settings.url} does not offer ${missing.join(' and ')} (RFC 7162): the IMAP connector needs CONDSTORE and QRESYNC to see what changed`, 'server')
 }
 
+/**
+ * The account's INBOX is missing from its listing, or the server says it does not exist: every account has one, so
+ * the admin user is not seeing the account's mail. Dovecot's ACL plugin does this to a master user (it checks the
+ * master user's own rights, which are none, unless acl_user = %u): the scan would otherwise record an empty account,
+ * or every folder of one already in the backup as deleted.
+ */
+export function unreadableInbox(settings: Pick<ImapSettings, 'url' | 'user'>, account: string): ImapError {
+  const fix = 'with Dovecot\'s ACL plugin set plugin { acl_user = %u }, or else give that user the rights'
+  return new ImapError(`the AppServer at ${settings.url} shows ${settings.user} no INBOX in ${account}, so not its mail: nothing of it was recorded (${fix})`, 'account')
+}
+
 function oneLine(text: string): string {
   return text.replaceAll(/\s+/g, ' ').trim()
 }

@@ -9,7 +9,7 @@ import {
   closeAdminConnection, connectAsAdmin, enableExtensions, guardImap,
 } from './admin-connection.js'
 import {fetchAnswers} from './fetch-answers.js'
-import {explainSessionError} from './imap-errors.js'
+import {explainSessionError, unreadableInbox} from './imap-errors.js'
 import {folderPathOf, normalizeFlags} from './imap-identity.js'
 import {HEADER_FIELDS, type MessageHeaders, parseHeaders} from './message-headers.js'
 
@@ -147,6 +147,7 @@ export class ImapSession {
       })
     }
 
+    if (!folders.some(folder => folder.selectable && folder.path.toLowerCase() === '/inbox')) throw unreadableInbox(this.settings, this.account)
     return folders
   }
 
