@@ -6,6 +6,7 @@ import {closeAdminConnection, connectAsAdmin, guardImap} from '../appserver/imap
 import {fetchAnswers} from '../appserver/imap/fetch-answers.js'
 import {folderPathOf} from '../appserver/imap/imap-identity.js'
 import {parseHeaders} from '../appserver/imap/message-headers.js'
+import {isOwnMailbox} from '../appserver/imap/own-mailboxes.js'
 import {sha256} from '../blobstore/blob-store.js'
 import {candidateKey, FolderHoldings, type Likeness} from './folder-holdings.js'
 import {FolderRefused} from './folder-refused.js'
@@ -62,6 +63,7 @@ export class ImapRestoreTarget {
       for (const entry of entries) {
         if (entry.delimiter) this.delimiter = entry.delimiter
         if (entry.flags.has(String.raw`\Noselect`) || entry.flags.has(String.raw`\NonExistent`)) continue
+        if (!isOwnMailbox(entry.path, this.client.namespaces)) continue
         const path = folderPathOf(entry.path, entry.delimiter)
         this.known.set(path.toLowerCase() === '/inbox' ? '/INBOX' : path, entry.path)
         folders.push({mailbox: entry.path, path, messages: entry.status?.messages ?? 0})
@@ -84,6 +86,13 @@ export class ImapRestoreTarget {
     if (known !== undefined) return known
     // Only the folder itself: the server makes whatever parents its layout needs (a Maildir++ parent is no folder).
     const mailbox = segments.join(this.delimiter)
+    // A backup made before SmartScan kept to the account's own mailboxes may hold another user's shared folder
+    // (/shared/bob@example.com/Projects) or a public one: writing there would put back, in someone else's folder,
+    // what its owner deleted. Refused as a folder the server would not create.
+    if (!isOwnMailbox(mailbox, this.client.namespaces)) {
+      throw new FolderRefused(key, `${key} is not a folder of ${this.account} but another user's or a public one on the AppServer at ${this.settings.url}: nothing is restored into it`)
+    }
+
     await this.guard(async () => {
       try {
         await this.client.mailboxCreate(mailbox)

@@ -12,6 +12,7 @@ import {fetchAnswers} from './fetch-answers.js'
 import {explainSessionError, unreadableInbox} from './imap-errors.js'
 import {folderPathOf, normalizeFlags} from './imap-identity.js'
 import {HEADER_FIELDS, type MessageHeaders, parseHeaders} from './message-headers.js'
+import {isOwnMailbox} from './own-mailboxes.js'
 
 /** What LIST-STATUS (or SELECT) says about a mailbox: enough to tell whether anything changed in it. */
 export interface FolderStatus {
@@ -99,7 +100,10 @@ export class ImapSession {
     return new ImapSession(client, settings, account, options.signal)
   }
 
-  /** Every mailbox with its status, in one LIST ... RETURN (STATUS ...) where the server has LIST-STATUS. */
+  /**
+   * Every mailbox of the account's own with its status, in one LIST ... RETURN (STATUS ...) where the server has
+   * LIST-STATUS.
+   */
   async folders(): Promise<ServerFolder[]> {
     // Dovecot answers the STATUS of the mailbox this session has selected from the session's own view of it, which
     // moves on only at the session's next command in that mailbox: a cycle that read a folder and then met a
@@ -114,6 +118,8 @@ export class ImapSession {
     for (const entry of entries) {
       // A \NonExistent name is only the parent of real mailboxes: no folder of its own.
       if (entry.flags.has(String.raw`\NonExistent`)) continue
+      // Other users' shared folders and public ones are theirs, not this account's mail (isOwnMailbox).
+      if (!isOwnMailbox(entry.path, this.client.namespaces)) continue
       let selectable = !entry.flags.has(String.raw`\Noselect`)
       let {status} = entry
       if (selectable && (!status || (status as {error?: unknown}).error)) {
