@@ -86,6 +86,11 @@ export interface TestDovecotOptions {
    * against the account, not the master user that opens it). Default false.
    */
   namespaces?: boolean
+  /**
+   * The account's special-use mailboxes by name, each created at the first login (`auto = subscribe`), as a server
+   * in another language has them: {Gesendet: '\\Sent', ...}. Default: Drafts, Sent, Trash and Junk, not created.
+   */
+  specialUse?: Record<string, string>
   /** With namespaces: no `acl_user`, so Dovecot checks the master user's own rights (its default), which are none. */
   masterUserAcl?: boolean
 }
@@ -162,14 +167,33 @@ namespace public {
 `
 }
 
+const DEFAULT_SPECIAL_USE = `  mailbox Drafts {
+    special_use = \\Drafts
+  }
+  mailbox Sent {
+    special_use = \\Sent
+  }
+  mailbox Trash {
+    special_use = \\Trash
+  }
+  mailbox Junk {
+    special_use = \\Junk
+  }
+`
+
+function specialUseConfig(names: Record<string, string>): string {
+  return Object.entries(names).map(([name, use]) => `  mailbox "${name}" {\n    special_use = ${use}\n    auto = subscribe\n  }\n`).join('')
+}
+
 interface ConfigOptions {
+  specialUse?: Record<string, string>
   loginProcesses: LoginProcesses
   masterUserAcl: boolean
   namespaces: boolean
   notify: boolean
 }
 
-function configText(dir: string, port: number, users: ReturnType<typeof runAs>, {loginProcesses, masterUserAcl, namespaces, notify}: ConfigOptions): string {
+function configText(dir: string, port: number, users: ReturnType<typeof runAs>, {loginProcesses, masterUserAcl, namespaces, notify, specialUse}: ConfigOptions): string {
   return `# The test Dovecot of carbonio-backup: loopback only, no TLS, everything under ${dir}.
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -198,19 +222,7 @@ mail_fsync = never
 ${namespaces ? namespacesConfig(dir, masterUserAcl) : ''}namespace inbox {
   inbox = yes
   separator = /
-  mailbox Drafts {
-    special_use = \\Drafts
-  }
-  mailbox Sent {
-    special_use = \\Sent
-  }
-  mailbox Trash {
-    special_use = \\Trash
-  }
-  mailbox Junk {
-    special_use = \\Junk
-  }
-}
+${specialUse ? specialUseConfig(specialUse) : DEFAULT_SPECIAL_USE}}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${dir}/master-users
@@ -249,7 +261,9 @@ service anvil {
  * (no NOTIFY) starts its own and stops it itself.
  */
 export async function startTestDovecot(options: TestDovecotOptions = {}): Promise<TestDovecot> {
-  const fixed = {notify: options.notify ?? true, namespaces: options.namespaces ?? false, masterUserAcl: options.masterUserAcl ?? false}
+  const fixed = {
+    notify: options.notify ?? true, namespaces: options.namespaces ?? false, masterUserAcl: options.masterUserAcl ?? false, specialUse: options.specialUse,
+  }
   if (!DOVECOT || !DOVEADM) throw new Error(INSTALL_HINT)
   const started = Date.now()
   const users = runAs()

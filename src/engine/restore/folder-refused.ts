@@ -17,10 +17,13 @@ export class FolderRefused extends ImapError {
   }
 }
 
-/** The mailbox of a folder path, created when missing, or the server's refusal to create it. */
-export async function folderOrRefusal(target: ImapRestoreTarget, path: string): Promise<FolderRefused | string> {
+/**
+ * The mailbox of a folder path, created when missing (or the destination's folder of its special use:
+ * ImapRestoreTarget.ensureFolder), or the server's refusal to create it.
+ */
+export async function folderOrRefusal(target: ImapRestoreTarget, path: string, specialUse?: null | string): Promise<FolderRefused | string> {
   try {
-    return await target.ensureFolder(path)
+    return await target.ensureFolder(path, specialUse)
   } catch (error) {
     if (error instanceof FolderRefused) return error
     throw error

@@ -40,6 +40,8 @@ export class ImapRestoreTarget {
   private readonly holdings = new Map<string, FolderHoldings>()
   private readonly likenesses = new WeakMap<RestoreMessage, Likeness | undefined>()
   private readonly known = new Map<string, string>()
+  /** The destination's mailbox of each special use (lower case: \\sent), as its LIST says. */
+  private readonly specialUses = new Map<string, string>()
 
   private constructor(
     private readonly client: ImapFlow,
@@ -66,6 +68,7 @@ export class ImapRestoreTarget {
         if (!isOwnMailbox(entry.path, this.client.namespaces)) continue
         const path = folderPathOf(entry.path, entry.delimiter)
         this.known.set(path.toLowerCase() === '/inbox' ? '/INBOX' : path, entry.path)
+        if (entry.specialUse && !this.specialUses.has(entry.specialUse.toLowerCase())) this.specialUses.set(entry.specialUse.toLowerCase(), entry.path)
         folders.push({mailbox: entry.path, path, messages: entry.status?.messages ?? 0})
       }
 
@@ -76,13 +79,16 @@ export class ImapRestoreTarget {
   /**
    * The mailbox for a catalog path ("/Archive/2024"), created with its parents when missing. A name the server will
    * not create throws FolderRefused (naming the folder), which a restore may take as that folder's failure only.
+   * A folder of a special use (\\Sent, \\Drafts, \\Trash, \\Junk, \\Archive) missing from the destination goes
+   * into the destination's folder of that use when it has one: a server in another language (Gesendet, Papierkorb)
+   * would otherwise get a plain "Sent" beside its own, and mail clients would not show the restored sent mail as sent.
    */
-  async ensureFolder(path: string): Promise<string> {
+  async ensureFolder(path: string, specialUse?: null | string): Promise<string> {
     const segments = path.split('/').filter(Boolean)
     if (segments.length === 0) throw new Error(`no folder path: ${path}`)
     if (segments[0].toLowerCase() === 'inbox') segments[0] = 'INBOX'
     const key = `/${segments.join('/')}`
-    const known = this.known.get(key)
+    const known = this.known.get(key) ?? (specialUse ? this.specialUses.get(specialUse.toLowerCase()) : undefined)
     if (known !== undefined) return known
     // Only the folder itself: the server makes whatever parents its layout needs (a Maildir++ parent is no folder).
     const mailbox = segments.join(this.delimiter)

@@ -104,6 +104,8 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     for (const items of byFolder.values()) items.sort(compareArrival)
 
     const paths = [...new Set([...byFolder.keys(), ...state.folders.filter(f => f.view === null || f.view === 'message').map(f => f.path)])].sort()
+    // What each folder was for (an IMAP server's special use), so that sent mail lands in the destination's \Sent.
+    const specialUses = new Map(state.folders.map(f => [f.path, typeof f.metadata.specialUse === 'string' ? f.metadata.specialUse : null]))
     const report: RestoreReport = {
       source: account.name,
       destination,
@@ -120,7 +122,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     for await (const {group, reads} of mapAhead(groups, async group => ({group, reads: await readGroup(reader, group.items)}), READ_AHEAD)) {
       throwIfAborted(signal)
       if (group.first) {
-        mailbox = await folderOrRefusal(target, group.path)
+        mailbox = await folderOrRefusal(target, group.path, specialUses.get(group.path))
         if (typeof mailbox === 'string') report.folders++
         folder = {restored: 0, skipped: 0, unrestored: []}
       }

@@ -1,0 +1,79 @@
+import type {ImapFlow} from 'imapflow'
+
+import assert from 'node:assert/strict'
+import {writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {setAttribute} from '../../src/engine/config/config-store.js'
+import {JAN, messagesNow} from '../engine/restore/restore-scenario.js'
+import {message} from '../engine/smartscan/imap-scenario.js'
+import {
+  GLOBAL, type ImapCliBed, imapCliBed, scanInProcess, USER_PASSWORD, userClient,
+} from '../helpers/imap-cli-bed.js'
+import {runCli} from '../helpers/run-cli.js'
+import {startTestDovecot, type TestDovecot} from '../setup/dovecot-server.js'
+
+// The server a backup is restored to may name its special-use folders otherwise (a German Dovecot: Gesendet,
+// Entwürfe, Papierkorb, Spam), as after a move to a new server: a mail client looks for sent mail in the \Sent one.
+describe('doRestoreOnNewAccount onto a server whose special-use folders have other names, through bin/run.js', function () {
+  this.timeout(30_000)
+  let german: TestDovecot
+  let bed: ImapCliBed
+
+  before(async () => {
+    german = await startTestDovecot({
+      specialUse: {
+        Entwürfe: String.raw`\Drafts`, Gesendet: String.raw`\Sent`, Papierkorb: String.raw`\Trash`, Spam: String.raw`\Junk`,
+      },
+    })
+  })
+
+  after(async () => {
+    await german.stop()
+  })
+
+  beforeEach(async () => {
+    bed = await imapCliBed()
+  })
+
+  afterEach(async () => {
+    await bed.cleanup()
+  })
+
+  it('puts the messages of Sent, Drafts, Trash and Junk into the destination\'s folders of the same special use', async () => {
+    const alice = await bed.user('alice')
+    await bed.dovecot.loadMessages(alice, {
+      INBOX: [{raw: message('in'), internalDate: JAN}],
+      Sent: [{raw: message('sent'), internalDate: JAN}],
+      Drafts: [{raw: message('draft'), internalDate: JAN}],
+      Trash: [{raw: message('trashed'), internalDate: JAN}],
+      Junk: [{raw: message('junk'), internalDate: JAN}],
+      Projects: [{raw: message('project'), internalDate: JAN}],
+    })
+    await scanInProcess(bed, alice)
+
+    // The backup now restores onto the German server, where the destination account exists with its own folders.
+    const passwordFile = path.join(bed.t.home, 'german-password')
+    writeFileSync(passwordFile, `${german.masterPassword}\n`, {mode: 0o600})
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupAppServerUrl', german.url)
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupAppServerPasswordFile', passwordFile)
+    await german.addUser(alice, USER_PASSWORD)
+    const client = await userClient(german, alice, USER_PASSWORD)
+    await client.logout()
+
+    const restore = await runCli(['backup', 'doRestoreOnNewAccount', alice, alice, 'last'], bed.t.env)
+    assert.equal(restore.code, 0, restore.stderr)
+    const clients: ImapFlow[] = []
+    const onGerman = {
+      async client(address: string) {
+        clients.push(await userClient(german, address, USER_PASSWORD))
+        return clients.at(-1)!
+      },
+      async closeClients() {
+        await Promise.all(clients.map(opened => opened.logout()))
+      },
+    }
+    const now = (await messagesNow(onGerman, alice)).map(line => line.split(' ')[0]).sort()
+    assert.deepEqual(now, ['Entwürfe', 'Gesendet', 'INBOX', 'Papierkorb', 'Projects', 'Spam'])
+  })
+})
