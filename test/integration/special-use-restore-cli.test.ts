@@ -61,6 +61,12 @@ describe('doRestoreOnNewAccount onto a server whose special-use folders have oth
     const client = await userClient(german, alice, USER_PASSWORD)
     await client.logout()
 
+    // The preview says what the restore then does: no Sent, Drafts, Trash or Junk to add beside the German ones.
+    const preview = await runCli(['backup', 'getRestorePreview', alice, 'last', '--json'], bed.t.env)
+    assert.equal(preview.code, 0, preview.stderr)
+    const {add, liveOnly} = JSON.parse(preview.stdout)
+    assert.deepEqual({add: add.folders, liveOnly: liveOnly.folders}, {add: ['/Projects'], liveOnly: []})
+
     const restore = await runCli(['backup', 'doRestoreOnNewAccount', alice, alice, 'last'], bed.t.env)
     assert.equal(restore.code, 0, restore.stderr)
     const clients: ImapFlow[] = []

@@ -94,10 +94,15 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
     unchanged: 0,
   }
   const liveFolders = live?.folders ?? new Map<string, string>()
+  // As the restore target does: a special-use folder missing at its path goes into the destination's of that use.
+  const liveKeyOf = (key: string) => (liveFolders.has(key) ? key : live?.specialUses.get(backup.specialUses.get(key) ?? '') ?? key)
+  const compared = new Set<string>()
   for (const [key, folderPath] of [...backup.folders].sort(byPath)) {
-    if (!liveFolders.has(key)) preview.add.folders.push(folderPath)
+    const liveKey = liveKeyOf(key)
+    compared.add(liveKey)
+    if (!liveFolders.has(liveKey)) preview.add.folders.push(folderPath)
     const backupMessages = backup.messages.get(key) ?? []
-    const liveMessages = live?.messages.get(key) ?? []
+    const liveMessages = live?.messages.get(liveKey) ?? []
     await pairRewritten(backupMessages, liveMessages, readBlob)
     const comparison = compareFolder(backupMessages, liveMessages)
     preview.add.messages.push(...comparison.add)
@@ -107,7 +112,7 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
   }
 
   for (const [key, folderPath] of [...liveFolders].sort(byPath)) {
-    if (backup.folders.has(key)) continue
+    if (compared.has(key)) continue
     preview.liveOnly.folders.push(folderPath)
     preview.liveOnly.messages.push(...(live?.messages.get(key) ?? []).map(message => shownOf(message)))
   }
@@ -119,6 +124,8 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
 interface BackupMailbox {
   /** Folder key to the folder's path at T. */
   folders: Map<string, string>
+  /** Folder key to the folder's special use at T (lower case: \\sent), for those that had one. */
+  specialUses: Map<string, string>
   messages: Map<string, Keyed[]>
   /** The candidate keys (Message-ID and size) of the messages known by digest: live messages to read to compare. */
   candidates: Set<string>
@@ -136,9 +143,15 @@ interface BackupMailbox {
 /** The account's mail folders and messages at T, keyed as the live side is. */
 async function readBackup(state: AccountStateAt): Promise<BackupMailbox> {
   const backup: BackupMailbox = {
-    folders: new Map(), messages: new Map(), candidates: new Set(), messageIds: new Set(), digests: new Set(), count: 0, otherItems: 0,
+    folders: new Map(), specialUses: new Map(), messages: new Map(), candidates: new Set(), messageIds: new Set(), digests: new Set(), count: 0, otherItems: 0,
   }
-  for (const folder of state.folders) if (folder.view === null || folder.view === 'message') backup.folders.set(folderKey(folder.path), folder.path)
+  for (const folder of state.folders) {
+    if (folder.view !== null && folder.view !== 'message') continue
+    backup.folders.set(folderKey(folder.path), folder.path)
+    const {specialUse} = folder.metadata
+    if (typeof specialUse === 'string') backup.specialUses.set(folderKey(folder.path), specialUse.toLowerCase())
+  }
+
   for await (const item of state.items()) {
     if (item.type !== 'message') {
       backup.otherItems++
@@ -177,6 +190,8 @@ async function readBackup(state: AccountStateAt): Promise<BackupMailbox> {
 interface LiveMailbox {
   /** Folder key to the folder's path as the server names it. */
   folders: Map<string, string>
+  /** Special use (lower case) to the key of the destination's folder of that use. */
+  specialUses: Map<string, string>
   messages: Map<string, Keyed[]>
 }
 
@@ -200,11 +215,12 @@ async function readLive(
   }
 
   try {
-    const live: LiveMailbox = {folders: new Map(), messages: new Map()}
+    const live: LiveMailbox = {folders: new Map(), specialUses: new Map(), messages: new Map()}
     for (const folder of await session.folders()) {
       if (!folder.selectable) continue
       const key = folderKey(folder.path)
       live.folders.set(key, folder.path)
+      if (folder.specialUse && !live.specialUses.has(folder.specialUse.toLowerCase())) live.specialUses.set(folder.specialUse.toLowerCase(), key)
       if ((folder.status?.messages ?? 0) === 0) continue
       const read = await session.readFolder(folder.mailbox, null)
       const toRead = read.messages.filter(m => !m.headers.messageId || candidates.has(candidateKey(m.headers.messageId, m.size, null)) || messageIds.has(m.headers.messageId))
