@@ -15,7 +15,7 @@ import {startTestDovecot, type TestDovecot} from '../setup/dovecot-server.js'
 
 // The server a backup is restored to may name its special-use folders otherwise (a German Dovecot: Gesendet,
 // Entwürfe, Papierkorb, Spam), as after a move to a new server: a mail client looks for sent mail in the \Sent one.
-describe('doRestoreOnNewAccount onto a server whose special-use folders have other names, through bin/run.js', function () {
+describe('restores onto a server whose special-use folders have other names, through bin/run.js', function () {
   this.timeout(30_000)
   let german: TestDovecot
   let bed: ImapCliBed
@@ -40,7 +40,8 @@ describe('doRestoreOnNewAccount onto a server whose special-use folders have oth
     await bed.cleanup()
   })
 
-  it('puts the messages of Sent, Drafts, Trash and Junk into the destination\'s folders of the same special use', async () => {
+  /** alice on the English server with mail in each special-use folder, scanned. */
+  async function aliceScanned(): Promise<string> {
     const alice = await bed.user('alice')
     await bed.dovecot.loadMessages(alice, {
       INBOX: [{raw: message('in'), internalDate: JAN}],
@@ -51,8 +52,11 @@ describe('doRestoreOnNewAccount onto a server whose special-use folders have oth
       Projects: [{raw: message('project'), internalDate: JAN}],
     })
     await scanInProcess(bed, alice)
+    return alice
+  }
 
-    // The backup now restores onto the German server, where the destination account exists with its own folders.
+  /** Points the backup at the German server, where alice exists with its own special-use folders (first login). */
+  async function ontoGerman(alice: string): Promise<void> {
     const passwordFile = path.join(bed.t.home, 'german-password')
     writeFileSync(passwordFile, `${german.masterPassword}\n`, {mode: 0o600})
     await setAttribute(bed.t.catalog, GLOBAL, 'backupAppServerUrl', german.url)
@@ -60,15 +64,10 @@ describe('doRestoreOnNewAccount onto a server whose special-use folders have oth
     await german.addUser(alice, USER_PASSWORD)
     const client = await userClient(german, alice, USER_PASSWORD)
     await client.logout()
+  }
 
-    // The preview says what the restore then does: no Sent, Drafts, Trash or Junk to add beside the German ones.
-    const preview = await runCli(['backup', 'getRestorePreview', alice, 'last', '--json'], bed.t.env)
-    assert.equal(preview.code, 0, preview.stderr)
-    const {add, liveOnly} = JSON.parse(preview.stdout)
-    assert.deepEqual({add: add.folders, liveOnly: liveOnly.folders}, {add: ['/Projects'], liveOnly: []})
-
-    const restore = await runCli(['backup', 'doRestoreOnNewAccount', alice, alice, 'last'], bed.t.env)
-    assert.equal(restore.code, 0, restore.stderr)
+  /** The folders of alice's messages on the German server. */
+  async function germanFolders(alice: string): Promise<string[]> {
     const clients: ImapFlow[] = []
     const onGerman = {
       async client(address: string) {
@@ -79,7 +78,34 @@ describe('doRestoreOnNewAccount onto a server whose special-use folders have oth
         await Promise.all(clients.map(opened => opened.logout()))
       },
     }
-    const now = (await messagesNow(onGerman, alice)).map(line => line.split(' ')[0]).sort()
-    assert.deepEqual(now, ['Entwürfe', 'Gesendet', 'INBOX', 'Papierkorb', 'Projects', 'Spam'])
+    return (await messagesNow(onGerman, alice)).map(line => line.split(' ')[0]).sort()
+  }
+
+  const GERMAN = ['Entwürfe', 'Gesendet', 'INBOX', 'Papierkorb', 'Projects', 'Spam']
+
+  it('puts the messages of Sent, Drafts, Trash and Junk into the destination\'s folders of the same special use', async () => {
+    const alice = await aliceScanned()
+    await ontoGerman(alice)
+
+    // The preview says what the restore then does: no Sent, Drafts, Trash or Junk to add beside the German ones.
+    const preview = await runCli(['backup', 'getRestorePreview', alice, 'last', '--json'], bed.t.env)
+    assert.equal(preview.code, 0, preview.stderr)
+    const {add, liveOnly} = JSON.parse(preview.stdout)
+    assert.deepEqual({add: add.folders, liveOnly: liveOnly.folders}, {add: ['/Projects'], liveOnly: []})
+
+    const restore = await runCli(['backup', 'doRestoreOnNewAccount', alice, alice, 'last'], bed.t.env)
+    assert.equal(restore.code, 0, restore.stderr)
+    assert.deepEqual(await germanFolders(alice), GERMAN)
+  })
+
+  it('doExternalRestore of an export does the same, by the special use folders.json records', async () => {
+    const alice = await aliceScanned()
+    const exportDir = path.join(bed.t.home, 'export')
+    const exported = await runCli(['backup', 'doExport', exportDir, 'accounts', alice], bed.t.env)
+    assert.equal(exported.code, 0, exported.stderr)
+    await ontoGerman(alice)
+    const imported = await runCli(['backup', 'doExternalRestore', exportDir], bed.t.env)
+    assert.equal(imported.code, 0, imported.stderr)
+    assert.deepEqual(await germanFolders(alice), GERMAN)
   })
 })

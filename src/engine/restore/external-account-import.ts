@@ -44,6 +44,8 @@ export const MAX_LISTED = 1000
 interface MaildirFolder {
   path: string
   directory: string
+  /** Its special use (\\Sent...) as folders.json gives it: the destination's folder of that use receives it. */
+  specialUse: null | string
 }
 
 /**
@@ -76,7 +78,7 @@ export async function importExportedAccount(
     throwIfAborted(signal)
     let mailbox: string
     try {
-      mailbox = await target.ensureFolder(folder.path)
+      mailbox = await target.ensureFolder(folder.path, folder.specialUse)
     } catch (error) {
       if (!(error instanceof FolderRefused)) throw error
       // Only this folder cannot be had: its messages are listed with the reason, the other folders are imported.
@@ -162,9 +164,11 @@ function messageIdOf(bytes: Buffer): null | string {
  */
 async function maildirFolders(directory: string): Promise<MaildirFolder[]> {
   const root = path.join(directory, MAILDIR_DIR)
-  const named = new Map<string, string>()
+  const named = new Map<string, {path: string; specialUse: null | string}>()
   for (const folder of await readFoldersFile(directory)) {
-    if (typeof folder.maildir === 'string' && typeof folder.path === 'string' && !named.has(folder.maildir)) named.set(folder.maildir, folder.path)
+    if (typeof folder.maildir !== 'string' || typeof folder.path !== 'string' || named.has(folder.maildir)) continue
+    const specialUse = (folder.metadata as undefined | {specialUse?: unknown})?.specialUse
+    named.set(folder.maildir, {path: folder.path, specialUse: typeof specialUse === 'string' ? specialUse : null})
   }
 
   let entries
@@ -180,13 +184,14 @@ async function maildirFolders(directory: string): Promise<MaildirFolder[]> {
   for (const name of candidates) {
     const dir = path.join(root, name)
     if (!(await isDirectory(path.join(dir, 'cur'))) && !(await isDirectory(path.join(dir, 'new')))) continue
-    folders.push({path: named.get(path.join(MAILDIR_DIR, name)) ?? folderPathOfMaildir(name), directory: dir})
+    const known = named.get(path.join(MAILDIR_DIR, name))
+    folders.push({path: known?.path ?? folderPathOfMaildir(name), directory: dir, specialUse: known?.specialUse ?? null})
   }
 
   return folders.sort((a, b) => (a.path < b.path ? -1 : (a.path > b.path ? 1 : 0)))
 }
 
-async function readFoldersFile(directory: string): Promise<Array<{maildir?: unknown; path?: unknown}>> {
+async function readFoldersFile(directory: string): Promise<Array<{maildir?: unknown; metadata?: unknown; path?: unknown}>> {
   const file = path.join(directory, FOLDERS_FILE)
   let text: string
   try {
