@@ -78,6 +78,23 @@ describe('other users\' and public folders, through bin/run.js', function () {
     assert.deepEqual((await messagesNow(bed, bob)).filter(line => line.startsWith('Projects ')), [])
   })
 
+  it('the daemon records what bob adds to his shared folder as bob\'s, not as alice\'s', async () => {
+    const {alice, bob} = await sharing()
+    const client = await bed.client(bob)
+    try {
+      await client.append('Projects', message('later'), [], JAN)
+    } finally {
+      await bed.closeClients()
+    }
+
+    const once = await runCli(['backup', 'daemon', 'once', 'true'], bed.t.env)
+    assert.equal(once.code, 0, once.stderr)
+    const ofAlice = await runCli(['backup', 'doItemSearch', alice], bed.t.env)
+    assert.doesNotMatch(ofAlice.stdout, /plan|later|news/)
+    const ofBob = await runCli(['backup', 'doItemSearch', bob], bed.t.env)
+    assert.match(ofBob.stdout, /later/)
+  })
+
   it('a restore into alice refuses the shared and public folders a backup made before may hold, and writes nothing there', async () => {
     const {alice, bob} = await sharing()
     const target = await ImapRestoreTarget.open(imapSettings(await serverConfig(bed.t.catalog, 'mail1')), alice)
