@@ -111,7 +111,7 @@ export function missingExtension(settings: Pick<ImapSettings, 'url'>, missing: s
  */
 export function unreadableInbox(settings: Pick<ImapSettings, 'url' | 'user'>, account: string): ImapError {
   const fix = 'with Dovecot\'s ACL plugin set plugin { acl_user = %u }, or else give that user the rights'
-  return new ImapError(`the AppServer at ${settings.url} shows ${settings.user} no INBOX in ${account}, so not its mail: nothing of it was recorded (${fix})`, 'account')
+  return new ImapError(`the AppServer at ${settings.url} shows ${settings.user} no INBOX in ${account}, so not its mail: the account is left as the backup has it (${fix})`, 'account')
 }
 
 function oneLine(text: string): string {
