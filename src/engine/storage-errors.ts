@@ -1,6 +1,7 @@
 import {accessSync, constants, statfsSync} from 'node:fs'
 import path from 'node:path'
 
+import {HeadroomExhausted} from './blobstore/volume-headroom.js'
 import {CATALOG_FILE} from './catalog/catalog.js'
 import {UserError} from './errors.js'
 
@@ -15,6 +16,7 @@ const MOVE = 'free space on its volume, or move the backup to a larger one (CARB
  * other failure. `home` is the backup path (blob store and SQLite catalog).
  */
 export function storageFailure(error: unknown, home: string): undefined | UserError {
+  if (error instanceof HeadroomExhausted) return new UserError(outOfSpace(home, error.message))
   const {code, path: file} = (error ?? {}) as NodeJS.ErrnoException
   // SQLite reports a volume too full to create its -wal or -shm file as an I/O error: the free space tells.
   const full = (code === 'SQLITE_IOERR' || code === 'EIO') && freeBytes(home) < FULL_BELOW_BYTES

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {
-  mkdirSync, mkdtempSync, readdirSync, rmSync,
+  mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync,
 } from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
@@ -70,5 +70,27 @@ describe('a full backup volume', function () {
     const reference = await ingest(roomy)
     assert.equal(reference.code, 0, reference.stderr)
     assert.deepEqual(await snapshotOfHome({CARBONIO_BACKUP_HOME: home}), await snapshotOfHome({CARBONIO_BACKUP_HOME: roomy}))
+  })
+
+  it('stops capturing short of the volume\'s last bytes, so that doPurge and restores can still open the catalog', async () => {
+    const roomy = path.join(root, 'headroom')
+    mkdirSync(roomy)
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', roomy]).status, 0)
+    try {
+      // All but 3 MiB taken by something else: the capture fills the rest, down to what it keeps free (2% here).
+      const {bavail, bsize} = statfsSync(roomy)
+      writeFileSync(path.join(roomy, 'other-data'), Buffer.alloc((bavail * bsize) - (3 * 1024 * 1024)))
+      const home = path.join(roomy, 'backup')
+      const stopped = await ingest(home)
+      assert.equal(stopped.code, 1, stopped.stderr)
+      assert.match(stopped.stderr, /is out of space \(ENOSPC: \d+ KiB left, under the \d+ KiB kept free for doPurge and restores\)/)
+      const env = {CARBONIO_BACKUP_HOME: home, CARBONIO_BACKUP_SERVER: 'mail1'}
+      for (const command of [['backup', 'getBackupInfo'], ['backup', 'doPurge'], ['backup', 'getAvailableAccounts']]) {
+        const run = await runCli(command, env, 60_000)
+        assert.equal(run.code, 0, `${command.join(' ')}: ${run.stderr}`)
+      }
+    } finally {
+      spawnSync('umount', [roomy])
+    }
   })
 })

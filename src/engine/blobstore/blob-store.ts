@@ -7,6 +7,7 @@ import {readBlob} from './blob-read.js'
 import {type BlobStreamResult, writeBlobStream} from './blob-stream-write.js'
 import {sweepTemporaries, TEMPORARY_DIR, type TemporarySweep} from './blob-temporary.js'
 import {blobWriters} from './blob-writer-pool.js'
+import {VolumeHeadroom} from './volume-headroom.js'
 
 export interface StoredBlob {
   digest: string
@@ -38,12 +39,22 @@ const sweeps = new Map<string, Promise<TemporarySweep>>()
  */
 export class BlobStore {
   readonly temporaryDir: string
+  private readonly headroom: VolumeHeadroom
 
   constructor(
     readonly home: string,
     private readonly compressionLevel = 6,
   ) {
     this.temporaryDir = path.join(home, 'items', TEMPORARY_DIR)
+    this.headroom = new VolumeHeadroom(home)
+  }
+
+  /**
+   * Refuses (HeadroomExhausted) what would eat into the space kept free on the backup's volume for doPurge and
+   * restores: every blob written, and each batch of the catalog (a capture without blobs grows the catalog alone).
+   */
+  ensureHeadroom(bytesToWrite = 0): void {
+    this.headroom.check(bytesToWrite)
   }
 
   pathOf(digest: string): string {
@@ -90,6 +101,7 @@ export class BlobStore {
     const size = content.length
     // A lent buffer is empty once moved: one passed again by mistake must never become an empty blob under a digest.
     if (size === 0 && digest !== EMPTY_DIGEST) throw new Error(`blob ${digest}: no bytes to store (a buffer already lent to a writer thread?)`)
+    this.ensureHeadroom(size)
     this.sweepTemporaries()
     const written = await blobWriters().write({
       content, digest, level: this.compressionLevel, target: this.pathOf(digest), temporaryDir: this.temporaryDir,
@@ -104,6 +116,7 @@ export class BlobStore {
    * published, and `ok` false, when it is not `expected` (the size the server announced, a digest).
    */
   async putStream(chunks: AsyncIterable<Uint8Array>, expected: {digest?: string; size?: number} = {}): Promise<BlobStreamResult> {
+    this.ensureHeadroom(expected.size)
     this.sweepTemporaries()
     return writeBlobStream({
       chunks, level: this.compressionLevel, temporaryDir: this.temporaryDir, targetOf: digest => this.pathOf(digest),

@@ -73,6 +73,7 @@ export class TransactionApplier {
    * that may run while the previous batch commits, since stored blobs are harmless until the catalog names them.
    */
   async prepare(entries: FeedEntry[]): Promise<PreparedBatch> {
+    this.options.blobs.ensureHeadroom()
     const transactions = entries.flatMap(e => (e.kind === 'transaction' ? [e.transaction] : []))
     const blobless = await this.options.blobless()
     const writtenDirs = new Set<string>()
