@@ -2,12 +2,12 @@ import type {Knex} from 'knex'
 
 import type {Transaction} from '../appserver/transaction.js'
 import type {ResolvedContent} from './content-resolver.js'
-import type {FeedError} from './feed-entry.js'
+import type {FeedError, TransactionFeed} from './feed-entry.js'
 import type {FolderCache} from './folder-cache.js'
 import type {BatchStats} from './transaction-applier.js'
 
 import {now} from '../catalog/catalog.js'
-import {markAllUncertain, markUncertain} from './account-certainty.js'
+import {markAllUncertain, markServerUncertain, markUncertain} from './account-certainty.js'
 import {AccountDirectory, type AccountRecord} from './account-writer.js'
 import {flushItems, type FlushOptions} from './flush-items.js'
 import {
@@ -37,9 +37,13 @@ export class Batch {
     private readonly accounts: AccountDirectory,
     private readonly contents: Map<Transaction, ResolvedContent>,
     private readonly stats: BatchStats,
-    private readonly connector: string,
+    private readonly feed: Pick<TransactionFeed, 'connector' | 'server'>,
     private readonly folders: FolderCache,
   ) {}
+
+  private get connector(): string {
+    return this.feed.connector
+  }
 
   /** Loads in a few queries the open revisions of every item the batch names, instead of one query each. */
   async prefetch(transactions: Transaction[]): Promise<void> {
@@ -139,7 +143,11 @@ export class Batch {
       }
     }
 
-    if (this.uncertainAll) await markAllUncertain(this.trx, this.uncertainAll)
+    if (this.uncertainAll) {
+      const {server} = this.feed
+      await (server === undefined ? markAllUncertain(this.trx, this.uncertainAll) : markServerUncertain(this.trx, server, this.uncertainAll))
+    }
+
     const byReason = new Map<string, {at?: number; ids: number[]; reason: string}>()
     for (const [id, {at, reason}] of this.uncertain) {
       const key = `${at ?? ''} ${reason}`

@@ -27,6 +27,11 @@ export interface TransactionFeed<P = unknown> {
   readonly connector: string
   /** The checkpoint scope this feed's positions belong to (the server's name for a whole-server feed such as the redolog). */
   readonly scope: string
+  /**
+   * The one server whose transactions the feed carries, if it is one server's (a redolog): a doubt about the whole
+   * feed (a sequence gap) then concerns that server's accounts, not those another server of a shared catalog follows.
+   */
+  readonly server?: string
   read(from: null | P, signal: AbortSignal): AsyncIterable<Array<FeedEntry<P>>>
   /** Resolves relative content paths against the feed's own location. */
   resolveContentPath(contentPath: string): string

@@ -14,7 +14,7 @@ import {FolderCache} from './folder-cache.js'
 export interface ApplierOptions {
   catalog: Catalog
   blobs: BlobStore
-  feed: Pick<TransactionFeed, 'connector' | 'resolveContentPath' | 'scope'>
+  feed: Pick<TransactionFeed, 'connector' | 'resolveContentPath' | 'scope' | 'server'>
   /** Read per batch, so switching blobless mode on takes effect without restarting the scanner. */
   blobless: () => Promise<boolean> | boolean
 }
@@ -100,7 +100,7 @@ export class TransactionApplier {
       await writeTransaction(this.options.catalog, async trx => {
         // What another process wrote (a purge removing an account, a SmartScan) may contradict the caches.
         if (await this.otherWriters.since(trx, this.options.catalog.dialect) === 'changed') this.forgetCaches()
-        const batch = new Batch(trx, this.accounts, contents, stats, this.options.feed.connector, this.folders)
+        const batch = new Batch(trx, this.accounts, contents, stats, this.options.feed, this.folders)
         await batch.prefetch(transactions)
         for (const entry of entries) {
           if (entry.kind === 'error') {

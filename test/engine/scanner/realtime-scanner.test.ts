@@ -201,6 +201,23 @@ for (const dialect of DIALECTS) {
       assert.equal(Boolean(state.certain), false)
     })
 
+    it('a sequence gap of one server\'s redolog puts in doubt its accounts, not those another server follows', async () => {
+      // A shared catalog: carol is followed by mail2's capture (claimed by mail2), alice by mail1's redolog.
+      const [carol] = await t.catalog.db('accounts').insert({name: 'carol@example.com', server: 'mail2', first_seen: T0}, ['id'])
+      await t.catalog.db('account_state').insert({
+        account_id: Number((carol as {id: number}).id ?? carol), certain: true, reason: null, since: T0, last_scan_at: T0,
+      })
+      log.write(ALICE, 'account.created', {}, T0)
+      log.skip(2)
+      log.write(ALICE, 'item.created', {item: '1', type: 'contact', folder: '7'}, T0)
+      const feed = new RedologFeed(log.dir, {follow: false, scope: 'mail1'})
+      await runScanner({
+        catalog: t.catalog, server: 'mail1', feed, signal: new AbortController().signal,
+      })
+      const states = await t.catalog.db('account_state as s').join('accounts as a', 'a.id', 's.account_id').select('a.name', 's.certain')
+      assert.deepEqual(states.map(s => [s.name, Boolean(s.certain)]).sort(), [[ALICE, false], ['carol@example.com', true]])
+    })
+
     it('reports a broken file name once, not again each time the scanner starts', async () => {
       log.write(ALICE, 'account.created', {}, T0)
       writeFileSync(path.join(log.dir, 'redo-42.log'), '')

@@ -61,12 +61,14 @@ const MAX_LINE_BYTES = 64 << 20
 export class RedologFeed implements TransactionFeed<RedologPosition> {
   readonly connector = 'redolog'
   readonly scope: string
+  readonly server?: string
 
   constructor(
     readonly dir: string,
     private readonly options: RedologFeedOptions,
   ) {
     this.scope = options.scope ?? ''
+    if (this.scope !== '') this.server = this.scope
   }
 
   resolveContentPath(contentPath: string): string {
