@@ -1,12 +1,8 @@
 import type {ChildProcess} from 'node:child_process'
 
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {
-  closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync,
-} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {rmSync} from 'node:fs'
 import path from 'node:path'
 
 import {message} from '../engine/smartscan/imap-scenario.js'
@@ -14,20 +10,8 @@ import {configureAppServerByCli} from '../helpers/imap-cli-bed.js'
 import {
   eventually, outputOf, runCli, startCli, waitFor,
 } from '../helpers/run-cli.js'
+import {fillVolume, mountSmallVolume, type SmallVolume} from '../helpers/small-volume.js'
 import {getTestDovecot, uniqueDomain} from '../setup/dovecot-server.js'
-
-/** Writes zeros into `file` until the volume has no room left. */
-function fillVolume(file: string): void {
-  const fd = openSync(file, 'w')
-  const chunk = Buffer.alloc(16 * 1024)
-  try {
-    for (;;) writeSync(fd, chunk)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error
-  } finally {
-    closeSync(fd)
-  }
-}
 
 /**
  * The daemon's realtime capture while the backup volume is full: every account fails the same way, so the log must
@@ -37,20 +21,15 @@ function fillVolume(file: string): void {
  */
 describe('backup daemon (IMAP capture) on a full backup volume', function () {
   this.timeout(90_000)
+  let small: SmallVolume | undefined
   let root: string
   let volume: string
   let daemon: ChildProcess | undefined
 
   before(function () {
-    root = mkdtempSync(path.join(tmpdir(), 'cb-daemon-full-'))
-    volume = path.join(root, 'volume')
-    mkdirSync(volume)
-    const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', volume]).status === 0
-    if (!mounted) {
-      rmSync(root, {recursive: true, force: true})
-      console.warn('    (skipped: mounting a small tmpfs needs root and a kernel that allows it)')
-      this.skip()
-    }
+    small = mountSmallVolume(this, 'cb-daemon-full-', '2m')
+    root = small.root
+    volume = small.volume
   })
 
   after(async () => {
@@ -60,9 +39,7 @@ describe('backup daemon (IMAP capture) on a full backup volume', function () {
       await waitFor(daemon).catch(() => {})
     }
 
-    if (!volume) return
-    spawnSync('umount', [volume])
-    rmSync(root, {recursive: true, force: true})
+    small?.remove()
   })
 
   it('logs the full volume once per retry, naming it, and captures what was missed once there is room', async () => {

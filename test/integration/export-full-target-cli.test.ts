@@ -1,15 +1,12 @@
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {
-  mkdirSync, mkdtempSync, readdirSync, rmSync,
-} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync} from 'node:fs'
 import path from 'node:path'
 
 import {message} from '../engine/smartscan/imap-scenario.js'
 import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
 import {runCli} from '../helpers/run-cli.js'
+import {mountSmallVolume, type SmallVolume} from '../helpers/small-volume.js'
 
 /** Incompressible, so that the export cannot fit where the gzip blobs would. */
 function big(n: number): Buffer {
@@ -24,28 +21,18 @@ function big(n: number): Buffer {
 describe('backup doExport into a full volume', function () {
   this.timeout(60_000)
   let bed: ImapCliBed
-  let root: string
+  let small: SmallVolume | undefined
   let volume: string
 
   before(async function () {
-    root = mkdtempSync(path.join(tmpdir(), 'cb-export-full-'))
-    volume = path.join(root, 'volume')
-    mkdirSync(volume)
-    const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', volume]).status === 0
-    if (!mounted) {
-      rmSync(root, {recursive: true, force: true})
-      console.warn('    (skipped: mounting a small tmpfs needs root and a kernel that allows it)')
-      this.skip()
-    }
-
+    small = mountSmallVolume(this, 'cb-export-full-', '256k')
+    volume = small.volume
     bed = await imapCliBed()
   })
 
   after(async () => {
     await bed?.cleanup()
-    if (!volume) return
-    spawnSync('umount', [volume])
-    rmSync(root, {recursive: true, force: true})
+    small?.remove()
   })
 
   it('names the export target and its fix in one line, and leaves no half-exported account', async () => {

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict'
 import {spawnSync} from 'node:child_process'
 import {
-  mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync,
+  mkdirSync, readdirSync, statfsSync, writeFileSync,
 } from 'node:fs'
-import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {generateRedolog} from '../../src/tools/redolog-generator.js'
 import {snapshotOfHome} from '../helpers/catalog-snapshot.js'
 import {runCli} from '../helpers/run-cli.js'
+import {mountSmallVolume, type SmallVolume} from '../helpers/small-volume.js'
 
 /**
  * The backup's volume fills up while the scanner catches up: one line naming the backup path and the fix, a
@@ -17,20 +17,15 @@ import {runCli} from '../helpers/run-cli.js'
  */
 describe('a full backup volume', function () {
   this.timeout(120_000)
+  let small: SmallVolume | undefined
   let root: string
   let volume: string
   let redologDir: string
 
   before(async function () {
-    root = mkdtempSync(path.join(tmpdir(), 'cb-full-'))
-    volume = path.join(root, 'volume')
-    mkdirSync(volume)
-    const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', volume]).status === 0
-    if (!mounted) {
-      rmSync(root, {recursive: true, force: true})
-      console.warn('    (skipped: mounting a small tmpfs needs root and a kernel that allows it)')
-      this.skip()
-    }
+    small = mountSmallVolume(this, 'cb-full-', '3m')
+    root = small.root
+    volume = small.volume
 
     redologDir = path.join(root, 'appserver', 'redolog')
     await generateRedolog({
@@ -39,9 +34,7 @@ describe('a full backup volume', function () {
   })
 
   after(() => {
-    if (!volume) return
-    spawnSync('umount', [volume])
-    rmSync(root, {recursive: true, force: true})
+    small?.remove()
   })
 
   async function ingest(home: string): Promise<{code: null | number; stderr: string}> {

@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict'
-import {spawnSync} from 'node:child_process'
 import {randomBytes} from 'node:crypto'
-import {
-  closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync,
-} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {rmSync, writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import type {Catalog} from '../../../src/engine/catalog/catalog.js'
@@ -14,21 +10,9 @@ import {openCatalog} from '../../../src/engine/catalog/open-catalog.js'
 import {setAttribute} from '../../../src/engine/config/config-store.js'
 import {smartScan} from '../../../src/engine/smartscan/smart-scan.js'
 import {GLOBAL} from '../../helpers/imap-cli-bed.js'
+import {fillVolume, mountSmallVolume, type SmallVolume} from '../../helpers/small-volume.js'
 import {getTestDovecot, uniqueDomain} from '../../setup/dovecot-server.js'
 import {message} from './imap-scenario.js'
-
-/** Writes zeros into `file` until the volume has no room left. */
-function fillVolume(file: string): void {
-  const fd = openSync(file, 'w')
-  const chunk = Buffer.alloc(16 * 1024)
-  try {
-    for (;;) writeSync(fd, chunk)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error
-  } finally {
-    closeSync(fd)
-  }
-}
 
 /**
  * A SmartScan when the backup volume is full: every account would fail the same way, so the scan stops at the first
@@ -38,27 +22,20 @@ function fillVolume(file: string): void {
  */
 describe('SmartScan on a full backup volume', function () {
   this.timeout(60_000)
+  let small: SmallVolume | undefined
   let root: string
   let volume: string
   let catalog: Catalog | undefined
 
   before(function () {
-    root = mkdtempSync(path.join(tmpdir(), 'cb-scan-full-'))
-    volume = path.join(root, 'volume')
-    mkdirSync(volume)
-    const mounted = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', volume]).status === 0
-    if (!mounted) {
-      rmSync(root, {recursive: true, force: true})
-      console.warn('    (skipped: mounting a small tmpfs needs root and a kernel that allows it)')
-      this.skip()
-    }
+    small = mountSmallVolume(this, 'cb-scan-full-', '2m')
+    root = small.root
+    volume = small.volume
   })
 
   after(async () => {
     await catalog?.close()
-    if (!volume) return
-    spawnSync('umount', [volume])
-    rmSync(root, {recursive: true, force: true})
+    small?.remove()
   })
 
   it('stops at the first account with one explained failure, and the next scan takes what was missed', async () => {
