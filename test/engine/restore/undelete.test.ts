@@ -148,14 +148,15 @@ for (const dialect of DIALECTS) {
         await s.scan()
       }
 
-      // Deleted, brought back (a new item for the backup: IMAP gives it a new UID), deleted again by the user.
+      // Deleted, brought back (IMAP gives it a new UID, but its content is that of the item deleted a moment ago: the
+      // scan takes it for that item again, LateMoves), deleted again by the user: one item, two deletions.
       await expunge()
       assert.equal((await run({account: alice, window: {from: null, to: null}})).restored, 1)
       await s.scan()
       await expunge()
 
       const report = await run({account: alice, window: {from: null, to: null}})
-      assert.deepEqual({deleted: report.deleted, restored: report.restored, skipped: report.skipped}, {deleted: 2, restored: 1, skipped: 1})
+      assert.deepEqual({deleted: report.deleted, restored: report.restored, skipped: report.skipped}, {deleted: 1, restored: 1, skipped: 0})
       assert.deepEqual((await snapshot(client)).messages.map(m => m.split(' ')[1]), [sha(kept)])
     })
 
