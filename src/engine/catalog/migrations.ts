@@ -3,6 +3,7 @@ import type {Knex} from 'knex'
 import {initialSchema} from './schema/0001-initial-schema.js'
 import {purgeCandidatesLegalHold} from './schema/0002-purge-candidates-legal-hold.js'
 import {accountScanLeases} from './schema/0003-account-scan-leases.js'
+import {restoreDestinationsTaken} from './schema/0004-restore-destinations-taken.js'
 
 export interface CatalogMigration {
   name: string
@@ -15,6 +16,7 @@ export const MIGRATIONS: readonly CatalogMigration[] = [
   initialSchema,
   purgeCandidatesLegalHold,
   accountScanLeases,
+  restoreDestinationsTaken,
 ]
 
 const migrationSource: Knex.MigrationSource<CatalogMigration> = {

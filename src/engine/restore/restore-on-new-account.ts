@@ -20,7 +20,7 @@ import {
 } from './restore-tally.js'
 import {compareArrival} from './server-order.js'
 import {checkSource} from './source-check.js'
-import {notEmptyRefusal, unfinishedRestoreInto} from './unfinished-restore.js'
+import {notEmptyRefusal, takeDestination, unfinishedRestoreInto} from './unfinished-restore.js'
 
 export interface RestoreOnNewAccountRequest {
   source: string
@@ -94,6 +94,8 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
 
       progress({kind: 'step', account: destination, message: `completing restore ${unfinished.uuid} (${unfinished.state}): the ${present} message${present === 1 ? '' : 's'} it restored are skipped`})
     }
+
+    await takeDestination(catalog, context.uuid, destination)
 
     const check = await checkSource(context, account)
     if (check.scanned) account = await findAccount(catalog, request.source, at)
