@@ -2,13 +2,13 @@ import type {OperationContext} from '../operations/run-operation.js'
 import type {PointInTime} from '../point-in-time.js'
 
 import {imapSettings} from '../appserver/imap/imap-settings.js'
+import {now} from '../catalog/catalog.js'
 import {serverConfig} from '../config/config-store.js'
 import {throwIfAborted, UsageError, UserError} from '../errors.js'
 import {findAccount} from '../history/account-lookup.js'
 import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
 import {type ItemAt, stateAt} from '../history/state-at.js'
 import {mapAhead} from '../map-ahead.js'
-import {describePointInTime} from '../point-in-time.js'
 import {appendGroups} from './append-groups.js'
 import {type ContentResult, ContentSource} from './content-source.js'
 import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
@@ -20,7 +20,7 @@ import {
 } from './restore-tally.js'
 import {compareArrival} from './server-order.js'
 import {checkSource} from './source-check.js'
-import {notEmptyRefusal, takeDestination, unfinishedRestoreInto} from './unfinished-restore.js'
+import {restoreMomentInto, takeDestination} from './unfinished-restore.js'
 
 export interface RestoreOnNewAccountRequest {
   source: string
@@ -74,8 +74,7 @@ export function restoreTime(point: PointInTime): HistoryTime {
  */
 export async function restoreOnNewAccount(context: OperationContext, request: RestoreOnNewAccountRequest): Promise<RestoreReport> {
   const {catalog, progress, signal, server} = context
-  const at = restoreTime(request.point)
-  let account = await findAccount(catalog, request.source, at)
+  let account = await findAccount(catalog, request.source, restoreTime(request.point))
   const config = await serverConfig(catalog, server)
   const settings = imapSettings(config)
   const destination = request.destination.toLowerCase()
@@ -86,19 +85,13 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
   try {
     const existing = await target.folders()
     const present = existing.reduce((sum, folder) => sum + folder.messages, 0)
-    if (present > 0 && !request.force) {
-      const unfinished = await unfinishedRestoreInto(catalog, {...request, date: describePointInTime(request.point)}, context.uuid)
-      if (!unfinished) {
-        throw new UserError(notEmptyRefusal(destination, present))
-      }
-
-      progress({kind: 'step', account: destination, message: `completing restore ${unfinished.uuid} (${unfinished.state}): the ${present} message${present === 1 ? '' : 's'} it restored are skipped`})
-    }
-
-    await takeDestination(catalog, context.uuid, destination)
-
+    const at = await restoreMomentInto(context, {...request, destination}, present)
+    // Completing an unfinished run of last: the source as it was at that run's moment.
+    if (at !== restoreTime(request.point)) account = await findAccount(catalog, request.source, at)
     const check = await checkSource(context, account)
     if (check.scanned) account = await findAccount(catalog, request.source, at)
+    // After the source check: for last, the moment taken includes what its SmartScan recorded.
+    await takeDestination(catalog, context.uuid, destination, at === 'last' ? now() : at)
     const state = await stateAt(catalog, account, at)
     if (!state.exists) throw new UserError(`${account.name} cannot be restored at ${describeHistoryTime(at)}: ${state.absence}`)
     const emptied = await emptiedAccountWarning(catalog, account, at, progress)

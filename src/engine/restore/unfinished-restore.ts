@@ -1,12 +1,19 @@
 import type {Catalog} from '../catalog/catalog.js'
+import type {HistoryTime} from '../history/history-time.js'
+import type {OperationContext} from '../operations/run-operation.js'
+import type {PointInTime} from '../point-in-time.js'
 
 import {now} from '../catalog/catalog.js'
+import {UserError} from '../errors.js'
 import {reapDeadOperations} from '../operations/operations-store.js'
+import {describePointInTime} from '../point-in-time.js'
 
 /** A doRestoreOnNewAccount run that ended before completing (failed, stopped, killed). */
 export interface UnfinishedRestore {
   uuid: string
   state: string
+  /** The moment of the source it restored (what `last` was then). */
+  at: number
 }
 
 /**
@@ -15,7 +22,7 @@ export interface UnfinishedRestore {
  * (messages already there are skipped). A killed restore otherwise left a destination its rerun refused as not empty,
  * asking for `force true`, which also merges into an account holding anything else.
  */
-export async function unfinishedRestoreInto(
+async function unfinishedRestoreInto(
   catalog: Catalog,
   request: {date: string; destination: string; source: string},
   currentUuid: string,
@@ -26,29 +33,58 @@ export async function unfinishedRestoreInto(
   // Only a run that took the destination may have written there. One refused as not empty, or one that failed, was
   // stopped or killed before it looked (the AppServer unreachable, stopped in the queue) wrote nothing: what the
   // destination holds is then someone else's mail, and what decides is the run before it.
-  const row: undefined | {parameters: string; state: string; uuid: string} = await catalog.db('operations as o')
+  const row: undefined | {parameters: string; restored_at: number | string; state: string; uuid: string} = await catalog.db('operations as o')
   .join('restore_destinations_taken as t', 't.operation_uuid', 'o.uuid')
   .where({'o.type': 'doRestoreOnNewAccount', 't.destination': destination})
   .whereNot({'o.uuid': currentUuid})
   .orderBy('o.seq', 'desc')
-  .first('o.uuid', 'o.state', 'o.parameters')
+  .first('o.uuid', 'o.state', 'o.parameters', 't.restored_at')
   if (!row) return undefined
   const parameters = JSON.parse(row.parameters) as {date?: string; source?: string}
   const same = parameters.source?.toLowerCase() === request.source.toLowerCase() && parameters.date === request.date
-  return same && ['failed', 'interrupted', 'stopped'].includes(row.state) ? {uuid: row.uuid, state: row.state} : undefined
+  if (!same || !['failed', 'interrupted', 'stopped'].includes(row.state)) return undefined
+  return {uuid: row.uuid, state: row.state, at: Number(row.restored_at)}
 }
 
 /**
- * Records that this run found `destination` empty, or is completing an unfinished run into it: from now on it may
- * write there, and its messages are ones a rerun may complete (unfinishedRestoreInto). Written before the first folder
- * or message, so a run killed at any later moment is known.
+ * Records that this run found `destination` empty (or was forced, or is completing an unfinished run into it) and
+ * restores the source as it was at `restoredAt`: from now on it may write there, and its messages are ones a rerun may
+ * complete (unfinishedRestoreInto). Written before the first folder or message, so a run killed at any later moment
+ * is known.
  */
-export async function takeDestination(catalog: Catalog, uuid: string, destination: string): Promise<void> {
-  await catalog.db('restore_destinations_taken').insert({operation_uuid: uuid, destination: destination.toLowerCase(), taken_at: now()})
+export async function takeDestination(catalog: Catalog, uuid: string, destination: string, restoredAt: number): Promise<void> {
+  await catalog.db('restore_destinations_taken').insert({
+    operation_uuid: uuid, destination: destination.toLowerCase(), taken_at: now(), restored_at: restoredAt,
+  })
+}
+
+/**
+ * The moment a restore into a destination holding `present` messages restores the source at: the one asked for into
+ * an empty or forced destination; when it completes an unfinished run (unfinishedRestoreInto), that run's, which for
+ * last is the moment that run restored. Any other destination holding messages is refused.
+ */
+export async function restoreMomentInto(
+  context: Pick<OperationContext, 'catalog' | 'progress' | 'uuid'>,
+  request: {destination: string; force?: boolean; point: PointInTime; source: string},
+  present: number,
+): Promise<HistoryTime> {
+  const asked: HistoryTime = request.point.kind === 'at' ? request.point.at : 'last'
+  if (present === 0 || request.force) return asked
+  const {catalog, progress, uuid} = context
+  const unfinished = await unfinishedRestoreInto(catalog, {...request, date: describePointInTime(request.point)}, uuid)
+  if (!unfinished) throw new UserError(notEmptyRefusal(request.destination, present))
+  progress({
+    kind: 'step', account: request.destination,
+    message: `completing restore ${unfinished.uuid} (${unfinished.state}) at ${new Date(unfinished.at).toISOString()}: `
+      + `the ${present} message${present === 1 ? '' : 's'} it restored are skipped`,
+  })
+  // Its last was the moment it restored: at a later last, a message the source moved since would be in the
+  // destination twice, in the folder the killed run put it in and in its new one.
+  return unfinished.at
 }
 
 /** Why a restore refuses a destination that holds messages. */
-export function notEmptyRefusal(destination: string, present: number): string {
+function notEmptyRefusal(destination: string, present: number): string {
   return `${notEmptyPrefix(destination)}${present} message${present === 1 ? '' : 's'}): restore into an empty account, or add force true to merge (messages already there are skipped)`
 }
 

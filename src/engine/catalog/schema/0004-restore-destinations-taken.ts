@@ -11,6 +11,9 @@ async function up(db: Knex): Promise<void> {
     t.string('operation_uuid', 36).primary()
     t.string('destination', 320).notNullable()
     t.bigInteger('taken_at').notNullable()
+    // The moment of the source the run restores (for last, when it took the destination): a rerun of last completes
+    // it at that moment, not at a later last.
+    t.bigInteger('restored_at').notNullable()
   })
 }
 
