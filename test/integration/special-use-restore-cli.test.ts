@@ -108,4 +108,28 @@ describe('restores onto a server whose special-use folders have other names, thr
     assert.equal(imported.code, 0, imported.stderr)
     assert.deepEqual(await germanFolders(alice), GERMAN)
   })
+
+  it('puts a folder under Sent (Sent/2024) under the destination\'s sent folder, in the restore and its preview', async () => {
+    const alice = await bed.user('alice')
+    await bed.dovecot.loadMessages(alice, {
+      INBOX: [{raw: message('in'), internalDate: JAN}],
+      Sent: [{raw: message('sent'), internalDate: JAN}],
+      'Sent/2024': [{raw: message('sent in 2024'), internalDate: JAN}],
+    })
+    await scanInProcess(bed, alice)
+    await ontoGerman(alice)
+
+    const preview = await runCli(['backup', 'getRestorePreview', alice, 'last', '--json'], bed.t.env)
+    assert.equal(preview.code, 0, preview.stderr)
+    const {add} = JSON.parse(preview.stdout)
+    assert.deepEqual(add.folders, ['/Sent/2024'])
+    const restore = await runCli(['backup', 'doRestoreOnNewAccount', alice, alice, 'last'], bed.t.env)
+    assert.equal(restore.code, 0, restore.stderr)
+    assert.deepEqual(await germanFolders(alice), ['Gesendet', 'Gesendet/2024', 'INBOX'])
+    // Compared where the restore put it: nothing left to add (the German folders alice had no mail of are live only).
+    const after = await runCli(['backup', 'getRestorePreview', alice, 'last', '--json'], bed.t.env)
+    assert.equal(after.code, 0, after.stderr)
+    const again = JSON.parse(after.stdout)
+    assert.deepEqual({folders: again.add.folders, messages: again.add.messages.length, liveOnly: again.liveOnly.folders}, {folders: [], messages: 0, liveOnly: ['/Entwürfe', '/Papierkorb', '/Spam']})
+  })
 })

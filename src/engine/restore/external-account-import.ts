@@ -12,6 +12,7 @@ import {FOLDERS_FILE, MAILDIR_DIR} from '../export/account-export.js'
 import {type ExportedMessage, readExportedItems} from '../export/exported-items.js'
 import {folderPathOfMaildir, parseMaildirFileName} from '../export/maildir-reading.js'
 import {FolderRefused} from './folder-refused.js'
+import {inboxKey} from './special-use-place.js'
 
 export interface ExternalUnrestored {
   item: string
@@ -74,11 +75,14 @@ export async function importExportedAccount(
     })
   })
   const seen = new Set<string>()
-  for (const folder of await maildirFolders(exported.directory)) {
+  const folders = await maildirFolders(exported.directory)
+  // A folder under an exported special-use folder follows it into the destination's folder of that use.
+  const specialUses = new Map(folders.map(folder => [inboxKey(folder.path), folder.specialUse]))
+  for (const folder of folders) {
     throwIfAborted(signal)
     let mailbox: string
     try {
-      mailbox = await target.ensureFolder(folder.path, folder.specialUse)
+      mailbox = await target.ensureFolder(folder.path, key => specialUses.get(key))
     } catch (error) {
       if (!(error instanceof FolderRefused)) throw error
       // Only this folder cannot be had: its messages are listed with the reason, the other folders are imported.

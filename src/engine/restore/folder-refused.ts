@@ -21,9 +21,13 @@ export class FolderRefused extends ImapError {
  * The mailbox of a folder path, created when missing (or the destination's folder of its special use:
  * ImapRestoreTarget.ensureFolder), or the server's refusal to create it.
  */
-export async function folderOrRefusal(target: ImapRestoreTarget, path: string, specialUse?: null | string): Promise<FolderRefused | string> {
+export async function folderOrRefusal(
+  target: ImapRestoreTarget,
+  path: string,
+  specialUseOf?: (key: string) => null | string | undefined,
+): Promise<FolderRefused | string> {
   try {
-    return await target.ensureFolder(path, specialUse)
+    return await target.ensureFolder(path, specialUseOf)
   } catch (error) {
     if (error instanceof FolderRefused) return error
     throw error

@@ -12,6 +12,7 @@ import {candidateKey, FolderHoldings, type Likeness} from './folder-holdings.js'
 import {FolderRefused} from './folder-refused.js'
 import {likenessDigest, mayBeNormalised} from './imap-form.js'
 import {canMultiAppend, multiAppend} from './multi-append.js'
+import {inboxKey, placeOnDestination} from './special-use-place.js'
 
 /** A message to put into a mailbox: its exact bytes, flags and keywords, and INTERNALDATE. */
 export interface RestoreMessage {
@@ -40,7 +41,7 @@ export class ImapRestoreTarget {
   private readonly holdings = new Map<string, FolderHoldings>()
   private readonly likenesses = new WeakMap<RestoreMessage, Likeness | undefined>()
   private readonly known = new Map<string, string>()
-  /** The destination's mailbox of each special use (lower case: \\sent), as its LIST says. */
+  /** The destination's folder (its key: "/Gesendet") of each special use (lower case: \\sent), as its LIST says. */
   private readonly specialUses = new Map<string, string>()
 
   private constructor(
@@ -68,7 +69,7 @@ export class ImapRestoreTarget {
         if (!isOwnMailbox(entry.path, this.client.namespaces)) continue
         const path = folderPathOf(entry.path, entry.delimiter)
         this.known.set(path.toLowerCase() === '/inbox' ? '/INBOX' : path, entry.path)
-        if (entry.specialUse && !this.specialUses.has(entry.specialUse.toLowerCase())) this.specialUses.set(entry.specialUse.toLowerCase(), entry.path)
+        if (entry.specialUse && !this.specialUses.has(entry.specialUse.toLowerCase())) this.specialUses.set(entry.specialUse.toLowerCase(), inboxKey(path))
         folders.push({mailbox: entry.path, path, messages: entry.status?.messages ?? 0})
       }
 
@@ -79,19 +80,21 @@ export class ImapRestoreTarget {
   /**
    * The mailbox for a catalog path ("/Archive/2024"), created with its parents when missing. A name the server will
    * not create throws FolderRefused (naming the folder), which a restore may take as that folder's failure only.
-   * A folder of a special use (\\Sent, \\Drafts, \\Trash, \\Junk, \\Archive) missing from the destination goes
-   * into the destination's folder of that use when it has one: a server in another language (Gesendet, Papierkorb)
-   * would otherwise get a plain "Sent" beside its own, and mail clients would not show the restored sent mail as sent.
+   * A folder of a special use (\\Sent, \\Drafts, \\Trash, \\Junk, \\Archive) missing from the destination, and the
+   * folders under it, go into (under) the destination's folder of that use when it has one (`specialUseOf`, by the
+   * backup's folder keys: placeOnDestination): a server in another language (Gesendet, Papierkorb) would otherwise get
+   * a plain "Sent" beside its own, and mail clients would not show the restored sent mail as sent.
    */
-  async ensureFolder(path: string, specialUse?: null | string): Promise<string> {
+  async ensureFolder(path: string, specialUseOf?: (key: string) => null | string | undefined): Promise<string> {
     const segments = path.split('/').filter(Boolean)
     if (segments.length === 0) throw new Error(`no folder path: ${path}`)
-    if (segments[0].toLowerCase() === 'inbox') segments[0] = 'INBOX'
-    const key = `/${segments.join('/')}`
-    const known = this.known.get(key) ?? (specialUse ? this.specialUses.get(specialUse.toLowerCase()) : undefined)
+    const key = placeOnDestination(inboxKey(`/${segments.join('/')}`), {
+      has: known => this.known.has(known), ofSpecialUse: use => this.specialUses.get(use),
+    }, specialUseOf ?? (() => null))
+    const known = this.known.get(key)
     if (known !== undefined) return known
     // Only the folder itself: the server makes whatever parents its layout needs (a Maildir++ parent is no folder).
-    const mailbox = segments.join(this.delimiter)
+    const mailbox = key.split('/').filter(Boolean).join(this.delimiter)
     // A backup made before SmartScan kept to the account's own mailboxes may hold another user's shared folder
     // (/shared/bob@example.com/Projects) or a public one: writing there would put back, in someone else's folder,
     // what its owner deleted. Refused as a folder the server would not create.

@@ -20,6 +20,7 @@ import {
 } from './restore-tally.js'
 import {compareArrival} from './server-order.js'
 import {checkSource} from './source-check.js'
+import {inboxKey} from './special-use-place.js'
 import {restoreMomentInto, takeDestination} from './unfinished-restore.js'
 
 export interface RestoreOnNewAccountRequest {
@@ -100,7 +101,8 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
 
     const paths = [...new Set([...byFolder.keys(), ...state.folders.filter(f => f.view === null || f.view === 'message').map(f => f.path)])].sort()
     // What each folder was for (an IMAP server's special use), so that sent mail lands in the destination's \Sent.
-    const specialUses = new Map(state.folders.map(f => [f.path, typeof f.metadata.specialUse === 'string' ? f.metadata.specialUse : null]))
+    const specialUses = new Map(state.folders.map(f => [inboxKey(f.path), typeof f.metadata.specialUse === 'string' ? f.metadata.specialUse : null]))
+    const specialUseOf = (key: string) => specialUses.get(key)
     const report: RestoreReport = {
       source: account.name,
       destination,
@@ -117,7 +119,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     for await (const {group, reads} of mapAhead(groups, async group => ({group, reads: await readGroup(reader, group.items)}), READ_AHEAD)) {
       throwIfAborted(signal)
       if (group.first) {
-        mailbox = await folderOrRefusal(target, group.path, specialUses.get(group.path))
+        mailbox = await folderOrRefusal(target, group.path, specialUseOf)
         if (typeof mailbox === 'string') report.folders++
         folder = {restored: 0, skipped: 0, unrestored: []}
       }

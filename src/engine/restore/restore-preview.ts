@@ -23,6 +23,7 @@ import {
 } from './preview-matching.js'
 import {type PairableMessage, pairRewritten} from './preview-rewritten.js'
 import {restoreTime} from './restore-on-new-account.js'
+import {inboxKey, placeOnDestination} from './special-use-place.js'
 
 export interface RestorePreviewRequest {
   account: string
@@ -95,7 +96,9 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
   }
   const liveFolders = live?.folders ?? new Map<string, string>()
   // As the restore target does: a special-use folder missing at its path goes into the destination's of that use.
-  const liveKeyOf = (key: string) => (liveFolders.has(key) ? key : live?.specialUses.get(backup.specialUses.get(key) ?? '') ?? key)
+  const liveKeyOf = (key: string) => placeOnDestination(key, {
+    has: folder => liveFolders.has(folder), ofSpecialUse: use => live?.specialUses.get(use),
+  }, folder => backup.specialUses.get(folder))
   const compared = new Set<string>()
   for (const [key, folderPath] of [...backup.folders].sort(byPath)) {
     const liveKey = liveKeyOf(key)
@@ -147,9 +150,9 @@ async function readBackup(state: AccountStateAt): Promise<BackupMailbox> {
   }
   for (const folder of state.folders) {
     if (folder.view !== null && folder.view !== 'message') continue
-    backup.folders.set(folderKey(folder.path), folder.path)
+    backup.folders.set(inboxKey(folder.path), folder.path)
     const {specialUse} = folder.metadata
-    if (typeof specialUse === 'string') backup.specialUses.set(folderKey(folder.path), specialUse.toLowerCase())
+    if (typeof specialUse === 'string') backup.specialUses.set(inboxKey(folder.path), specialUse.toLowerCase())
   }
 
   for await (const item of state.items()) {
@@ -161,7 +164,7 @@ async function readBackup(state: AccountStateAt): Promise<BackupMailbox> {
     const {messageId, subject} = item.metadata as {messageId?: unknown; subject?: unknown}
     const id = typeof messageId === 'string' && messageId !== '' ? messageId : null
     const size = item.size ?? 0
-    const folder = folderKey(item.folderPath)
+    const folder = inboxKey(item.folderPath)
     if (!backup.folders.has(folder)) backup.folders.set(folder, item.folderPath)
     push(backup.messages, folder, {
       folderPath: item.folderPath,
@@ -218,7 +221,7 @@ async function readLive(
     const live: LiveMailbox = {folders: new Map(), specialUses: new Map(), messages: new Map()}
     for (const folder of await session.folders()) {
       if (!folder.selectable) continue
-      const key = folderKey(folder.path)
+      const key = inboxKey(folder.path)
       live.folders.set(key, folder.path)
       if (folder.specialUse && !live.specialUses.has(folder.specialUse.toLowerCase())) live.specialUses.set(folder.specialUse.toLowerCase(), key)
       if ((folder.status?.messages ?? 0) === 0) continue
@@ -277,10 +280,6 @@ async function digestsOf(
 }
 
 /** The Inbox in any case is one folder (the restore target makes "/Inbox" the server's INBOX). */
-function folderKey(folderPath: string): string {
-  return /^\/inbox(\/|$)/i.test(folderPath) ? `/INBOX${folderPath.slice(6)}` : folderPath
-}
-
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key) ?? []
   list.push(value)

@@ -1,0 +1,36 @@
+/** A folder path as a key the destination and the backup share: "/INBOX" whatever the case of the backup's. */
+export function inboxKey(folderPath: string): string {
+  return /^\/inbox(\/|$)/i.test(folderPath) ? `/INBOX${folderPath.slice(6)}` : folderPath
+}
+
+export interface DestinationFolders {
+  /** Whether the destination has a folder at this key. */
+  has(key: string): boolean
+  /** The key of the destination's folder of a special use (lower case: \\sent), when it has one. */
+  ofSpecialUse(use: string): string | undefined
+}
+
+/**
+ * Where a backup folder (its key: "/Sent/2024") goes on the destination: at its own path when the destination has
+ * it; else, when it or an ancestor missing from the destination had a special use that the destination has a folder
+ * of, into that folder or under it: a server in another language keeps sent mail in Gesendet, and the user's
+ * Sent/2024 belongs under it as Gesendet/2024, not under a folderless "Sent" beside it. Otherwise its own path.
+ */
+export function placeOnDestination(
+  key: string,
+  destination: DestinationFolders,
+  specialUseOf: (key: string) => null | string | undefined,
+): string {
+  if (destination.has(key)) return key
+  const segments = key.split('/').filter(Boolean)
+  for (let depth = segments.length; depth > 0; depth--) {
+    const ancestor = `/${segments.slice(0, depth).join('/')}`
+    // The nearest ancestor the destination has at its own path keeps the folder under it.
+    if (depth < segments.length && destination.has(ancestor)) return key
+    const use = specialUseOf(ancestor)
+    const place = use ? destination.ofSpecialUse(use.toLowerCase()) : undefined
+    if (place !== undefined) return [place, ...segments.slice(depth)].join('/')
+  }
+
+  return key
+}
