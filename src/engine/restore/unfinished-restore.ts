@@ -53,9 +53,12 @@ async function unfinishedRestoreInto(
  * is known.
  */
 export async function takeDestination(catalog: Catalog, uuid: string, destination: string, restoredAt: number): Promise<void> {
+  // One row per run: a run called twice under one uuid (the engine without the operation queue) keeps its latest.
   await catalog.db('restore_destinations_taken').insert({
     operation_uuid: uuid, destination: destination.toLowerCase(), taken_at: now(), restored_at: restoredAt,
   })
+  .onConflict('operation_uuid')
+  .merge()
 }
 
 /**
