@@ -32,7 +32,8 @@ export interface EarlierItem {
  *
  * A new message whose content is that of an item live elsewhere is that item, moved, when the item's place on the
  * server no longer holds it (asked now, after the cycle's reads); still there, it is a copy. One whose content is
- * that of an item deleted a moment ago is that item again (the other half was seen first).
+ * that of an item deleted a moment ago is that item again (the other half was seen first), unless a live message
+ * with that content is still in place: then it may be a copy of that one, and the deletion stays a deletion.
  */
 export class LateMoves {
   constructor(private readonly options: {
@@ -54,16 +55,31 @@ export class LateMoves {
     const holders = (await messagesWithContent(catalog, accountId, digests, Date.now() - RECENT_DELETION_MS)).filter(h => !taken.has(h.id))
     if (holders.length === 0) return found
     for (const arrival of arrivals) {
-      for (const holder of rank(holders.filter(h => h.digest === arrival.digest && !taken.has(h.id)), arrival.message)) {
-        // Rare (a copy, or a move seen in halves), and each answer decides the next: one question at a time.
-        if (!holder.deleted && await this.stillInPlace(holder)) continue
-        taken.add(holder.id)
-        found.set(arrival, {item: holder, revived: holder.deleted})
-        break
-      }
+      const earlier = await this.earlierItem(rank(holders.filter(h => h.digest === arrival.digest && !taken.has(h.id)), arrival.message))
+      if (!earlier) continue
+      taken.add(earlier.item.id)
+      found.set(arrival, earlier)
     }
 
     return found
+  }
+
+  /**
+   * Among the items with the new message's content, the one it is: a live one the server no longer has where the
+   * backup saw it (moved); else, when no live one is still in place, one deleted a moment ago (the MOVE's other half
+   * seen first). With a live copy still in place the new message may as well be a COPY of it: then it is a new
+   * item, and a deletion the user made stays one that doUndelete brings back.
+   */
+  private async earlierItem(candidates: ContentHolder[]): Promise<EarlierItem | undefined> {
+    let copyPossible = false
+    for (const holder of candidates.filter(h => !h.deleted)) {
+      // Rare (a copy, or a move seen in halves), and each answer decides the next: one question at a time.
+      if (await this.stillInPlace(holder)) copyPossible = true
+      else return {item: holder, revived: false}
+    }
+
+    const deleted = candidates.find(h => h.deleted)
+    return !copyPossible && deleted ? {item: deleted, revived: true} : undefined
   }
 
   /** Whether the server still has the live item where the backup last saw it (then the new message is a copy). */

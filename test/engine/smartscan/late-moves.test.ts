@@ -101,6 +101,36 @@ for (const dialect of DIALECTS) {
       assert.equal((await s.revisions(address, moving)).at(-1)!.deleted, false)
     })
 
+    it('a COPY of a message of which an identical one was just deleted leaves that deletion alone', async () => {
+      const address = await s.user('ida')
+      const same = message('twice')
+      await s.dovecot.loadMessages(address, {INBOX: [{raw: same}], Archive: [{raw: same}]})
+      await s.scan()
+      const deleted = (await s.liveItems(address)).find(item => item.path === '/INBOX')!.id
+      const client = await s.client(address)
+      let lock = await client.getMailboxLock('INBOX')
+      try {
+        await client.messageDelete('1', {uid: true})
+      } finally {
+        lock.release()
+      }
+
+      await s.scan()
+      await client.mailboxCreate('Projects')
+      lock = await client.getMailboxLock('Archive')
+      try {
+        await client.messageCopy('1', 'Projects', {uid: true})
+      } finally {
+        lock.release()
+      }
+
+      await s.scan()
+      // The copy may as well be of the Archive message as the deleted one's return: a deletion is kept a deletion,
+      // which doUndelete brings back, rather than hidden.
+      assert.equal((await s.revisions(address, deleted)).at(-1)!.deleted, true)
+      assert.deepEqual((await s.liveItems(address)).map(item => item.path).sort(), ['/Archive', '/Projects'])
+    })
+
     it('a COPY stays a copy: the source still holds the message', async () => {
       const {address, moving} = await start()
       const client = await s.client(address)
