@@ -163,6 +163,24 @@ describe('backup scheduler', function () {
     await eventually('the queued purge completed', async () => ((await purges()).some(op => op.uuid === queued.uuid && op.state === 'completed') ? true : undefined), 10_000)
   })
 
+  it('on SIGTERM, removes a scheduled run still queued behind another process\'s operation and stops at once', async () => {
+    const holder = startFixture('hold-operation.ts', [], env)
+    children.push(holder)
+    const holderUuid = await eventually('the holder UUID', async () => outputOf(holder).stdout.split('\n')[0].match(UUID)?.[0])
+    await ok(['backup', 'scheduler', 'purge', 'set', 'global', 'pattern', '* * * * * *'])
+    const daemon = startDaemon()
+    const queued = await eventually('a queued doPurge', async () => (await purges()).find(op => op.state === 'queued'), 10_000)
+    const stopping = Date.now()
+    daemon.kill('SIGTERM')
+    const exit = await waitFor(daemon, 10_000)
+    assert.equal(exit.code, 0, exit.stderr)
+    assert.ok(Date.now() - stopping < 5000, `the daemon took ${Date.now() - stopping} ms to stop`)
+    const removed = (await purges()).find(op => op.uuid === queued.uuid)
+    assert.equal(removed.state, 'removed', 'the queued run never started')
+    assert.match(exit.stderr, new RegExp(`doPurge ${queued.uuid} ended Removed`))
+    await ok(['backup', 'doStopOperation', holderUuid])
+  })
+
   it('does not run at start a run that fell due while the daemon was down', async () => {
     const due = new Date(Math.ceil((Date.now() + 1500) / 1000) * 1000)
     // Seconds minute hour day month, in local time like every schedule: due once, in about two seconds.

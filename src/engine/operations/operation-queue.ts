@@ -1,6 +1,7 @@
 import type {Catalog} from '../catalog/catalog.js'
 
 import {now} from '../catalog/catalog.js'
+import {sleep} from '../sleep.js'
 import {reapDeadOperations, recordHeartbeat} from './operations-store.js'
 import {HEARTBEAT_INTERVAL_MS} from './process-liveness.js'
 
@@ -11,18 +12,21 @@ export type TurnOutcome = 'removed' | 'running'
 /**
  * Waits until this operation is first in the FIFO queue and nothing runs, then marks it running. The promotion
  * is one conditional UPDATE guarded by a unique index on the running state, so two processes can never both
- * start, on SQLite or on a shared PostgreSQL. Returns 'removed' if someone stopped it while it waited.
+ * start, on SQLite or on a shared PostgreSQL. Returns 'removed' if someone stopped it while it waited, or once the
+ * signal fires (Ctrl-C, a daemon's SIGTERM): the operation ahead may run for hours, and a stop must not wait for it.
  */
 export async function waitForTurn(
   catalog: Catalog,
   uuid: string,
   onWaiting?: (ahead: number) => void,
+  signal?: AbortSignal,
 ): Promise<TurnOutcome> {
   const mine = await catalog.db('operations').where({uuid}).first('seq')
   const seq = Number(mine.seq)
   let lastHeartbeat = 0
   let lastAhead = -1
   for (;;) {
+    if (signal?.aborted) return 'removed'
     await reapDeadOperations(catalog)
     if (await tryPromote(catalog, uuid, seq)) return 'running'
     const row = await catalog.db('operations').where({uuid}).first('state')
@@ -36,9 +40,7 @@ export async function waitForTurn(
       lastHeartbeat = Date.now()
     }
 
-    await new Promise(resolve => {
-      setTimeout(resolve, POLL_MS)
-    })
+    await sleep(POLL_MS, signal)
   }
 }
 

@@ -59,9 +59,9 @@ export async function runOperation(catalog: Catalog, options: RunOperationOption
   options.signal?.addEventListener('abort', onExternalAbort, {once: true})
   try {
     if (options.signal?.aborted) onExternalAbort()
-    const turn = controller.signal.aborted ? 'removed' : await waitForTurn(catalog, created.uuid, observer?.waiting)
+    const turn = controller.signal.aborted ? 'removed' : await waitForTurn(catalog, created.uuid, observer?.waiting, controller.signal)
     if (turn === 'removed' || controller.signal.aborted) {
-      return await removeIfStillQueued(catalog, created.uuid)
+      return await removeUnstarted(catalog, created.uuid)
     }
 
     observer?.started?.(await requireOperation(catalog, created.uuid))
@@ -71,10 +71,15 @@ export async function runOperation(catalog: Catalog, options: RunOperationOption
   }
 }
 
-async function removeIfStillQueued(catalog: Catalog, uuid: string): Promise<OperationRecord> {
+/**
+ * Stopped before its work began: removed, as Carbonio reports a queued operation that never ran. Also when the stop
+ * came just as it was promoted to running (no work ran): left running, it would show as running until reaped.
+ */
+async function removeUnstarted(catalog: Catalog, uuid: string): Promise<OperationRecord> {
   await catalog
   .db('operations')
-  .where({uuid, state: 'queued'})
+  .where({uuid})
+  .whereIn('state', ['queued', 'running'])
   .update({state: 'removed', ended_at: Date.now(), error: 'removed from the queue before it started'})
   return requireOperation(catalog, uuid)
 }
