@@ -101,7 +101,7 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
       })
     },
   })
-  if (!request.account) report.deletedAccounts = await recordDeletedAccounts(context, accounts)
+  if (!request.account) report.deletedAccounts = await recordDeletedAccounts(context, accounts, report.failed.length)
   for (const account of report.deletedAccounts) progress({kind: 'step', account, message: 'no longer on the server: recorded as deleted'})
   if (report.failed.length > 0) {
     const first = report.failed[0]
@@ -142,11 +142,19 @@ export function summary(result: AccountScanResult): string {
 
 /**
  * Accounts this connector backed up that the directory no longer lists are recorded as deleted (their history stays
- * until account retention ends). An empty list is taken for a broken directory command, never for "everyone left".
+ * until account retention ends). An empty list is taken for a broken directory command, never for "everyone left";
+ * so is a list holding an account the server could not open: a command that exits 0 but prints a warning, or an error
+ * of its directory, instead of the accounts would otherwise record every real account as deleted, and purge them once
+ * retention ends. The deletions are recorded by the next scan whose every listed account opens.
  */
-async function recordDeletedAccounts(context: OperationContext, listed: string[]): Promise<string[]> {
+async function recordDeletedAccounts(context: OperationContext, listed: string[], failed: number): Promise<string[]> {
   if (listed.length === 0) {
     context.progress({kind: 'warning', message: 'the accounts command listed no account: no account is recorded as deleted'})
+    return []
+  }
+
+  if (failed > 0) {
+    context.progress({kind: 'warning', message: `${failed} listed account${failed === 1 ? '' : 's'} could not be scanned, so the list may be wrong: no account is recorded as deleted`})
     return []
   }
 

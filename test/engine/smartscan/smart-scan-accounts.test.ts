@@ -72,6 +72,19 @@ for (const dialect of DIALECTS) {
       assert.ok(s.events.some(e => e.kind === 'warning' && e.account === ghost))
     })
 
+    it('records no account as deleted when the directory lists one the server cannot open (a warning printed instead of the list)', async () => {
+      s = await imapScenario(dialect)
+      const hana = await s.user('hana')
+      await s.dovecot.loadMessages(hana, {INBOX: [{raw: message('for hana')}]})
+      await s.scan()
+      // zmprov exiting 0 with a warning on stdout instead of the accounts: 'warning' is no account of the server.
+      await setAttribute(s.t.catalog, GLOBAL, 'backupAccountsCommand', 'echo "Warning the LDAP server is slow"')
+      await assert.rejects(s.scan(), /1 of 1 account could not be scanned; warning: /)
+      const row = await s.t.catalog.db('accounts').where({name: hana}).first('deleted_at')
+      assert.equal(row.deleted_at, null, 'an account the broken list left out is not recorded as deleted')
+      assert.ok(s.events.some(e => e.kind === 'warning' && /no account is recorded as deleted/.test(e.message)))
+    })
+
     it('stops at once, in one line, on a wrong admin password or an unreachable server, and never writes the password anywhere', async () => {
       s = await imapScenario(dialect)
       const gina = await s.user('gina')
