@@ -95,6 +95,12 @@ export class ImapRealtime {
   private readonly busy = new Set<string>()
   /** Accounts pushed while their cycle ran: the cycle may have read the server just before that change. */
   private readonly again = new Set<string>()
+  /**
+   * Accounts whose cycle is due because the server pushed a change: served before those due by polling or still
+   * waiting for a first cycle. Otherwise a change pushed for one account waits behind every account due earlier, which
+   * on a directory of thousands (or listing accounts the server refuses, each after its failure delay) is an hour.
+   */
+  private readonly pushedDue = new Set<string>()
   private readonly doorbell = new Doorbell()
   private readonly pool: PushPool
   private pushesReceived = 0
@@ -166,6 +172,7 @@ export class ImapRealtime {
 
         this.busy.add(account)
         this.again.delete(account)
+        this.pushedDue.delete(account)
         const cycleStarted = Date.now()
         const scanned = () => scanHoldsAccount(catalog, account)
         try {
@@ -200,6 +207,7 @@ export class ImapRealtime {
             this.certain.add(account)
           }
 
+          if (this.again.has(account)) this.pushedDue.add(account)
           this.due.set(account, this.again.has(account) ? Date.now() : Date.now() + this.interval(account))
         } catch (error) {
           await this.dropSession(account)
@@ -248,6 +256,7 @@ export class ImapRealtime {
     // An account waiting out its own failure keeps its backoff.
     if (this.accountBackoff.has(account) && due > Date.now()) return
     this.due.set(account, Math.min(due, Date.now() + PUSH_SETTLE_MS))
+    if (answering) this.pushedDue.add(account)
     this.doorbell.ring()
   }
 
@@ -269,6 +278,7 @@ export class ImapRealtime {
       for (const account of this.accounts) {
         if (!present.has(account)) {
           this.due.delete(account)
+          this.pushedDue.delete(account)
           await this.dropSession(account)
         }
       }
@@ -287,13 +297,21 @@ export class ImapRealtime {
     }
   }
 
-  /** The account due the longest, not being synchronised already; none while the server is being waited out. */
+  /**
+   * The account due the longest, a pushed one first (pushedDue), not being synchronised already; none while the server
+   * is being waited out.
+   */
   private nextAccount(): string | undefined {
     const now = Date.now()
     if (now < this.pausedUntil) return undefined
+    return this.dueFirst(now, [...this.pushedDue].map(account => [account, this.due.get(account) ?? Number.POSITIVE_INFINITY]))
+      ?? this.dueFirst(now, this.due)
+  }
+
+  private dueFirst(now: number, candidates: Iterable<[string, number]>): string | undefined {
     let best: string | undefined
     let bestDue = Number.POSITIVE_INFINITY
-    for (const [account, due] of this.due) {
+    for (const [account, due] of candidates) {
       if (due <= now && due < bestDue && !this.busy.has(account)) {
         best = account
         bestDue = due

@@ -181,6 +181,33 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it('serves a pushed change before accounts still waiting for their turn', async () => {
+      const alice = await s.user('alice')
+      // The directory lists accounts the server cannot open (each login refused after Dovecot's failure delay): with one
+      // cycle at a time, a change pushed for alice must not wait behind all of them.
+      const ghosts = Array.from({length: 40}, (_, i) => `ghost${i}@${s.domain}`)
+      const controller = new AbortController()
+      const realtime = new ImapRealtime({
+        catalog: s.t.catalog,
+        server: SERVER,
+        settings: {...imapSettings(await serverConfig(s.t.catalog, SERVER)), accountsCommand: `echo ${alice}; echo ${ghosts.join(' ; echo ')}`},
+        log: line => lines.push(line),
+        concurrency: 1,
+      })
+      const running = realtime.run(controller.signal)
+      try {
+        await eventually('alice pushed', async () => (realtime.status.push.connections >= 1 && realtime.status.cycles >= 1 ? true : undefined), CAPTURED_MS)
+        const client = await s.client(alice)
+        await client.append('INBOX', message('pushed while others wait'))
+        await eventually('the pushed append captured', async () => ((await s.liveItems(alice)).length === 1 ? true : undefined), 10_000)
+      } finally {
+        controller.abort()
+        await running
+      }
+
+      assert.ok(lines.some(line => line.includes(`${ghosts[0]}: `)), 'the accounts the server cannot open are named')
+    })
+
     it('keeps no more push connections than its pool: the accounts beyond it are polled', async () => {
       const [first, second, third] = await Promise.all(['q1', 'q2', 'q3'].map(name => s.user(name)))
       const controller = new AbortController()
