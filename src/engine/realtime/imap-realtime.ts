@@ -113,6 +113,12 @@ export class ImapRealtime {
   private serverBackoff = 1000
   private readonly counters = {cycles: 0, revisions: 0, lastCycleAt: null as null | number}
   private failure: undefined | {error: string; retryAt: number; storage: boolean}
+  /**
+   * The failure each failing account last logged: said once while it lasts, and once when it ends. Retried with backoff
+   * up to every 30 s for days, an account the directory lists but the server refuses would otherwise log a line each
+   * time, one per such account: thousands of lines a minute that bury every other line of the daemon's log.
+   */
+  private readonly accountFailures = new Map<string, string>()
   private accountsError: string | undefined
 
   constructor(private readonly options: ImapRealtimeOptions) {
@@ -193,7 +199,7 @@ export class ImapRealtime {
           if (this.failure) this.options.log(`backup-realtime: ${this.failure.storage ? 'the backup accepts writes again' : 'the AppServer answers again'}: catching up with every account`)
           this.failure = undefined
           this.serverBackoff = 1000
-          this.accountBackoff.delete(account)
+          this.accountWorks(account)
           if (result.revisions > 0) this.pool.noteActivity(account)
           if (result.foldersRenamed > 0) this.renamedUntil.set(account, Date.now() + RENAMED_WATCH_MS)
           for (const warning of result.warnings) this.options.log(`backup-realtime: ${account}: ${warning}`)
@@ -278,6 +284,7 @@ export class ImapRealtime {
       for (const account of this.accounts) {
         if (!present.has(account)) {
           this.due.delete(account)
+          this.accountFailures.delete(account)
           this.pushedDue.delete(account)
           await this.dropSession(account)
         }
@@ -328,6 +335,12 @@ export class ImapRealtime {
     return Math.min(Math.max(next - now, 20), this.intervalMs)
   }
 
+  /** The account's own failure, if any, is over: its backoff ends, and the line that said it is answered. */
+  private accountWorks(account: string): void {
+    this.accountBackoff.delete(account)
+    if (this.accountFailures.delete(account)) this.options.log(`backup-realtime: ${account}: works again`)
+  }
+
   private failed(account: string, error: Error): void {
     // A full, read-only or failing backup volume fails every account the same way, as a server down does: it is
     // waited out once for all of them, in one line naming the backup path and the fix rather than a bare ENOSPC
@@ -350,7 +363,9 @@ export class ImapRealtime {
     const backoff = Math.min((this.accountBackoff.get(account) ?? 500) * 2, MAX_BACKOFF_MS)
     this.accountBackoff.set(account, backoff)
     this.due.set(account, Date.now() + backoff)
-    this.options.log(`backup-realtime: ${account}: ${error.message}; retrying in ${backoff / 1000} s`)
+    if (this.accountFailures.get(account) === error.message) return
+    this.accountFailures.set(account, error.message)
+    this.options.log(`backup-realtime: ${account}: ${error.message}; retrying with backoff (up to every ${MAX_BACKOFF_MS / 1000} s) until it works`)
   }
 
   private async session(account: string, signal: AbortSignal): Promise<ImapSession> {

@@ -5,7 +5,7 @@ import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 
 import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
-import {serverConfig} from '../../../src/engine/config/config-store.js'
+import {serverConfig, setAttribute} from '../../../src/engine/config/config-store.js'
 import {RealtimeService} from '../../../src/engine/daemon/realtime-service.js'
 import {ImapRealtime} from '../../../src/engine/realtime/imap-realtime.js'
 import {scanAccount} from '../../../src/engine/smartscan/account-scan.js'
@@ -18,6 +18,7 @@ import {
 
 /** Generous: a cycle runs every second; this only bounds a broken test. */
 const CAPTURED_MS = 20_000
+const GLOBAL = {level: 'global' as const, target: ''}
 
 for (const dialect of DIALECTS) {
   describe(`realtime capture from Dovecot by polling (${dialect})`, function () {
@@ -206,6 +207,20 @@ for (const dialect of DIALECTS) {
       }
 
       assert.ok(lines.some(line => line.includes(`${ghosts[0]}: `)), 'the accounts the server cannot open are named')
+    })
+
+    it('logs an account the server refuses once while it lasts, not at every retry', async () => {
+      await s.user('gus')
+      const ghost = `ghost@${s.domain}`
+      await setAttribute(s.t.catalog, GLOBAL, 'backupAccountsCommand', `${s.dovecot.directoryCommand(s.domain)}; echo ${ghost}`)
+      await start()
+      // Retried after 1, 2 and 4 s: three failures at least.
+      await new Promise(resolve => {
+        setTimeout(resolve, 9000)
+      })
+      const said = lines.filter(line => line.includes(`${ghost}: `))
+      assert.equal(said.length, 1, said.join('\n'))
+      assert.match(said[0], /would not open .*; retrying with backoff/)
     })
 
     it('keeps no more push connections than its pool: the accounts beyond it are polled', async () => {
