@@ -93,8 +93,9 @@ export function explainImapError(error: unknown, settings: Pick<ImapSettings, 'l
 export function explainSessionError(error: unknown, settings: Pick<ImapSettings, 'loginMode' | 'url' | 'user'>, account: string): Error {
   const code = (error as ImapFlowFailure | undefined)?.code ?? ''
   if (!DROPPED.has(code)) return explainImapError(error, settings, account)
-  // A restore that was cut off has already put some messages in place: run again, it needs force true to skip them.
-  const again = 'run the operation again (a restore with force true: what it already put there is skipped)'
+  // True of whatever was cut off (a scan, a restore, the daemon's capture, which retries by itself): what it committed
+  // stays and a new run skips it. No restore advice: the daemon logs this line whenever the server restarts.
+  const again = 'what was done before stays, and running it again does not repeat it'
   return new ImapError(`the AppServer at ${settings.url} closed the connection of ${account} during the operation (${UNREACHABLE[code]}): ${again}`, 'account')
 }
 
