@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import path from 'node:path'
 
 import {domainsOf, runAccountsCommand} from '../../../../src/engine/appserver/imap/accounts-command.js'
 import {
@@ -6,6 +9,16 @@ import {
 } from '../../../../src/engine/appserver/imap/imap-identity.js'
 import {uidSet} from '../../../../src/engine/appserver/imap/imap-session.js'
 import {decodeWords, parseHeaders} from '../../../../src/engine/appserver/imap/message-headers.js'
+import {eventually} from '../../../helpers/run-cli.js'
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
 
 describe('IMAP connector helpers', () => {
   describe('accounts command', () => {
@@ -20,6 +33,18 @@ describe('IMAP connector helpers', () => {
         message: 'backupAccountsCommand failed (exit 3): zmprov: cannot connect',
       })
       await assert.rejects(runAccountsCommand(null), /backupAccountsCommand is not set/)
+    })
+
+    it('stopped while it hangs (SIGTERM of the daemon), leaves none of its processes running', async () => {
+      const pidFile = path.join(mkdtempSync(path.join(tmpdir(), 'cb-accounts-')), 'pid')
+      const controller = new AbortController()
+      // A shell that waits for its child, as `su - zextras -c 'zmprov -l gaa'` does for a zmprov stuck on its LDAP.
+      const running = runAccountsCommand(`sleep 30 & echo $! > ${pidFile}; wait`, controller.signal)
+      await eventually('the command started', async () => (existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() ? true : undefined), 5000)
+      const pid = Number(readFileSync(pidFile, 'utf8'))
+      controller.abort()
+      await assert.rejects(running, {name: 'AbortError'})
+      await eventually('its child gone', async () => (alive(pid) ? undefined : true), 5000)
     })
   })
 
