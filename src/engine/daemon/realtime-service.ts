@@ -94,7 +94,9 @@ export class RealtimeService {
     const failure = this.failure ?? {}
     if (this.imap) {
       const imap = this.imap.status
-      return {...this.report, state: imap.error || this.failure ? 'failing' : 'running', detail: {...this.report.detail, ...imap, ...failure}}
+      // An accounts command that fails before it ever listed one leaves nothing followed: not "running".
+      const nothingFollowed = imap.accountsCommandError !== undefined && imap.accountsFollowed === 0
+      return {...this.report, state: imap.error || this.failure || nothingFollowed ? 'failing' : 'running', detail: {...this.report.detail, ...imap, ...failure}}
     }
 
     const lagMs = this.lastTime === null ? null : Math.max(0, Date.now() - this.lastTime)

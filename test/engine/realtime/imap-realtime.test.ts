@@ -10,6 +10,7 @@ import {RealtimeService} from '../../../src/engine/daemon/realtime-service.js'
 import {ImapRealtime} from '../../../src/engine/realtime/imap-realtime.js'
 import {scanAccount} from '../../../src/engine/smartscan/account-scan.js'
 import {leaseAccountScan} from '../../../src/engine/smartscan/scan-lease.js'
+import {GLOBAL} from '../../helpers/imap-cli-bed.js'
 import {eventually} from '../../helpers/run-cli.js'
 import {DIALECTS} from '../../helpers/test-catalog.js'
 import {
@@ -18,7 +19,6 @@ import {
 
 /** Generous: a cycle runs every second; this only bounds a broken test. */
 const CAPTURED_MS = 20_000
-const GLOBAL = {level: 'global' as const, target: ''}
 
 for (const dialect of DIALECTS) {
   describe(`realtime capture from Dovecot by polling (${dialect})`, function () {
@@ -111,6 +111,14 @@ for (const dialect of DIALECTS) {
         setTimeout(resolve, 1500)
       })
       assert.equal((await s.liveItems(carol)).length, 1, 'nothing is captured while switched off')
+    })
+
+    it('shows backup-realtime failing, with the reason, while the accounts command has never listed an account', async () => {
+      await setAttribute(s.t.catalog, GLOBAL, 'backupAccountsCommand', 'echo directory down >&2; exit 3')
+      const realtime = await start()
+      const status = await eventually('the command failure', async () => (realtime.status.detail.accountsCommandError ? realtime.status : undefined), CAPTURED_MS)
+      assert.equal(status.state, 'failing')
+      assert.match(String(status.detail.accountsCommandError), /directory down/)
     })
 
     it('re-reads the accounts command: a new account is followed', async () => {
