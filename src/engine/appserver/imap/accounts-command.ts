@@ -4,9 +4,18 @@ import {runShellCommand} from '../shell-command.js'
 const TIMEOUT_MS = 5 * 60_000
 
 /**
+ * What an account name may look like: a local part (RFC 5322 atext and dots, letters of any script), optionally @ and
+ * a domain. A command that exits 0 but prints a warning or an error of its directory ("ERROR: account.SERVICE_FAILURE",
+ * "Warning: ...") has those words skipped instead of taken for accounts: logged in as, Dovecot refused them as it
+ * refuses a wrong admin password, which paused the capture of every account and failed the SmartScan.
+ */
+const ACCOUNT_NAME = /^[\p{L}\p{N}!#$%&'*+/=?^_`{|}~.-]+(?:@[\p{L}\p{N}.-]+)?$/u
+
+/**
  * The accounts of the AppServer, from the administrator's directory command (backupAccountsCommand, run by the
- * shell: `zmprov -l gaa`, `doveadm user '*'`): the first word of each line, in lower case, without blank lines
- * or duplicates. A failing command is one line with its exit status and the first line it printed on stderr.
+ * shell: `zmprov -l gaa`, `doveadm user '*'`): the first word of each line, in lower case, without blank lines,
+ * duplicates or words that cannot be an account name. A failing command is one line with its exit status and the
+ * first line it printed on stderr.
  */
 export async function runAccountsCommand(command: null | string, signal?: AbortSignal): Promise<string[]> {
   if (!command) {
@@ -20,7 +29,7 @@ export async function runAccountsCommand(command: null | string, signal?: AbortS
   for (const line of output.split('\n')) {
     // The first word of the line: a command that adds columns after the address still works.
     const account = line.trim().split(/\s+/)[0].toLowerCase()
-    if (account !== '') accounts.add(account)
+    if (ACCOUNT_NAME.test(account)) accounts.add(account)
   }
 
   return [...accounts]

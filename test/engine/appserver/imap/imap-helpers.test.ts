@@ -28,6 +28,18 @@ describe('IMAP connector helpers', () => {
       assert.deepEqual(domainsOf(accounts), ['example.com', 'other.test'])
     })
 
+    it('skips what a directory command that exits 0 prints besides the accounts: warnings, errors, stray bytes', async () => {
+      const accounts = await runAccountsCommand(String.raw`printf 'Warning: slow LDAP
+alice@example.com
+ERROR: account.SERVICE_FAILURE (system failure)
+;;rm -rf
+
+jdoe
+bo.b+tag@example.com
+'`)
+      assert.deepEqual(accounts, ['alice@example.com', 'jdoe', 'bo.b+tag@example.com'])
+    })
+
     it('reports a failing command in one line with its status and first error line', async () => {
       await assert.rejects(runAccountsCommand("echo 'zmprov: cannot connect' >&2; echo more >&2; exit 3"), {
         message: 'backupAccountsCommand failed (exit 3): zmprov: cannot connect',
