@@ -29,6 +29,7 @@ import {
 import {diffFolder, type FolderDiff} from './folder-diff.js'
 import {planFolders, serverMatchesPosition} from './folder-plan.js'
 import {type Arrival, type EarlierItem, LateMoves} from './late-moves.js'
+import {likeness} from './message-likeness.js'
 
 export interface AccountFeedOptions {
   catalog: Catalog
@@ -767,10 +768,8 @@ function folderMailboxes(cycle: Cycle): (folderId: string) => string | undefined
 /** Among removed items with the same digest, the one with the same Message-ID and internal date, if any. */
 function pickCandidate(candidates: BackupItem[] | undefined, message: MessageMeta): BackupItem | undefined {
   if (!candidates || candidates.length === 0) return undefined
-  const score = (item: BackupItem) => (item.metadata.messageId === message.headers.messageId ? 2 : 0)
-    + (item.metadata.internalDate === isoOrNull(message.internalDate) ? 1 : 0)
   let best = 0
-  for (let i = 1; i < candidates.length; i++) if (score(candidates[i]) > score(candidates[best])) best = i
+  for (let i = 1; i < candidates.length; i++) if (likeness(candidates[i].metadata, message) > likeness(candidates[best].metadata, message)) best = i
   return candidates.splice(best, 1)[0]
 }
 

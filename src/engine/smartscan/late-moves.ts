@@ -2,6 +2,7 @@ import type {ImapSession, MessageMeta} from '../appserver/imap/imap-session.js'
 import type {Catalog} from '../catalog/catalog.js'
 
 import {type ContentHolder, messagesWithContent} from './backup-view.js'
+import {likeness} from './message-likeness.js'
 
 /**
  * How long after a message's deletion was recorded a new message with its content is taken for it, moved: the two
@@ -92,10 +93,7 @@ export class LateMoves {
   }
 }
 
-/** Best first: the same Message-ID and internal date as the new message, then live ones before deleted ones. */
+/** The likeliest first (likeness). */
 function rank(holders: ContentHolder[], message: MessageMeta): ContentHolder[] {
-  const internalDate = message.internalDate === null ? null : new Date(message.internalDate).toISOString()
-  const score = (h: ContentHolder) => (h.metadata.messageId === message.headers.messageId ? 4 : 0)
-    + (h.metadata.internalDate === internalDate ? 2 : 0) + (h.deleted ? 0 : 1)
-  return holders.sort((a, b) => score(b) - score(a))
+  return holders.sort((a, b) => likeness(b.metadata, message) - likeness(a.metadata, message))
 }
