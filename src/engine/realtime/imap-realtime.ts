@@ -12,6 +12,7 @@ import {blobStoreFor} from '../scanner/realtime-scanner.js'
 import {writeQueue} from '../smartscan/account-scan.js'
 import {claimAccount, findBackupAccount} from '../smartscan/backup-view.js'
 import {scanHoldsAccount} from '../smartscan/scan-lease.js'
+import {howFar} from '../smartscan/scan-progress.js'
 import {CycleGaveWay, runImapCycle} from '../smartscan/sync-cycle.js'
 import {storageFailure} from '../storage-errors.js'
 import {Doorbell} from './doorbell.js'
@@ -38,6 +39,8 @@ export interface ImapRealtimeOptions {
   onCommand?: (account: string, command: string) => void
   /** Once stopping, how long the cycles in flight may take before their connections are cut. */
   stopGraceMs?: number
+  /** How often a cycle still running (the first capture of a large mailbox takes hours) logs how far it is. */
+  longCycleLogMs?: number
 }
 
 export interface ImapRealtimeStatus {
@@ -70,6 +73,7 @@ const RENAMED_WATCH_MS = 5 * 60_000
 const PUSH_SETTLE_MS = 50
 /** While an operation scans an account, how often the capture looks whether it may follow the account again. */
 const SCANNED_RECHECK_MS = 1000
+const LONG_CYCLE_LOG_MS = 60_000
 
 /**
  * Realtime capture from an IMAP AppServer: every account of the accounts command runs the SmartScan synchronisation
@@ -190,8 +194,14 @@ export class ImapRealtime {
           }
 
           const session = await this.session(account, hard.signal)
+          let toldAt = cycleStarted
           const result = await runImapCycle({
             catalog, blobs, blobless, session, account, serialize, signal: hard.signal, startedAt: cycleStarted, giveWay: scanned,
+            onProgress: stats => {
+              if (Date.now() - toldAt < (this.options.longCycleLogMs ?? LONG_CYCLE_LOG_MS)) return
+              toldAt = Date.now()
+              this.options.log(`backup-realtime: ${account}: still capturing: ${howFar(stats)}`)
+            },
           })
           this.counters.cycles++
           this.counters.revisions += result.revisions

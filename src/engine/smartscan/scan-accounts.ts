@@ -2,6 +2,7 @@ import {setMaxListeners} from 'node:events'
 
 import type {ImapSettings} from '../appserver/imap/imap-settings.js'
 import type {Catalog} from '../catalog/catalog.js'
+import type {AccountSyncStats} from './imap-account-feed.js'
 
 import {ImapError} from '../appserver/imap/imap-errors.js'
 import {OperationAborted, throwIfAborted} from '../errors.js'
@@ -27,6 +28,8 @@ export interface ScanAccountsOptions {
   deep?: boolean
   concurrency?: number
   onCommand?: (account: string, command: string) => void
+  /** After each batch an account's scan takes: its figures so far. */
+  onAdvanced?: (account: string, stats: AccountSyncStats) => void
   /** After each account, scanned or failed (not when the scan stops). */
   onScanned: (account: string, outcome: {error: string} | {result: AccountScanResult}) => void
 }
@@ -70,6 +73,7 @@ export async function scanAccounts(options: ScanAccountsOptions): Promise<void> 
             markScanned: (id, from) => scanned.add(id, from),
             scanStartedAt,
             onCommand: options.onCommand ? command => options.onCommand!(account, command) : undefined,
+            onProgress: options.onAdvanced ? stats => options.onAdvanced!(account, stats) : undefined,
           }),
         }
       } catch (error) {

@@ -12,6 +12,7 @@ import {blobStoreFor} from '../scanner/realtime-scanner.js'
 import {TransactionApplier} from '../scanner/transaction-applier.js'
 import {type AccountScanResult} from './account-scan.js'
 import {scanAccounts} from './scan-accounts.js'
+import {SCAN_TOTALS, ScanProgress, type ScanTotals} from './scan-progress.js'
 
 export interface SmartScanRequest {
   /** Re-read every folder and message and verify every digest. */
@@ -22,10 +23,9 @@ export interface SmartScanRequest {
   concurrency?: number
   /** Told the verb of every IMAP command sent: tests count them. */
   onCommand?: (account: string, command: string) => void
+  /** How often an account still being scanned says how far it is (ScanProgress); 10 s unless set. */
+  progressEvery?: number
 }
-
-const TOTALS = ['foldersRead', 'listed', 'foldersCreated', 'foldersRenamed', 'foldersDeleted', 'created', 'moved', 'flagsChanged', 'deleted', 'verified', 'repaired', 'bytesRead'] as const
-type Totals = Record<(typeof TOTALS)[number], number>
 
 export interface SmartScanReport extends Record<string, unknown> {
   deep: boolean
@@ -36,7 +36,7 @@ export interface SmartScanReport extends Record<string, unknown> {
   /** Accounts the backup had from this server that the directory no longer lists: recorded as deleted. */
   deletedAccounts: string[]
   domains: string[]
-  totals: Totals
+  totals: ScanTotals
   perAccount: Array<Omit<AccountScanResult, 'warnings'>>
 }
 
@@ -70,10 +70,14 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
     failed: [],
     deletedAccounts: [],
     domains: domainsOf(accounts),
-    totals: Object.fromEntries(TOTALS.map(key => [key, 0])) as Totals,
+    totals: Object.fromEntries(SCAN_TOTALS.map(key => [key, 0])) as ScanTotals,
     perAccount: [],
   }
   if (!request.account) progress({kind: 'step', message: `${accounts.length} account${accounts.length === 1 ? '' : 's'} to scan${deep ? ' (deep)' : ''}`})
+  const live = new ScanProgress(progress, request.progressEvery)
+  const finished = () => ({
+    accounts: accounts.length, scanned: report.scanned, failed: report.failed.length, totals: report.totals,
+  })
   await scanAccounts({
     catalog,
     server,
@@ -83,7 +87,11 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
     signal: context.signal,
     concurrency: request.concurrency,
     onCommand: request.onCommand,
+    onAdvanced(account, stats) {
+      live.advanced(account, stats, finished())
+    },
     onScanned(account, outcome) {
+      live.ended(account)
       if ('result' in outcome) {
         record(report, outcome.result)
         for (const warning of outcome.result.warnings) progress({kind: 'warning', account, message: warning})
@@ -94,11 +102,7 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
         progress({kind: 'step', account, message: `not scanned: ${outcome.error}`})
       }
 
-      progress({
-        kind: 'counters', counters: {
-          accounts: accounts.length, scanned: report.scanned, failed: report.failed.length, ...report.totals,
-        },
-      })
+      progress({kind: 'counters', counters: live.counters(finished())})
     },
   })
   if (!request.account) report.deletedAccounts = await recordDeletedAccounts(context, accounts, report.failed.length)
@@ -113,7 +117,7 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
 
 function record(report: SmartScanReport, result: AccountScanResult): void {
   report.scanned++
-  for (const key of TOTALS) report.totals[key] += result[key]
+  for (const key of SCAN_TOTALS) report.totals[key] += result[key]
   const rest: Partial<AccountScanResult> = {...result}
   delete rest.warnings
   report.perAccount.push(rest as Omit<AccountScanResult, 'warnings'>)

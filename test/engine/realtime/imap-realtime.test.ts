@@ -121,6 +121,31 @@ for (const dialect of DIALECTS) {
       assert.match(String(status.detail.accountsCommandError), /directory down/)
     })
 
+    it('logs how far the first capture of a large mailbox is while it runs', async () => {
+      const hana = await s.user('hana')
+      // Three batches of a cycle's 500 messages.
+      await s.dovecot.loadMessages(hana, {INBOX: Array.from({length: 1200}, (_, i) => ({raw: message(`hana ${i}`)}))})
+      const controller = new AbortController()
+      const realtime = new ImapRealtime({
+        catalog: s.t.catalog,
+        server: SERVER,
+        settings: imapSettings(await serverConfig(s.t.catalog, SERVER)),
+        log: line => lines.push(line),
+        longCycleLogMs: 0,
+      })
+      const running = realtime.run(controller.signal)
+      try {
+        await captured(hana, 'hana, all of it', items => items.length === 1200)
+      } finally {
+        controller.abort()
+        await running
+      }
+
+      const told = lines.filter(line => line.startsWith(`backup-realtime: ${hana}: still capturing: `))
+      assert.ok(told.length >= 2, lines.join('\n'))
+      assert.match(told[0], /still capturing: [\d,]+ new, [\d.]+ MiB read so far, of 1,200 messages on the server$/)
+    })
+
     it('re-reads the accounts command: a new account is followed', async () => {
       await s.user('dave')
       const controller = new AbortController()

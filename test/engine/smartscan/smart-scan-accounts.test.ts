@@ -57,6 +57,27 @@ for (const dialect of DIALECTS) {
       assert.equal((await s.liveItems(dave)).length, 1)
     })
 
+    it('tells how far an account still being scanned is, batch by batch, so that a long initial scan does not look hung', async () => {
+      s = await imapScenario(dialect)
+      const gina = await s.user('gina')
+      // Three batches of the scan's 500 messages.
+      await s.dovecot.loadMessages(gina, {INBOX: Array.from({length: 1200}, (_, i) => ({raw: message(`gina ${i}`)}))})
+      const report = await s.scan({progressEvery: 0})
+      assert.equal(report.totals.created, 1200)
+      const counters = s.events.flatMap(e => (e.kind === 'counters' ? [e.counters] : []))
+      // While gina runs, the counters count her messages so far: they grow before she is scanned.
+      const whileRunning = counters.filter(c => c.scanned === 0 && c.running === 1).map(c => c.created)
+      assert.ok(whileRunning.length >= 2, `counters while running: ${JSON.stringify(counters)}`)
+      assert.ok(whileRunning.some(created => created > 0 && created < 1200), `partial counts: ${whileRunning}`)
+      assert.deepEqual(whileRunning, [...whileRunning].sort((a, b) => a - b))
+      assert.deepEqual(counters.at(-1), {
+        ...counters.at(-1), scanned: 1, running: 0, created: 1200,
+      })
+      const lines = s.events.flatMap(e => (e.kind === 'step' && e.account === gina ? [e.message] : []))
+      assert.match(lines[0], /^still scanning: [\d,]+ new, [\d.]+ MiB read so far, of 1,200 messages on the server$/)
+      assert.match(lines.at(-1)!, /^1 folder, 1 read: new account, 1 new folder, 1200 new messages/)
+    })
+
     it('goes on past an account it cannot open, then fails naming it', async () => {
       s = await imapScenario(dialect)
       const frank = await s.user('frank')
