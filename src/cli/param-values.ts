@@ -36,8 +36,9 @@ export function parseRetentionDays(raw: string, name: string): number {
 }
 
 const CARBONIO_DATE = /^(\d{2})\/(\d{2})\/(\d{4})(?:[ T](\d{2}):(\d{2})(?::(\d{2}))?)?$/
+/** Year, month, day, then optionally hour, minute, second, fraction and zone (Z or an offset). */
 const ISO_DATE
-  = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i
+  = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i
 
 type DateKeyword = 'all' | 'first' | 'last'
 
@@ -76,7 +77,7 @@ export function parseExactDate(raw: string, name: string): number {
 
 function dateAt(raw: string, name: string, keywords: readonly DateKeyword[], future: boolean): number {
   const text = raw.trim()
-  const at = parseCarbonioDate(text) ?? parseIsoDate(text)
+  const at = parseCarbonioDate(text, name) ?? parseIsoDate(text, name)
   if (at === undefined) {
     throw new UsageError(`${name} '${raw}' is not a date: use "dd/MM/yyyy HH:mm:ss", ISO 8601 (2026-11-26T09:30:00.000Z)${orKeywords(keywords)}`)
   }
@@ -94,26 +95,57 @@ function orKeywords(keywords: readonly DateKeyword[]): string {
   return keywords.length > 0 ? ` or ${keywords.join(', ').replace(/, ([^,]+)$/, ' or $1')}` : ''
 }
 
-function parseCarbonioDate(text: string): number | undefined {
+function parseCarbonioDate(text: string, name: string): number | undefined {
   const match = CARBONIO_DATE.exec(text)
   if (!match) return undefined
   const [day, month, year, hour, minute, second] = match.slice(1).map(part => Number(part ?? 0))
-  const date = new Date(year, month - 1, day, hour, minute, second)
-  // new Date() rolls 31/02 over into March; refuse instead of restoring the wrong day.
-  const exact
-    = date.getFullYear() === year && date.getMonth() === month - 1 && date.getDate() === day
-      && date.getHours() === hour && date.getMinutes() === minute && date.getSeconds() === second
-  return exact && hour < 24 ? date.getTime() : undefined
+  return localMoment({
+    year, month, day, hour, minute, second, ms: 0,
+  }, text, name)
 }
 
-function parseIsoDate(text: string): number | undefined {
-  if (!ISO_DATE.test(text)) return undefined
-  // A bare date means local midnight, like a zone-less date-time (JavaScript alone would take it as UTC).
-  const at = text.length === 10 ? Date.parse(`${text}T00:00:00`) : Date.parse(text)
-  if (Number.isNaN(at)) return undefined
-  // Same roll-over check as above for the date part: 2026-02-31 parses in some engines.
-  const [year, month, day] = text.slice(0, 10).split('-').map(Number)
-  const probe = new Date(Date.UTC(year, month - 1, day))
-  if (probe.getUTCMonth() !== month - 1 || probe.getUTCDate() !== day) return undefined
-  return at
+function parseIsoDate(text: string, name: string): number | undefined {
+  const match = ISO_DATE.exec(text)
+  if (!match) return undefined
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(part => Number(part ?? 0))
+  const fields = {
+    year, month, day, hour, minute, second, ms: Number((match[7] ?? '').slice(0, 3).padEnd(3, '0')),
+  }
+  // A bare date or a zone-less date-time is the server's local time (JavaScript alone would take a bare date as UTC).
+  if (match[8] === undefined) return localMoment(fields, text, name)
+  const at = Date.parse(text)
+  // Same roll-over check as for a local date: 2026-02-31 parses in some engines.
+  return Number.isNaN(at) || !exists(fields) ? undefined : at
+}
+
+interface DateFields {
+  year: number
+  month: number
+  day: number
+  hour: number
+  minute: number
+  second: number
+  ms: number
+}
+
+/** Whether the fields name a day and time of the calendar at all: new Date() rolls 31/02 over into March. */
+function exists(f: DateFields): boolean {
+  const probe = new Date(Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second))
+  return probe.getUTCFullYear() === f.year && probe.getUTCMonth() === f.month - 1 && probe.getUTCDate() === f.day
+    && probe.getUTCHours() === f.hour && probe.getUTCMinutes() === f.minute && probe.getUTCSeconds() === f.second
+}
+
+/**
+ * A wall-clock time in the server's time zone; undefined when no calendar has it (31/02, 25:00). One that the calendar
+ * has but this zone skips (02:30 on the night the clocks go forward) is refused with the reason: JavaScript would
+ * quietly take the time an hour later, and the old check called it "not a date", which sent the user looking at the
+ * format. A time that comes twice (the night the clocks go back) is its first occurrence.
+ */
+function localMoment(f: DateFields, raw: string, name: string): number | undefined {
+  if (!exists(f)) return undefined
+  const local = new Date(f.year, f.month - 1, f.day, f.hour, f.minute, f.second, f.ms)
+  if (local.getDate() === f.day && local.getHours() === f.hour && local.getMinutes() === f.minute) return local.getTime()
+  const zone = new Intl.DateTimeFormat().resolvedOptions().timeZone
+  const later = [local.getHours(), local.getMinutes(), local.getSeconds()].map(part => String(part).padStart(2, '0')).join(':')
+  throw new UsageError(`${name} '${raw}' does not exist in the server's time zone (${zone}): its clocks skip that time on that day; use ${later} instead, or ISO 8601 with an offset`)
 }

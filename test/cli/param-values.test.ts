@@ -73,6 +73,34 @@ describe('Carbonio parameter values', () => {
     assert.deepEqual(parsePointInTime(now, 'date'), {kind: 'at', at: Date.parse(now)})
   })
 
+  describe('in a time zone with daylight saving time', () => {
+    const zone = process.env.TZ
+
+    before(() => {
+      process.env.TZ = 'Europe/Rome'
+    })
+
+    after(() => {
+      if (zone === undefined) delete process.env.TZ
+      else process.env.TZ = zone
+    })
+
+    it('refuses a local time the clocks skip, saying so, in either format (it was "not a date", or quietly an hour later)', () => {
+      for (const skipped of ['29/03/2026 02:30:00', '2026-03-29T02:30']) {
+        assert.throws(() => parsePointInTime(skipped, 'date'), (error: unknown) => error instanceof UsageError
+          && error.message === `date '${skipped}' does not exist in the server's time zone (Europe/Rome): its clocks skip that time on that day; use 03:30:00 instead, or ISO 8601 with an offset`)
+      }
+
+      // The same moment written with its offset, and the times around the gap, are fine.
+      assert.deepEqual(parsePointInTime('2026-03-29T02:30:00+01:00', 'date'), {kind: 'at', at: Date.UTC(2026, 2, 29, 1, 30)})
+      assert.deepEqual(parsePointInTime('29/03/2026 01:59:59', 'date'), {kind: 'at', at: Date.UTC(2026, 2, 29, 0, 59, 59)})
+      assert.deepEqual(parsePointInTime('29/03/2026 03:00:00', 'date'), {kind: 'at', at: Date.UTC(2026, 2, 29, 1, 0)})
+      // A time the clocks show twice (going back) is its first occurrence.
+      assert.deepEqual(parsePointInTime('25/10/2026 02:30:00', 'date'), {kind: 'at', at: Date.UTC(2026, 9, 25, 0, 30)})
+      assert.deepEqual(parsePointInTime('2026-10-25T02:30:00.250', 'date'), {kind: 'at', at: Date.UTC(2026, 9, 25, 0, 30, 0, 250)})
+    })
+  })
+
   for (const bad of ['31/02/2026 10:00:00', '2026-02-30T00:00:00Z', '26/11/26', 'yesterday', '24/12/2026 25:00:00', '']) {
     it(`refuses '${bad}' with the accepted formats`, () => {
       assert.throws(() => parsePointInTime(bad, 'date'), (error: unknown) =>
