@@ -58,7 +58,7 @@ export abstract class BaseCommand extends Command {
     if (thrown instanceof Errors.ExitError) throw thrown
     const error = storageFailure(thrown, this.openedCatalog?.home ?? resolveBackupHome()) ?? thrown
     const exit = exitCodeOf(error)
-    let {message} = error
+    let message = missingArgs(error) ?? error.message
     if (error instanceof UsageError || isOclifParseError(error)) {
       message = `${oneLine(message)}\n${usageLine(this.ctor, this.config)}`
     } else if (!(error instanceof UserError) && !(error instanceof Errors.CLIError) // An unexpected failure: keep the stack for debugging, but only when asked for.
@@ -67,7 +67,7 @@ export abstract class BaseCommand extends Command {
     process.exitCode = exit
     if (this.jsonEnabled()) {
       // oclif exits 1 for any error under --json; keep the command's own code (DESIGN.md).
-      this.logJson({error: {message: oneLine(error.message), exitCode: exit}})
+      this.logJson({error: {message: oneLine(missingArgs(error) ?? error.message), exitCode: exit}})
     } else {
       // Written here rather than rethrown: oclif would wrap the line at 80 columns and indent it, and an
       // administrator's grep or a script's log should get the error as one line.
@@ -98,6 +98,19 @@ function isOclifParseError(error: Error): boolean {
   // oclif's parser errors carry the parse state; the message test covers the few that do not.
   if ('parse' in error) return true
   return /^(Missing \d+ required arg|Unexpected argument|Expected --|Nonexistent flag|Missing required flag|Parsing --)/.test(error.message)
+}
+
+/**
+ * "missing <destination> (an existing, empty account on the mail server) and <date> (...)": oclif lists the missing
+ * arguments as a two-column table, which on one line read "destination an existing, empty account...: date ...".
+ */
+function missingArgs(error: Error): string | undefined {
+  if (!(error instanceof Errors.CLIError) || !/^Missing \d+ required arg/.test(error.message) || !('args' in error)) return undefined
+  const args = (error.args as Array<{description?: string; name?: string}>).filter(arg => arg.name)
+  if (args.length === 0) return undefined
+  const named = args.map(arg => `<${arg.name}>${arg.description ? ` (${arg.description})` : ''}`)
+  const list = named.length === 1 ? named[0] : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`
+  return `missing ${list}`
 }
 
 /** oclif spreads a parse error over several lines ("Parsing --x", the reason, "See more help"); keep one. */

@@ -61,6 +61,12 @@ describe('config from the command line', function () {
     ['an unknown level', ['config', 'get', 'planet', 'x', 'y'], /unknown level 'planet'/],
     ['a leftover word', ['backup', 'doPurge', 'purgeDays', '3', 'now'], /unexpected parameter 'now'/],
     ['a bad number', ['backup', 'doPurge', 'purgeDays', 'x'], /purgeDays must be a whole number/],
+    // oclif's table of missing arguments, on one line, read "destination an existing, empty account...: date ...".
+    [
+      'missing arguments',
+      ['backup', 'doRestoreOnNewAccount', 'alice@example.com'],
+      /^Error: missing <destination> \(an existing, empty account on the mail server\) and <date> \("dd\/MM\/yyyy HH:mm:ss", ISO 8601 or last\)\n/,
+    ],
     ['a missing legacy value', ['config', 'global', 'set', 'attribute', 'backupBloblessMode'], /Missing required flag value/],
     [
       'a redolog path that does not exist',
