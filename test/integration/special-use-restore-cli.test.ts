@@ -98,6 +98,23 @@ describe('restores onto a server whose special-use folders have other names, thr
     assert.deepEqual(await germanFolders(alice), GERMAN)
   })
 
+  it(String.raw`prefers the destination's special-use folder to a plain folder of the same name (a "Sent" without \Sent)`, async () => {
+    const alice = await aliceScanned()
+    await ontoGerman(alice)
+    // Left over from an old client: plain folders that no mail client shows as the sent mail or the trash.
+    const client = await userClient(german, alice, USER_PASSWORD)
+    await client.mailboxCreate('Sent')
+    await client.mailboxCreate('Trash')
+    await client.logout()
+
+    const preview = await runCli(['backup', 'getRestorePreview', alice, 'last', '--json'], bed.t.env)
+    assert.equal(preview.code, 0, preview.stderr)
+    assert.deepEqual(JSON.parse(preview.stdout).add.folders, ['/Projects'])
+    const restore = await runCli(['backup', 'doRestoreOnNewAccount', alice, alice, 'last', 'force', 'true'], bed.t.env)
+    assert.equal(restore.code, 0, restore.stderr)
+    assert.deepEqual(await germanFolders(alice), GERMAN)
+  })
+
   it('doExternalRestore of an export does the same, by the special use folders.json records', async () => {
     const alice = await aliceScanned()
     const exportDir = path.join(bed.t.home, 'export')

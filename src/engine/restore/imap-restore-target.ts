@@ -80,10 +80,11 @@ export class ImapRestoreTarget {
   /**
    * The mailbox for a catalog path ("/Archive/2024"), created with its parents when missing. A name the server will
    * not create throws FolderRefused (naming the folder), which a restore may take as that folder's failure only.
-   * A folder of a special use (\\Sent, \\Drafts, \\Trash, \\Junk, \\Archive) missing from the destination, and the
-   * folders under it, go into (under) the destination's folder of that use when it has one (`specialUseOf`, by the
-   * backup's folder keys: placeOnDestination): a server in another language (Gesendet, Papierkorb) would otherwise get
-   * a plain "Sent" beside its own, and mail clients would not show the restored sent mail as sent.
+   * A folder of a special use (\\Sent, \\Drafts, \\Trash, \\Junk, \\Archive), and the folders under it, go into
+   * (under) the destination's folder of that use when it has one, even beside a plain folder of the same name
+   * (`specialUseOf`, by the backup's folder keys: placeOnDestination): a server in another language (Gesendet,
+   * Papierkorb) would otherwise get a plain "Sent" beside its own, and mail clients would not show the restored sent
+   * mail as sent.
    */
   async ensureFolder(path: string, specialUseOf?: (key: string) => null | string | undefined): Promise<string> {
     const segments = path.split('/').filter(Boolean)

@@ -11,25 +11,25 @@ export interface DestinationFolders {
 }
 
 /**
- * Where a backup folder (its key: "/Sent/2024") goes on the destination: at its own path when the destination has
- * it; else, when it or an ancestor missing from the destination had a special use that the destination has a folder
- * of, into that folder or under it: a server in another language keeps sent mail in Gesendet, and the user's
- * Sent/2024 belongs under it as Gesendet/2024, not under a folderless "Sent" beside it. Otherwise its own path.
+ * Where a backup folder (its key: "/Sent/2024") goes on the destination: when it or an ancestor had a special use that
+ * the destination has a folder of, into that folder or under it: a server in another language keeps sent mail in
+ * Gesendet, and the user's Sent/2024 belongs under it as Gesendet/2024, not under a folderless "Sent" beside it. The
+ * special use wins over a plain folder of the same name that the destination also has: a "Sent" without \Sent is not
+ * where the user's mail client shows sent mail. Otherwise its own path.
  */
 export function placeOnDestination(
   key: string,
   destination: DestinationFolders,
   specialUseOf: (key: string) => null | string | undefined,
 ): string {
-  if (destination.has(key)) return key
   const segments = key.split('/').filter(Boolean)
   for (let depth = segments.length; depth > 0; depth--) {
     const ancestor = `/${segments.slice(0, depth).join('/')}`
-    // The nearest ancestor the destination has at its own path keeps the folder under it.
-    if (depth < segments.length && destination.has(ancestor)) return key
     const use = specialUseOf(ancestor)
     const place = use ? destination.ofSpecialUse(use.toLowerCase()) : undefined
     if (place !== undefined) return [place, ...segments.slice(depth)].join('/')
+    // The nearest ancestor the destination has at its own path keeps the folder under it.
+    if (destination.has(ancestor)) return key
   }
 
   return key
