@@ -4,6 +4,7 @@ import type {ImapSettings} from '../appserver/imap/imap-settings.js'
 
 import {closeAdminConnection, connectAsAdmin, guardImap} from '../appserver/imap/admin-connection.js'
 import {fetchAnswers} from '../appserver/imap/fetch-answers.js'
+import {unreadableInbox} from '../appserver/imap/imap-errors.js'
 import {folderPathOf} from '../appserver/imap/imap-identity.js'
 import {parseHeaders} from '../appserver/imap/message-headers.js'
 import {isOwnMailbox} from '../appserver/imap/own-mailboxes.js'
@@ -54,7 +55,14 @@ export class ImapRestoreTarget {
   static async open(settings: ImapSettings, account: string, signal?: AbortSignal): Promise<ImapRestoreTarget> {
     const client = await connectAsAdmin(settings, account, {signal})
     const target = new ImapRestoreTarget(client, settings, account, signal)
-    await target.folders()
+    try {
+      await target.folders()
+    } catch (error) {
+      // Not left open: a connection nobody closes keeps the CLI's process alive after the failure.
+      await target.close()
+      throw error
+    }
+
     return target
   }
 
@@ -63,6 +71,7 @@ export class ImapRestoreTarget {
     return this.guard(async () => {
       const entries = await this.client.list({statusQuery: {messages: true}})
       const folders: TargetFolder[] = []
+      let inboxRead = false
       for (const entry of entries) {
         if (entry.delimiter) this.delimiter = entry.delimiter
         if (entry.flags.has(String.raw`\Noselect`) || entry.flags.has(String.raw`\NonExistent`)) continue
@@ -70,11 +79,34 @@ export class ImapRestoreTarget {
         const path = folderPathOf(entry.path, entry.delimiter)
         this.known.set(path.toLowerCase() === '/inbox' ? '/INBOX' : path, entry.path)
         if (entry.specialUse && !this.specialUses.has(entry.specialUse.toLowerCase())) this.specialUses.set(entry.specialUse.toLowerCase(), inboxKey(path))
-        folders.push({mailbox: entry.path, path, messages: entry.status?.messages ?? 0})
+        const status = entry.status as (undefined | {error?: unknown; messages?: number})
+        if (path.toLowerCase() === '/inbox' && status?.messages !== undefined) inboxRead = true
+        folders.push({mailbox: entry.path, path, messages: status?.messages ?? 0})
       }
 
+      if (!inboxRead) await this.checkInbox(folders)
       return folders
     })
+  }
+
+  /**
+   * An INBOX that the listing did not show with its count, asked for itself. The server saying it does not exist
+   * means the admin user does not see the account's mail (Dovecot's ACL plugin without acl_user = %u): the account
+   * would pass for empty, and the restore fail on its first APPEND with the server's bare "Mailbox doesn't exist".
+   */
+  private async checkInbox(folders: TargetFolder[]): Promise<void> {
+    // EXAMINE, not STATUS: imapflow answers a refused STATUS with false, whatever the reason.
+    let messages: number
+    try {
+      messages = (await this.client.mailboxOpen('INBOX', {readOnly: true})).exists
+      await this.client.mailboxClose()
+    } catch (error) {
+      if ((error as {responseStatus?: string}).responseStatus !== 'NO') throw error
+      throw unreadableInbox(this.settings, this.account, 'nothing is restored into it')
+    }
+
+    const inbox = folders.find(folder => folder.path.toLowerCase() === '/inbox')
+    if (inbox) inbox.messages = messages
   }
 
   /**

@@ -1,7 +1,7 @@
 import type {ImapSettings} from '../appserver/imap/imap-settings.js'
 import type {ProgressSink} from '../progress.js'
 
-import {ImapError} from '../appserver/imap/imap-errors.js'
+import {ImapError, UnreadableInbox} from '../appserver/imap/imap-errors.js'
 import {runProvisioningCommand} from '../appserver/provisioning-command.js'
 import {OperationAborted, UserError} from '../errors.js'
 import {ImapRestoreTarget} from './imap-restore-target.js'
@@ -32,7 +32,8 @@ export async function openDestination(settings: ImapSettings, account: string, o
   try {
     return {target: await ImapRestoreTarget.open(settings, account, signal), created: false}
   } catch (error) {
-    if (!(error instanceof ImapError) || error.scope !== 'account') throw error
+    // Opened but its mail unseen: the account exists, and creating it would not make its mail seen.
+    if (!(error instanceof ImapError) || error.scope !== 'account' || error instanceof UnreadableInbox) throw error
     if (!provisioningCommand) {
       throw new UserError(`${error.message}: create ${account} on the AppServer, or set backupProvisioningCommand so that restores create missing accounts`)
     }

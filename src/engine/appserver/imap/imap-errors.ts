@@ -108,11 +108,25 @@ export function missingExtension(settings: Pick<ImapSettings, 'url'>, missing: s
  * The account's INBOX is missing from its listing, or the server says it does not exist: every account has one, so
  * the admin user is not seeing the account's mail. Dovecot's ACL plugin does this to a master user (it checks the
  * master user's own rights, which are none, unless acl_user = %u): the scan would otherwise record an empty account,
- * or every folder of one already in the backup as deleted.
+ * or every folder of one already in the backup as deleted; a restore would take the account for empty and fail on its
+ * first APPEND with the server's bare "Mailbox doesn't exist". Its own class: the account exists, so a restore must
+ * not take it for one to create with backupProvisioningCommand.
  */
-export function unreadableInbox(settings: Pick<ImapSettings, 'url' | 'user'>, account: string): ImapError {
+export class UnreadableInbox extends ImapError {
+  constructor(message: string) {
+    super(message, 'account')
+    this.name = 'UnreadableInbox'
+  }
+}
+
+/** `outcome`: what becomes of the account (a scan leaves the backup as it is; a restore writes nothing into it). */
+export function unreadableInbox(
+  settings: Pick<ImapSettings, 'url' | 'user'>,
+  account: string,
+  outcome = 'the account is left as the backup has it',
+): UnreadableInbox {
   const fix = 'with Dovecot\'s ACL plugin set plugin { acl_user = %u }, or else give that user the rights'
-  return new ImapError(`the AppServer at ${settings.url} shows ${settings.user} no INBOX in ${account}, so not its mail: the account is left as the backup has it (${fix})`, 'account')
+  return new UnreadableInbox(`the AppServer at ${settings.url} shows ${settings.user} no INBOX in ${account}, so not its mail: ${outcome} (${fix})`)
 }
 
 function oneLine(text: string): string {
