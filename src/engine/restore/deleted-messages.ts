@@ -24,6 +24,12 @@ export interface DeletedMessage {
   folderPath: string
   /** The item is live again under the same id (a redolog item created anew): nothing to bring back. */
   liveNow: boolean
+  /**
+   * The deletions of the item in the window, each ending a life of it: more than one when the message came back
+   * under its own id and was deleted again (an undelete that the capture took, within minutes, for the item again).
+   * Only the last comes back; the user deleted the message that many times.
+   */
+  deletions: number
 }
 
 /** Deletions between `from` and `to` (inclusive, ms); null is open (first, last). */
@@ -79,7 +85,7 @@ export async function deletedMessages(
     }
 
     for (const deletion of page) {
-      const message = beforeDeletion(deletion.remote_id, Number(deletion.deleted_at), byItem.get(Number(deletion.id)) ?? [], folders)
+      const message = beforeDeletion({id: deletion.remote_id, deletedAt: Number(deletion.deleted_at)}, byItem.get(Number(deletion.id)) ?? [], folders, window)
       if (message) found.push(message)
     }
   }
@@ -87,7 +93,12 @@ export async function deletedMessages(
   return found.sort((a, b) => compare(a.folderPath, b.folderPath) || compareArrival({id: a.id, locator: a.state.locator}, {id: b.id, locator: b.state.locator}))
 }
 
-function beforeDeletion(id: string, deletedAt: number, revisions: ItemRevision[], folders: FolderHistory): DeletedMessage | undefined {
+function beforeDeletion(
+  {deletedAt, id}: {deletedAt: number; id: string},
+  revisions: ItemRevision[],
+  folders: FolderHistory,
+  window: DeletionWindow,
+): DeletedMessage | undefined {
   const deletion = revisions.findLastIndex(r => r.deleted && r.validFrom === deletedAt)
   const stateIndex = revisions.findLastIndex((r, index) => index < deletion && !r.deleted)
   // A deletion with no live state before it (a feed that deleted an item it never created) brings nothing back.
@@ -103,7 +114,12 @@ function beforeDeletion(id: string, deletedAt: number, revisions: ItemRevision[]
     liveSince: revisions[lifeStart].validFrom,
     folderPath: folders.existsAt(place.folder, 'last') ? folders.pathAt(place.folder, 'last') : folders.pathAt(place.folder, place.at),
     liveNow: revisions.at(-1)?.deleted === false,
+    deletions: revisions.filter((r, index) => r.deleted && index > 0 && !revisions[index - 1].deleted && inWindow(r.validFrom, window)).length,
   }
+}
+
+function inWindow(at: number, {from, to}: DeletionWindow): boolean {
+  return (from === null || at >= from) && (to === null || at <= to)
 }
 
 /** The folder a state comes back to, and the moment whose folder path names it. */

@@ -87,10 +87,10 @@ export async function undelete(context: OperationContext, request: UndeleteReque
     end: to === null ? 'last' : isoTime(to),
     targetOriginalFolder,
     undeletedFolder,
-    deleted: messages.length,
+    deleted: messages.reduce((sum, message) => sum + message.deletions, 0),
     ...newTally(check),
   }
-  progress({kind: 'step', account: account.name, message: `${messages.length} message(s) deleted from ${report.start} to ${report.end}`})
+  progress({kind: 'step', account: account.name, message: `${report.deleted} message(s) deleted from ${report.start} to ${report.end}`})
   if (messages.length === 0) return report
 
   const target = await ImapRestoreTarget.open(settings, account.name, signal)
@@ -145,6 +145,9 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
   const survivors = await survivorsOf(run, folder.path, group)
   for (const deleted of group) {
     throwIfAborted(signal)
+    // Its earlier deletions in the window: lives that came back under its own id, as the later lives of other items
+    // (earlierLives) are, so the counts are the same whether the capture took the message back for the item or not.
+    skipped += Math.max(0, deleted.deletions - 1)
     if (deleted.liveNow || run.earlierLives.has(deleted.id)) {
       skipped++
       continue

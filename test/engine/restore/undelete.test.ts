@@ -149,14 +149,15 @@ for (const dialect of DIALECTS) {
       }
 
       // Deleted, brought back (IMAP gives it a new UID, but its content is that of the item deleted a moment ago: the
-      // scan takes it for that item again, LateMoves), deleted again by the user: one item, two deletions.
+      // scan takes it for that item again, LateMoves), deleted again by the user: one item, two deletions. Counted as
+      // two deletions, the earlier life skipped, as when the capture took it for a new item (later-lives.ts).
       await expunge()
       assert.equal((await run({account: alice, window: {from: null, to: null}})).restored, 1)
       await s.scan()
       await expunge()
 
       const report = await run({account: alice, window: {from: null, to: null}})
-      assert.deepEqual({deleted: report.deleted, restored: report.restored, skipped: report.skipped}, {deleted: 1, restored: 1, skipped: 0})
+      assert.deepEqual({deleted: report.deleted, restored: report.restored, skipped: report.skipped}, {deleted: 2, restored: 1, skipped: 1})
       assert.deepEqual((await snapshot(client)).messages.map(m => m.split(' ')[1]), [sha(kept)])
     })
 
