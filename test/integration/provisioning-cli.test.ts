@@ -5,7 +5,9 @@ import path from 'node:path'
 import {setAttribute} from '../../src/engine/config/config-store.js'
 import {JAN, snapshot} from '../engine/restore/restore-scenario.js'
 import {message} from '../engine/smartscan/imap-scenario.js'
-import {GLOBAL, type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
+import {
+  GLOBAL, type ImapCliBed, imapCliBed, scanInProcess,
+} from '../helpers/imap-cli-bed.js'
 import {runCli} from '../helpers/run-cli.js'
 
 describe('doRestoreOnNewAccount with backupProvisioningCommand through bin/run.js', () => {
@@ -44,6 +46,19 @@ describe('doRestoreOnNewAccount with backupProvisioningCommand through bin/run.j
       `restored ${alice} at last into ${carol}: 2 restored, 0 skipped (already there), 0 unrestored in 2 folders`,
     ])
     assert.deepEqual(await snapshot(await bed.client(carol)), await snapshot(await bed.client(alice)))
+  })
+
+  it('creates no destination for a date the source has no state at (before the backup first saw it)', async () => {
+    const alice = await bed.user('alice')
+    await bed.dovecot.loadMessages(alice, {INBOX: [{raw: message('one'), internalDate: JAN}]})
+    await scanInProcess(bed, alice)
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupProvisioningCommand', `sh ${bed.provisionScript}`)
+    const carol = `carol@${bed.domain}`
+    const early = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, '01/01/2020 00:00:00'], bed.t.env)
+    assert.equal(early.code, 1)
+    assert.match(early.stderr, new RegExp(`doRestoreOnNewAccount Failed: ${alice} cannot be restored at .*: account ${alice} did not exist yet`))
+    // Not created on the AppServer: a mail account made for nothing, which the next restore would take as existing.
+    assert.doesNotMatch(readFileSync(path.join(bed.dovecot.dir, 'users'), 'utf8'), new RegExp(`^${carol}:`, 'm'))
   })
 
   it('in the master login form, creates a missing destination, and never one whose login was refused for a wrong password', async () => {

@@ -5,7 +5,9 @@ import {imapSettings} from '../appserver/imap/imap-settings.js'
 import {now} from '../catalog/catalog.js'
 import {serverConfig} from '../config/config-store.js'
 import {throwIfAborted, UsageError, UserError} from '../errors.js'
-import {findAccount} from '../history/account-lookup.js'
+import {
+  absenceReason, type AccountEntry, existedAt, findAccount,
+} from '../history/account-lookup.js'
 import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
 import {type ItemAt, stateAt} from '../history/state-at.js'
 import {mapAhead} from '../map-ahead.js'
@@ -58,6 +60,10 @@ async function readGroup({accountKey, content, signal}: GroupRead, items: readon
   return content.readMany(items.map(item => ({accountKey, item: item.id, state: item})))
 }
 
+function noStateAt(account: AccountEntry, at: HistoryTime): string {
+  return `${account.name} cannot be restored at ${describeHistoryTime(at)}: ${absenceReason(account, at)}`
+}
+
 /** The moment a restore reads the history at: `last` or an exact time (first and all name no single state). */
 export function restoreTime(point: PointInTime): HistoryTime {
   if (point.kind === 'last') return 'last'
@@ -79,6 +85,10 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
   const config = await serverConfig(catalog, server)
   const settings = imapSettings(config)
   const destination = request.destination.toLowerCase()
+  // A date the source has no state at is refused before the destination is touched: backupProvisioningCommand would
+  // otherwise create the destination account, and then the restore fail with nothing to put in it. (At last, the
+  // moment may yet be that of an unfinished run: checked once it is known, below.)
+  if (request.point.kind === 'at' && !existedAt(account, request.point.at)) throw new UserError(noStateAt(account, request.point.at))
   const {created, target} = await openDestination(settings, destination, {
     provisioningCommand: config.get('backupProvisioningCommand'), progress, signal,
   })
@@ -94,7 +104,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     // After the source check: for last, the moment taken includes what its SmartScan recorded.
     await takeDestination(catalog, context.uuid, destination, at === 'last' ? now() : at)
     const state = await stateAt(catalog, account, at)
-    if (!state.exists) throw new UserError(`${account.name} cannot be restored at ${describeHistoryTime(at)}: ${state.absence}`)
+    if (!state.exists) throw new UserError(noStateAt(account, at))
     const emptied = await emptiedAccountWarning(catalog, account, at, progress)
     const byFolder = await byFolderPath(state.items({types: ['message']}))
     for (const items of byFolder.values()) items.sort(compareArrival)
