@@ -115,6 +115,18 @@ describe('restores onto a server whose special-use folders have other names, thr
     assert.deepEqual(await germanFolders(alice), GERMAN)
   })
 
+  it('doItemRestore of a sent message finds it in the destination\'s sent folder, and never makes a plain Sent', async () => {
+    const alice = await aliceScanned()
+    await ontoGerman(alice)
+    const restore = await runCli(['backup', 'doRestoreOnNewAccount', alice, alice, 'last'], bed.t.env)
+    assert.equal(restore.code, 0, restore.stderr)
+    const row = await bed.t.catalog.db('items as i').join('item_revisions as r', 'r.item_id', 'i.id')
+    .where('r.metadata', 'like', '%"subject":"sent"%').first('i.remote_id')
+    const item = await runCli(['backup', 'doItemRestore', alice, row.remote_id], bed.t.env)
+    assert.equal(item.code, 0, item.stderr)
+    assert.deepEqual(await germanFolders(alice), GERMAN)
+  })
+
   it('doExternalRestore of an export does the same, by the special use folders.json records', async () => {
     const alice = await aliceScanned()
     const exportDir = path.join(bed.t.home, 'export')

@@ -12,6 +12,7 @@ import {ContentSource} from './content-source.js'
 import {ImapRestoreTarget} from './imap-restore-target.js'
 import {restoreMessageOf} from './restore-message.js'
 import {checkSource} from './source-check.js'
+import {specialUsesOf} from './special-use-place.js'
 import {survivingCopies} from './surviving-copies.js'
 
 export interface ItemRestoreRequest {
@@ -78,13 +79,16 @@ export async function restoreItem(context: OperationContext, request: ItemRestor
 
   const target = await ImapRestoreTarget.open(settings, account.name, signal)
   try {
-    const mailbox = await target.ensureFolder(folderPath)
+    const folders = await FolderHistory.load(catalog.db, account.key)
+    // Into its own folder as the account restores put it: a sent message into the destination's \Sent (Gesendet),
+    // where an account restore onto that server put it, not into a new plain "Sent" as a second copy.
+    const placing = request.restoreFolder === undefined ? specialUsesOf(folders.foldersAt(state.validFrom)) : undefined
+    const mailbox = await target.ensureFolder(folderPath, placing)
     const message = restoreMessageOf(state, bytes)
     // Another copy of the same content that was already there when this item went (or, while the item is live, any
     // other copy) is another message, not this one.
     const latest = history.states.at(-1)!
     const seenBefore = latest.deleted ? latest.validFrom : null
-    const folders = await FolderHistory.load(catalog.db, account.key)
     const others = await survivingCopies(catalog, account.key, folders, {
       path: `/${folderPath.split('/').filter(Boolean).join('/')}`, seenBefore: new Map([[message.digest, seenBefore]]), except: request.item,
     })

@@ -22,7 +22,7 @@ import {
 } from './restore-tally.js'
 import {compareArrival} from './server-order.js'
 import {checkSource} from './source-check.js'
-import {inboxKey} from './special-use-place.js'
+import {specialUsesOf} from './special-use-place.js'
 import {restoreMomentInto, takeDestination} from './unfinished-restore.js'
 
 export interface RestoreOnNewAccountRequest {
@@ -111,8 +111,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
 
     const paths = [...new Set([...byFolder.keys(), ...state.folders.filter(f => f.view === null || f.view === 'message').map(f => f.path)])].sort()
     // What each folder was for (an IMAP server's special use), so that sent mail lands in the destination's \Sent.
-    const specialUses = new Map(state.folders.map(f => [inboxKey(f.path), typeof f.metadata.specialUse === 'string' ? f.metadata.specialUse : null]))
-    const specialUseOf = (key: string) => specialUses.get(key)
+    const specialUseOf = specialUsesOf(state.folders)
     const report: RestoreReport = {
       source: account.name,
       destination,

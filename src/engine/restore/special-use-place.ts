@@ -3,6 +3,15 @@ export function inboxKey(folderPath: string): string {
   return /^\/inbox(\/|$)/i.test(folderPath) ? `/INBOX${folderPath.slice(6)}` : folderPath
 }
 
+/**
+ * The special use (\\Sent...) each of the backup's folders had, by key, as placeOnDestination asks for it: from the
+ * folders of the moment restored (their metadata.specialUse, an IMAP server's).
+ */
+export function specialUsesOf(folders: ReadonlyArray<{metadata: Record<string, unknown>; path: string}>): (key: string) => null | string | undefined {
+  const uses = new Map(folders.map(f => [inboxKey(f.path), typeof f.metadata.specialUse === 'string' ? f.metadata.specialUse : null]))
+  return key => uses.get(key)
+}
+
 export interface DestinationFolders {
   /** Whether the destination has a folder at this key. */
   has(key: string): boolean
