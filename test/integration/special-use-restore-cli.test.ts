@@ -127,6 +127,24 @@ describe('restores onto a server whose special-use folders have other names, thr
     assert.deepEqual(await germanFolders(alice), GERMAN)
   })
 
+  it('doUndelete of a message deleted from Sent before the move puts it into the destination\'s sent folder', async () => {
+    const alice = await bed.user('alice')
+    await bed.dovecot.loadMessages(alice, {Sent: [{raw: message('sent'), internalDate: JAN}]})
+    await scanInProcess(bed, alice)
+    const client = await bed.client(alice)
+    await client.mailboxOpen('Sent')
+    await client.messageDelete('1:*')
+    await bed.closeClients()
+    await scanInProcess(bed, alice)
+    await ontoGerman(alice)
+    for (let run = 0; run < 2; run++) {
+      const undelete = await runCli(['backup', 'doUndelete', alice, 'first', 'last'], bed.t.env)
+      assert.equal(undelete.code, 0, undelete.stderr)
+    }
+
+    assert.deepEqual(await germanFolders(alice), ['Gesendet'])
+  })
+
   it('doExternalRestore of an export does the same, by the special use folders.json records', async () => {
     const alice = await aliceScanned()
     const exportDir = path.join(bed.t.home, 'export')

@@ -119,11 +119,8 @@ export class ImapRestoreTarget {
    * mail as sent.
    */
   async ensureFolder(path: string, specialUseOf?: (key: string) => null | string | undefined): Promise<string> {
-    const segments = path.split('/').filter(Boolean)
-    if (segments.length === 0) throw new Error(`no folder path: ${path}`)
-    const key = placeOnDestination(inboxKey(`/${segments.join('/')}`), {
-      has: known => this.known.has(known), ofSpecialUse: use => this.specialUses.get(use),
-    }, specialUseOf ?? (() => null))
+    if (path.split('/').every(segment => segment === '')) throw new Error(`no folder path: ${path}`)
+    const key = this.placed(path, specialUseOf)
     const known = this.known.get(key)
     if (known !== undefined) return known
     // Only the folder itself: the server makes whatever parents its layout needs (a Maildir++ parent is no folder).
@@ -149,11 +146,19 @@ export class ImapRestoreTarget {
     return mailbox
   }
 
-  /** The mailbox of a catalog path when the account has that folder now (nothing is created). */
-  existingFolder(path: string): string | undefined {
-    const segments = path.split('/').filter(Boolean)
-    if (segments[0]?.toLowerCase() === 'inbox') segments[0] = 'INBOX'
-    return this.known.get(`/${segments.join('/')}`)
+  /**
+   * The mailbox of a catalog path when the account has that folder now (nothing is created), placed as ensureFolder()
+   * places it with the same `specialUseOf`.
+   */
+  existingFolder(path: string, specialUseOf?: (key: string) => null | string | undefined): string | undefined {
+    return this.known.get(this.placed(path, specialUseOf))
+  }
+
+  /** The destination's key for a catalog path (placeOnDestination). */
+  private placed(path: string, specialUseOf?: (key: string) => null | string | undefined): string {
+    return placeOnDestination(inboxKey(`/${path.split('/').filter(Boolean).join('/')}`), {
+      has: known => this.known.has(known), ofSpecialUse: use => this.specialUses.get(use),
+    }, specialUseOf ?? (() => null))
   }
 
   /**

@@ -17,6 +17,7 @@ import {
   byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally,
 } from './restore-tally.js'
 import {checkSource} from './source-check.js'
+import {specialUsesOf} from './special-use-place.js'
 import {survivingCopies} from './surviving-copies.js'
 
 export interface UndeleteRequest {
@@ -107,11 +108,15 @@ export async function undelete(context: OperationContext, request: UndeleteReque
     for (const [path, group] of await byFolderPath(messages)) {
       throwIfAborted(signal)
       const destination = undeletedFolder === null ? path : `${undeletedFolder}${path}`
+      // Back into their original folder as the account restores place it: mail deleted from Sent before the account
+      // moved to a server whose \Sent is Gesendet goes into Gesendet, not into a new plain "Sent".
+      const specialUseOf = undeletedFolder === null ? specialUsesOf(folders.foldersAt(group[0].deletedAt - 1)) : undefined
       // Where the mailbox may hold these messages now: their original folder and what earlier undeletes made.
-      const kept = [path, ...earlierRoots.map(root => `${root}${path}`)]
-      .map(candidate => target.existingFolder(candidate))
+      const kept = [target.existingFolder(path, specialUseOf), ...earlierRoots.map(root => target.existingFolder(`${root}${path}`))]
       .filter(mailbox => mailbox !== undefined)
-      await undeleteFolder(run, {path, destination, kept}, group)
+      await undeleteFolder(run, {
+        path, destination, kept, specialUseOf,
+      }, group)
     }
 
     return report
@@ -136,13 +141,21 @@ interface FolderRun {
 }
 
 /** The messages of one original folder: each read, skipped when the mailbox keeps it, else appended. */
-async function undeleteFolder(run: FolderRun, folder: {destination: string; kept: string[]; path: string}, group: DeletedMessage[]): Promise<void> {
+interface UndeletedFolder {
+  path: string
+  destination: string
+  /** Mailboxes that may hold the folder's messages now. */
+  kept: string[]
+  specialUseOf?: (key: string) => null | string | undefined
+}
+
+async function undeleteFolder(run: FolderRun, folder: UndeletedFolder, group: DeletedMessage[]): Promise<void> {
   const {content, progress, report, signal, target} = run
   let mailbox: FolderRefused | string | undefined
   let restored = 0
   let skipped = 0
   const setAside = new Set<string>()
-  const survivors = await survivorsOf(run, folder.path, group)
+  const survivors = await survivorsOf(run, folder, group)
   for (const deleted of group) {
     throwIfAborted(signal)
     // Its earlier deletions in the window: lives that came back under its own id, as the later lives of other items
@@ -160,7 +173,7 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
     }
 
     const message = undeletedMessage(restoreMessageOf(deleted.state, read.bytes))
-    const original = target.existingFolder(folder.path)
+    const original = target.existingFolder(folder.path, folder.specialUseOf)
     if (original !== undefined && !setAside.has(message.digest)) {
       setAside.add(message.digest)
       await target.setAside(original, message, survivors.get(message.digest) ?? 0)
@@ -172,7 +185,7 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
     }
 
     // Created (again) only when something goes into it.
-    mailbox ??= await folderOrRefusal(target, folder.destination)
+    mailbox ??= await folderOrRefusal(target, folder.destination, folder.specialUseOf)
     if (mailbox instanceof FolderRefused) {
       // That folder only: its messages are listed with the server's reason, the other folders are undeleted.
       recordUnrestored(report, progress, run.account, {item: deleted.id, folderPath: folder.path, reason: mailbox.message})
@@ -191,8 +204,8 @@ async function undeleteFolder(run: FolderRun, folder: {destination: string; kept
  * Per content, the copies that the original folder kept from before the first of the group's copies was deleted:
  * other messages, set aside so that only what is left in the folder counts as these messages being there.
  */
-async function survivorsOf(run: FolderRun, path: string, group: DeletedMessage[]): Promise<Map<string, number>> {
-  if (run.target.existingFolder(path) === undefined) return new Map()
+async function survivorsOf(run: FolderRun, {path, specialUseOf}: UndeletedFolder, group: DeletedMessage[]): Promise<Map<string, number>> {
+  if (run.target.existingFolder(path, specialUseOf) === undefined) return new Map()
   const seenBefore = new Map<string, number>()
   for (const {deletedAt, liveNow, state} of group) {
     if (liveNow || state.blobDigest === null) continue
