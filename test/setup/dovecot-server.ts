@@ -95,6 +95,12 @@ export interface TestDovecotOptions {
   specialUse?: Record<string, string>
   /** With namespaces: no `acl_user`, so Dovecot checks the master user's own rights (its default), which are none. */
   masterUserAcl?: boolean
+  /**
+   * The folder layout: 'fs' keeps folders as directories (LAYOUT=fs), whose names may hold "."; default Maildir++,
+   * whose names may not. Default separator "/"; "." is Dovecot's own default for Maildir++.
+   */
+  layout?: 'fs' | 'maildir++'
+  separator?: '.' | '/'
 }
 
 const shared = sharedServer('carbonio-backup.test-dovecot', () => startTestDovecot())
@@ -192,10 +198,12 @@ interface ConfigOptions {
   loginProcesses: LoginProcesses
   masterUserAcl: boolean
   namespaces: boolean
+  layout: 'fs' | 'maildir++'
+  separator: '.' | '/'
   notify: boolean
 }
 
-function configText(dir: string, port: number, users: ReturnType<typeof runAs>, {loginProcesses, masterUserAcl, namespaces, notify, specialUse}: ConfigOptions): string {
+function configText(dir: string, port: number, users: ReturnType<typeof runAs>, {layout, loginProcesses, masterUserAcl, namespaces, notify, separator, specialUse}: ConfigOptions): string {
   return `# The test Dovecot of carbonio-backup: loopback only, no TLS, everything under ${dir}.
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -217,13 +225,13 @@ mail_uid = ${users.uid}
 mail_gid = ${users.gid}
 first_valid_uid = 1
 first_valid_gid = 1
-mail_location = maildir:${dir}/mail/%u
+mail_location = maildir:${dir}/mail/%u${layout === 'fs' ? ':LAYOUT=fs' : ''}
 # The mailbox list index gives NOTIFY and answers LIST-STATUS without opening every mailbox; without it, no NOTIFY.
 mailbox_list_index = ${notify ? 'yes' : 'no'}
 mail_fsync = never
 ${namespaces ? namespacesConfig(dir, masterUserAcl) : ''}namespace inbox {
   inbox = yes
-  separator = /
+  separator = ${separator}
 ${specialUse ? specialUseConfig(specialUse) : DEFAULT_SPECIAL_USE}}
 passdb {
   driver = passwd-file
@@ -267,6 +275,7 @@ service anvil {
 export async function startTestDovecot(options: TestDovecotOptions = {}): Promise<TestDovecot> {
   const fixed = {
     notify: options.notify ?? true, namespaces: options.namespaces ?? false, masterUserAcl: options.masterUserAcl ?? false, specialUse: options.specialUse,
+    layout: options.layout ?? 'maildir++', separator: options.separator ?? '/',
   }
   if (!DOVECOT || !DOVEADM) throw new Error(INSTALL_HINT)
   const started = Date.now()

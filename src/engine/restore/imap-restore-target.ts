@@ -157,7 +157,7 @@ export class ImapRestoreTarget {
   /** The destination's key for a catalog path (placeOnDestination). */
   private placed(path: string, specialUseOf?: (key: string) => null | string | undefined): string {
     return placeOnDestination(inboxKey(`/${path.split('/').filter(Boolean).join('/')}`), {
-      has: known => this.known.has(known), ofSpecialUse: use => this.specialUses.get(use),
+      delimiter: this.delimiter, has: known => this.known.has(known), ofSpecialUse: use => this.specialUses.get(use),
     }, specialUseOf ?? (() => null))
   }
 

@@ -97,7 +97,7 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
   const liveFolders = live?.folders ?? new Map<string, string>()
   // As the restore target does: a special-use folder missing at its path goes into the destination's of that use.
   const liveKeyOf = (key: string) => placeOnDestination(key, {
-    has: folder => liveFolders.has(folder), ofSpecialUse: use => live?.specialUses.get(use),
+    delimiter: live?.delimiter, has: folder => liveFolders.has(folder), ofSpecialUse: use => live?.specialUses.get(use),
   }, folder => backup.specialUses.get(folder))
   const compared = new Set<string>()
   for (const [key, folderPath] of [...backup.folders].sort(byPath)) {
@@ -196,6 +196,8 @@ interface LiveMailbox {
   /** Special use (lower case) to the key of the destination's folder of that use. */
   specialUses: Map<string, string>
   messages: Map<string, Keyed[]>
+  /** The server's hierarchy separator. */
+  delimiter: null | string
 }
 
 /**
@@ -218,8 +220,11 @@ async function readLive(
   }
 
   try {
-    const live: LiveMailbox = {folders: new Map(), specialUses: new Map(), messages: new Map()}
+    const live: LiveMailbox = {
+      folders: new Map(), specialUses: new Map(), messages: new Map(), delimiter: null,
+    }
     for (const folder of await session.folders()) {
+      live.delimiter ??= folder.delimiter
       if (!folder.selectable) continue
       const key = inboxKey(folder.path)
       live.folders.set(key, folder.path)

@@ -13,6 +13,8 @@ export function specialUsesOf(folders: ReadonlyArray<{metadata: Record<string, u
 }
 
 export interface DestinationFolders {
+  /** The destination's hierarchy separator, when known ("." on a Dovecot with the Maildir++ layout). */
+  delimiter?: null | string
   /** Whether the destination has a folder at this key. */
   has(key: string): boolean
   /** The key of the destination's folder of a special use (lower case: \\sent), when it has one. */
@@ -32,14 +34,23 @@ export function placeOnDestination(
   specialUseOf: (key: string) => null | string | undefined,
 ): string {
   const segments = key.split('/').filter(Boolean)
+  const named = segments.map(segment => nameOnDestination(segment, destination.delimiter))
   for (let depth = segments.length; depth > 0; depth--) {
-    const ancestor = `/${segments.slice(0, depth).join('/')}`
-    const use = specialUseOf(ancestor)
+    const use = specialUseOf(`/${segments.slice(0, depth).join('/')}`)
     const place = use ? destination.ofSpecialUse(use.toLowerCase()) : undefined
-    if (place !== undefined) return [place, ...segments.slice(depth)].join('/')
+    if (place !== undefined) return [place, ...named.slice(depth)].join('/')
     // The nearest ancestor the destination has at its own path keeps the folder under it.
-    if (destination.has(ancestor)) return key
+    if (destination.has(`/${named.slice(0, depth).join('/')}`)) break
   }
 
-  return key
+  return `/${named.join('/')}`
+}
+
+/**
+ * A folder name as the destination can hold it: the destination's hierarchy separator in a name ("Projects.2024" from
+ * a server whose separator is "/", onto a Maildir++ Dovecot whose separator is ".") would make a folder 2024 under
+ * Projects, merged with a real Projects/2024; it becomes "_" (Projects_2024), the same on every run and in the preview.
+ */
+function nameOnDestination(segment: string, delimiter: null | string | undefined): string {
+  return delimiter && delimiter !== '/' ? segment.replaceAll(delimiter, '_') : segment
 }

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict'
+import {writeFileSync} from 'node:fs'
+import path from 'node:path'
+
+import {setAttribute} from '../../src/engine/config/config-store.js'
+import {JAN, snapshot} from '../engine/restore/restore-scenario.js'
+import {message} from '../engine/smartscan/imap-scenario.js'
+import {
+  GLOBAL, type ImapCliBed, imapCliBed, USER_PASSWORD, userClient,
+} from '../helpers/imap-cli-bed.js'
+import {runCli} from '../helpers/run-cli.js'
+import {startTestDovecot, type TestDovecot} from '../setup/dovecot-server.js'
+
+// A server whose separator is "/" lets a folder name hold "." (Zimbra, Dovecot with LAYOUT=fs); Dovecot's Maildir++
+// layout, with its default separator ".", reads "Projects.2024" as 2024 under Projects.
+describe('restores onto a server whose hierarchy separator is "." , through bin/run.js', function () {
+  this.timeout(30_000)
+  let source: TestDovecot
+  let dotted: TestDovecot
+  let bed: ImapCliBed
+
+  before(async () => {
+    source = await startTestDovecot({layout: 'fs'})
+    dotted = await startTestDovecot({separator: '.'})
+  })
+
+  after(async () => {
+    await source.stop()
+    await dotted.stop()
+  })
+
+  beforeEach(async () => {
+    bed = await imapCliBed(source)
+  })
+
+  afterEach(async () => {
+    await bed.cleanup()
+  })
+
+  it('keeps a folder whose name holds "." apart from the folder under its namesake, in the restore and its preview', async () => {
+    const alice = await bed.user('alice')
+    const client = await bed.client(alice)
+    for (const folder of ['Projects', 'Projects/2024', 'Projects.2024']) {
+      await client.mailboxCreate(folder)
+      await client.append(folder, message(`in ${folder}`), [String.raw`\Seen`], JAN)
+    }
+
+    await bed.closeClients()
+    assert.equal((await runCli(['backup', 'doAccountScan', alice], bed.t.env)).code, 0)
+    const passwordFile = path.join(bed.t.home, 'dotted-password')
+    writeFileSync(passwordFile, `${dotted.masterPassword}\n`, {mode: 0o600})
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupAppServerUrl', dotted.url)
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupAppServerPasswordFile', passwordFile)
+    await dotted.addUser(alice, USER_PASSWORD)
+    for (let run = 0; run < 2; run++) {
+      const restore = await runCli(['backup', 'doRestoreOnNewAccount', alice, alice, 'last', 'force', 'true'], bed.t.env)
+      assert.equal(restore.code, 0, restore.stderr)
+    }
+
+    const restored = await userClient(dotted, alice, USER_PASSWORD)
+    const {messages} = await snapshot(restored)
+    await restored.logout()
+    assert.deepEqual(messages.map(line => line.split(' ')[0]), ['Projects', 'Projects.2024', 'Projects_2024'])
+    const preview = await runCli(['backup', 'getRestorePreview', alice, 'last', '--json'], bed.t.env)
+    assert.equal(preview.code, 0, preview.stderr)
+    const {add, liveOnly} = JSON.parse(preview.stdout)
+    assert.deepEqual({add: add.folders, messages: add.messages.length, liveOnly: liveOnly.messages.length}, {add: [], messages: 0, liveOnly: 0})
+  })
+})
