@@ -35,6 +35,8 @@ export interface ImapRealtimeOptions {
   maxSessions?: number
   /** How often the accounts command runs again (new accounts are followed). */
   accountsRefreshMs?: number
+  /** After how long without an answer the accounts command is said to be silent (it is left to run to its timeout). */
+  accountsSilentMs?: number
   /** Told the verb of every IMAP command of the sync cycles, per account (tests count them); not the push connections. */
   onCommand?: (account: string, command: string) => void
   /** Once stopping, how long the cycles in flight may take before their connections are cut. */
@@ -92,6 +94,7 @@ export class ImapRealtime {
   private readonly maxSessions: number
   private readonly accountsRefreshMs: number
   private readonly stopGraceMs: number
+  private readonly accountsSilentMs: number
   private accounts: string[] = []
   private accountsReadAt = 0
   private readonly due = new Map<string, number>()
@@ -124,6 +127,8 @@ export class ImapRealtime {
    */
   private readonly accountFailures = new Map<string, string>()
   private accountsError: string | undefined
+  /** Set while the accounts command runs past accountsSilentMs without answering. */
+  private accountsSilence: string | undefined
 
   constructor(private readonly options: ImapRealtimeOptions) {
     this.intervalMs = options.intervalMs ?? 1000
@@ -132,6 +137,7 @@ export class ImapRealtime {
     this.maxSessions = Math.max(options.maxSessions ?? 16, this.concurrency)
     this.accountsRefreshMs = options.accountsRefreshMs ?? 60_000
     this.stopGraceMs = options.stopGraceMs ?? 30_000
+    this.accountsSilentMs = options.accountsSilentMs ?? 30_000
     this.pool = new PushPool({
       settings: options.settings,
       size: options.pushConnections ?? 100,
@@ -149,7 +155,7 @@ export class ImapRealtime {
       revisions: this.counters.revisions,
       lastCycleAt: this.counters.lastCycleAt === null ? null : new Date(this.counters.lastCycleAt).toISOString(),
       ...(this.failure ? {error: this.failure.error, retryAt: new Date(this.failure.retryAt).toISOString()} : {}),
-      ...(this.accountsError ? {accountsCommandError: this.accountsError} : {}),
+      ...(this.accountsError ?? this.accountsSilence ? {accountsCommandError: this.accountsError ?? this.accountsSilence} : {}),
       push: {...this.pool.status, received: this.pushesReceived},
     }
   }
@@ -287,6 +293,14 @@ export class ImapRealtime {
 
   private async refreshAccounts(signal: AbortSignal): Promise<void> {
     this.readingAccounts = true
+    // A directory that hangs (an LDAP down behind zmprov) keeps the command running up to its 5-minute timeout; until
+    // then nothing would say why no account is followed (at start) or why new ones are not. Said once, not killed:
+    // a slow directory that does answer is better than none.
+    const started = Date.now()
+    const silent = setTimeout(() => {
+      this.accountsSilence = `the accounts command has not answered for ${this.accountsSilentMs / 1000} s: ${this.options.settings.accountsCommand}`
+      this.options.log(`backup-realtime: ${this.accountsSilence} (still waiting for it)`)
+    }, this.accountsSilentMs)
     try {
       const listed = await runAccountsCommand(this.options.settings.accountsCommand, signal)
       const added = listed.filter(account => !this.due.has(account))
@@ -309,6 +323,12 @@ export class ImapRealtime {
       if (!signal.aborted) this.accountsError = (error as Error).message
       if (!signal.aborted) this.options.log(`backup-realtime: ${(error as Error).message}; keeping the ${this.accounts.length} accounts already followed`)
     } finally {
+      clearTimeout(silent)
+      if (this.accountsSilence !== undefined && !signal.aborted && this.accountsError === undefined) {
+        this.options.log(`backup-realtime: the accounts command answered after ${Math.round((Date.now() - started) / 100) / 10} s`)
+      }
+
+      this.accountsSilence = undefined
       this.accountsReadAt = Date.now()
       this.readingAccounts = false
     }

@@ -146,6 +146,32 @@ for (const dialect of DIALECTS) {
       assert.match(told[0], /still capturing: [\d,]+ new, [\d.]+ MiB read so far, of 1,200 messages on the server$/)
     })
 
+    it('says, while it waits, that the accounts command has not answered, without killing it', async () => {
+      const alice = await s.user('alice')
+      const command = `sleep 2; ${s.dovecot.directoryCommand(s.domain)}`
+      const controller = new AbortController()
+      const realtime = new ImapRealtime({
+        catalog: s.t.catalog,
+        server: SERVER,
+        settings: {...imapSettings(await serverConfig(s.t.catalog, SERVER)), accountsCommand: command},
+        log: line => lines.push(line),
+        accountsSilentMs: 300,
+      })
+      const running = realtime.run(controller.signal)
+      try {
+        const error = await eventually('the silence said', async () => realtime.status.accountsCommandError, CAPTURED_MS)
+        assert.equal(error, `the accounts command has not answered for 0.3 s: ${command}`)
+        assert.deepEqual(lines, [`backup-realtime: ${error} (still waiting for it)`])
+        // Left to answer: its accounts are followed, and the status no longer says it is silent.
+        await captured(alice, 'alice, listed late', () => realtime.status.accountsFollowed === 1)
+        assert.equal(realtime.status.accountsCommandError, undefined)
+        assert.match(lines.at(-1)!, /backup-realtime: the accounts command answered after \d+(\.\d)? s/)
+      } finally {
+        controller.abort()
+        await running
+      }
+    })
+
     it('re-reads the accounts command: a new account is followed', async () => {
       await s.user('dave')
       const controller = new AbortController()
