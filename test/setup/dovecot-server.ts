@@ -101,6 +101,12 @@ export interface TestDovecotOptions {
    */
   layout?: 'fs' | 'maildir++'
   separator?: '.' | '/'
+  /**
+   * False: the master passdb without `pass = yes`, as Dovecot's own master-user example has it. Dovecot then answers
+   * a master login to an account it does not know with `NO [UNAVAILABLE] Internal error` (its userdb lookup fails),
+   * or closes the connection, instead of `NO [AUTHORIZATIONFAILED]`. Default true.
+   */
+  masterPassCheck?: boolean
 }
 
 const shared = sharedServer('carbonio-backup.test-dovecot', () => startTestDovecot())
@@ -196,6 +202,7 @@ function specialUseConfig(names: Record<string, string>): string {
 interface ConfigOptions {
   specialUse?: Record<string, string>
   loginProcesses: LoginProcesses
+  masterPassCheck: boolean
   masterUserAcl: boolean
   namespaces: boolean
   layout: 'fs' | 'maildir++'
@@ -203,7 +210,9 @@ interface ConfigOptions {
   notify: boolean
 }
 
-function configText(dir: string, port: number, users: ReturnType<typeof runAs>, {layout, loginProcesses, masterUserAcl, namespaces, notify, separator, specialUse}: ConfigOptions): string {
+function configText(dir: string, port: number, users: ReturnType<typeof runAs>, {
+  layout, loginProcesses, masterPassCheck, masterUserAcl, namespaces, notify, separator, specialUse,
+}: ConfigOptions): string {
   return `# The test Dovecot of carbonio-backup: loopback only, no TLS, everything under ${dir}.
 base_dir = ${dir}/run
 state_dir = ${dir}/state
@@ -237,8 +246,7 @@ passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${dir}/master-users
   master = yes
-  pass = yes
-}
+${masterPassCheck ? '  pass = yes\n' : ''}}
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u ${dir}/users
@@ -274,8 +282,13 @@ service anvil {
  */
 export async function startTestDovecot(options: TestDovecotOptions = {}): Promise<TestDovecot> {
   const fixed = {
-    notify: options.notify ?? true, namespaces: options.namespaces ?? false, masterUserAcl: options.masterUserAcl ?? false, specialUse: options.specialUse,
-    layout: options.layout ?? 'maildir++', separator: options.separator ?? '/',
+    notify: options.notify ?? true,
+    namespaces: options.namespaces ?? false,
+    masterUserAcl: options.masterUserAcl ?? false,
+    masterPassCheck: options.masterPassCheck ?? true,
+    specialUse: options.specialUse,
+    layout: options.layout ?? 'maildir++',
+    separator: options.separator ?? '/',
   }
   if (!DOVECOT || !DOVEADM) throw new Error(INSTALL_HINT)
   const started = Date.now()

@@ -6,6 +6,7 @@ import {runAccountsCommand} from '../appserver/imap/accounts-command.js'
 import {ImapError} from '../appserver/imap/imap-errors.js'
 import {ImapSession} from '../appserver/imap/imap-session.js'
 import {type ImapSettings} from '../appserver/imap/imap-settings.js'
+import {LoginWitness} from '../appserver/imap/login-witness.js'
 import {serverConfig} from '../config/config-store.js'
 import {markCertain} from '../scanner/account-certainty.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
@@ -110,6 +111,7 @@ export class ImapRealtime {
   private readonly pushedDue = new Set<string>()
   private readonly doorbell = new Doorbell()
   private readonly pool: PushPool
+  private readonly witness: LoginWitness
   private pushesReceived = 0
   private readonly certain = new Set<string>()
   /** Accounts with a folder renamed lately, and until when their cycles run every RENAMED_POLL_MS. */
@@ -138,6 +140,7 @@ export class ImapRealtime {
     this.accountsRefreshMs = options.accountsRefreshMs ?? 60_000
     this.stopGraceMs = options.stopGraceMs ?? 30_000
     this.accountsSilentMs = options.accountsSilentMs ?? 30_000
+    this.witness = new LoginWitness(options.settings)
     this.pool = new PushPool({
       settings: options.settings,
       size: options.pushConnections ?? 100,
@@ -239,7 +242,8 @@ export class ImapRealtime {
             continue
           }
 
-          this.failed(account, error as Error)
+          // A refused login is this account's alone (not a pause of every account) when another one opens.
+          this.failed(account, await this.witness.judge(error, account, this.accounts, hard.signal) as Error)
         } finally {
           this.busy.delete(account)
         }
@@ -408,6 +412,7 @@ export class ImapRealtime {
 
     const {onCommand} = this.options
     const session = await ImapSession.open(this.options.settings, account, {signal, onCommand: onCommand ? command => onCommand(account, command) : undefined})
+    this.witness.noteOpened(account)
     this.sessions.set(account, session)
     while (this.sessions.size > this.maxSessions) {
       const oldest = [...this.sessions.keys()].find(name => !this.busy.has(name))

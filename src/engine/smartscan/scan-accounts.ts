@@ -5,6 +5,7 @@ import type {Catalog} from '../catalog/catalog.js'
 import type {AccountSyncStats} from './imap-account-feed.js'
 
 import {ImapError} from '../appserver/imap/imap-errors.js'
+import {LoginWitness} from '../appserver/imap/login-witness.js'
 import {OperationAborted, throwIfAborted} from '../errors.js'
 import {markScanned} from '../scanner/account-certainty.js'
 import {storageFailure} from '../storage-errors.js'
@@ -53,6 +54,7 @@ export async function scanAccounts(options: ScanAccountsOptions): Promise<void> 
   const scanned = new ScannedAccounts(catalog, serialize)
   const scanStartedAt = Date.now()
   let serverFailure: Error | undefined
+  const witness = new LoginWitness(settings)
   let next = 0
   const worker = async () => {
     while (next < accounts.length && !stopAll.signal.aborted) {
@@ -76,8 +78,11 @@ export async function scanAccounts(options: ScanAccountsOptions): Promise<void> 
             onProgress: options.onAdvanced ? stats => options.onAdvanced!(account, stats) : undefined,
           }),
         }
-      } catch (error) {
-        if (error instanceof OperationAborted || stopAll.signal.aborted) continue
+      } catch (error_) {
+        if (error_ instanceof OperationAborted || stopAll.signal.aborted) continue
+        // A refused login is this account's alone when another account opens with the same credential.
+        const error = await witness.judge(error_, account, accounts, stopAll.signal)
+        if (stopAll.signal.aborted) continue
         // A full, read-only or failing backup volume fails every account the same way, as the server down does:
         // stop at once with the line naming the volume and the fix, rather than log in to every remaining account,
         // fetch its new mail and fail each with a bare ENOSPC.
@@ -91,6 +96,7 @@ export async function scanAccounts(options: ScanAccountsOptions): Promise<void> 
         outcome = {error: (error as Error).message}
       }
 
+      if ('result' in outcome) witness.noteOpened(account)
       options.onScanned(account, outcome)
     }
   }

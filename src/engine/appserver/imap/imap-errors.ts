@@ -11,6 +11,11 @@ export class ImapError extends UserError {
   constructor(
     message: string,
     readonly scope: 'account' | 'server',
+    /**
+     * Set when the server refused (or cut) the login to one account: what it said. A wrong admin credential and an
+     * account the server does not know can look the same (see login-witness.ts).
+     */
+    readonly loginRefusal?: string,
   ) {
     super(message)
     this.name = 'ImapError'
@@ -41,6 +46,11 @@ const UNREACHABLE: Record<string, string> = {
  */
 const DROPPED = new Set(['EConnectionClosed', 'ECONNRESET', 'EPIPE', 'NoConnection'])
 
+/** Closed after the greeting: also how Dovecot may end the login to an account its userdb does not know. */
+function closedAtLogin(code: string): string | undefined {
+  return code === 'ClosedAfterConnectText' || code === 'ClosedAfterConnectTLS' ? UNREACHABLE[code] : undefined
+}
+
 interface ImapFlowFailure {
   code?: string
   authenticationFailed?: boolean
@@ -59,7 +69,7 @@ export function explainImapError(error: unknown, settings: Pick<ImapSettings, 'l
   const failure = (error ?? {}) as ImapFlowFailure
   const code = failure.code ?? ''
   if (UNREACHABLE[code]) {
-    return new ImapError(`cannot reach the AppServer at ${settings.url}: ${UNREACHABLE[code]} (check backupAppServerUrl and that its IMAP service runs)`, 'server')
+    return new ImapError(`cannot reach the AppServer at ${settings.url}: ${UNREACHABLE[code]} (check backupAppServerUrl and that its IMAP service runs)`, 'server', closedAtLogin(code))
   }
 
   const tls = tlsProblem(code, settings.url)
@@ -75,7 +85,7 @@ export function explainImapError(error: unknown, settings: Pick<ImapSettings, 'l
     const login = settings.loginMode === 'master-separator' ? `${account}*${settings.user}` : `${settings.user} (for ${account})`
     const why = response || 'authentication failed'
     const fix = 'check backupAppServerUser, the password in backupAppServerPasswordFile and backupAppServerLoginMode'
-    return new ImapError(`the AppServer at ${settings.url} refused the login of ${login}: ${why} (${fix})`, 'server')
+    return new ImapError(`the AppServer at ${settings.url} refused the login of ${login}: ${why} (${fix})`, 'server', why)
   }
 
   if (failure.responseStatus === 'NO' || failure.responseStatus === 'BAD') {
