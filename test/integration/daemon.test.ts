@@ -99,6 +99,19 @@ describe('backup daemon', function () {
     assert.equal((await json(['backup', 'daemon', 'once', 'true'])).transactions, 0)
   })
 
+  it('once true: a feed of bad lines only says that no transaction is applied yet, not a seq', async () => {
+    log.raw('not json\n')
+    log.raw('also bad\n')
+    const once = await runCli(['backup', 'daemon', 'once', 'true'], env)
+    assert.equal(once.code, 0, once.stderr)
+    assert.equal(once.stdout, 'applied 0 transactions (0 revisions, 2 errors), no transaction applied yet\n')
+    assert.doesNotMatch(once.stderr, /last seq/)
+    // Read again from where the bad lines ended: still none applied, not "seq 0".
+    assert.equal((await runCli(['backup', 'daemon', 'once', 'true'], env)).stdout, 'applied 0 transactions (0 revisions, 0 errors), no transaction applied yet\n')
+    log.write('bob@example.com', 'account.created', {})
+    assert.match((await runCli(['backup', 'daemon', 'once', 'true'], env)).stdout, /^applied 1 transactions \(.*\), last seq 1\n$/)
+  })
+
   it('once true: a redolog directory gone or replaced by a file is one line and exit 1', async () => {
     // Accepted when it existed; unmounted (or replaced) afterwards.
     rmSync(log.dir, {recursive: true})

@@ -45,7 +45,8 @@ export default class Daemon extends BaseCommand {
             process.exitCode = 1
           }
         } else {
-          this.log(`applied ${totals.transactions} transactions (${totals.revisions} revisions, ${totals.errors} errors), last seq ${totals.lastSeq ?? '-'}`)
+          const where = totals.lastSeq === null ? 'no transaction applied yet' : `last seq ${totals.lastSeq}`
+          this.log(`applied ${totals.transactions} transactions (${totals.revisions} revisions, ${totals.errors} errors), ${where}`)
         }
 
         return totals

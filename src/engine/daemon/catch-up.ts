@@ -4,7 +4,7 @@ import type {ProgressSink} from '../progress.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
 import {imapCatchUpOnce, type ImapOnceTotals} from '../realtime/imap-once.js'
-import {feedCheckpoint} from '../scanner/checkpoints.js'
+import {lastAppliedSeq} from '../scanner/checkpoints.js'
 import {runScanner, type ScannerTotals} from '../scanner/realtime-scanner.js'
 import {claimOrRefuse, keepClaim, releaseClaim} from './daemon-claim.js'
 import {feedForServer, imapCaptureForServer} from './feed-for-server.js'
@@ -53,6 +53,8 @@ async function catchUp(catalog: Catalog, server: string, signal: AbortSignal, pr
   }
 
   let applied = 0
+  // Where the backup stands in the feed, across batches: a batch of bad lines only has no seq of its own.
+  let lastSeq = await lastAppliedSeq(catalog, selected.feed)
   const totals = await runScanner({
     catalog,
     server,
@@ -60,12 +62,14 @@ async function catchUp(catalog: Catalog, server: string, signal: AbortSignal, pr
     signal,
     onBatch(stats) {
       applied += stats.transactions
+      lastSeq = stats.lastSeq ?? lastSeq
       // Each bad line with its file, line and reason, never throttled like the progress steps.
       for (const problem of stats.problems) progress?.({kind: 'warning', message: problem})
-      progress?.({kind: 'step', message: `${applied} transactions applied, last seq ${stats.lastSeq ?? '-'}${stats.errors ? `, ${stats.errors} errors in this batch` : ''}`})
+      const where = lastSeq === null ? '' : `, last seq ${lastSeq}`
+      progress?.({kind: 'step', message: `${applied} transactions applied${where}${stats.errors ? `, ${stats.errors} errors in this batch` : ''}`})
     },
   })
   // Nothing new is not "no seq": like the daemon's "caught up at seq N", it says where the backup stands.
-  totals.lastSeq ??= (await feedCheckpoint<{seq?: number}>(catalog, selected.feed))?.seq ?? null
+  totals.lastSeq ??= lastSeq
   return totals
 }

@@ -4,7 +4,7 @@ import {humanDuration} from '../human-duration.js'
 import {processAlive, THIS_HOST} from '../operations/process-liveness.js'
 import {ImapRealtime} from '../realtime/imap-realtime.js'
 import {markServerUncertain} from '../scanner/account-certainty.js'
-import {feedCheckpoint} from '../scanner/checkpoints.js'
+import {lastAppliedSeq} from '../scanner/checkpoints.js'
 import {runScanner} from '../scanner/realtime-scanner.js'
 import {sleep} from '../sleep.js'
 import {failureMessage} from '../storage-errors.js'
@@ -246,7 +246,7 @@ export class RealtimeService {
       this.idleAfter = undefined
       try {
         // Where the scanner starts, so that a catch-up with nothing new still says at which seq it is.
-        this.lastSeq ??= (await feedCheckpoint<{seq?: number}>(this.catalog, feed))?.seq ?? null
+        this.lastSeq ??= await lastAppliedSeq(this.catalog, feed)
         await runScanner({
           catalog: this.catalog,
           server: this.server,

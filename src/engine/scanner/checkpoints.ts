@@ -68,3 +68,13 @@ export async function feedCheckpoint<P>(catalog: Catalog, feed: {connector: stri
   await adoptUnscopedCheckpoint(catalog, feed.connector, feed.scope)
   return loadCheckpoint<P>(catalog, feed.connector, feed.scope)
 }
+
+/**
+ * The seq of the last transaction applied from a seq-numbered feed (the redolog), or null when none is: a checkpoint
+ * written after bad lines only holds seq 0, which no transaction has (seqs start at 1), and "last seq 0" or
+ * "caught up at seq 0" would name a transaction that does not exist.
+ */
+export async function lastAppliedSeq(catalog: Catalog, feed: {connector: string; scope: string}): Promise<null | number> {
+  const seq = (await feedCheckpoint<{seq?: number}>(catalog, feed))?.seq
+  return seq !== undefined && seq > 0 ? seq : null
+}
