@@ -309,6 +309,8 @@ export class ImapRealtime {
       const listed = await runAccountsCommand(this.options.settings.accountsCommand, signal)
       const added = listed.filter(account => !this.due.has(account))
       const present = new Set(listed)
+      const dropped = this.accounts.filter(account => !present.has(account))
+      if (dropped.length > 0) this.options.log(`backup-realtime: ${droppedLine(dropped, this.accounts.length, listed.length)}`)
       for (const account of this.accounts) {
         if (!present.has(account)) {
           this.due.delete(account)
@@ -429,4 +431,21 @@ export class ImapRealtime {
     this.sessions.delete(account)
     await session.close()
   }
+}
+
+/**
+ * The line saying which followed accounts a new run of the accounts command no longer lists. Dropped silently, a
+ * command that exits 0 with the wrong list (another server's accounts, nothing at all) stopped the capture of every
+ * account while the log spoke only of "new" accounts and getServices showed the capture running.
+ */
+function droppedLine(dropped: readonly string[], before: number, listed: number): string {
+  const shown = dropped.slice(0, 5).join(', ') + (dropped.length > 5 ? ` and ${dropped.length - 5} more` : '')
+  if (dropped.length === before) {
+    const others = listed === 0 ? 'and no other' : `only ${listed} other${listed === 1 ? '' : 's'}`
+    return `the accounts command lists none of the ${before} accounts followed until now (${shown}), ${others}: `
+      + 'is it reading the right directory? They are no longer followed, and nothing is recorded deleted'
+  }
+
+  return `the accounts command no longer lists ${dropped.length} account${dropped.length === 1 ? '' : 's'} followed until now (${shown}): `
+    + 'no longer followed; nothing is recorded deleted (a SmartScan records the accounts gone from the directory)'
 }

@@ -195,6 +195,35 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it('says which accounts a changed list no longer holds, and records none of them deleted', async () => {
+      const [alice, bob] = [await s.user('alice'), await s.user('bob')]
+      const list = path.join(s.t.home, 'accounts')
+      writeFileSync(list, `${alice}\n${bob}\n`)
+      const controller = new AbortController()
+      const realtime = new ImapRealtime({
+        catalog: s.t.catalog,
+        server: SERVER,
+        settings: {...imapSettings(await serverConfig(s.t.catalog, SERVER)), accountsCommand: `cat ${list}`},
+        log: line => lines.push(line),
+        accountsRefreshMs: 300,
+      })
+      const running = realtime.run(controller.signal)
+      try {
+        await eventually('both followed', async () => (realtime.status.cycles >= 2 ? true : undefined), CAPTURED_MS)
+        // Exit 0 with plausible names: the accounts of another server.
+        writeFileSync(list, 'x1@other.example\nx2@other.example\n')
+        await eventually('the change said', async () => lines.find(line => line.includes('followed until now')), CAPTURED_MS)
+      } finally {
+        controller.abort()
+        await running
+      }
+
+      const said = lines.filter(line => line.includes('followed until now'))
+      assert.deepEqual(said, [`backup-realtime: the accounts command lists none of the 2 accounts followed until now (${alice}, ${bob}), `
+        + 'only 2 others: is it reading the right directory? They are no longer followed, and nothing is recorded deleted'])
+      assert.deepEqual(await s.t.catalog.db('accounts').whereNotNull('deleted_at').pluck('name'), [])
+    })
+
     it('follows several accounts with a bounded pool, keeping their connections between no-change cycles', async () => {
       // More accounts than Node's default of 10 listeners per signal: each kept connection listens for the stop.
       const names = Array.from({length: 12}, (_, i) => `p${i + 1}`)
