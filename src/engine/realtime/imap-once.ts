@@ -2,7 +2,7 @@ import type {ImapSettings} from '../appserver/imap/imap-settings.js'
 import type {Catalog} from '../catalog/catalog.js'
 import type {ProgressSink} from '../progress.js'
 
-import {runAccountsCommand} from '../appserver/imap/accounts-command.js'
+import {noAccountListed, runAccountsCommand} from '../appserver/imap/accounts-command.js'
 import {scanAccounts} from '../smartscan/scan-accounts.js'
 
 export interface ImapOnceTotals {
@@ -34,6 +34,7 @@ export interface ImapOnceOptions {
 export async function imapCatchUpOnce(options: ImapOnceOptions): Promise<ImapOnceTotals> {
   const {catalog, server, settings, signal, progress} = options
   const accounts = await runAccountsCommand(settings.accountsCommand, signal)
+  if (accounts.length === 0) throw noAccountListed(settings.accountsCommand)
   const totals: ImapOnceTotals = {
     connector: 'imap', accounts: accounts.length, synchronised: 0, failed: [], foldersRead: 0, revisions: 0,
   }

@@ -2,7 +2,7 @@ import {setMaxListeners} from 'node:events'
 
 import type {Catalog} from '../catalog/catalog.js'
 
-import {runAccountsCommand} from '../appserver/imap/accounts-command.js'
+import {noAccountListed, runAccountsCommand} from '../appserver/imap/accounts-command.js'
 import {ImapError} from '../appserver/imap/imap-errors.js'
 import {ImapSession} from '../appserver/imap/imap-session.js'
 import {type ImapSettings} from '../appserver/imap/imap-settings.js'
@@ -307,6 +307,8 @@ export class ImapRealtime {
     }, this.accountsSilentMs)
     try {
       const listed = await runAccountsCommand(this.options.settings.accountsCommand, signal)
+      // Treated as a failing command: the accounts already followed are kept, and the status says why.
+      if (listed.length === 0) throw noAccountListed(this.options.settings.accountsCommand)
       const added = listed.filter(account => !this.due.has(account))
       const present = new Set(listed)
       const dropped = this.accounts.filter(account => !present.has(account))
@@ -324,10 +326,13 @@ export class ImapRealtime {
       if (added.length > 0 && this.accounts.length > 0) this.options.log(`backup-realtime: following ${added.length} new account(s)`)
       this.accounts = listed
       this.pool.follow(listed)
+      if (this.accountsError !== undefined) this.options.log(`backup-realtime: the accounts command works again: ${listed.length} account(s) listed`)
       this.accountsError = undefined
     } catch (error) {
+      // Said once while it lasts: the command runs again every minute, for days if nobody fixes it.
+      const said = this.accountsError === (error as Error).message
       if (!signal.aborted) this.accountsError = (error as Error).message
-      if (!signal.aborted) this.options.log(`backup-realtime: ${(error as Error).message}; keeping the ${this.accounts.length} accounts already followed`)
+      if (!signal.aborted && !said) this.options.log(`backup-realtime: ${(error as Error).message}; keeping the ${this.accounts.length} accounts already followed`)
     } finally {
       clearTimeout(silent)
       if (this.accountsSilence !== undefined && !signal.aborted && this.accountsError === undefined) {
@@ -441,8 +446,7 @@ export class ImapRealtime {
 function droppedLine(dropped: readonly string[], before: number, listed: number): string {
   const shown = dropped.slice(0, 5).join(', ') + (dropped.length > 5 ? ` and ${dropped.length - 5} more` : '')
   if (dropped.length === before) {
-    const others = listed === 0 ? 'and no other' : `only ${listed} other${listed === 1 ? '' : 's'}`
-    return `the accounts command lists none of the ${before} accounts followed until now (${shown}), ${others}: `
+    return `the accounts command lists none of the ${before} accounts followed until now (${shown}), only ${listed} other${listed === 1 ? '' : 's'}: `
       + 'is it reading the right directory? They are no longer followed, and nothing is recorded deleted'
   }
 

@@ -7,6 +7,7 @@ import path from 'node:path'
 import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
 import {serverConfig, setAttribute} from '../../../src/engine/config/config-store.js'
 import {RealtimeService} from '../../../src/engine/daemon/realtime-service.js'
+import {imapCatchUpOnce} from '../../../src/engine/realtime/imap-once.js'
 import {ImapRealtime} from '../../../src/engine/realtime/imap-realtime.js'
 import {scanAccount} from '../../../src/engine/smartscan/account-scan.js'
 import {leaseAccountScan} from '../../../src/engine/smartscan/scan-lease.js'
@@ -144,6 +145,18 @@ for (const dialect of DIALECTS) {
       const told = lines.filter(line => line.startsWith(`backup-realtime: ${hana}: still capturing: `))
       assert.ok(told.length >= 2, lines.join('\n'))
       assert.match(told[0], /still capturing: [\d,]+ new, [\d.]+ MiB read so far, of 1,200 messages on the server$/)
+    })
+
+    it('shows backup-realtime failing while the accounts command lists no account, and daemon once fails', async () => {
+      // Exit 0, no account: a directory that printed only a warning (or nothing) is no server without accounts.
+      await setAttribute(s.t.catalog, GLOBAL, 'backupAccountsCommand', 'echo "Warning: no such directory"')
+      const realtime = await start()
+      const status = await eventually('the empty list said', async () => (realtime.status.detail.accountsCommandError ? realtime.status : undefined), CAPTURED_MS)
+      assert.equal(status.state, 'failing')
+      assert.equal(status.detail.accountsCommandError, 'the accounts command listed no account: echo "Warning: no such directory" (check backupAccountsCommand)')
+      await assert.rejects(imapCatchUpOnce({
+        catalog: s.t.catalog, server: SERVER, settings: imapSettings(await serverConfig(s.t.catalog, SERVER)), signal: new AbortController().signal,
+      }), {message: 'the accounts command listed no account: echo "Warning: no such directory" (check backupAccountsCommand)'})
     })
 
     it('says, while it waits, that the accounts command has not answered, without killing it', async () => {

@@ -35,6 +35,15 @@ export async function runAccountsCommand(command: null | string, signal?: AbortS
   return [...accounts]
 }
 
+/**
+ * The accounts command exited 0 listing no account: for the capture a failure, not a server without accounts. A
+ * directory that printed only a warning (or nothing) left the daemon "running" while following nothing, and
+ * `daemon once` "synchronised 0 of 0 accounts" with exit 0.
+ */
+export function noAccountListed(command: null | string): UserError {
+  return new UserError(`the accounts command listed no account: ${command} (check backupAccountsCommand)`)
+}
+
 /** The domains of a list of accounts, sorted (an account without a domain has none). */
 export function domainsOf(accounts: readonly string[]): string[] {
   return [...new Set(accounts.map(account => account.split('@')[1]).filter(Boolean))].sort()
