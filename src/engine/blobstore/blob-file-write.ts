@@ -1,9 +1,10 @@
 import {
-  closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync,
+  closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync,
 } from 'node:fs'
 import path from 'node:path'
 import {gzipSync} from 'node:zlib'
 
+import {makeDirectory} from '../make-directory.js'
 import {compressionOptions} from './blob-compression.js'
 import {temporaryPath} from './blob-temporary.js'
 
@@ -39,7 +40,9 @@ export function writeBlobFile(job: BlobFileJob): BlobFileResult {
   const compressed = gzipSync(job.content, compressionOptions(job.content, job.level))
   for (const dir of [job.temporaryDir, path.dirname(job.target)]) {
     if (knownDirs.has(dir)) continue
-    mkdirSync(dir, {recursive: true, mode: 0o700})
+    // Not mkdir's recursive form: on a read-only volume it fails with ENOENT, which no one can tell from a missing path;
+    // level by level it is EROFS, which the capture waits out as the backup's failure, naming it read-only.
+    makeDirectory(dir, 0o700)
     knownDirs.add(dir)
   }
 

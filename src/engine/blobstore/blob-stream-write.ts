@@ -1,11 +1,12 @@
 import {createHash} from 'node:crypto'
 import {
-  mkdir, open, rename, rm, stat,
+  open, rename, rm, stat,
 } from 'node:fs/promises'
 import path from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import {createGzip} from 'node:zlib'
 
+import {makeDirectory} from '../make-directory.js'
 import {compressionOptions} from './blob-compression.js'
 import {temporaryPath} from './blob-temporary.js'
 
@@ -45,7 +46,8 @@ const UNKNOWN_DIGEST = '0'.repeat(64)
  * in memory while it travels.
  */
 export async function writeBlobStream(job: BlobStreamJob): Promise<BlobStreamResult> {
-  await mkdir(job.temporaryDir, {recursive: true, mode: 0o700})
+  // Level by level, for EROFS on a read-only volume (see blob-file-write.ts).
+  makeDirectory(job.temporaryDir, 0o700)
   const temporary = temporaryPath(job.temporaryDir, UNKNOWN_DIGEST)
   const hash = createHash('sha256')
   let size = 0
@@ -86,7 +88,7 @@ export async function writeBlobStream(job: BlobStreamJob): Promise<BlobStreamRes
     // The rename below must never publish a blob whose bytes are not yet on disk.
     await handle.sync()
     const storedSize = (await handle.stat()).size
-    await mkdir(path.dirname(target), {recursive: true, mode: 0o700})
+    makeDirectory(path.dirname(target), 0o700)
     await rename(temporary, target)
     published = true
     return {
