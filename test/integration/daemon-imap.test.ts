@@ -66,6 +66,9 @@ describe('backup daemon with the IMAP AppServer', function () {
 
     const before = running.detail.revisions
     await eventually('the new message committed', async () => ((await realtime()).detail.revisions > before ? true : undefined), 30_000)
+    // IMAP has no seq: the line gives the time alone, not "seq -".
+    const info = await runCli(['backup', 'getBackupInfo'], env)
+    assert.match(info.stdout, /^last transaction: \d{4}-\d\d-\d\dT\S+Z, lag /m)
     daemon.kill('SIGTERM')
     const exit = await waitFor(daemon)
     assert.equal(exit.code, 0, exit.stderr)

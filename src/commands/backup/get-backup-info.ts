@@ -46,7 +46,8 @@ export default class GetBackupInfo extends BaseCommand {
     this.log(`blobless mode: ${blobless.enabled ? 'on' : 'off'}; current items without content in the backup: ${without}`)
     this.log(lastTransaction.time === null
       ? 'last transaction: none applied yet'
-      : `last transaction: seq ${lastTransaction.seq ?? '-'} at ${lastTransaction.time}, lag ${humanDuration(lastTransaction.lagMs ?? 0)}`)
+      // The IMAP capture has no seq: "seq -" read as a missing or broken feed position.
+      : `last transaction: ${lastTransaction.time}${lastTransaction.seq === null ? '' : ` (seq ${lastTransaction.seq})`}, lag ${humanDuration(lastTransaction.lagMs ?? 0)}`)
     this.log(`ingest errors: ${ingestErrors.count}${ingestErrors.count > ingestErrors.newest.length ? ` (newest ${ingestErrors.newest.length})` : ''}`)
     for (const e of ingestErrors.newest) this.log(`  ${e.where}${e.account ? ` ${e.account}` : ''}: ${e.reason}`)
     if (result.uncertainAccounts.length === 0) this.log('accounts needing a SmartScan: none')
