@@ -57,10 +57,18 @@ export interface ImapRealtimeStatus {
   retryAt?: string
   /** The accounts command's last failure (the accounts already known are still followed). */
   accountsCommandError?: string
+  /**
+   * Accounts failing on their own (the server refuses or cannot read them), and the failures of the first few: logged
+   * once, they were otherwise nowhere in getServices, which showed the capture running for days without them.
+   */
+  accountsFailing?: number
+  accountFailures?: Record<string, string>
   push: PushPoolStatus & {received: number}
 }
 
 const MAX_BACKOFF_MS = 30_000
+/** Account failures getServices shows in full (all are counted; each is in the log). */
+const SHOWN_FAILURES = 5
 /**
  * After a folder of an account is renamed, its cycles run this often for RENAMED_WATCH_MS, push or not: Dovecot 2.3's
  * NOTIFY stops reporting changes to folders other than INBOX after a folder with subfolders is renamed (seen with plain
@@ -159,6 +167,9 @@ export class ImapRealtime {
       lastCycleAt: this.counters.lastCycleAt === null ? null : new Date(this.counters.lastCycleAt).toISOString(),
       ...(this.failure ? {error: this.failure.error, retryAt: new Date(this.failure.retryAt).toISOString()} : {}),
       ...(this.accountsError ?? this.accountsSilence ? {accountsCommandError: this.accountsError ?? this.accountsSilence} : {}),
+      ...(this.accountFailures.size > 0
+        ? {accountsFailing: this.accountFailures.size, accountFailures: Object.fromEntries([...this.accountFailures].slice(0, SHOWN_FAILURES))}
+        : {}),
       push: {...this.pool.status, received: this.pushesReceived},
     }
   }

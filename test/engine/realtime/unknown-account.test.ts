@@ -57,6 +57,9 @@ describe('an account the server does not know, among real ones (master passdb wi
         setTimeout(resolve, 5000)
       })
       assert.equal(realtime.status.error, undefined, JSON.stringify(realtime.status))
+      // getServices shows it too, not the capture merely running.
+      assert.equal(realtime.status.accountsFailing, 1)
+      assert.deepEqual(Object.keys(realtime.status.accountFailures ?? {}), [ghost])
     } finally {
       controller.abort()
       await running
