@@ -3,7 +3,9 @@ import type {Knex} from 'knex'
 import {initialSchema} from './schema/0001-initial-schema.js'
 import {purgeCandidatesLegalHold} from './schema/0002-purge-candidates-legal-hold.js'
 import {accountScanLeases} from './schema/0003-account-scan-leases.js'
+import {openRevisionsIndexRetired} from './schema/0003-open-revisions-index.js'
 import {restoreDestinationsTaken} from './schema/0004-restore-destinations-taken.js'
+import {dropOpenRevisionsIndex} from './schema/0005-drop-open-revisions-index.js'
 
 export interface CatalogMigration {
   name: string
@@ -11,12 +13,18 @@ export interface CatalogMigration {
   down(db: Knex): Promise<void>
 }
 
-/** Every migration, in order. Shipped in code (not a folder to glob) so a bundled or linked plugin finds them. */
+/**
+ * Every migration, in order. Shipped in code (not a folder to glob) so a bundled or linked plugin finds them. A
+ * migration a release shipped is never removed from here, only retired: knex will not open a catalog that lists a
+ * migration it does not know.
+ */
 export const MIGRATIONS: readonly CatalogMigration[] = [
   initialSchema,
   purgeCandidatesLegalHold,
+  openRevisionsIndexRetired,
   accountScanLeases,
   restoreDestinationsTaken,
+  dropOpenRevisionsIndex,
 ]
 
 const migrationSource: Knex.MigrationSource<CatalogMigration> = {
