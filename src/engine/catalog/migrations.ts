@@ -44,6 +44,7 @@ const migrationSource: Knex.MigrationSource<CatalogMigration> = {
 export async function migrateToLatest(db: Knex): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
+      await refuseNewerCatalog(db)
       await ensureSingleLockRow(db)
       await db.migrate.latest({migrationSource})
       return
@@ -56,6 +57,20 @@ export async function migrateToLatest(db: Knex): Promise<void> {
       })
     }
   }
+}
+
+/**
+ * An administrator who goes back to an older release after a newer one migrated the catalog would read knex's "The
+ * migration directory is corrupt, the following files are missing: ..." and believe the backup damaged. It is not:
+ * this release just does not know the newer schema, so say that, and which release to run, before touching anything.
+ */
+async function refuseNewerCatalog(db: Knex): Promise<void> {
+  if (!(await db.schema.hasTable('knex_migrations'))) return
+  const known = new Set(MIGRATIONS.map(migration => migration.name))
+  const unknown = (await db('knex_migrations').orderBy('id').pluck('name') as string[]).filter(name => !known.has(name))
+  if (unknown.length === 0) return
+  throw new Error(`it was upgraded by a newer release of carbonio-backup (schema ${unknown.join(', ')}, unknown to this release), `
+    + 'which this release cannot use safely: run that release or a later one again; the catalog was left as it is')
 }
 
 /**

@@ -88,5 +88,29 @@ for (const dialect of DIALECTS) {
         await catalog.close()
       }
     })
+
+    it('a catalog a newer release migrated is refused as newer, not called corrupt, and left as it is', async () => {
+      await catalogOfRelease([...MIGRATIONS])
+      const future = await openCatalog({env, migrate: false})
+      try {
+        await future.db('knex_migrations').insert({name: '0099-from-a-newer-release', batch: 9, migration_time: new Date()})
+      } finally {
+        await future.close()
+      }
+
+      // What an administrator who went back to this release after the newer one migrated the catalog sees.
+      await assert.rejects(openCatalog({env}), (error: Error) => {
+        assert.match(error.message, /newer release of carbonio-backup.*0099-from-a-newer-release/)
+        assert.doesNotMatch(error.message, /corrupt/)
+        return true
+      })
+      const after = await openCatalog({env, migrate: false})
+      try {
+        assert.deepEqual(await after.db('knex_migrations_lock').pluck('is_locked'), [0])
+        assert.deepEqual(await after.db('domains').pluck('name'), ['example.com'])
+      } finally {
+        await after.close()
+      }
+    })
   })
 }
