@@ -7,6 +7,7 @@ import {now} from '../catalog/catalog.js'
 import {UserError} from '../errors.js'
 import {reapDeadOperations} from '../operations/operations-store.js'
 import {describePointInTime} from '../point-in-time.js'
+import {type LegacyUnfinishedRestore, legacyUnfinishedRestoreInto} from './legacy-unfinished-restore.js'
 
 /** A doRestoreOnNewAccount run that ended before completing (failed, stopped, killed). */
 export interface UnfinishedRestore {
@@ -74,8 +75,13 @@ export async function restoreMomentInto(
   const asked: HistoryTime = request.point.kind === 'at' ? request.point.at : 'last'
   if (present === 0 || request.force) return asked
   const {catalog, progress, uuid} = context
-  const unfinished = await unfinishedRestoreInto(catalog, {...request, date: describePointInTime(request.point)}, uuid)
-  if (!unfinished) throw new UserError(notEmptyRefusal(request.destination, present))
+  const date = describePointInTime(request.point)
+  const unfinished = await unfinishedRestoreInto(catalog, {...request, date}, uuid)
+  if (!unfinished) {
+    const legacy = await legacyUnfinishedRestoreInto(catalog, {...request, date})
+    throw new UserError(legacy ? legacyRefusal(request, present, legacy) : notEmptyRefusal(request.destination, present))
+  }
+
   progress({
     kind: 'step', account: request.destination,
     message: `completing restore ${unfinished.uuid} (${unfinished.state}) at ${new Date(unfinished.at).toISOString()}: `
@@ -89,6 +95,14 @@ export async function restoreMomentInto(
 /** Why a restore refuses a destination that holds messages. */
 function notEmptyRefusal(destination: string, present: number): string {
   return `${notEmptyPrefix(destination)}${present} message${present === 1 ? '' : 's'}): restore into an empty account, or add force true to merge (messages already there are skipped)`
+}
+
+/** Why a restore refuses a destination that a run before the upgrade may have half-filled, and how to complete that run. */
+function legacyRefusal(request: {destination: string; source: string}, present: number, legacy: LegacyUnfinishedRestore): string {
+  return `${notEmptyPrefix(request.destination)}${present} message${present === 1 ? '' : 's'}): restore ${legacy.uuid} of ${request.source} `
+    + `into it (${legacy.state}) ran before the catalog was upgraded, which did not record whether it reached ${request.destination}; `
+    + `if these are its messages, complete it with backup doRestoreOnNewAccount ${request.source} ${request.destination} ${legacy.date} force true `
+    + '(messages already there are skipped), else restore into an empty account'
 }
 
 function notEmptyPrefix(destination: string): string {
