@@ -6,6 +6,7 @@ import {accountScanLeases} from './schema/0003-account-scan-leases.js'
 import {openRevisionsIndexRetired} from './schema/0003-open-revisions-index.js'
 import {restoreDestinationsTaken} from './schema/0004-restore-destinations-taken.js'
 import {dropOpenRevisionsIndex} from './schema/0005-drop-open-revisions-index.js'
+import {noteUnreferencedBlobs} from './schema/0006-note-unreferenced-blobs.js'
 
 export interface CatalogMigration {
   name: string
@@ -25,6 +26,7 @@ export const MIGRATIONS: readonly CatalogMigration[] = [
   accountScanLeases,
   restoreDestinationsTaken,
   dropOpenRevisionsIndex,
+  noteUnreferencedBlobs,
 ]
 
 const migrationSource: Knex.MigrationSource<CatalogMigration> = {

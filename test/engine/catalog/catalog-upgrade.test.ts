@@ -89,6 +89,34 @@ for (const dialect of DIALECTS) {
       }
     })
 
+    it('blobs a purge of a release before 0002 left unreferenced are listed for the next purge', async () => {
+      const old = await openCatalog({env, migrate: false})
+      try {
+        await migrateAs(old.db, [initialSchema])
+        const blob = (digest: string) => ({
+          digest, size: 10, stored: true, created_at: 1_700_000_000_000, last_referenced_at: 1_700_000_000_000,
+        })
+        await old.db('blobs').insert([blob('a'.repeat(64)), blob('b'.repeat(64))])
+        const [account] = await old.db('accounts').insert({name: 'alice@example.com', first_seen: 1}).returning('id')
+        const [item] = await old.db('items').insert({
+          account_id: account.id, remote_id: '1', type: 'message', first_seen: 1,
+        }).returning('id')
+        await old.db('item_revisions').insert({
+          item_id: item.id, valid_from: 1, operation: 'created', flags: '[]', tags: '[]', metadata: '{}', blob_digest: 'a'.repeat(64),
+        })
+      } finally {
+        await old.close()
+      }
+
+      // 'b' lost its last reference in a purge killed before it removed the blob: only that purge's memory knew it.
+      const catalog = await openCatalog({env})
+      try {
+        assert.deepEqual(await catalog.db('blob_purge_candidates').pluck('digest'), ['b'.repeat(64)])
+      } finally {
+        await catalog.close()
+      }
+    })
+
     it('a catalog a newer release migrated is refused as newer, not called corrupt, and left as it is', async () => {
       await catalogOfRelease([...MIGRATIONS])
       const future = await openCatalog({env, migrate: false})
