@@ -4,11 +4,11 @@ import assert from 'node:assert/strict'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 
-import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
+import {type ImapSettings, imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
 import {serverConfig, setAttribute} from '../../../src/engine/config/config-store.js'
 import {RealtimeService} from '../../../src/engine/daemon/realtime-service.js'
 import {imapCatchUpOnce} from '../../../src/engine/realtime/imap-once.js'
-import {ImapRealtime} from '../../../src/engine/realtime/imap-realtime.js'
+import {ImapRealtime, type ImapRealtimeOptions} from '../../../src/engine/realtime/imap-realtime.js'
 import {scanAccount} from '../../../src/engine/smartscan/account-scan.js'
 import {leaseAccountScan} from '../../../src/engine/smartscan/scan-lease.js'
 import {GLOBAL} from '../../helpers/imap-cli-bed.js'
@@ -43,6 +43,26 @@ for (const dialect of DIALECTS) {
       service = new RealtimeService(s.t.catalog, SERVER, line => lines.push(line))
       await service.reconcile(await serverConfig(s.t.catalog, SERVER))
       return service
+    }
+
+    /** The test's server settings as its catalog has them now. */
+    async function settingsNow(): Promise<ImapSettings> {
+      return imapSettings(await serverConfig(s.t.catalog, SERVER))
+    }
+
+    /** Runs an ImapRealtime on the test's catalog (its settings unless given) while `during` runs, then stops it. */
+    async function following(options: Partial<ImapRealtimeOptions>, during: (realtime: ImapRealtime) => Promise<void>): Promise<void> {
+      const controller = new AbortController()
+      const realtime = new ImapRealtime({
+        catalog: s.t.catalog, server: SERVER, settings: await settingsNow(), log: line => lines.push(line), ...options,
+      })
+      const running = realtime.run(controller.signal)
+      try {
+        await during(realtime)
+      } finally {
+        controller.abort()
+        await running
+      }
     }
 
     /** Waits until the account's live items satisfy the check. */
@@ -126,21 +146,9 @@ for (const dialect of DIALECTS) {
       const hana = await s.user('hana')
       // Three batches of a cycle's 500 messages.
       await s.dovecot.loadMessages(hana, {INBOX: Array.from({length: 1200}, (_, i) => ({raw: message(`hana ${i}`)}))})
-      const controller = new AbortController()
-      const realtime = new ImapRealtime({
-        catalog: s.t.catalog,
-        server: SERVER,
-        settings: imapSettings(await serverConfig(s.t.catalog, SERVER)),
-        log: line => lines.push(line),
-        longCycleLogMs: 0,
-      })
-      const running = realtime.run(controller.signal)
-      try {
+      await following({longCycleLogMs: 0}, async () => {
         await captured(hana, 'hana, all of it', items => items.length === 1200)
-      } finally {
-        controller.abort()
-        await running
-      }
+      })
 
       const told = lines.filter(line => line.startsWith(`backup-realtime: ${hana}: still capturing: `))
       assert.ok(told.length >= 2, lines.join('\n'))
@@ -162,16 +170,10 @@ for (const dialect of DIALECTS) {
     it('says, while it waits, that the accounts command has not answered, without killing it', async () => {
       const alice = await s.user('alice')
       const command = `sleep 2; ${s.dovecot.directoryCommand(s.domain)}`
-      const controller = new AbortController()
-      const realtime = new ImapRealtime({
-        catalog: s.t.catalog,
-        server: SERVER,
-        settings: {...imapSettings(await serverConfig(s.t.catalog, SERVER)), accountsCommand: command},
-        log: line => lines.push(line),
+      await following({
+        settings: {...await settingsNow(), accountsCommand: command},
         accountsSilentMs: 300,
-      })
-      const running = realtime.run(controller.signal)
-      try {
+      }, async realtime => {
         const error = await eventually('the silence said', async () => realtime.status.accountsCommandError, CAPTURED_MS)
         assert.equal(error, `the accounts command has not answered for 0.3 s: ${command}`)
         assert.deepEqual(lines, [`backup-realtime: ${error} (still waiting for it)`])
@@ -180,57 +182,35 @@ for (const dialect of DIALECTS) {
         assert.equal(realtime.status.accountsCommandError, undefined)
         // Among the lines after it: the push connections may report their mode before or after.
         assert.ok(lines.slice(1).some(line => /^backup-realtime: the accounts command answered after \d+(\.\d)? s/.test(line)), lines.join('\n'))
-      } finally {
-        controller.abort()
-        await running
-      }
+      })
     })
 
     it('re-reads the accounts command: a new account is followed', async () => {
       await s.user('dave')
-      const controller = new AbortController()
-      const realtime = new ImapRealtime({
-        catalog: s.t.catalog,
-        server: SERVER,
-        settings: imapSettings(await serverConfig(s.t.catalog, SERVER)),
-        log: line => lines.push(line),
+      await following({
         accountsRefreshMs: 300,
-      })
-      const running = realtime.run(controller.signal)
-      try {
+      }, async realtime => {
         await eventually('dave followed', async () => (realtime.status.accountsFollowed === 1 ? true : undefined), CAPTURED_MS)
         const erin = await s.user('erin')
         await s.dovecot.loadMessages(erin, {INBOX: [{raw: message('erin one')}]})
         await captured(erin, 'erin, listed later', items => items.length === 1)
         assert.equal(realtime.status.accountsFollowed, 2)
-      } finally {
-        controller.abort()
-        await running
-      }
+      })
     })
 
     it('says which accounts a changed list no longer holds, and records none of them deleted', async () => {
       const [alice, bob] = [await s.user('alice'), await s.user('bob')]
       const list = path.join(s.t.home, 'accounts')
       writeFileSync(list, `${alice}\n${bob}\n`)
-      const controller = new AbortController()
-      const realtime = new ImapRealtime({
-        catalog: s.t.catalog,
-        server: SERVER,
-        settings: {...imapSettings(await serverConfig(s.t.catalog, SERVER)), accountsCommand: `cat ${list}`},
-        log: line => lines.push(line),
+      await following({
+        settings: {...await settingsNow(), accountsCommand: `cat ${list}`},
         accountsRefreshMs: 300,
-      })
-      const running = realtime.run(controller.signal)
-      try {
+      }, async realtime => {
         await eventually('both followed', async () => (realtime.status.cycles >= 2 ? true : undefined), CAPTURED_MS)
         // Exit 0 with plausible names: the accounts of another server.
         writeFileSync(list, 'x1@other.example\nx2@other.example\n')
         await eventually('the change said', async () => lines.find(line => line.includes('followed until now')), CAPTURED_MS)
-      } finally {
-        controller.abort()
-        await running
-      }
+      })
 
       const said = lines.filter(line => line.includes('followed until now'))
       assert.deepEqual(said, [`backup-realtime: the accounts command lists none of the 2 accounts followed until now (${alice}, ${bob}), `
@@ -289,24 +269,15 @@ for (const dialect of DIALECTS) {
       // The directory lists accounts the server cannot open (each login refused after Dovecot's failure delay): with one
       // cycle at a time, a change pushed for alice must not wait behind all of them.
       const ghosts = Array.from({length: 40}, (_, i) => `ghost${i}@${s.domain}`)
-      const controller = new AbortController()
-      const realtime = new ImapRealtime({
-        catalog: s.t.catalog,
-        server: SERVER,
-        settings: {...imapSettings(await serverConfig(s.t.catalog, SERVER)), accountsCommand: `echo ${alice}; echo ${ghosts.join(' ; echo ')}`},
-        log: line => lines.push(line),
+      await following({
+        settings: {...await settingsNow(), accountsCommand: `echo ${alice}; echo ${ghosts.join(' ; echo ')}`},
         concurrency: 1,
-      })
-      const running = realtime.run(controller.signal)
-      try {
+      }, async realtime => {
         await eventually('alice pushed', async () => (realtime.status.push.connections >= 1 && realtime.status.cycles >= 1 ? true : undefined), CAPTURED_MS)
         const client = await s.client(alice)
         await client.append('INBOX', message('pushed while others wait'))
         await eventually('the pushed append captured', async () => ((await s.liveItems(alice)).length === 1 ? true : undefined), 10_000)
-      } finally {
-        controller.abort()
-        await running
-      }
+      })
 
       assert.ok(lines.some(line => line.includes(`${ghosts[0]}: `)), 'the accounts the server cannot open are named')
     })
@@ -327,17 +298,10 @@ for (const dialect of DIALECTS) {
 
     it('keeps no more push connections than its pool: the accounts beyond it are polled', async () => {
       const [first, second, third] = await Promise.all(['q1', 'q2', 'q3'].map(name => s.user(name)))
-      const controller = new AbortController()
-      const realtime = new ImapRealtime({
-        catalog: s.t.catalog,
-        server: SERVER,
-        settings: imapSettings(await serverConfig(s.t.catalog, SERVER)),
-        log: line => lines.push(line),
+      await following({
         intervalMs: 300,
         pushConnections: 2,
-      })
-      const running = realtime.run(controller.signal)
-      try {
+      }, async realtime => {
         await eventually('two push connections', async () => (realtime.status.push.connections === 2 ? true : undefined), CAPTURED_MS)
         for (const user of [first, second, third]) {
           const client = await s.client(user)
@@ -348,10 +312,7 @@ for (const dialect of DIALECTS) {
         await eventually('still two push connections', async () => (realtime.status.push.connections === 2 ? true : undefined), CAPTURED_MS)
         assert.equal(realtime.status.push.mode, 'notify')
         assert.ok(realtime.status.push.received >= 2, JSON.stringify(realtime.status.push))
-      } finally {
-        controller.abort()
-        await running
-      }
+      })
 
       assert.ok(lines.some(line => /pushes changes of every folder \(NOTIFY\)/.test(line)), lines.join('\n'))
     })
