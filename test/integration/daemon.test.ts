@@ -88,6 +88,7 @@ describe('backup daemon', function () {
     daemon.kill('SIGTERM')
     const exit = await waitFor(daemon)
     assert.equal(exit.code, 0, exit.stderr)
+    assert.match(exit.stderr, /backup daemon stopping: finishing its current batch/)
     assert.match(exit.stderr, /backup daemon stopped/)
     assert.equal((await service('backup-realtime')).state, 'stopped')
   })

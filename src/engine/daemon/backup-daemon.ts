@@ -103,7 +103,7 @@ export class BackupDaemon {
         throw new UserError(`another backup daemon took server ${this.server} over${taker} while this one (pid ${process.pid}) was not heartbeating for ${SERVICE_STALE_MS / 1000} s: stopped`)
       }
 
-      this.log('backup daemon stopping: finishing the current batch')
+      this.log(`backup daemon stopping: finishing ${this.realtime.stopWaitsFor}`)
       // A scheduled run in progress is interrupted (or, still queued, removed) rather than cut off by the exit.
       await Promise.all(this.crons.map(cron => cron.stop()))
       await this.realtime.stop()

@@ -114,7 +114,7 @@ export class RealtimeService {
     const enabled = config.get('ZxBackup_RealTimeScanner') !== 'FALSE'
     if (!enabled) {
       if (this.loop) {
-        this.log('backup-realtime: ZxBackup_RealTimeScanner is FALSE: stopping the Realtime Scanner after its current batch')
+        this.log(`backup-realtime: ZxBackup_RealTimeScanner is FALSE: stopping the Realtime Scanner after ${this.stopWaitsFor}`)
         await this.stop()
       }
 
@@ -201,6 +201,15 @@ export class RealtimeService {
       this.controller = undefined
       this.imap = undefined
     })
+  }
+
+  /**
+   * What a stop waits for, as the log says it: the redolog scanner commits its current batch; the IMAP capture lets the
+   * account cycles in flight finish, which may take up to its grace (a large first capture is then cut, and resumed
+   * from its last batch by the next start).
+   */
+  get stopWaitsFor(): string {
+    return this.imap ? `the account cycles in flight (at most ${Math.round(this.imap.stopGrace / 1000)} s)` : 'its current batch'
   }
 
   async stop(): Promise<void> {

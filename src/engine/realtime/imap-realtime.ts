@@ -102,7 +102,8 @@ export class ImapRealtime {
   private readonly concurrency: number
   private readonly maxSessions: number
   private readonly accountsRefreshMs: number
-  private readonly stopGraceMs: number
+  /** Once stopping, how long (ms) the cycles in flight may take before their connections are cut. */
+  readonly stopGrace: number
   private readonly accountsSilentMs: number
   private accounts: string[] = []
   private accountsReadAt = 0
@@ -146,7 +147,7 @@ export class ImapRealtime {
     this.concurrency = options.concurrency ?? 4
     this.maxSessions = Math.max(options.maxSessions ?? 16, this.concurrency)
     this.accountsRefreshMs = options.accountsRefreshMs ?? 60_000
-    this.stopGraceMs = options.stopGraceMs ?? 30_000
+    this.stopGrace = options.stopGraceMs ?? 30_000
     this.accountsSilentMs = options.accountsSilentMs ?? 30_000
     this.witness = new LoginWitness(options.settings)
     this.pool = new PushPool({
@@ -187,7 +188,7 @@ export class ImapRealtime {
     setMaxListeners(0, hard.signal)
     let graceTimer: NodeJS.Timeout | undefined
     const onStop = () => {
-      graceTimer = setTimeout(() => hard.abort(), this.stopGraceMs)
+      graceTimer = setTimeout(() => hard.abort(), this.stopGrace)
     }
 
     signal.addEventListener('abort', onStop, {once: true})
