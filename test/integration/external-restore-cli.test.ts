@@ -146,6 +146,32 @@ describe('backup doExternalRestore through bin/run.js', () => {
     assert.deepEqual(folders, ['INBOX', 'zz'])
   })
 
+  it('lists a message the server will not take (an empty file of a cut-short copy) as not imported and imports the rest', async () => {
+    // A copy of the export that was cut short leaves empty files; Dovecot answers NO to a zero-byte APPEND. That one
+    // message is not restored, with the server's reason; the account's other messages and folders still go in.
+    const alice = await bed.user('alice')
+    const account = path.join(exportDir, alice)
+    for (const [folder, file, content] of [['', 'one', message('one')], ['', 'empty', Buffer.alloc(0)], ['', 'two', message('two')], ['.zz', 'after', message('after')]] as const) {
+      mkdirSync(path.join(account, 'Maildir', folder, 'cur'), {recursive: true})
+      writeFileSync(path.join(account, 'Maildir', folder, 'cur', `1600000000.${file}.carbonio-backup:2,S`), content)
+    }
+
+    writeFileSync(path.join(account, 'items.ndjson'), '')
+    writeFileSync(path.join(account, 'manifest.json'), JSON.stringify({formatVersion: 1, generator: 'carbonio-backup', account: alice}))
+    await setAttribute(bed.t.catalog, GLOBAL, 'ZxBackup_RealTimeScanner', 'FALSE')
+    const imported = await runCli(['backup', 'doExternalRestore', exportDir, '--json'], bed.t.env)
+    assert.equal(imported.code, 1, imported.stderr)
+    const [result] = JSON.parse(imported.stdout).result.accounts
+    assert.equal(result.error, null)
+    assert.equal(result.restored, 3)
+    assert.equal(result.unrestoredMessages, 1)
+    assert.equal(result.unrestoredItems[0].item, 'empty')
+    assert.equal(result.unrestoredItems[0].folderPath, '/INBOX')
+    assert.match(result.unrestoredItems[0].reason, /would not append the message to INBOX in .*zero byte/)
+    const {messages} = await snapshot(await bed.client(alice))
+    assert.deepEqual(messages.map(line => line.split(' ')[0]), ['INBOX', 'INBOX', 'zz'])
+  })
+
   it('refuses bad input in one line, writing nothing', async () => {
     // A tree with one account's manifest is enough: the request is refused before anything reads the mail.
     const alice = `alice@${bed.domain}`

@@ -12,6 +12,7 @@ import {FOLDERS_FILE, MAILDIR_DIR} from '../export/account-export.js'
 import {type ExportedMessage, readExportedItems} from '../export/exported-items.js'
 import {folderPathOfMaildir, parseMaildirFileName} from '../export/maildir-reading.js'
 import {FolderRefused} from './folder-refused.js'
+import {MessageRefused} from './message-refused.js'
 import {inboxKey} from './special-use-place.js'
 
 export interface ExternalUnrestored {
@@ -106,23 +107,21 @@ export async function importExportedAccount(
       const name = parseMaildirFileName(path.basename(file))
       const recorded = name.item === null ? undefined : messages.get(name.item)
       if (name.item !== null) seen.add(name.item)
-      let message: RestoreMessage
-      try {
-        message = await messageOf(file, name.flags, recorded)
-      } catch (error) {
-        const reason = `its Maildir file ${path.relative(exported.directory, file)} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`
+      const relative = path.relative(exported.directory, file)
+      const appended = await appendFile(target, mailbox, {
+        path: file, relative, flags: name.flags, recorded,
+      }, () => {
+        progress({kind: 'warning', account: exported.account, message: `${relative} is not the content items.ndjson recorded: importing the file as it is`})
+      })
+      if (typeof appended === 'string') {
         unrestored({
-          item: name.item ?? path.basename(file), type: 'message', folderPath: folder.path, reason,
+          item: name.item ?? path.basename(file), type: 'message', folderPath: folder.path, reason: appended,
         })
-        continue
+      } else if (appended) {
+        restored++
+      } else {
+        skipped++
       }
-
-      if (recorded?.digest && recorded.digest !== message.digest) {
-        progress({kind: 'warning', account: exported.account, message: `${path.relative(exported.directory, file)} is not the content items.ndjson recorded: importing the file as it is`})
-      }
-
-      if (await target.append(mailbox, message)) restored++
-      else skipped++
     }
 
     report.restored += restored
@@ -139,6 +138,34 @@ export async function importExportedAccount(
     unrestored({
       item: message.id, type: 'message', folderPath: message.folderPath, reason,
     })
+  }
+}
+
+/**
+ * Appends one Maildir file: true when appended, false when the folder had it, else why it cannot go in (its file
+ * unreadable, or the server refusing that one message: an empty file of a cut-short copy, a size limit), which
+ * concerns that message only. `onChanged` is told when the file is not the content items.ndjson recorded.
+ */
+async function appendFile(
+  target: ImapRestoreTarget,
+  mailbox: string,
+  file: {path: string; relative: string; flags: string[]; recorded: ExportedMessage | undefined},
+  onChanged: () => void,
+): Promise<boolean | string> {
+  const {recorded} = file
+  let message: RestoreMessage
+  try {
+    message = await messageOf(file.path, file.flags, recorded)
+  } catch (error) {
+    return `its Maildir file ${file.relative} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`
+  }
+
+  if (recorded?.digest && recorded.digest !== message.digest) onChanged()
+  try {
+    return await target.append(mailbox, message)
+  } catch (error) {
+    if (error instanceof MessageRefused) return error.message
+    throw error
   }
 }
 

@@ -12,6 +12,7 @@ import {sha256} from '../blobstore/blob-store.js'
 import {candidateKey, FolderHoldings, type Likeness} from './folder-holdings.js'
 import {FolderRefused} from './folder-refused.js'
 import {likenessDigest, mayBeNormalised} from './imap-form.js'
+import {appendOrRefusal} from './message-refused.js'
 import {canMultiAppend, multiAppend} from './multi-append.js'
 import {inboxKey, placeOnDestination} from './special-use-place.js'
 
@@ -197,10 +198,17 @@ export class ImapRestoreTarget {
     const toSend = messages.filter((_, i) => appended[i]).map(message => ({
       ...message, flags: message.flags.filter(flag => flag.toLowerCase() !== String.raw`\recent`),
     }))
+    const where = (count: number) => ({
+      account: this.account, mailbox, url: this.settings.url, count,
+    })
     if (canMultiAppend(this.client, mailbox)) {
-      for (const batch of boundedChunks(toSend, message => message.bytes.length)) await this.guard(() => multiAppend(this.client, mailbox, batch))
+      for (const batch of boundedChunks(toSend, message => message.bytes.length)) {
+        await this.guard(() => appendOrRefusal(where(batch.length), () => multiAppend(this.client, mailbox, batch)))
+      }
     } else {
-      for (const message of toSend) await this.guard(() => this.client.append(mailbox, message.bytes, message.flags as string[], message.internalDate ?? undefined))
+      for (const message of toSend) {
+        await this.guard(() => appendOrRefusal(where(1), () => this.client.append(mailbox, message.bytes, message.flags as string[], message.internalDate ?? undefined)))
+      }
     }
 
     return appended

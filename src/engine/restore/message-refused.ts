@@ -1,0 +1,29 @@
+import {ImapError} from '../appserver/imap/imap-errors.js'
+
+/**
+ * The AppServer answered NO to an APPEND: it will not store that content (an empty file from a cut-short copy of an
+ * export, a message over the new server's size limit). The connection and the account are fine, so an import may
+ * take it as that message's failure only: report it as not restored with the server's reason and go on.
+ */
+export class MessageRefused extends ImapError {
+  constructor(message: string) {
+    super(message, 'account')
+    this.name = 'MessageRefused'
+  }
+}
+
+/** Runs an APPEND, turning the server's NO into MessageRefused (naming the mailbox, the account and the reason). */
+export async function appendOrRefusal<T>(
+  where: {account: string; mailbox: string; url: string; count: number},
+  append: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await append()
+  } catch (error) {
+    const failure = error as {responseStatus?: string; responseText?: string}
+    if (failure?.responseStatus !== 'NO') throw error
+    const why = (failure.responseText ?? 'refused').replaceAll(/\s+/g, ' ').trim()
+    const what = where.count === 1 ? 'the message' : `a batch of ${where.count} messages`
+    throw new MessageRefused(`the AppServer at ${where.url} would not append ${what} to ${where.mailbox} in ${where.account}: ${why}`)
+  }
+}
