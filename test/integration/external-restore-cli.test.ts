@@ -172,6 +172,30 @@ describe('backup doExternalRestore through bin/run.js', () => {
     assert.deepEqual(messages.map(line => line.split(' ')[0]), ['INBOX', 'INBOX', 'zz'])
   })
 
+  it('exports a blobless backup with the content read from the AppServer, listing a message gone there', async () => {
+    // Blobless mode keeps no content: a migration's export must read it back from the old server, as restores do.
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupBloblessMode', 'true')
+    const alice = await bed.user('alice')
+    await bed.dovecot.loadMessages(alice, {INBOX: [{raw: message('kept'), internalDate: JAN}, {raw: message('gone'), internalDate: JAN}]})
+    const scan = await runCli(['backup', 'doAccountScan', alice], bed.t.env)
+    assert.equal(scan.code, 0, scan.stderr)
+    // Expunged on the server after the scan: its content is nowhere now.
+    const client = await bed.client(alice)
+    await client.mailboxOpen('INBOX')
+    await client.messageDelete({header: {subject: 'gone'}})
+    await bed.closeClients()
+
+    const exported = await runCli(['backup', 'doExport', exportDir, '--json'], bed.t.env)
+    assert.equal(exported.code, 0, exported.stderr)
+    const [account] = JSON.parse(exported.stdout).result.accounts
+    assert.equal(account.messages, 1)
+    assert.equal(account.missingContent, 1)
+    const cur = path.join(exportDir, alice, 'Maildir', 'cur')
+    assert.deepEqual(readdirSync(cur).map(name => sha(readFileSync(path.join(cur, name)))), [sha(message('kept'))])
+    const manifest = JSON.parse(readFileSync(path.join(exportDir, alice, 'manifest.json'), 'utf8'))
+    assert.match(manifest.missingContent[0].reason, /blobless mode\) and is gone from the AppServer/)
+  })
+
   it('refuses bad input in one line, writing nothing', async () => {
     // A tree with one account's manifest is enough: the request is refused before anything reads the mail.
     const alice = `alice@${bed.domain}`

@@ -7,6 +7,7 @@ import type {BlobStore} from '../blobstore/blob-store.js'
 import type {Catalog} from '../catalog/catalog.js'
 import type {AccountEntry} from '../history/account-lookup.js'
 import type {ProgressSink} from '../progress.js'
+import type {ContentSource} from '../restore/content-source.js'
 
 import {throwIfAborted} from '../errors.js'
 import {certaintyOf} from '../history/account-certainty-view.js'
@@ -39,6 +40,8 @@ export interface ExportTotals {
 export interface AccountExportOptions {
   catalog: Catalog
   blobs: BlobStore
+  /** Where content that is not in the blob store (blobless mode) is read: the AppServer, as restores read it. */
+  content: ContentSource
   account: AccountEntry
   /** The address the export names the account by (its address at the exported time). */
   label: string
@@ -202,18 +205,8 @@ async function exportContent(
 ): Promise<WrittenContent> {
   // An item without content (an appointment given only as metadata) has nothing to export and nothing missing.
   if (item.blobDigest === null && !item.contentMissing) return {file: null, bytes: 0, reason: null}
-  const unavailable = contentUnavailableReason(item)
-  if (unavailable) return {file: null, bytes: 0, reason: unavailable}
-  let content: Buffer
-  try {
-    content = await options.blobs.get(item.blobDigest!)
-  } catch (error) {
-    const {code} = error as NodeJS.ErrnoException
-    const reason = code === 'ENOENT' ? `blob ${item.blobDigest} is missing from the backup's blob store` : (error as Error).message
-    options.progress({kind: 'warning', account: options.label, message: `item ${item.id}: ${reason}`})
-    return {file: null, bytes: 0, reason}
-  }
-
+  const content = await contentOf(options, item)
+  if (!Buffer.isBuffer(content)) return {file: null, bytes: 0, reason: content.reason}
   if (item.type === 'message') {
     const file = await maildir.deliver(item.folderPath, messageFileName(item.firstSeen, item.id, item.flags), content, item.firstSeen)
     return {file, bytes: content.length, reason: null}
@@ -223,6 +216,27 @@ async function exportContent(
   const file = path.join(CONTENT_DIR, safeName(item.id))
   await writePrivateFile(path.join(options.directory, file), content, item.firstSeen)
   return {file, bytes: content.length, reason: null}
+}
+
+/** The exact bytes of an item, or why the export cannot have them. */
+async function contentOf(options: AccountExportOptions, item: ItemAt): Promise<Buffer | {reason: string}> {
+  if (!item.contentStored && !item.contentMissing) {
+    // Not in the backup (blobless mode): the AppServer still has it unless it was deleted there since. Without this
+    // read, an export of a blobless backup (the way off the old server) held not one message.
+    const read = await options.content.read({accountKey: options.account.key, item: item.id, state: item})
+    return read.ok ? read.bytes : {reason: read.reason}
+  }
+
+  const unavailable = contentUnavailableReason(item)
+  if (unavailable) return {reason: unavailable}
+  try {
+    return await options.blobs.get(item.blobDigest!)
+  } catch (error) {
+    const {code} = error as NodeJS.ErrnoException
+    const reason = code === 'ENOENT' ? `blob ${item.blobDigest} is missing from the backup's blob store` : (error as Error).message
+    options.progress({kind: 'warning', account: options.label, message: `item ${item.id}: ${reason}`})
+    return {reason}
+  }
 }
 
 function itemRecord(item: ItemAt, file: null | string, reason: null | string): Record<string, unknown> {

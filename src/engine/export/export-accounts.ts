@@ -4,9 +4,12 @@ import path from 'node:path'
 
 import type {OperationContext} from '../operations/run-operation.js'
 
+import {imapConfigured, imapSettings} from '../appserver/imap/imap-settings.js'
 import {BlobStore} from '../blobstore/blob-store.js'
+import {serverConfig} from '../config/config-store.js'
 import {throwIfAborted} from '../errors.js'
 import {certaintyOf} from '../history/account-certainty-view.js'
+import {ContentSource} from '../restore/content-source.js'
 import {canScanFirst, checkSource} from '../restore/source-check.js'
 import {type AccountExportResult, exportAccount, type ExportTotals} from './account-export.js'
 import {checkTarget, type ExportPlan} from './export-plan.js'
@@ -43,6 +46,9 @@ export async function exportAccounts(context: OperationContext, plan: ExportPlan
     throw exportTargetFailure(error, plan.target, 0) ?? error
   })
   const blobs = new BlobStore(catalog.home)
+  const config = await serverConfig(catalog, context.server)
+  // Content a blobless backup does not hold is read from the AppServer, when one is configured.
+  const settings = imapConfigured(config) ? imapSettings(config) : null
   const exportedAt = Date.now()
   const totals: ExportTotals = {
     accounts: 0, items: 0, messages: 0, bytes: 0, missingContent: 0,
@@ -70,10 +76,12 @@ export async function exportAccounts(context: OperationContext, plan: ExportPlan
     const name = accountDirectoryName(planned.label)
     const final = path.join(plan.target, name)
     const staging = path.join(plan.target, `.${name}.export-${randomBytes(4).toString('hex')}`)
+    const content = new ContentSource(catalog, {account: planned.account.name, settings, signal})
     try {
       const result = await exportAccount({
         catalog,
         blobs,
+        content,
         account: planned.account,
         label: planned.label,
         at: planned.at,
@@ -93,6 +101,7 @@ export async function exportAccounts(context: OperationContext, plan: ExportPlan
     } catch (error) {
       throw exportTargetFailure(error, plan.target, report.accounts.length) ?? error
     } finally {
+      await content.close()
       await rm(staging, {recursive: true, force: true})
     }
   }
