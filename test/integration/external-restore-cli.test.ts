@@ -196,6 +196,26 @@ describe('backup doExternalRestore through bin/run.js', () => {
     assert.match(manifest.missingContent[0].reason, /blobless mode\) and is gone from the AppServer/)
   })
 
+  it('dates a message of a redolog-fed export by its creation when the copied tree did not keep the file times', async () => {
+    // A backup fed by Carbonio's redolog records no IMAP internal date: the export gives the item's creation (firstSeen)
+    // as the file's mtime, which `cp -r` or `scp -r` to the new server replace by the time of the copy.
+    const alice = await bed.user('alice')
+    const account = path.join(exportDir, alice)
+    const file = path.join('Maildir', 'cur', '1793527260.301.carbonio-backup:2,S')
+    mkdirSync(path.join(account, 'Maildir', 'cur'), {recursive: true})
+    writeFileSync(path.join(account, file), message('old mail'))
+    writeFileSync(path.join(account, 'items.ndjson'), JSON.stringify({
+      id: '301', type: 'message', folder: '2', folderPath: '/Inbox', flags: [String.raw`\Seen`], tags: [], metadata: {subject: 'old mail'},
+      digest: sha(message('old mail')), size: message('old mail').length, file, firstSeen: '2026-11-01T10:01:00.000Z',
+    }) + '\n')
+    writeFileSync(path.join(account, 'manifest.json'), JSON.stringify({formatVersion: 1, generator: 'carbonio-backup', account: alice}))
+    await setAttribute(bed.t.catalog, GLOBAL, 'ZxBackup_RealTimeScanner', 'FALSE')
+    const imported = await runCli(['backup', 'doExternalRestore', exportDir], bed.t.env)
+    assert.equal(imported.code, 0, imported.stderr)
+    const {messages} = await snapshot(await bed.client(alice))
+    assert.deepEqual(messages, [`INBOX ${sha(message('old mail'))} [\\Seen] 2026-11-01T10:01:00.000Z`])
+  })
+
   it('refuses bad input in one line, writing nothing', async () => {
     // A tree with one account's manifest is enough: the request is refused before anything reads the mail.
     const alice = `alice@${bed.domain}`

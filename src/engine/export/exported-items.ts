@@ -13,6 +13,11 @@ export interface ExportedMessage {
   /** Flags that are not system flags (`$Forwarded`, `$Label1`) and tags as keywords: a Maildir file name carries neither. */
   keywords: string[]
   internalDate: Date | null
+  /**
+   * When the backup first saw the item (its creation): the internal date of a message whose history has none (a
+   * backup fed by the redolog), instead of the file's mtime, which a copy of the tree (`cp -r`, `scp -r`) replaces.
+   */
+  firstSeen: Date | null
   digest: null | string
   /** The Maildir file, relative to the account's directory; null when the content is not in the export. */
   file: null | string
@@ -34,6 +39,7 @@ interface ItemLine {
   flags?: unknown
   tags?: unknown
   metadata?: {internalDate?: unknown}
+  firstSeen?: unknown
   digest?: unknown
   file?: unknown
   contentReason?: unknown
@@ -75,12 +81,12 @@ export async function readExportedItems(directory: string, other: (item: Exporte
     }
 
     const flags = strings(item.flags)
-    const date = typeof item.metadata?.internalDate === 'string' ? new Date(item.metadata.internalDate) : null
     messages.set(item.id, {
       id: item.id,
       folderPath,
       keywords: flagsWithTags(flags.filter(flag => !flag.startsWith('\\')), strings(item.tags)),
-      internalDate: date && !Number.isNaN(date.getTime()) ? date : null,
+      internalDate: dateOf(item.metadata?.internalDate),
+      firstSeen: dateOf(item.firstSeen),
       digest: typeof item.digest === 'string' ? item.digest : null,
       file: typeof item.file === 'string' ? item.file : null,
       contentReason: typeof item.contentReason === 'string' ? item.contentReason : null,
@@ -88,6 +94,12 @@ export async function readExportedItems(directory: string, other: (item: Exporte
   }
 
   return messages
+}
+
+/** An ISO time of items.ndjson, or null when it is missing or not a time. */
+function dateOf(value: unknown): Date | null {
+  const date = typeof value === 'string' ? new Date(value) : null
+  return date && !Number.isNaN(date.getTime()) ? date : null
 }
 
 /** The strings of a JSON value that should be an array of strings (anything else in it is ignored). */

@@ -53,7 +53,8 @@ interface MaildirFolder {
 /**
  * Imports one exported account into its (open) restore target: each Maildir folder of the export becomes a folder
  * with its messages appended with the exact bytes of their files, the flags of their file names, and the keywords
- * and internal date items.ndjson recorded (else the file's mtime, which doExport set to the item's creation).
+ * and internal date items.ndjson recorded (else its firstSeen, the item's creation; the file's mtime for mail it
+ * does not list).
  * Messages the folder already holds are skipped by the target, so a second import adds nothing. Items of other
  * types, and messages whose content is not in the export, are reported as unrestored with the reason.
  */
@@ -171,7 +172,8 @@ async function appendFile(
 
 async function messageOf(file: string, flags: string[], recorded: ExportedMessage | undefined): Promise<RestoreMessage> {
   const bytes = await readFile(file)
-  const internalDate = recorded?.internalDate ?? (await stat(file)).mtime
+  // The file's mtime only for mail items.ndjson does not know (delivered into the tree by another program).
+  const internalDate = recorded?.internalDate ?? recorded?.firstSeen ?? (await stat(file)).mtime
   return {
     bytes,
     digest: sha256(bytes),
