@@ -6,7 +6,7 @@ import {setAttribute} from '../../src/engine/config/config-store.js'
 import {JAN, snapshot} from '../engine/restore/restore-scenario.js'
 import {message} from '../engine/smartscan/imap-scenario.js'
 import {
-  GLOBAL, type ImapCliBed, imapCliBed, USER_PASSWORD, userClient,
+  GLOBAL, type ImapCliBed, imapCliBed, scanInProcess, USER_PASSWORD, userClient,
 } from '../helpers/imap-cli-bed.js'
 import {runCli} from '../helpers/run-cli.js'
 import {startTestDovecot, type TestDovecot} from '../setup/dovecot-server.js'
@@ -65,5 +65,32 @@ describe('restores onto a server whose hierarchy separator is "." , through bin/
     assert.equal(preview.code, 0, preview.stderr)
     const {add, liveOnly} = JSON.parse(preview.stdout)
     assert.deepEqual({add: add.folders, messages: add.messages.length, liveOnly: liveOnly.messages.length}, {add: [], messages: 0, liveOnly: 0})
+  })
+
+  it('previews a folder whose name holds "." and its namesake with "_" as the one folder the restore fills, not as live-only mail', async () => {
+    const alice = await bed.user('alice')
+    const client = await bed.client(alice)
+    await client.mailboxCreate('A.B')
+    await client.append('A.B', message('same'), [], JAN)
+    await client.mailboxCreate('A_B')
+    await client.append('A_B', message('same'), [], JAN)
+    await client.append('A_B', message('other'), [], JAN)
+    await bed.closeClients()
+    await scanInProcess(bed, alice)
+    const passwordFile = path.join(bed.t.home, 'dotted-password')
+    writeFileSync(passwordFile, `${dotted.masterPassword}\n`, {mode: 0o600})
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupAppServerUrl', dotted.url)
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupAppServerPasswordFile', passwordFile)
+    await dotted.addUser(alice, USER_PASSWORD)
+    const restore = await runCli(['backup', 'doRestoreOnNewAccount', alice, alice, 'last'], bed.t.env)
+    assert.equal(restore.code, 0, restore.stderr)
+    const preview = await runCli(['backup', 'getRestorePreview', alice, 'last', '--json'], bed.t.env)
+    assert.equal(preview.code, 0, preview.stderr)
+    const {add, differ, liveOnly, unchanged} = JSON.parse(preview.stdout)
+    assert.deepEqual({
+      add: add.messages.length, differ: differ.length, liveOnly: liveOnly.messages.length, unchanged,
+    }, {
+      add: 0, differ: 0, liveOnly: 0, unchanged: 3,
+    })
   })
 })

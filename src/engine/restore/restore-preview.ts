@@ -99,12 +99,9 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
   const liveKeyOf = (key: string) => placeOnDestination(key, {
     delimiter: live?.delimiter, has: folder => liveFolders.has(folder), ofSpecialUse: use => live?.specialUses.get(use),
   }, folder => backup.specialUses.get(folder))
-  const compared = new Set<string>()
-  for (const [key, folderPath] of [...backup.folders].sort(byPath)) {
-    const liveKey = liveKeyOf(key)
-    compared.add(liveKey)
-    if (!liveFolders.has(liveKey)) preview.add.folders.push(folderPath)
-    const backupMessages = backup.messages.get(key) ?? []
+  const intoLive = byDestinationFolder(backup, liveKeyOf)
+  for (const [liveKey, {messages: backupMessages, paths}] of intoLive) {
+    if (!liveFolders.has(liveKey)) preview.add.folders.push(...paths)
     const liveMessages = live?.messages.get(liveKey) ?? []
     await pairRewritten(backupMessages, liveMessages, readBlob)
     const comparison = compareFolder(backupMessages, liveMessages)
@@ -115,13 +112,32 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
   }
 
   for (const [key, folderPath] of [...liveFolders].sort(byPath)) {
-    if (compared.has(key)) continue
+    if (intoLive.has(key)) continue
     preview.liveOnly.folders.push(folderPath)
     preview.liveOnly.messages.push(...(live?.messages.get(key) ?? []).map(message => shownOf(message)))
   }
 
   preview.live.messages = [...(live?.messages.values() ?? [])].reduce((sum, list) => sum + list.length, 0)
   return preview
+}
+
+/**
+ * The backup's folders (their paths and messages) by the destination's folder they go into. Several may share one
+ * ("A.B" and "A_B" onto a server whose separator is ".", Sent and a plain Gesendet onto one whose \Sent is Gesendet):
+ * compared one at a time, each counted the others' messages there as live-only, though the restore fills that folder
+ * with all of them.
+ */
+function byDestinationFolder(backup: BackupMailbox, liveKeyOf: (key: string) => string): Map<string, {messages: Keyed[]; paths: string[]}> {
+  const into = new Map<string, {messages: Keyed[]; paths: string[]}>()
+  for (const [key, folderPath] of [...backup.folders].sort(byPath)) {
+    const liveKey = liveKeyOf(key)
+    const folder = into.get(liveKey) ?? {messages: [], paths: []}
+    folder.paths.push(folderPath)
+    folder.messages.push(...(backup.messages.get(key) ?? []))
+    into.set(liveKey, folder)
+  }
+
+  return into
 }
 
 interface BackupMailbox {
