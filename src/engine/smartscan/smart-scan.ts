@@ -1,7 +1,7 @@
 import type {Catalog} from '../catalog/catalog.js'
 import type {OperationContext} from '../operations/run-operation.js'
 
-import {domainsOf, runAccountsCommand} from '../appserver/imap/accounts-command.js'
+import {domainsOf, noAccountListed, runAccountsCommand} from '../appserver/imap/accounts-command.js'
 import {IMAP_CONNECTOR} from '../appserver/imap/imap-identity.js'
 import {EMPTY_POSITION} from '../appserver/imap/imap-position.js'
 import {imapSettings, readPassword} from '../appserver/imap/imap-settings.js'
@@ -63,6 +63,9 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
   const settings = imapSettings(config)
   const deep = request.deep ?? false
   const accounts = request.account ? [request.account.toLowerCase()] : await runAccountsCommand(settings.accountsCommand, context.signal)
+  // A command that exits 0 listing no account is broken, as the daemon and 'daemon once' take it: a scheduled SmartScan
+  // otherwise succeeded every night having scanned nothing, with only a warning in its record.
+  if (accounts.length === 0) throw noAccountListed(settings.accountsCommand)
   const report: SmartScanReport = {
     deep,
     accounts: accounts.length,

@@ -93,6 +93,12 @@ for (const dialect of DIALECTS) {
       assert.ok(s.events.some(e => e.kind === 'warning' && e.account === ghost))
     })
 
+    it('fails when the accounts command lists no account, as daemon once does, rather than succeed having scanned nothing', async () => {
+      s = await imapScenario(dialect)
+      await setAttribute(s.t.catalog, GLOBAL, 'backupAccountsCommand', 'echo')
+      await assert.rejects(s.scan(), {message: 'the accounts command listed no account: echo (check backupAccountsCommand)'})
+    })
+
     it('records no account as deleted when the directory lists one the server cannot open (a warning printed instead of the list)', async () => {
       s = await imapScenario(dialect)
       const hana = await s.user('hana')
