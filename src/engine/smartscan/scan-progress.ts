@@ -43,6 +43,11 @@ export class ScanProgress {
     this.running.delete(account)
   }
 
+  /** The scan ended: the accounts it left running count no more (their figures include batches never committed). */
+  stopped(): void {
+    this.running.clear()
+  }
+
   /** The finished accounts' totals plus the running ones' figures so far. */
   counters(finished: {accounts: number; scanned: number; failed: number; totals: ScanTotals}): Record<string, number> {
     const totals = {...finished.totals}

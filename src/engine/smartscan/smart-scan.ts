@@ -81,33 +81,41 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
   const finished = () => ({
     accounts: accounts.length, scanned: report.scanned, failed: report.failed.length, totals: report.totals,
   })
-  await scanAccounts({
-    catalog,
-    server,
-    settings,
-    accounts,
-    deep,
-    signal: context.signal,
-    concurrency: request.concurrency,
-    onCommand: request.onCommand,
-    onAdvanced(account, stats) {
-      live.advanced(account, stats, finished())
-    },
-    onScanned(account, outcome) {
-      live.ended(account)
-      if ('result' in outcome) {
-        record(report, outcome.result)
-        for (const warning of outcome.result.warnings) progress({kind: 'warning', account, message: warning})
-        progress({kind: 'step', account, message: summary(outcome.result)})
-      } else {
-        report.failed.push({account, error: outcome.error})
-        progress({kind: 'warning', account, message: outcome.error})
-        progress({kind: 'step', account, message: `not scanned: ${outcome.error}`})
-      }
+  try {
+    await scanAccounts({
+      catalog,
+      server,
+      settings,
+      accounts,
+      deep,
+      signal: context.signal,
+      concurrency: request.concurrency,
+      onCommand: request.onCommand,
+      onAdvanced(account, stats) {
+        live.advanced(account, stats, finished())
+      },
+      onScanned(account, outcome) {
+        live.ended(account)
+        if ('result' in outcome) {
+          record(report, outcome.result)
+          for (const warning of outcome.result.warnings) progress({kind: 'warning', account, message: warning})
+          progress({kind: 'step', account, message: summary(outcome.result)})
+        } else {
+          report.failed.push({account, error: outcome.error})
+          progress({kind: 'warning', account, message: outcome.error})
+          progress({kind: 'step', account, message: `not scanned: ${outcome.error}`})
+        }
 
-      progress({kind: 'counters', counters: live.counters(finished())})
-    },
-  })
+        progress({kind: 'counters', counters: live.counters(finished())})
+      },
+    })
+  } finally {
+    // Stopped, interrupted or failed with accounts still running: the operation keeps these last counters, which
+    // must not show those accounts running for ever, nor count as done what they had read and not yet committed.
+    live.stopped()
+    progress({kind: 'counters', counters: live.counters(finished())})
+  }
+
   if (!request.account) report.deletedAccounts = await recordDeletedAccounts(context, accounts, report.failed.length)
   for (const account of report.deletedAccounts) progress({kind: 'step', account, message: 'no longer on the server: recorded as deleted'})
   if (report.failed.length > 0) {

@@ -3,7 +3,8 @@ import {writeFileSync} from 'node:fs'
 
 import {ImapError} from '../../../src/engine/appserver/imap/imap-errors.js'
 import {setAttribute} from '../../../src/engine/config/config-store.js'
-import {UserError} from '../../../src/engine/errors.js'
+import {OperationAborted, UserError} from '../../../src/engine/errors.js'
+import {smartScan} from '../../../src/engine/smartscan/smart-scan.js'
 import {DIALECTS} from '../../helpers/test-catalog.js'
 import {imapScenario, message, type Scenario} from './imap-scenario.js'
 
@@ -76,6 +77,27 @@ for (const dialect of DIALECTS) {
       const lines = s.events.flatMap(e => (e.kind === 'step' && e.account === gina ? [e.message] : []))
       assert.match(lines[0], /^still scanning: [\d,]+ new, [\d.]+ MiB read so far, of 1,200 messages on the server$/)
       assert.match(lines.at(-1)!, /^1 folder, 1 read: new account, 1 new folder, 1200 new messages/)
+    })
+
+    it('a scan stopped while an account runs ends with counters of what it finished, not that account still running', async () => {
+      s = await imapScenario(dialect)
+      const gina = await s.user('gina')
+      await s.dovecot.loadMessages(gina, {INBOX: Array.from({length: 150}, (_, i) => ({raw: message(`gina ${i}`)}))})
+      const controller = new AbortController()
+      const counters: Array<Record<string, number>> = []
+      const scan = smartScan({
+        catalog: s.t.catalog, uuid: 'test', server: 'mail1', signal: controller.signal, progress(event) {
+          if (event.kind !== 'counters') return
+          counters.push(event.counters)
+          if (event.counters.running === 1 && event.counters.created > 0) controller.abort()
+        },
+      })
+      await assert.rejects(scan, OperationAborted)
+      assert.ok(counters.some(c => c.running === 1 && c.created > 0), JSON.stringify(counters))
+      // The operation's record keeps the last counters: gina is not running any more, and was not scanned.
+      assert.deepEqual(counters.at(-1), {
+        ...counters.at(-1), scanned: 0, running: 0, created: 0,
+      })
     })
 
     it('goes on past an account it cannot open, then fails naming it', async () => {
