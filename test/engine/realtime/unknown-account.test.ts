@@ -2,6 +2,8 @@
 // (Dovecot's own master-user example): Dovecot refuses that login as it would a wrong admin password (NO [UNAVAILABLE],
 // or the connection closed), not with AUTHORIZATIONFAILED. One stale name must not pause or stop every account.
 import assert from 'node:assert/strict'
+import {writeFileSync} from 'node:fs'
+import path from 'node:path'
 
 import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
 import {serverConfig} from '../../../src/engine/config/config-store.js'
@@ -68,6 +70,33 @@ describe('an account the server does not know, among real ones (master passdb wi
     const said = lines.filter(line => line.includes(ghost))
     assert.equal(said.length, 1, lines.join('\n'))
     assert.match(said[0], new RegExp(`^backup-realtime: ${ghost.replaceAll('.', String.raw`\.`)}: .*opens other accounts with the same credential`))
+    assert.deepEqual(lines.filter(line => /retrying in \d+ s$/.test(line)), [], 'no pause of every account')
+  })
+
+  it('daemon: the account last opened being deleted since does not make the next unknown one pause every account', async () => {
+    const list = path.join(s.t.home, 'accounts')
+    const [alice, bob] = real
+    writeFileSync(list, `${alice}\n`)
+    const lines: string[] = []
+    const controller = new AbortController()
+    const realtime = new ImapRealtime({
+      catalog: s.t.catalog, server: SERVER, settings: {...await settings(), accountsCommand: `cat ${list}`}, log: line => lines.push(line), concurrency: 1, accountsRefreshMs: 200,
+    })
+    const running = realtime.run(controller.signal)
+    try {
+      await eventually(alice, async () => ((await s.liveItems(alice)).length === 1 ? true : undefined), 10_000)
+      // bob opens last: the credential's witness.
+      writeFileSync(list, `${alice}\n${bob}\n`)
+      await eventually(bob, async () => ((await s.liveItems(bob)).length === 1 ? true : undefined), 10_000)
+      await dovecot.removeUser(bob)
+      writeFileSync(list, `${alice}\n${ghost}\n`)
+      await eventually(ghost, async () => (realtime.status.accountFailures?.[ghost] ? true : undefined), 10_000)
+      assert.equal(realtime.status.error, undefined, JSON.stringify(realtime.status))
+    } finally {
+      controller.abort()
+      await running
+    }
+
     assert.deepEqual(lines.filter(line => /retrying in \d+ s$/.test(line)), [], 'no pause of every account')
   })
 

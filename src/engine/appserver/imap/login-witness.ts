@@ -21,24 +21,35 @@ export class LoginWitness {
   }
 
   /**
-   * `error` as the account's own failure when it is a refused login and another account (the last one opened, else
+   * `error` as the account's own failure when it is a refused login and another account (the last one opened, then
    * the first other of `accounts`) logs in now; otherwise `error` unchanged.
    */
   async judge(error: unknown, account: string, accounts: readonly string[], signal?: AbortSignal): Promise<unknown> {
     if (!(error instanceof ImapError) || error.loginRefusal === undefined) return error
-    const witness = this.opened !== undefined && this.opened !== account ? this.opened : accounts.find(other => other !== account)
+    // The last one opened may be gone since (deleted on the server: the daemon's sessions stay open for days), and
+    // its refusal too would have paused every account: then the first other listed one is asked as well.
+    const witnesses = new Set([this.opened, accounts.find(other => other !== account)].filter((other): other is string => other !== undefined && other !== account))
+    const witness = await this.firstOpening(witnesses, signal)
     if (witness === undefined) return error
-    try {
-      await closeAdminConnection(await connectAsAdmin(this.settings, witness, {signal}))
-    } catch {
-      return error
-    }
-
     this.opened = witness
     const {url, user} = this.settings
     // Not what the server said, which varies from one try to the next (Dovecot answers NO, or closes): the daemon logs
     // an account's failure once while it stays the same.
     const why = 'does the account exist there? backupAccountsCommand lists it'
     return new ImapError(`the AppServer at ${url} would not open ${account} for ${user}, though it opens other accounts with the same credential (${why})`, 'account')
+  }
+
+  /** The first of `witnesses` that logs in now with the credential, if any. */
+  private async firstOpening(witnesses: Iterable<string>, signal?: AbortSignal): Promise<string | undefined> {
+    for (const witness of witnesses) {
+      try {
+        await closeAdminConnection(await connectAsAdmin(this.settings, witness, {signal}))
+        return witness
+      } catch {
+        if (signal?.aborted) return undefined
+      }
+    }
+
+    return undefined
   }
 }
