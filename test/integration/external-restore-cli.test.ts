@@ -25,6 +25,23 @@ describe('backup doExternalRestore through bin/run.js', () => {
     rmSync(path.dirname(exportDir), {force: true, recursive: true})
   })
 
+  /**
+   * Writes alice's account of an export tree by hand (Maildir files as [folder, file, content], items.ndjson lines, a
+   * manifest), then imports the tree with the Realtime Scanner off, as a migration does.
+   */
+  async function importHandMade(alice: string, files: ReadonlyArray<readonly [string, string, Buffer]>, items = ''): Promise<Awaited<ReturnType<typeof runCli>>> {
+    const account = path.join(exportDir, alice)
+    for (const [folder, file, content] of files) {
+      mkdirSync(path.join(account, 'Maildir', folder, 'cur'), {recursive: true})
+      writeFileSync(path.join(account, 'Maildir', folder, 'cur', file), content)
+    }
+
+    writeFileSync(path.join(account, 'items.ndjson'), items)
+    writeFileSync(path.join(account, 'manifest.json'), JSON.stringify({formatVersion: 1, generator: 'carbonio-backup', account: alice}))
+    await setAttribute(bed.t.catalog, GLOBAL, 'ZxBackup_RealTimeScanner', 'FALSE')
+    return runCli(['backup', 'doExternalRestore', exportDir, '--json'], bed.t.env)
+  }
+
   /** alice with three folders (one with a non-ASCII name), flags, a keyword and old internal dates, backed up and exported. */
   async function exportAlice(): Promise<string> {
     const alice = await bed.user('alice')
@@ -125,16 +142,8 @@ describe('backup doExternalRestore through bin/run.js', () => {
   it('imports the other folders when the server refuses one folder name, listing that folder\'s messages as not imported', async () => {
     // A Carbonio export (where "/v1.2" is a folder name) into a Maildir++ Dovecot, which allows no "." in a name.
     const alice = await bed.user('alice')
-    const account = path.join(exportDir, alice)
-    for (const [folder, file] of [['', 'inbox'], [String.raw`.v1\2e2`, 'dotted'], ['.zz', 'after']]) {
-      mkdirSync(path.join(account, 'Maildir', folder, 'cur'), {recursive: true})
-      writeFileSync(path.join(account, 'Maildir', folder, 'cur', `1600000000.${file}.host:2,S`), message(file))
-    }
-
-    writeFileSync(path.join(account, 'items.ndjson'), '')
-    writeFileSync(path.join(account, 'manifest.json'), JSON.stringify({formatVersion: 1, generator: 'carbonio-backup', account: alice}))
-    await setAttribute(bed.t.catalog, GLOBAL, 'ZxBackup_RealTimeScanner', 'FALSE')
-    const imported = await runCli(['backup', 'doExternalRestore', exportDir, '--json'], bed.t.env)
+    const imported = await importHandMade(alice, [['', 'inbox'], [String.raw`.v1\2e2`, 'dotted'], ['.zz', 'after']].map(([folder, file]) =>
+      [folder, `1600000000.${file}.host:2,S`, message(file)] as const))
     assert.equal(imported.code, 1, imported.stderr)
     const [result] = JSON.parse(imported.stdout).result.accounts
     assert.equal(result.error, null)
@@ -150,16 +159,8 @@ describe('backup doExternalRestore through bin/run.js', () => {
     // A copy of the export that was cut short leaves empty files; Dovecot answers NO to a zero-byte APPEND. That one
     // message is not restored, with the server's reason; the account's other messages and folders still go in.
     const alice = await bed.user('alice')
-    const account = path.join(exportDir, alice)
-    for (const [folder, file, content] of [['', 'one', message('one')], ['', 'empty', Buffer.alloc(0)], ['', 'two', message('two')], ['.zz', 'after', message('after')]] as const) {
-      mkdirSync(path.join(account, 'Maildir', folder, 'cur'), {recursive: true})
-      writeFileSync(path.join(account, 'Maildir', folder, 'cur', `1600000000.${file}.carbonio-backup:2,S`), content)
-    }
-
-    writeFileSync(path.join(account, 'items.ndjson'), '')
-    writeFileSync(path.join(account, 'manifest.json'), JSON.stringify({formatVersion: 1, generator: 'carbonio-backup', account: alice}))
-    await setAttribute(bed.t.catalog, GLOBAL, 'ZxBackup_RealTimeScanner', 'FALSE')
-    const imported = await runCli(['backup', 'doExternalRestore', exportDir, '--json'], bed.t.env)
+    const files = [['', 'one', message('one')], ['', 'empty', Buffer.alloc(0)], ['', 'two', message('two')], ['.zz', 'after', message('after')]] as const
+    const imported = await importHandMade(alice, files.map(([folder, file, content]) => [folder, `1600000000.${file}.carbonio-backup:2,S`, content] as const))
     assert.equal(imported.code, 1, imported.stderr)
     const [result] = JSON.parse(imported.stdout).result.accounts
     assert.equal(result.error, null)
@@ -200,17 +201,11 @@ describe('backup doExternalRestore through bin/run.js', () => {
     // A backup fed by Carbonio's redolog records no IMAP internal date: the export gives the item's creation (firstSeen)
     // as the file's mtime, which `cp -r` or `scp -r` to the new server replace by the time of the copy.
     const alice = await bed.user('alice')
-    const account = path.join(exportDir, alice)
-    const file = path.join('Maildir', 'cur', '1793527260.301.carbonio-backup:2,S')
-    mkdirSync(path.join(account, 'Maildir', 'cur'), {recursive: true})
-    writeFileSync(path.join(account, file), message('old mail'))
-    writeFileSync(path.join(account, 'items.ndjson'), JSON.stringify({
+    const name = '1793527260.301.carbonio-backup:2,S'
+    const imported = await importHandMade(alice, [['', name, message('old mail')]], JSON.stringify({
       id: '301', type: 'message', folder: '2', folderPath: '/Inbox', flags: [String.raw`\Seen`], tags: [], metadata: {subject: 'old mail'},
-      digest: sha(message('old mail')), size: message('old mail').length, file, firstSeen: '2026-11-01T10:01:00.000Z',
+      digest: sha(message('old mail')), size: message('old mail').length, file: path.join('Maildir', 'cur', name), firstSeen: '2026-11-01T10:01:00.000Z',
     }) + '\n')
-    writeFileSync(path.join(account, 'manifest.json'), JSON.stringify({formatVersion: 1, generator: 'carbonio-backup', account: alice}))
-    await setAttribute(bed.t.catalog, GLOBAL, 'ZxBackup_RealTimeScanner', 'FALSE')
-    const imported = await runCli(['backup', 'doExternalRestore', exportDir], bed.t.env)
     assert.equal(imported.code, 0, imported.stderr)
     const {messages} = await snapshot(await bed.client(alice))
     assert.deepEqual(messages, [`INBOX ${sha(message('old mail'))} [\\Seen] 2026-11-01T10:01:00.000Z`])
