@@ -29,10 +29,26 @@ export function parseHeaders(block?: Buffer): MessageHeaders {
   const headers: MessageHeaders = {messageId: values.get('message-id') || null}
   for (const name of ['subject', 'from', 'to', 'date'] as const) {
     const raw = values.get(name)
-    if (raw !== undefined && raw !== '') headers[name] = decodeWords(Buffer.from(raw, 'latin1').toString('utf8'))
+    if (raw !== undefined && raw !== '') headers[name] = decodeWords(rawText(Buffer.from(raw, 'latin1')))
   }
 
   return headers
+}
+
+const UTF8 = new TextDecoder('utf8', {fatal: true})
+const LEGACY = new TextDecoder('windows-1252')
+
+/**
+ * A header's raw bytes as text: UTF-8 (RFC 6532) when they are valid UTF-8, else the 8-bit Latin-1 (Windows-1252)
+ * that legacy mailers send unencoded. Read as UTF-8 regardless, "Straße" became "Stra\uFFFDe": shown garbled, and
+ * no search for it could find the message.
+ */
+function rawText(bytes: Buffer): string {
+  try {
+    return UTF8.decode(bytes)
+  } catch {
+    return LEGACY.decode(bytes)
+  }
 }
 
 /**

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict'
+
+import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
+import {runCli} from '../helpers/run-cli.js'
+
+/**
+ * doItemSearch on messages captured from a real Dovecot whose headers are not plain ASCII the way RFC 2047 wants
+ * them, as real mail often is: what the administrator types must find them, and the list must show them readable.
+ */
+describe('backup doItemSearch on the headers real mail has', () => {
+  let bed: ImapCliBed
+
+  beforeEach(async () => {
+    bed = await imapCliBed()
+  })
+
+  afterEach(async () => {
+    await bed.cleanup()
+  })
+
+  /** Appends the messages (header lines, as bytes) to alice's INBOX with another client and scans her. */
+  async function captured(...headers: Buffer[]): Promise<string> {
+    const address = await bed.user('alice')
+    const client = await bed.client(address)
+    try {
+      for (const header of headers) await client.append('INBOX', Buffer.concat([header, Buffer.from('\r\n\r\nbody\r\n')]))
+    } finally {
+      await bed.closeClients()
+    }
+
+    await scanInProcess(bed, address)
+    return address
+  }
+
+  it('finds a message whose From and Subject are raw 8-bit Latin-1 (legacy mailers), and shows them decoded', async () => {
+    const address = await captured(Buffer.from('Message-ID: <legacy@x>\r\nFrom: Zoë Ström <zoe@example.test>\r\nSubject: Straße gesperrt', 'latin1'))
+    const search = await runCli(['backup', 'doItemSearch', address, 'search_string', 'straße', '--json'], bed.t.env)
+    assert.equal(search.code, 0, search.stderr)
+    const {matches} = JSON.parse(search.stdout)
+    assert.equal(matches.length, 1, 'the search for the subject finds it')
+    assert.deepEqual([matches[0].state.metadata.from, matches[0].state.metadata.subject], ['Zoë Ström <zoe@example.test>', 'Straße gesperrt'])
+  })
+})
