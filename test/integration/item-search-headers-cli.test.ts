@@ -40,4 +40,14 @@ describe('backup doItemSearch on the headers real mail has', () => {
     assert.equal(matches.length, 1, 'the search for the subject finds it')
     assert.deepEqual([matches[0].state.metadata.from, matches[0].state.metadata.subject], ['Zoë Ström <zoe@example.test>', 'Straße gesperrt'])
   })
+
+  it('finds a message whose encoded words split a character between them (as some mailers cut them), and shows it whole', async () => {
+    // "Rechnung für März" in two B words, the first ending inside the two bytes of "ü".
+    const address = await captured(Buffer.from('Message-ID: <split@x>\r\nFrom: Bob <bob@example.test>\r\nSubject: =?UTF-8?B?UmVjaG51bmcgZsM=?= =?UTF-8?B?vHIgTcOkcno=?='))
+    const search = await runCli(['backup', 'doItemSearch', address, 'search_string', 'für', '--json'], bed.t.env)
+    assert.equal(search.code, 0, search.stderr)
+    const {matches} = JSON.parse(search.stdout)
+    assert.equal(matches.length, 1, 'the search for the subject finds it')
+    assert.equal(matches[0].state.metadata.subject, 'Rechnung für März')
+  })
 })

@@ -58,14 +58,39 @@ function rawText(bytes: Buffer): string {
 export function decodeWords(text: string): string {
   return text
   .replaceAll(/(=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)\s+(?==\?)/g, '$1')
-  .replaceAll(/=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g, (word, charset: string, encoding: string, data: string) => {
+  .replaceAll(/(?:=\?[^?\s]+\?[BbQq]\?[^?\s]*\?=)+/g, run => decodeRun(run))
+}
+
+/**
+ * Adjacent encoded words, decoded. The bytes of consecutive words of one charset are decoded together: some mailers
+ * cut a long header inside a multi-byte character ("f\xC3" then "\xBCr"), and each half decoded alone gave two
+ * U+FFFD instead of "ü".
+ */
+function decodeRun(run: string): string {
+  let text = ''
+  let group: {charset: string; words: string[]; bytes: Buffer[]} | undefined
+  const flush = () => {
+    if (!group) return
     try {
-      const bytes = encoding.toUpperCase() === 'B'
-        ? Buffer.from(data, 'base64')
-        : Buffer.from(data.replaceAll('_', ' ').replaceAll(/=([\dA-Fa-f]{2})/g, (_, hex: string) => String.fromCodePoint(Number.parseInt(hex, 16))), 'latin1')
-      return new TextDecoder(charset.split('*')[0]).decode(bytes)
+      text += new TextDecoder(group.charset).decode(Buffer.concat(group.bytes))
     } catch {
-      return word
+      text += group.words.join('')
     }
-  })
+  }
+
+  for (const [word, label, encoding, data] of run.matchAll(/=\?([^?\s]+)\?([BbQq])\?([^?\s]*)\?=/g)) {
+    const charset = label.split('*')[0].toLowerCase()
+    if (group?.charset !== charset) {
+      flush()
+      group = {charset, words: [], bytes: []}
+    }
+
+    group.words.push(word)
+    group.bytes.push(encoding.toUpperCase() === 'B'
+      ? Buffer.from(data, 'base64')
+      : Buffer.from(data.replaceAll('_', ' ').replaceAll(/=([\dA-Fa-f]{2})/g, (_, hex: string) => String.fromCodePoint(Number.parseInt(hex, 16))), 'latin1'))
+  }
+
+  flush()
+  return text
 }
