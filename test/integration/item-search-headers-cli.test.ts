@@ -50,4 +50,16 @@ describe('backup doItemSearch on the headers real mail has', () => {
     assert.equal(matches.length, 1, 'the search for the subject finds it')
     assert.equal(matches[0].state.metadata.subject, 'Rechnung für März')
   })
+
+  it('lists a message whose encoded From holds a line break and terminal escapes on one line, escapes shown', async () => {
+    // A sender can put any byte in an encoded word: here a forged second line of the listing, and a color change.
+    const forged = 'f9/9/9  message  2026-01-01T00:00:00.000Z  /INBOX  -  from CEO <ceo@example.test>'
+    const from = `=?utf-8?Q?Mallory=0D=0A${forged.replaceAll(' ', '_')}?= <m@example.test>`
+    const address = await captured(Buffer.from(`Message-ID: <forged@x>\r\nFrom: ${from}\r\nSubject: =?utf-8?Q?=1B[31mred?=`))
+    const search = await runCli(['backup', 'doItemSearch', address], bed.t.env)
+    assert.equal(search.code, 0, search.stderr)
+    const lines = search.stdout.trimEnd().split('\n')
+    assert.equal(lines.length, 2, 'one line for the one item, then the count')
+    assert.match(lines[0], /from Mallory\\r\\nf9\/9\/9 .* "\\u001b\[31mred"$/)
+  })
 })

@@ -4,6 +4,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {exactDateParam, itemTypeParam, searchFilterParam} from '../../cli/history-params.js'
 import {itemStateView, type ItemStateView} from '../../cli/history-view.js'
 import {integerParam, textParam} from '../../cli/params.js'
+import {visibleText} from '../../cli/visible-text.js'
 import {isoOrNull, isoTime} from '../../engine/history/history-time.js'
 import {DEFAULT_SEARCH_LIMIT, searchItems} from '../../engine/history/item-search.js'
 
@@ -71,7 +72,8 @@ export default class DoItemSearch extends BaseCommand {
     for (const match of result.matches) {
       const summary = summaryOf(match.state.metadata)
       const deleted = match.deletedAt ? `  DELETED ${match.deletedAt}` : ''
-      this.log(`${match.id}  ${match.type}  ${match.firstSeen}  ${match.state.folderPath}  ${match.state.flags.join(' ') || '-'}${deleted}${summary ? `  ${summary}` : ''}`)
+      // The folder and the summary come from the mailbox: one item stays one line.
+      this.log(visibleText(`${match.id}  ${match.type}  ${match.firstSeen}  ${match.state.folderPath}  ${match.state.flags.join(' ') || '-'}${deleted}${summary ? `  ${summary}` : ''}`))
     }
 
     if (result.accountDeletedAt) this.log(`the account was deleted at ${result.accountDeletedAt}: its items are shown as they were then`)
