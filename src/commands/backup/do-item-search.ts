@@ -5,6 +5,7 @@ import {exactDateParam, itemTypeParam, searchFilterParam} from '../../cli/histor
 import {itemStateView, type ItemStateView} from '../../cli/history-view.js'
 import {integerParam, textParam} from '../../cli/params.js'
 import {visibleText} from '../../cli/visible-text.js'
+import {earlierAccounts} from '../../engine/history/earlier-accounts.js'
 import {isoOrNull, isoTime} from '../../engine/history/history-time.js'
 import {DEFAULT_SEARCH_LIMIT, searchItems} from '../../engine/history/item-search.js'
 
@@ -22,6 +23,8 @@ export interface DoItemSearchResult {
   accountDeletedAt: null | string
   matches: ItemSearchView[]
   truncated: boolean
+  /** Deleted accounts that had this address before it was created again (newest first): search them by these names. */
+  earlierAccounts: string[]
 }
 
 export default class DoItemSearch extends BaseCommand {
@@ -49,7 +52,8 @@ export default class DoItemSearch extends BaseCommand {
 
   async run(): Promise<DoItemSearchResult> {
     const {args, flags} = await this.parse(DoItemSearch)
-    const found = await searchItems(await this.catalog(), args.account, {
+    const catalog = await this.catalog()
+    const found = await searchItems(catalog, args.account, {
       text: flags.search_string,
       type: flags.type,
       after: flags.after,
@@ -68,6 +72,7 @@ export default class DoItemSearch extends BaseCommand {
         state: itemStateView(match),
       })),
       truncated: found.truncated,
+      earlierAccounts: (await earlierAccounts(catalog, found.account)).map(account => account.name),
     }
     for (const match of result.matches) {
       const summary = summaryOf(match.state.metadata)
@@ -78,6 +83,10 @@ export default class DoItemSearch extends BaseCommand {
 
     if (result.accountDeletedAt) this.log(`the account was deleted at ${result.accountDeletedAt}: its items are shown as they were then`)
     this.log(`${result.matches.length} item${result.matches.length === 1 ? '' : 's'} of ${result.account}${result.truncated ? ` (more match: raise limit above ${result.matches.length})` : ''}`)
+    for (const earlier of result.earlierAccounts) {
+      this.log(`${result.account} was also the address of the deleted account ${earlier}: carbonio backup doItemSearch ${earlier} searches its items`)
+    }
+
     return result
   }
 }

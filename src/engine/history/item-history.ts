@@ -4,6 +4,7 @@ import type {PointInTime} from '../point-in-time.js'
 import {UserError} from '../errors.js'
 import {describePointInTime} from '../point-in-time.js'
 import {type AccountEntry, findAccount} from './account-lookup.js'
+import {earlierAccountWithItem} from './earlier-accounts.js'
 import {FolderHistory} from './folder-history.js'
 import {type HistoryTime, isoTime, isValidAt} from './history-time.js'
 import {
@@ -42,6 +43,12 @@ export async function itemHistory(catalog: Catalog, accountName: string, itemId:
   .where({account_id: account.key, remote_id: itemId})
   .first('id', 'type', 'first_seen')
   if (!item) {
+    const earlier = await earlierAccountWithItem(catalog, account, itemId)
+    if (earlier) {
+      throw new UserError(`item ${itemId} of ${account.name} is not in the backup: it is an item of the deleted account ${earlier.name}, `
+        + `which had the address before: carbonio backup getItem ${earlier.name} ${itemId}`)
+    }
+
     throw new UserError(`item ${itemId} of ${account.name} is not in the backup: carbonio backup doItemSearch ${account.name} lists its items`)
   }
 
