@@ -62,4 +62,13 @@ describe('backup doItemSearch on the headers real mail has', () => {
     assert.equal(lines.length, 2, 'one line for the one item, then the count')
     assert.match(lines[0], /from Mallory\\r\\nf9\/9\/9 .* "\\u001b\[31mred"$/)
   })
+
+  it('finds a Turkish subject with a dotted capital İ whichever way the administrator types it', async () => {
+    const address = await captured(Buffer.from('Message-ID: <tr@x>\r\nFrom: =?utf-8?Q?Ay=C5=9Fe?= <ayse@example.test>\r\nSubject: İstanbul toplantısı'))
+    for (const text of ['İstanbul', 'istanbul', 'ISTANBUL']) {
+      const search = await runCli(['backup', 'doItemSearch', address, 'search_string', text, '--json'], bed.t.env)
+      assert.equal(search.code, 0, search.stderr)
+      assert.equal(JSON.parse(search.stdout).matches.length, 1, `a search for ${text} finds it`)
+    }
+  })
 })

@@ -5,7 +5,9 @@ import {FolderHistory} from './folder-history.js'
 import {
   type ItemRevision, REVISION_COLUMNS, revisionFromRow, type RevisionRow,
 } from './item-revision.js'
-import {LIKE_ESCAPE, likePattern, metadataContains} from './search-pattern.js'
+import {
+  foldedColumn, LIKE_ESCAPE, likePattern, metadataContains,
+} from './search-pattern.js'
 
 export type SearchFilter = 'all' | 'deleted' | 'not_deleted'
 export const SEARCH_FILTERS: readonly SearchFilter[] = ['all', 'deleted', 'not_deleted']
@@ -59,6 +61,7 @@ export async function searchItems(catalog: Catalog, accountName: string, search:
   const folders = await FolderHistory.load(catalog.db, account.key)
   const limit = search.limit ?? DEFAULT_SEARCH_LIMIT
   const matches: ItemMatch[] = []
+  const metadata = foldedColumn('r.metadata')
   let after: null | string = null
   for (;;) {
     let query = catalog.db('items as i')
@@ -72,7 +75,7 @@ export async function searchItems(catalog: Catalog, accountName: string, search:
     if (search.before !== undefined) query = query.andWhere('i.first_seen', '<', search.before)
     if (search.filter === 'deleted') query = query.andWhere('r.deleted', true)
     if (search.filter === 'not_deleted') query = query.andWhere('r.deleted', false)
-    if (search.text) query = query.andWhereRaw(`LOWER(r.metadata) LIKE ? ESCAPE '${LIKE_ESCAPE}'`, [likePattern(search.text)])
+    if (search.text) query = query.andWhereRaw(`${metadata.sql} LIKE ? ESCAPE '${LIKE_ESCAPE}'`, [...metadata.bindings, likePattern(search.text)])
     const rows: SearchRow[] = await query.orderBy('i.remote_id').limit(PAGE).select(['i.remote_id', 'i.type', 'i.first_seen', ...REVISION_COLUMNS])
     for (const row of rows) {
       const revision = revisionFromRow(row)
