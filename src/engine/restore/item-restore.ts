@@ -57,6 +57,13 @@ export async function restoreItem(context: OperationContext, request: ItemRestor
   const {catalog, progress, server, signal} = context
   const settings = imapSettings(await serverConfig(catalog, server))
   let account = await findAccount(catalog, request.account)
+  // A deleted account has no mailbox to put the message back into: the login as it failed with an error that
+  // blamed the master user's settings (or asked whether the account exists), after an operation had started.
+  if (account.deletedAt !== null) {
+    throw new UserError(`account ${account.name} was deleted at ${isoTime(account.deletedAt)}: doItemRestore puts a message back into a live account; `
+      + `carbonio backup doRestoreOnNewAccount ${account.name} <account> ${isoTime(account.deletedAt - 1)} restores its mail into another one`)
+  }
+
   const check = await checkSource(context, account)
   if (check.scanned) account = await findAccount(catalog, request.account)
   const history = await itemHistory(catalog, account.name, request.item, {kind: 'all'})
