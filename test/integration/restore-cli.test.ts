@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict'
+import {createHash} from 'node:crypto'
 
 import {setAttribute} from '../../src/engine/config/config-store.js'
 import {message} from '../engine/smartscan/imap-scenario.js'
-import {GLOBAL, type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
+import {
+  GLOBAL, type ImapCliBed, imapCliBed, scanInProcess,
+} from '../helpers/imap-cli-bed.js'
 import {runCli, UUID} from '../helpers/run-cli.js'
+
+const sha = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex')
 
 describe('backup doRestoreOnNewAccount and doItemRestore through bin/run.js', () => {
   let bed: ImapCliBed
@@ -113,5 +118,27 @@ describe('backup doRestoreOnNewAccount and doItemRestore through bin/run.js', ()
     assert.equal(text.code, 1)
     assert.match(text.stdout, /not restored: item \S+ in \/INBOX: its content is not in the backup \(blobless mode\) and is gone from the AppServer/)
     assert.match(text.stdout, /PARTIAL: 1 item\(s\) could not be restored/)
+  })
+
+  it('restores a blobless message moved to another folder on the server since the scan, byte for byte', async () => {
+    // The locator recorded by the scan names the old folder's UID: the message is still on the server, elsewhere.
+    const {dovecot, t} = bed
+    const alice = await bed.user('alice')
+    const carol = await bed.user('carol')
+    await dovecot.loadMessages(alice, {INBOX: [{raw: message('moving')}, {raw: message('stay')}], Archive: []})
+    await setAttribute(t.catalog, GLOBAL, 'backupBloblessMode', 'true')
+    await scanInProcess(bed, alice)
+    const client = await bed.client(alice)
+    await client.mailboxOpen('INBOX')
+    await client.messageMove({header: {subject: 'moving'}}, 'Archive')
+    await bed.closeClients()
+
+    const restored = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last', '--json'], t.env)
+    assert.equal(restored.code, 0, restored.stdout)
+    assert.equal(JSON.parse(restored.stdout).result.restored, 2)
+    const carolClient = await bed.client(carol)
+    await carolClient.mailboxOpen('INBOX')
+    const inbox = await carolClient.fetchAll('1:*', {source: true})
+    assert.deepEqual(inbox.map(m => sha(m.source!)).sort(), [sha(message('moving')), sha(message('stay'))].sort())
   })
 })

@@ -7,6 +7,7 @@ import {ImapSession} from '../appserver/imap/imap-session.js'
 import {type ImapSettings} from '../appserver/imap/imap-settings.js'
 import {blobReaders} from '../blobstore/blob-reader-pool.js'
 import {BlobStore, sha256} from '../blobstore/blob-store.js'
+import {MovedContent} from './moved-content.js'
 
 /** An item whose content a restore needs: its catalog key (for its locators) and the state being restored. */
 export interface ContentRequest {
@@ -20,12 +21,14 @@ export type ContentResult = {bytes: Buffer; ok: true} | {ok: false; reason: stri
 /**
  * Where a restore reads the exact bytes of a message: the backup's blob store, or, when the blob is not stored
  * (blobless mode), the AppServer through the item's locators (`imap:<UIDVALIDITY>/<UID>`), newest first, from the
- * mailbox that has that UIDVALIDITY now. Whatever the AppServer returns must hash to the recorded digest.
+ * mailbox that has that UIDVALIDITY now, else by its size and digest in any folder (moved since the last scan).
+ * Whatever the AppServer returns must hash to the recorded digest.
  */
 export class ContentSource {
   private readonly blobs: BlobStore
   private session: ImapSession | null = null
   private mailboxes: null | Promise<Map<number, string>> = null
+  private moved: MovedContent | null = null
 
   constructor(
     private readonly catalog: Catalog,
@@ -71,6 +74,7 @@ export class ContentSource {
   async close(): Promise<void> {
     await this.session?.close()
     this.session = null
+    this.moved = null
   }
 
   /** A stored blob that could not be read: the AppServer may still have the content. */
@@ -108,7 +112,13 @@ export class ContentSource {
       if (bytes && sha256(bytes) === digest) return {ok: true, bytes}
     }
 
-    return undefined
+    // No locator leads to it: it may have moved to another folder since the last scan.
+    const {size} = request.state
+    const byName = await this.mailboxesByUidvalidity()
+    if (size === null || !this.session || byName.size === 0) return undefined
+    this.moved ??= new MovedContent(this.session, [...byName.values()])
+    const bytes = await this.moved.lookUp(digest, size)
+    return bytes ? {ok: true, bytes} : undefined
   }
 
   /** Shared by reads running at once: one session, one LIST. */

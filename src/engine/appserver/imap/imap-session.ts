@@ -233,6 +233,21 @@ export class ImapSession {
     })
   }
 
+  /** The UID and RFC822.SIZE of every message of a mailbox (about 30 bytes a message), nothing else. */
+  async sizes(mailbox: string): Promise<Array<{size: number; uid: number}>> {
+    return this.guard(async () => {
+      const lock = await this.examineAfresh(mailbox)
+      try {
+        if ((this.client.mailbox as MailboxObject).exists === 0) return []
+        const found: Array<{size: number; uid: number}> = []
+        for await (const message of this.client.fetch('1:*', {uid: true, size: true})) found.push({uid: message.uid, size: message.size ?? -1})
+        return found
+      } finally {
+        lock.release()
+      }
+    })
+  }
+
   /** The exact bytes (BODY.PEEK[]) of some messages of a mailbox, by UID; a UID expunged meanwhile is absent. */
   async bodies(mailbox: string, uids: readonly number[]): Promise<Map<number, Buffer>> {
     const result = new Map<number, Buffer>()
