@@ -141,4 +141,25 @@ describe('backup doRestoreOnNewAccount and doItemRestore through bin/run.js', ()
     const inbox = await carolClient.fetchAll('1:*', {source: true})
     assert.deepEqual(inbox.map(m => sha(m.source!)).sort(), [sha(message('moving')), sha(message('stay'))].sort())
   })
+
+  it('getItem dump_blob of a blobless message writes the bytes read back from the AppServer, and says when gone there', async () => {
+    const {dovecot, t} = bed
+    const alice = await bed.user('alice')
+    await dovecot.loadMessages(alice, {INBOX: [{raw: message('dumped')}]})
+    await setAttribute(t.catalog, GLOBAL, 'backupBloblessMode', 'true')
+    await scanInProcess(bed, alice)
+    const {remote_id: item} = await t.catalog.db('items').first('remote_id')
+
+    const dumped = await runCli(['backup', 'getItem', alice, item, 'dump_blob', 'true'], t.env)
+    assert.equal(dumped.code, 0, dumped.stderr)
+    assert.equal(sha(dumped.stdout), sha(message('dumped')))
+
+    const client = await bed.client(alice)
+    await client.mailboxOpen('INBOX')
+    await client.messageDelete('1:*')
+    await bed.closeClients()
+    const gone = await runCli(['backup', 'getItem', alice, item, 'dump_blob', 'true'], t.env)
+    assert.equal(gone.code, 1)
+    assert.match(gone.stderr, /cannot dump the content of .*: its content is not in the backup \(blobless mode\) and is gone from the AppServer/)
+  })
 })

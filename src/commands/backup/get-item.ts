@@ -62,7 +62,7 @@ export default class GetItem extends BaseCommand {
       states: history.states.map(state => itemStateView(state)),
     }
     // The content is read before anything is printed: a state without content in the backup fails with its reason only.
-    const content = dump ? await readItemContent(catalog, history, history.states[0]) : undefined
+    const content = dump ? await readItemContent(catalog, history, history.states[0], this.server) : undefined
     const toStdout = dump && !flags.output
     // When the content goes to stdout, the description goes to stderr so that the bytes stay exact.
     const say = (line: string) => (toStdout ? this.logToStderr(line) : this.log(line))

@@ -74,12 +74,12 @@ for (const dialect of DIALECTS) {
 
     it('reads the exact bytes of a state, and says why when they are not in the backup', async () => {
       const history = await itemHistory(t.catalog, ALICE, '257', {kind: 'first'})
-      assert.deepEqual(await readItemContent(t.catalog, history, history.states[0]), scenario.contents.lunch)
+      assert.deepEqual(await readItemContent(t.catalog, history, history.states[0], 'mail1'), scenario.contents.lunch)
       const gone = await itemHistory(t.catalog, ALICE, '259', {kind: 'last'})
       assert.equal(gone.states[0].contentMissing, true)
-      await assert.rejects(readItemContent(t.catalog, gone, gone.states[0]), /cannot dump the content of item 259 .*gone on the AppServer/)
+      await assert.rejects(readItemContent(t.catalog, gone, gone.states[0], 'mail1'), /cannot dump the content of item 259 .*gone on the AppServer/)
       const appointment = await itemHistory(t.catalog, ALICE, '304', {kind: 'last'})
-      await assert.rejects(readItemContent(t.catalog, appointment, appointment.states[0]), /the item has no content/)
+      await assert.rejects(readItemContent(t.catalog, appointment, appointment.states[0], 'mail1'), /the item has no content/)
     })
 
     it('does not blame blobless mode alone for a content not stored: doCoherencyCheck fixBackup also marks a missing or corrupt blob so', () => {
