@@ -44,6 +44,12 @@ export default class GetBackupInfo extends BaseCommand {
     this.log(`compression: ${dedup.compressionRatio ?? '-'} (${humanBytes(dedup.storedRawBytes)} of content in ${humanBytes(dedup.storedBytes)}; both ratios include it)`)
     const without = `${blobless.currentWithoutContent} (${blobless.currentNotStored} not stored, ${blobless.currentContentMissing} missing on the AppServer)`
     this.log(`blobless mode: ${blobless.enabled ? 'on' : 'off'}; current items without content in the backup: ${without}`)
+    // A SmartScan reads only changed folders: messages backed up while blobless mode was on (or whose blob fixBackup
+    // found damaged) keep depending on the AppServer after it is off, until a deep SmartScan copies their content.
+    if (!blobless.enabled && blobless.currentNotStored > 0) {
+      this.log('  restores read their content from the AppServer: carbonio backup doSmartScan start deep true copies it into the backup')
+    }
+
     this.log(lastTransaction.time === null
       ? 'last transaction: none applied yet'
       // The IMAP capture has no seq: "seq -" read as a missing or broken feed position.
