@@ -83,7 +83,9 @@ export type Transaction = TransactionBase
     | {op: 'item.modified'; data: ItemData}
     // A redolog move names the folder only; a move an IMAP AppServer shows (the message at a new UID elsewhere) also
     // carries its new place (content locator) and the flags it has there.
-    | {op: 'item.moved'; data: Pick<ItemData, 'content' | 'flags' | 'metadata' | 'tags'> & {folder: string; item: string}}
+    // undoesDeletion: the IMAP connector saw the MOVE's expunge a cycle before its append, and recorded it as the
+    // item's deletion. That deletion never was: the move takes its place, from its moment (see Batch.undoDeletion).
+    | {op: 'item.moved'; data: Pick<ItemData, 'content' | 'flags' | 'metadata' | 'tags'> & {folder: string; item: string; undoesDeletion?: true}}
     | {op: 'item.tags'; data: {item: string; tags: string[]}}
   )
 

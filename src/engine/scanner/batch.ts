@@ -352,6 +352,8 @@ export class Batch {
       return
     }
 
+    // The second half of a MOVE whose first half was recorded as the item's deletion: the move starts then.
+    const undone = t.op === 'item.moved' && t.data.undoesDeletion && state?.current?.deleted ? this.undoDeletion(state) : undefined
     if (!state?.current || state.current.deleted) {
       await this.problem(t, `${t.op} for item ${data.item}, which the backup does not know`)
       return
@@ -370,7 +372,7 @@ export class Batch {
 
     case 'item.modified':
     case 'item.moved': {
-      this.push(state, nextVersion(state.current, t.time, t.op, this.itemChanges(t), t.seq))
+      this.push(state, nextVersion(state.current, undone ?? t.time, t.op, this.itemChanges(t), t.seq))
       break
     }
 
@@ -383,6 +385,30 @@ export class Batch {
       await this.problem(t, `unknown operation ${t.op}`)
     }
     }
+  }
+
+  /**
+   * Takes back an item's deletion that was the first half of a MOVE (item.moved with undoesDeletion): the item is
+   * again as it was before it, and the move that follows starts at the deletion's moment, so that a read at any
+   * time finds the message in exactly one folder (its destination from then on), and doUndelete finds no deletion.
+   * Left in place, the deletion made every point-in-time read (export, restores, getItem) lose the message between
+   * the two cycles. Returns when the move starts.
+   */
+  private undoDeletion(state: ItemState): number {
+    const deletion = state.current!
+    if (state.pending.at(-1) === deletion) {
+      // Recorded by this batch: never written.
+      state.pending.pop()
+    } else {
+      // The catalog's open revision: removed at flush rather than closed (the one exception to append-only, for a
+      // state the server never had).
+      state.dropsOpenDeletion = true
+      state.openInDb = false
+    }
+
+    // A deletion keeps every field of the state it ended: that state, live.
+    state.current = {...deletion, deleted: false}
+    return deletion.validFrom
   }
 
   /**

@@ -73,6 +73,7 @@ export async function flushItems(
     await adoptExistingIdentities(trx, existing)
   }
 
+  await dropOpenDeletions(trx, changed.filter(s => s.dropsOpenDeletion))
   const closing = changed.filter(s => s.openInDb).map(s => [s.itemId!, s.pending[0].validFrom] as const)
   await bulkCloseOpen(trx, options.dialect, 'item_revisions', 'item_id', 'valid_to', closing)
 
@@ -89,6 +90,22 @@ export async function flushItems(
   await bulkInsert(trx, options.dialect, 'item_revisions', REVISION_COLUMNS, rows)
   result.revisions = rows.length
   return result
+}
+
+/**
+ * Removes the open deletions that Batch.undoDeletion took back: the new versions start where they started. Only
+ * that very revision goes (open, a deletion, from that moment); another writer that changed it since makes the
+ * batch fail and be applied again, rather than remove something else.
+ */
+async function dropOpenDeletions(trx: Knex.Transaction, states: ItemState[]): Promise<void> {
+  for (const s of states) {
+    const removed = await trx('item_revisions')
+    .where({item_id: s.itemId!, deleted: true, valid_from: s.pending[0].validFrom})
+    .whereNull('valid_to')
+    .delete()
+    if (removed !== 1) throw new ScannerConflict('imap', `the deletion of item ${s.remoteId} changed while a batch that undoes it was being written`)
+    s.dropsOpenDeletion = false
+  }
 }
 
 /**

@@ -31,6 +31,11 @@ export interface ItemState {
   itemId: null | number
   /** The catalog holds an open revision (valid_to NULL) that the first new version must close. */
   openInDb: boolean
+  /**
+   * The catalog's open revision is a deletion that never was (the first half of a MOVE, see Batch.undoDeletion):
+   * flush removes it instead of closing it, and the first new version starts where it started.
+   */
+  dropsOpenDeletion?: boolean
   /** The newest state: from the catalog, or the last of `pending`. */
   current: ItemVersion | null
   pending: ItemVersion[]

@@ -426,19 +426,23 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     const metadata = metadataOf(message)
     if (arrival.previous) changes.matched.add(arrival.previous)
     else if (late && !late.revived) changes.movedLate.add(late.item.id)
-    const previous = arrival.previous ?? (late?.revived ? undefined : late?.item)
+    // Deleted a moment ago from another folder: the deletion was this MOVE's first half, which the move replaces.
+    const undoesDeletion = late?.revived === true && late.item.folder !== folder.id
+    const previous = arrival.previous ?? (late?.revived && !undoesDeletion ? undefined : late?.item)
     if (previous) {
       // Elsewhere: a MOVE (item.moved, with its new place and flags); in the same folder: the mailbox renumbered.
-      batch.add({
-        op: previous.folder === folder.id ? 'item.modified' : 'item.moved', data: {
-          item: previous.id, folder: folder.id, flags: message.flags, metadata, content,
-        },
-      }, Number(message.modseq))
+      const data = {
+        item: previous.id, folder: folder.id, flags: message.flags, metadata, content,
+      }
+      batch.add(previous.folder === folder.id
+        ? {op: 'item.modified', data}
+        : {op: 'item.moved', data: undoesDeletion ? {...data, undoesDeletion} : data}, Number(message.modseq))
       this.stats.moved++
       return
     }
 
-    // A message deleted a moment ago comes back under its own id (LateMoves): one history, nothing to undelete.
+    // A message deleted a moment ago comes back to the same folder under its own id (LateMoves: an undelete, a
+    // message put back): one history, nothing to undelete, and the deletion stays the one the user made.
     const item = late?.item.id ?? itemIdOf(folder.id, uidvalidity, message.uid)
     batch.add({
       op: 'item.created', data: {

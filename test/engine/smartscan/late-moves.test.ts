@@ -3,6 +3,12 @@ import assert from 'node:assert/strict'
 import {ImapSession} from '../../../src/engine/appserver/imap/imap-session.js'
 import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
 import {serverConfig} from '../../../src/engine/config/config-store.js'
+import {findAccount} from '../../../src/engine/history/account-lookup.js'
+import {FolderHistory} from '../../../src/engine/history/folder-history.js'
+import {itemHistory} from '../../../src/engine/history/item-history.js'
+import {searchItems} from '../../../src/engine/history/item-search.js'
+import {stateAt} from '../../../src/engine/history/state-at.js'
+import {deletedMessages} from '../../../src/engine/restore/deleted-messages.js'
 import {scanStorage, writeQueue} from '../../../src/engine/smartscan/account-scan.js'
 import {runImapCycle} from '../../../src/engine/smartscan/sync-cycle.js'
 import {DIALECTS} from '../../helpers/test-catalog.js'
@@ -99,6 +105,41 @@ for (const dialect of DIALECTS) {
       await assertMovedOnce(address, moving, ['/Archive', '/Archive', '/INBOX'])
       // One history: its deletion is followed by its return, and doUndelete finds nothing to bring back.
       assert.equal((await s.revisions(address, moving)).at(-1)!.deleted, false)
+    })
+
+    it('source read first: between the two cycles every read has the message in its new folder, none deleted', async () => {
+      const {address, moving} = await start()
+      const before = Date.now()
+      const client = await s.client(address)
+      await client.append('INBOX', message('new in inbox'))
+      await cycleWith(address, () => moveFirstInbox(address))
+      await new Promise(resolve => {
+        setTimeout(resolve, 20)
+      })
+      // After the cycle that saw only the expunge, before the one that finds the message in Archive.
+      const between = Date.now()
+      await new Promise(resolve => {
+        setTimeout(resolve, 20)
+      })
+      await s.scan()
+      const {catalog} = s.t
+      const pathsAt = async (at: number) => {
+        const paths: string[] = []
+        for await (const item of (await stateAt(catalog, address, at)).items()) if (item.id === moving) paths.push(item.folderPath)
+        return paths
+      }
+
+      assert.deepEqual(await pathsAt(before), ['/INBOX'])
+      assert.deepEqual(await pathsAt(between), ['/Archive'], 'export and restores at that moment hold the message once')
+      const state = await stateAt(catalog, address, between)
+      const history = await itemHistory(catalog, address, moving, {kind: 'at', at: between})
+      assert.deepEqual(history.states.map(r => [r.deleted, r.folder]), [[false, state.folders.find(f => f.path === '/Archive')!.id]])
+      assert.deepEqual((await s.revisions(address, moving)).map(r => [r.operation, r.deleted]), [['item.created', false], ['item.moved', false]])
+      const account = await findAccount(catalog, address)
+      const deleted = await deletedMessages(catalog, account, {from: null, to: null}, await FolderHistory.load(catalog.db, account.key))
+      assert.deepEqual(deleted.map(d => d.id), [], 'doUndelete has no deletion to count')
+      const found = await searchItems(catalog, address, {text: 'moving', filter: 'deleted'})
+      assert.deepEqual(found.matches, [])
     })
 
     it('a COPY of a message of which an identical one was just deleted leaves that deletion alone', async () => {
