@@ -1,4 +1,6 @@
 import {readFileSync, statSync} from 'node:fs'
+import {userInfo} from 'node:os'
+import path from 'node:path'
 
 import {LOGIN_MODES, type LoginMode} from '../../config/attributes.js'
 import {UserError} from '../../errors.js'
@@ -55,7 +57,13 @@ export async function readPassword(settings: Pick<ImapSettings, 'passwordFile'>)
   let mode: number
   try {
     mode = statSync(file).mode
-  } catch {
+  } catch (error) {
+    const {code} = (error as NodeJS.ErrnoException)
+    if (denied(code)) {
+      const user = backupUser()
+      throw new UserError(`backupAppServerPasswordFile ${file} cannot be reached by ${user}, the user the backup runs as (${code}): let ${user} enter ${path.dirname(file)}`)
+    }
+
     throw new UserError(`backupAppServerPasswordFile ${file} cannot be read: create it (chmod 600) with the admin password`)
   }
 
@@ -64,10 +72,30 @@ export async function readPassword(settings: Pick<ImapSettings, 'passwordFile'>)
   try {
     text = readFileSync(file, 'utf8')
   } catch (error) {
-    throw new UserError(`backupAppServerPasswordFile ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`)
+    const {code} = (error as NodeJS.ErrnoException)
+    if (denied(code)) {
+      // The usual case: written as root (umask 077) for a daemon that runs as its unit's User= (zextras).
+      const user = backupUser()
+      throw new UserError(`backupAppServerPasswordFile ${file} cannot be read by ${user}, the user the backup runs as (${code}): make ${user} its owner (chown ${user} ${file}; chmod 600 ${file})`)
+    }
+
+    throw new UserError(`backupAppServerPasswordFile ${file} cannot be read (${code ?? 'error'})`)
   }
 
   const password = text.split(/\r?\n/)[0]
   if (!password) throw new UserError(`backupAppServerPasswordFile ${file} is empty: its first line must be the admin password`)
   return password
+}
+
+function denied(code: string | undefined): boolean {
+  return code === 'EACCES' || code === 'EPERM'
+}
+
+/** Who this process runs as, for the fix of a permission error: a name when the system has one, else the uid. */
+function backupUser(): string {
+  try {
+    return userInfo().username
+  } catch {
+    return String(process.getuid?.() ?? 'this user')
+  }
 }
