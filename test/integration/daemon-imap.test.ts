@@ -41,6 +41,13 @@ describe('backup daemon with the IMAP AppServer', function () {
     return (await json(['backup', 'getServices'])).services.find((s: any) => s.name === 'backup-realtime')
   }
 
+  function firstCycle(): Promise<any> {
+    return eventually('a first IMAP cycle', async () => {
+      const status = await realtime()
+      return status?.state === 'running' && status.detail.lastCycleAt ? status : undefined
+    }, 30_000)
+  }
+
   it('captures a message appended by a mail client, reports it in getServices, and stops on SIGTERM', async () => {
     const dovecot = await getTestDovecot()
     const domain = uniqueDomain()
@@ -76,6 +83,28 @@ describe('backup daemon with the IMAP AppServer', function () {
     // An IMAP capture has no batch to finish: it lets the cycles in flight end, within its grace.
     assert.match(exit.stderr, /backup daemon stopping: finishing the account cycles in flight \(at most 30 s\)/)
     assert.equal((await realtime()).state, 'stopped')
+  })
+
+  it('after time off, says that its own first cycles catch up rather than asking for a SmartScan they make needless', async () => {
+    const dovecot = await getTestDovecot()
+    const domain = uniqueDomain()
+    const alice = `alice@${domain}`
+    await dovecot.addUser(alice, 'alice-pw')
+    await dovecot.loadMessages(alice, {INBOX: [{raw: message('first')}]})
+    await configureAppServerByCli(env, home, dovecot, dovecot.directoryCommand(domain))
+    daemon = startCli(['backup', 'daemon'], env)
+    await firstCycle()
+    daemon.kill('SIGTERM')
+    assert.equal((await waitFor(daemon)).code, 0)
+
+    daemon = startCli(['backup', 'daemon'], env)
+    await firstCycle()
+    const accounts = (await json(['backup', 'getAvailableAccounts'])).accounts as Array<{account: string; uncertain: boolean}>
+    assert.deepEqual(accounts.map(a => [a.account, a.uncertain]), [[alice, false]])
+    const log = outputOf(daemon).stderr
+    assert.match(log, /backup-realtime: the Realtime Scanner was off from \S+ to \S+: changes made and undone meanwhile are not in the history; /)
+    assert.match(log, /the first cycle of each account \(1\) takes in the rest, as a SmartScan would/)
+    assert.doesNotMatch(log, /run a SmartScan/)
   })
 
   it('once true: one sync cycle over every account, then exit; a second run finds nothing new', async () => {

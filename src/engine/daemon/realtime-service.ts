@@ -172,7 +172,7 @@ export class RealtimeService {
 
   /** The IMAP AppServer is followed account by account (ImapRealtime: pushes and polling) rather than through a feed. */
   private async startImap(settings: ConstructorParameters<typeof ImapRealtime>[0]['settings']): Promise<void> {
-    await this.noteTimeOff()
+    await this.noteTimeOff('imap')
     const controller = new AbortController()
     this.controller = controller
     const imap = new ImapRealtime({
@@ -349,15 +349,23 @@ export class RealtimeService {
     return {since: Number.isNaN(recorded) ? previous.heartbeatAt : recorded, cause}
   }
 
-  /** If the scanner was off before now, what happened meanwhile was not followed: say so, everywhere. */
-  private async noteTimeOff(): Promise<void> {
+  /**
+   * If the scanner was off before now, what happened meanwhile was not followed: say so, everywhere. The IMAP capture's
+   * first cycle of an account compares the server with the backup as a SmartScan does, and makes the account certain
+   * again within seconds: its log line says so rather than send the administrator to run a SmartScan that adds nothing.
+   */
+  private async noteTimeOff(connector?: 'imap'): Promise<void> {
     const from = this.offSince
     if (from === null || from === undefined) return
-    const reason = `the Realtime Scanner was off from ${iso(from)} to ${iso(Date.now())}: run a SmartScan`
+    const off = `the Realtime Scanner was off from ${iso(from)} to ${iso(Date.now())}`
+    const reason = `${off}: run a SmartScan`
     const count = await markServerUncertain(this.catalog.db, this.server, reason)
     this.offSince = null
     this.offCause = undefined
-    if (count > 0) this.log(`backup-realtime: ${reason} (${count} accounts need it)`)
+    if (count === 0) return
+    this.log(connector === 'imap'
+      ? `backup-realtime: ${off}: changes made and undone meanwhile are not in the history; the first cycle of each account (${count}) takes in the rest, as a SmartScan would`
+      : `backup-realtime: ${reason} (${count} accounts need it)`)
   }
 }
 
