@@ -82,6 +82,20 @@ export abstract class BaseCommand extends Command {
     return super.finally(error)
   }
 
+  /**
+   * oclif colours JSON by cutting the whole text into a token object per key, string and brace, colour or not: the
+   * 17 MB of `getAllOperations all true --json` after 50 exports of 600 accounts took 392 MB and 13 s. Where no colour
+   * is shown (not a terminal, as in every script), the same indented text is written directly.
+   */
+  override logJson(json: unknown): void {
+    if (process.stdout.isTTY) {
+      super.logJson(json)
+      return
+    }
+
+    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`)
+  }
+
   /** Writes a line to stderr: notices and warnings, never results (stdout stays clean for --json and pipes). */
   protected notice(message: string): void {
     if (!this.jsonEnabled()) this.logToStderr(message)

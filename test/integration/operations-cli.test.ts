@@ -5,6 +5,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
+import {openCatalog} from '../../src/engine/catalog/open-catalog.js'
 import {
   eventually, outputOf, runCli, startCli, startFixture, UUID, waitFor,
 } from '../helpers/run-cli.js'
@@ -133,6 +134,32 @@ describe('operations from the command line', function () {
     holder.child.kill('SIGTERM')
     assert.equal((await waitFor(holder.child)).code, 4)
     assert.equal((await json(['backup', 'monitor', holder.uuid])).state, 'interrupted')
+  })
+
+  it('lists 50 finished operations with large results under --json in bounded memory', async () => {
+    // oclif's JSON colouring made an object per token of the whole text, colour or not: after 50 doExport runs of 600
+    // accounts, getAllOperations all true --json took 392 MB (the design's bound is about 256 MB) and 13 s.
+    const purge = await runCli(['backup', 'doPurge', 'purgeDays', '30'], env)
+    assert.equal(purge.code, 0, purge.stderr)
+    const catalog = await openCatalog({env})
+    try {
+      const [row] = await catalog.db('operations').select('*')
+      const accounts = Array.from({length: 1500}, (_, i) => ({
+        account: `user${i}@example.com`, items: i, messages: i, bytes: i * 1000, directory: `/srv/export/user${i}@example.com`,
+      }))
+      const result = JSON.stringify({accounts})
+      await catalog.db('operations').insert(Array.from({length: 50}, (_, i) => ({
+        ...row, seq: undefined, uuid: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, result,
+      })))
+    } finally {
+      await catalog.close()
+    }
+
+    const listed = await runCli(['backup', 'getAllOperations', 'all', 'true', '--json'], {...env, NODE_OPTIONS: '--max-old-space-size=64'})
+    assert.equal(listed.code, 0, listed.stderr.slice(-500))
+    const {operations} = JSON.parse(listed.stdout)
+    assert.equal(operations.length, 50)
+    assert.equal(operations[49].result.accounts.length, 1500)
   })
 
   it('refuses an unknown UUID with one line and exit 1', async () => {
