@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import {readdirSync, readFileSync, statSync} from 'node:fs'
+import {
+  mkdirSync, readdirSync, readFileSync, statSync,
+} from 'node:fs'
 import path from 'node:path'
 
 import {
@@ -32,6 +34,10 @@ describe('history and export from the command line', function () {
     const result = await runCli([...args, '--json'], env)
     assert.equal(result.code, 0, `carbonio ${args.join(' ')} failed: ${result.stdout}${result.stderr}`)
     return JSON.parse(result.stdout)
+  }
+
+  function dumpOf(output: string) {
+    return runCli(['backup', 'getItem', ALICE, '257', 'date', 'first', 'dump_blob', 'true', 'output', output], env)
   }
 
   it('getItem date all --json: every state with its interval, operation, folder, flags and content', async () => {
@@ -70,6 +76,22 @@ describe('history and export from the command line', function () {
     assert.equal(gone.code, 1)
     assert.equal(gone.stdout, '')
     assert.match(gone.stderr, /^Error: cannot dump the content of item 259 .* gone on the AppServer/)
+  })
+
+  it('getItem dump_blob to an output it cannot write says why in one line, prints nothing and leaves nothing', async () => {
+    const parent = path.join(t.home, 'outputs')
+    const directory = path.join(parent, 'dir')
+    mkdirSync(directory, {recursive: true})
+    const intoDirectory = await dumpOf(directory)
+    assert.equal(intoDirectory.code, 1)
+    assert.equal(intoDirectory.stdout, '', 'no description of an item whose content was not written')
+    assert.equal(intoDirectory.stderr, `Error: cannot write ${directory}: EISDIR: it is a directory: give the name of a file in it\n`)
+    assert.deepEqual(readdirSync(parent), ['dir'], 'no temporary file left beside the directory')
+    const missing = path.join(parent, 'nowhere', '257.eml')
+    const intoMissing = await dumpOf(missing)
+    assert.equal(intoMissing.code, 1)
+    assert.equal(intoMissing.stdout, '')
+    assert.equal(intoMissing.stderr, `Error: cannot write ${missing}: ENOENT: its directory ${path.dirname(missing)} does not exist: create it first, or give another path\n`)
   })
 
   it('doExport writes the Maildir with exact bytes and Maildir flag names, and warns that a SmartScan is required', async () => {

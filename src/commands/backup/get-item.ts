@@ -63,6 +63,8 @@ export default class GetItem extends BaseCommand {
     }
     // The content is read before anything is printed: a state without content in the backup fails with its reason only.
     const content = dump ? await readItemContent(catalog, history, history.states[0], this.server) : undefined
+    // The file is written before anything is printed too: an output that cannot be written fails with its reason only.
+    const written = content && flags.output ? await writeContentFile(flags.output, content) : undefined
     const toStdout = dump && !flags.output
     // When the content goes to stdout, the description goes to stderr so that the bytes stay exact.
     const say = (line: string) => (toStdout ? this.logToStderr(line) : this.log(line))
@@ -70,8 +72,7 @@ export default class GetItem extends BaseCommand {
     for (const state of result.states) for (const line of describeItemState(state)) say(line)
     if (content) {
       const state = history.states[0]
-      if (flags.output) {
-        const written = await writeContentFile(flags.output, content)
+      if (written) {
         result.dump = {digest: state.blobDigest!, bytes: content.length, output: written}
         say(`wrote ${content.length} bytes to ${written}`)
       } else {

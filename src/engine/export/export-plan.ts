@@ -10,6 +10,7 @@ import {
 } from '../history/account-lookup.js'
 import {availableAccounts} from '../history/available-accounts.js'
 import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
+import {describePathFailure} from '../path-failure.js'
 import {describePointInTime} from '../point-in-time.js'
 
 export interface ExportRequest {
@@ -99,7 +100,7 @@ export async function checkTarget(target: string, force: boolean): Promise<void>
     info = await stat(target)
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw new UserError(`cannot use export target ${target}: ${(error as Error).message}`)
+    throw new UserError(`cannot use export target ${target}: ${describePathFailure(error, target)}`)
   }
 
   if (!info.isDirectory()) throw new UserError(`export target ${target} is a file, not a directory: choose a new or empty directory`)

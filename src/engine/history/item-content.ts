@@ -1,3 +1,4 @@
+import {stat} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {Catalog} from '../catalog/catalog.js'
@@ -8,6 +9,7 @@ import {BlobStore} from '../blobstore/blob-store.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
 import {writePrivateFile} from '../export/private-files.js'
+import {describePathFailure} from '../path-failure.js'
 import {ContentSource} from '../restore/content-source.js'
 import {isoTime} from './history-time.js'
 import {contentUnavailableReason, type ItemRevision} from './item-revision.js'
@@ -51,10 +53,13 @@ async function fromAppServer(catalog: Catalog, history: ItemHistory, state: Item
 /** Writes content to a file (0600, under a temporary name first): an existing file is replaced only when complete. */
 export async function writeContentFile(output: string, content: Buffer): Promise<string> {
   const target = path.resolve(output)
+  // A directory is refused before anything is written: the temporary file would otherwise go into its parent.
+  const isDirectory = await stat(target).then(info => info.isDirectory(), () => false)
   try {
+    if (isDirectory) throw Object.assign(new Error('a directory'), {code: 'EISDIR'})
     await writePrivateFile(target, content)
   } catch (error) {
-    throw new UserError(`cannot write ${target}: ${(error as Error).message}`)
+    throw new UserError(`cannot write ${target}: ${describePathFailure(error, target)}`)
   }
 
   return target
