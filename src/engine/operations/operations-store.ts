@@ -37,7 +37,9 @@ export async function createOperation(catalog: Catalog, spec: NewOperation): Pro
 
 export async function findOperation(catalog: Catalog, uuid: string): Promise<OperationRecord | undefined> {
   await reapDeadOperations(catalog)
-  const row = await catalog.db<OperationRow>('operations').where({uuid}).first()
+  // UUIDs are stored as randomUUID() writes them, in lower case; RFC 9562 has them compared without case, and a
+  // script that got one in capitals was told that no such operation exists.
+  const row = await catalog.db<OperationRow>('operations').where({uuid: uuid.toLowerCase()}).first()
   if (!row) return undefined
   const record = fromRow(row)
   if (record.state === 'queued') record.queuePosition = await positionInQueue(catalog, row.seq)
@@ -86,10 +88,10 @@ export async function requestStop(
   if (record.state === 'queued') {
     await catalog
     .db('operations')
-    .where({uuid, state: 'queued'})
+    .where({uuid: record.uuid, state: 'queued'})
     .update({state: 'removed', ended_at: now(), error: 'removed from the queue before it started'})
   } else if (record.state === 'running') {
-    await catalog.db('operations').where({uuid, state: 'running'}).update({stop_requested: reason})
+    await catalog.db('operations').where({uuid: record.uuid, state: 'running'}).update({stop_requested: reason})
   }
 
   return requireOperation(catalog, uuid)

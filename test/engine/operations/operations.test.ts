@@ -102,6 +102,16 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(record.result, {done: true})
     })
 
+    it('finds and stops an operation given its UUID in capitals, as UUIDs are written in some tools', async () => {
+      const a = heldWork()
+      const op = start('held', a.work)
+      await eventually('running', async () => (a.started.length === 1 ? true : undefined))
+      const upper = op.uuid().toUpperCase()
+      assert.equal((await findOperation(t.catalog, upper))?.uuid, op.uuid())
+      assert.equal((await requestStop(t.catalog, upper)).stopRequested, 'stop')
+      assert.equal((await op.done).state, 'stopped')
+    })
+
     it('removes a queued operation without ever starting it', async () => {
       const a = heldWork()
       const b = heldWork()
