@@ -1,4 +1,6 @@
-import {checkTarget, parseLevel, type Scope} from '../config/levels.js'
+import {
+  checkTarget, type Level, LEVELS, parseLevel, type Scope,
+} from '../config/levels.js'
 import {UsageError} from '../errors.js'
 
 /**
@@ -6,6 +8,8 @@ import {UsageError} from '../errors.js'
  * Schedules are run by each server's daemon, so domain, cos and account levels mean nothing for them.
  */
 export function scheduleScope(levelWord: string, host: string | undefined, localServer: string): Scope {
+  // config's own message would offer domain, cos and account, which a schedule then refuses.
+  if (!LEVELS.includes(levelWord.toLowerCase() as Level)) throw new UsageError(`unknown level '${levelWord}': use global or server`)
   const level = parseLevel(levelWord)
   if (level === 'global') {
     if (host !== undefined) throw new UsageError(`the global level takes no host ('${host}'): use server ${host} to set one server`)

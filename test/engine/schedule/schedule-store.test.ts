@@ -75,6 +75,8 @@ describe('schedules', () => {
     assert.throws(() => scheduleScope('domain', 'example.com', 'mail1'), usageError(/global or server level, not domain/))
     assert.throws(() => scheduleScope('global', 'mail1', 'mail1'), usageError(/global level takes no host/))
     assert.throws(() => scheduleScope('planet', undefined, 'mail1'), usageError(/unknown level 'planet'/))
+    // A mistyped level lists only the levels a schedule takes, not config's domain, cos and account.
+    assert.throws(() => scheduleScope('globl', undefined, 'mail1'), usageError(/^unknown level 'globl': use global or server$/))
     assert.deepEqual(scheduleScope('SERVER', undefined, 'Mail1.Example.com'), MAIL1, 'server without a host is this server')
   })
 
