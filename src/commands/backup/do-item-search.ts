@@ -33,7 +33,7 @@ export default class DoItemSearch extends BaseCommand {
     = 'search_string matches, ignoring case, any text in the item\'s metadata (subject, from, to, names, summary...). '
       + 'type keeps one item type; after and before bound when the item was created (after inclusive, before '
       + 'exclusive); search_filter deleted|not_deleted looks at whether the item is deleted now (default all). '
-      + `At most limit matches are listed (default ${DEFAULT_SEARCH_LIMIT}).`
+      + `At most limit matches are listed (default ${DEFAULT_SEARCH_LIMIT}); limit 0, or an after not earlier than before, is refused.`
   static override examples = [
     '<%= config.bin %> backup doItemSearch alice@example.com search_string invoice search_filter deleted',
     '<%= config.bin %> backup doItemSearch alice@example.com type contact after 01/11/2026 --json',
@@ -47,7 +47,7 @@ export default class DoItemSearch extends BaseCommand {
     after: exactDateParam({description: 'only items created at or after this time'}),
     before: exactDateParam({description: 'only items created before this time'}),
     search_filter: searchFilterParam({description: 'all (default), deleted (deleted now) or not_deleted'}),
-    limit: integerParam({description: `list at most this many matches (default ${DEFAULT_SEARCH_LIMIT})`}),
+    limit: integerParam({description: `list at most this many matches (1 or more; default ${DEFAULT_SEARCH_LIMIT})`}),
   }
 
   async run(): Promise<DoItemSearchResult> {

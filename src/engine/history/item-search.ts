@@ -1,5 +1,6 @@
 import type {Catalog} from '../catalog/catalog.js'
 
+import {UsageError} from '../errors.js'
 import {type AccountEntry, findAccount} from './account-lookup.js'
 import {FolderHistory} from './folder-history.js'
 import {
@@ -57,6 +58,7 @@ export const DEFAULT_SEARCH_LIMIT = 1000
  * the candidates, so memory holds at most a page and the matches.
  */
 export async function searchItems(catalog: Catalog, accountName: string, search: ItemSearch): Promise<ItemSearchResult> {
+  refuseEmptySearch(search)
   const account = await findAccount(catalog, accountName)
   const folders = await FolderHistory.load(catalog.db, account.key)
   const limit = search.limit ?? DEFAULT_SEARCH_LIMIT
@@ -99,4 +101,16 @@ export async function searchItems(catalog: Catalog, accountName: string, search:
 /** Oldest first, as a mailbox lists them; ids that are numbers in numeric order. */
 function sortMatches(matches: ItemMatch[]): ItemMatch[] {
   return matches.sort((a, b) => a.firstSeen - b.firstSeen || a.id.localeCompare(b.id, 'en', {numeric: true}))
+}
+
+/**
+ * A limit of 0, or a window that ends before it starts, can match nothing: answering "0 items" would read as "the
+ * backup has no such item" to an administrator looking for a lost message, so it is refused as the typo it is.
+ */
+function refuseEmptySearch(search: ItemSearch): void {
+  if (search.limit !== undefined && search.limit < 1) throw new UsageError(`limit must be 1 or more (the most matches to list), not ${search.limit}`)
+  if (search.after !== undefined && search.before !== undefined && search.after >= search.before) {
+    throw new UsageError(`after (${new Date(search.after).toISOString()}) must be earlier than before (${new Date(search.before).toISOString()}): `
+      + 'after is inclusive and before exclusive, so that window holds no item')
+  }
 }

@@ -124,5 +124,12 @@ for (const dialect of DIALECTS) {
       assert.equal(limited.truncated, true)
       assert.equal((await searchItems(t.catalog, ALICE, {type: 'message', limit: 6})).truncated, false)
     })
+
+    it('refuses limit 0 and an after that is not before before, instead of answering 0 items', async () => {
+      await assert.rejects(searchItems(t.catalog, ALICE, {limit: 0}), (error: UserError) => error.exitCode === 2 && /limit must be 1 or more/.test(error.message))
+      const refusal = /after \(.+\) must be earlier than before \(.+\)/
+      await assert.rejects(searchItems(t.catalog, ALICE, {after: T0 + MINUTE, before: T0}), (error: UserError) => error.exitCode === 2 && refusal.test(error.message))
+      await assert.rejects(searchItems(t.catalog, ALICE, {after: T0, before: T0}), refusal)
+    })
   })
 }
