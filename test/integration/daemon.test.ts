@@ -104,13 +104,17 @@ describe('backup daemon', function () {
     log.raw('not json\n')
     log.raw('also bad\n')
     const once = await runCli(['backup', 'daemon', 'once', 'true'], env)
-    assert.equal(once.code, 0, once.stderr)
-    assert.equal(once.stdout, 'applied 0 transactions (0 revisions, 2 errors), no transaction applied yet\n')
+    // Rejected lines are a failure a cron job must see: counted, and exit 1 (it was 0, as if all was well).
+    assert.equal(once.code, 1, once.stderr)
+    assert.equal(once.stdout, 'applied 0 transactions (0 revisions, 2 errors), no transaction applied yet\n'
+      + 'REJECTED: 2 redolog lines were not applied (listed above; backup getBackupInfo keeps them); exit code 1\n')
     assert.doesNotMatch(once.stderr, /last seq/)
     // Read again from where the bad lines ended: still none applied, not "seq 0".
     assert.equal((await runCli(['backup', 'daemon', 'once', 'true'], env)).stdout, 'applied 0 transactions (0 revisions, 0 errors), no transaction applied yet\n')
     log.write('bob@example.com', 'account.created', {})
-    assert.match((await runCli(['backup', 'daemon', 'once', 'true'], env)).stdout, /^applied 1 transactions \(.*\), last seq 1\n$/)
+    const good = await runCli(['backup', 'daemon', 'once', 'true'], env)
+    assert.match(good.stdout, /^applied 1 transactions \(.*\), last seq 1\n$/)
+    assert.equal(good.code, 0, good.stderr)
   })
 
   it('once true: a redolog directory gone or replaced by a file is one line and exit 1', async () => {

@@ -11,7 +11,7 @@ export default class Daemon extends BaseCommand {
     = 'Meant for systemd (contrib/carbonio-backup.service). It follows the configuration while it runs: '
     + 'ZxBackup_RealTimeScanner FALSE stops the scanner within 2 s and TRUE starts it again. SIGTERM stops it '
     + 'cleanly after the current batch. With `once true` it applies what the feed holds now and exits (with an IMAP '
-    + 'AppServer: one sync cycle of every account).'
+    + 'AppServer: one sync cycle of every account); it exits 1 when it rejected redolog lines, saying how many.'
   static override examples = ['<%= config.bin %> backup daemon', '<%= config.bin %> backup daemon once true']
   static override flags = {
     once: booleanParam({description: 'catch up with the feed and exit instead of following it'}),
@@ -47,6 +47,12 @@ export default class Daemon extends BaseCommand {
         } else {
           const where = totals.lastSeq === null ? 'no transaction applied yet' : `last seq ${totals.lastSeq}`
           this.log(`applied ${totals.transactions} transactions (${totals.revisions} revisions, ${totals.errors} errors), ${where}`)
+          // Like a PARTIAL IMAP cycle: a script or cron job running once learns from the exit code that lines were lost
+          // to the backup until someone looks (the daemon proper logs them and keeps following).
+          if (totals.rejected > 0) {
+            this.log(`REJECTED: ${totals.rejected} redolog line${totals.rejected === 1 ? ' was' : 's were'} not applied (listed above; backup getBackupInfo keeps them); exit code 1`)
+            process.exitCode = 1
+          }
         }
 
         return totals

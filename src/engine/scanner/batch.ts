@@ -63,8 +63,9 @@ export class Batch {
     for (const [accountId, remoteId] of keys) this.lookedUp.add(itemKey(accountId, remoteId))
   }
 
-  async recordError(error: FeedError): Promise<void> {
-    if (await this.recordedBefore(error)) return
+  /** Records and reports a problem; false for one recorded before (told once only), which is not counted again. */
+  async recordError(error: FeedError): Promise<boolean> {
+    if (await this.recordedBefore(error)) return false
     this.stats.errors++
     const where = `${error.origin.source}${error.origin.line === undefined ? '' : `:${error.origin.line}`}`
     // A batch of thousands of bad lines (a writer gone wrong) is told by its first few and its count.
@@ -81,6 +82,8 @@ export class Batch {
       const account = await this.accounts.lookup(this.trx, error.account)
       if (account) this.markUncertain(account.id, `${error.reason} (${where})`)
     }
+
+    return true
   }
 
   /**
@@ -163,8 +166,8 @@ export class Batch {
     if (!this.uncertain.has(accountId)) this.uncertain.set(accountId, {at, reason})
   }
 
-  private problem(t: Transaction, reason: string, scope: FeedError['scope'] = 'account'): Promise<void> {
-    return this.recordError({
+  private async problem(t: Transaction, reason: string, scope: FeedError['scope'] = 'account'): Promise<void> {
+    await this.recordError({
       reason, account: t.account, origin: t.origin, scope, raw: JSON.stringify({seq: t.seq, op: t.op, data: t.data}),
     })
   }

@@ -56,7 +56,7 @@ export async function runScanner(options: ScannerOptions): Promise<ScannerTotals
     blobless: settingReadEvery(BLOBLESS_READ_MS, async () => (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true'),
   }, from)
   const totals: ScannerTotals = {
-    batches: 0, transactions: 0, errors: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
+    batches: 0, transactions: 0, errors: 0, rejected: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
   }
   // The batch after this one is read while this one is applied; a failure stops that read at once.
   const reading = new AbortController()
@@ -66,6 +66,7 @@ export async function runScanner(options: ScannerOptions): Promise<ScannerTotals
     totals.batches++
     totals.transactions += stats.transactions
     totals.errors += stats.errors
+    totals.rejected += stats.rejected
     totals.revisions += stats.revisions
     totals.blobsWritten += stats.blobsWritten
     totals.bytesWritten += stats.bytesWritten

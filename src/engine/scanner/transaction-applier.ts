@@ -23,6 +23,11 @@ export interface BatchStats {
   transactions: number
   errors: number
   /**
+   * Lines quarantined, not applied (not JSON, a missing field, a newer v...): a part of the errors. A run that
+   * rejected some must not look successful to whoever runs it once (cron, a script): see `daemon once true`.
+   */
+  rejected: number
+  /**
    * The first problems of the batch, one line each with file, line, account and reason, for the daemon's log: an
    * administrator reading it learns what went wrong without opening the catalog (all of them are in ingest_errors).
    */
@@ -90,7 +95,7 @@ export class TransactionApplier {
 
   async commit({blobless, contents, entries, transactions}: PreparedBatch): Promise<BatchStats> {
     const stats: BatchStats = {
-      transactions: 0, errors: 0, problems: [], revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
+      transactions: 0, errors: 0, rejected: 0, problems: [], revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
     }
     if (entries.length === 0) return stats
 
@@ -104,7 +109,7 @@ export class TransactionApplier {
         await batch.prefetch(transactions)
         for (const entry of entries) {
           if (entry.kind === 'error') {
-            await batch.recordError(entry.error)
+            if (await batch.recordError(entry.error)) stats.rejected++
             continue
           }
 
