@@ -211,6 +211,27 @@ describe('backup doExternalRestore through bin/run.js', () => {
     assert.deepEqual(messages, [`INBOX ${sha(message('old mail'))} [\\Seen] 2026-11-01T10:01:00.000Z`])
   })
 
+  it('refuses a message file whose content is not the digest items.ndjson recorded, naming the file, and imports the rest', async () => {
+    // A copy of the export gone bad (a flipped byte, a truncated file): importing it would put a mangled message on
+    // the server as if it were the backed-up one.
+    const alice = await bed.user('alice')
+    const item = (id: string, file: string, content: Buffer) => JSON.stringify({
+      id, type: 'message', folder: '2', folderPath: '/Inbox', flags: [String.raw`\Seen`], tags: [], metadata: {},
+      digest: sha(content), size: content.length, file: path.join('Maildir', 'cur', file), firstSeen: '2026-11-01T10:01:00.000Z',
+    }) + '\n'
+    const good = '1793527260.301.carbonio-backup:2,S'
+    const bad = '1793527260.302.carbonio-backup:2,S'
+    const imported = await importHandMade(alice, [['', good, message('good')], ['', bad, message('damaged copy')]], item('301', good, message('good')) + item('302', bad, message('original')))
+    assert.equal(imported.code, 1, imported.stderr)
+    const [result] = JSON.parse(imported.stdout).result.accounts
+    assert.equal(result.restored, 1)
+    assert.equal(result.unrestoredMessages, 1)
+    assert.equal(result.unrestoredItems[0].item, '302')
+    assert.match(result.unrestoredItems[0].reason, new RegExp(`its Maildir file ${path.join('Maildir', 'cur', bad).replaceAll(/[.,]/g, String.raw`\$&`)} is not the content items.ndjson recorded`))
+    const {messages} = await snapshot(await bed.client(alice))
+    assert.deepEqual(messages, [`INBOX ${sha(message('good'))} [\\Seen] 2026-11-01T10:01:00.000Z`])
+  })
+
   it('refuses bad input in one line, writing nothing', async () => {
     // A tree with one account's manifest is enough: the request is refused before anything reads the mail.
     const alice = `alice@${bed.domain}`

@@ -16,7 +16,9 @@ export default class DoExternalRestore extends OperationCommand {
   static override description
     = 'Each exported account missing on the AppServer is created with backupProvisioningCommand, then gets the '
       + 'folders of its Maildir tree and its messages with the exact bytes of the files, the flags of their names, '
-      + 'and the keywords and internal dates that items.ndjson recorded. Messages already in a folder are skipped, so '
+      + 'and the keywords and internal dates that items.ndjson recorded. A file whose bytes are not the digest '
+      + 'items.ndjson recorded for its item (a copy gone bad) is not imported: it is reported as not restored, naming the '
+      + 'file. Messages already in a folder are skipped, so '
       + 'importing again adds nothing. Contacts, appointments, tasks and documents cannot go over IMAP: they are '
       + 'reported as not restored, with the reason. accounts and domains select accounts of the export (both add up). '
       + 'With the Realtime Scanner on, it warns that the scanner should be off during a multi-domain import and that '

@@ -111,8 +111,6 @@ export async function importExportedAccount(
       const relative = path.relative(exported.directory, file)
       const appended = await appendFile(target, mailbox, {
         path: file, relative, flags: name.flags, recorded,
-      }, () => {
-        progress({kind: 'warning', account: exported.account, message: `${relative} is not the content items.ndjson recorded: importing the file as it is`})
       })
       if (typeof appended === 'string') {
         unrestored({
@@ -144,14 +142,13 @@ export async function importExportedAccount(
 
 /**
  * Appends one Maildir file: true when appended, false when the folder had it, else why it cannot go in (its file
- * unreadable, or the server refusing that one message: an empty file of a cut-short copy, a size limit), which
- * concerns that message only. `onChanged` is told when the file is not the content items.ndjson recorded.
+ * unreadable or not the content items.ndjson recorded, or the server refusing that one message: an empty file of a
+ * cut-short copy, a size limit), which concerns that message only.
  */
 async function appendFile(
   target: ImapRestoreTarget,
   mailbox: string,
   file: {path: string; relative: string; flags: string[]; recorded: ExportedMessage | undefined},
-  onChanged: () => void,
 ): Promise<boolean | string> {
   const {recorded} = file
   let message: RestoreMessage
@@ -161,7 +158,14 @@ async function appendFile(
     return `its Maildir file ${file.relative} cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`
   }
 
-  if (recorded?.digest && recorded.digest !== message.digest) onChanged()
+  // doExport wrote the exact bytes it recorded the digest of, and Maildir files are never rewritten in place (a mail
+  // program's change of flags is a rename): other bytes are a copy gone bad. Imported, they would stand on the server
+  // as the backed-up message, so that one is refused and listed, naming the file, and the others go in.
+  if (recorded?.digest && recorded.digest !== message.digest) {
+    return `its Maildir file ${file.relative} is not the content items.ndjson recorded (sha256 ${message.digest.slice(0, 12)}..., `
+      + `${message.bytes.length} bytes; recorded ${recorded.digest.slice(0, 12)}...): damaged since the export, not imported`
+  }
+
   try {
     return await target.append(mailbox, message)
   } catch (error) {
