@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 
+import {setAttribute} from '../../src/engine/config/config-store.js'
 import {JAN, snapshot} from '../engine/restore/restore-scenario.js'
 import {message} from '../engine/smartscan/imap-scenario.js'
-import {type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
+import {GLOBAL, type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
 import {runCli} from '../helpers/run-cli.js'
 
 const subjects = (list: Array<{folderPath: string; subject: string}>) => list.map(m => `${m.folderPath} ${m.subject}`).sort()
@@ -92,5 +93,30 @@ describe('backup getRestorePreview through bin/run.js', () => {
     assert.deepEqual(await snapshot(client), liveBefore)
     assert.deepEqual(await bed.t.catalog.db('item_revisions').count({n: '*'}).first(), revisions)
     assert.deepEqual(await bed.t.catalog.db('operations').count({n: '*'}).first(), operations)
+  })
+
+  it('in blobless mode lists a message gone from the AppServer as one a restore cannot add, not as one it would add', async () => {
+    // Blobless mode keeps no content: a message expunged on the server since the scan cannot be restored, and the
+    // restore says so; the preview promised it back.
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupBloblessMode', 'true')
+    const alice = await bed.user('alice')
+    await bed.dovecot.loadMessages(alice, {INBOX: [{raw: message('kept'), internalDate: JAN}, {raw: message('gone'), internalDate: JAN}]})
+    assert.equal((await runCli(['backup', 'doAccountScan', alice], bed.t.env)).code, 0)
+    const client = await bed.client(alice)
+    await client.mailboxOpen('INBOX')
+    await client.messageDelete({header: {subject: 'gone'}})
+    await client.mailboxClose()
+
+    const at = new Date().toISOString()
+    const json = await runCli(['backup', 'getRestorePreview', alice, at, '--json'], bed.t.env)
+    assert.equal(json.code, 0, json.stderr)
+    const preview = JSON.parse(json.stdout)
+    assert.deepEqual(preview.add.messages, [])
+    assert.deepEqual(subjects(preview.cannotAdd), ['/INBOX gone'])
+    assert.match(preview.cannotAdd[0].reason, /blobless mode\) and is gone from the AppServer/)
+    const text = await runCli(['backup', 'getRestorePreview', alice, at], bed.t.env)
+    assert.ok(text.stdout.includes('would add: 0 folders, 0 messages\n'), text.stdout)
+    assert.ok(text.stdout.includes('\ncannot add: 1 messages (their content is nowhere to read: a restore lists them as not restored)\n'), text.stdout)
+    assert.match(text.stdout, /\n {2}! \/INBOX: "gone" \(item \S+\) \[\]: its content is not in the backup \(blobless mode\) and is gone from the AppServer\n/)
   })
 })

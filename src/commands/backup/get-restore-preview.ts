@@ -15,7 +15,8 @@ export default class GetRestorePreview extends BaseCommand {
   static override description
     = 'Compares the account as the backup had it at that time with the live mailbox now (the account itself, or '
       + 'destination), read over IMAP in read-only mode, matching messages as a restore does (by content: '
-      + 'live messages that share a Message-ID and size with one of the backup are read). Lists what a restore would add (folders and messages missing live), what differs (the same '
+      + 'live messages that share a Message-ID and size with one of the backup are read). Lists what a restore would add (folders and messages missing live), what it cannot add (a '
+      + 'message whose content is not in the backup, in blobless mode, and is gone from the AppServer), what differs (the same '
       + 'message with other flags or keywords, which a restore leaves as it is) and what is live but was not there '
       + 'then (which a restore leaves alone). Text shows counts and the first lines of each list; --json lists '
       + 'everything. Nothing is written on the server or in the backup.'
@@ -45,6 +46,11 @@ export default class GetRestorePreview extends BaseCommand {
     this.log(`would add: ${preview.add.folders.length} folders, ${preview.add.messages.length} messages`)
     this.list(preview.add.folders.map(folder => `  + folder ${folder}`))
     this.list(preview.add.messages.map(m => `  + ${describe(m)}`))
+    if (preview.cannotAdd.length > 0) {
+      this.log(`cannot add: ${preview.cannotAdd.length} messages (their content is nowhere to read: a restore lists them as not restored)`)
+      this.list(preview.cannotAdd.map(m => `  ! ${describe(m)}: ${m.reason}`))
+    }
+
     this.log(`differs: ${preview.differ.length} messages (same message, other flags or keywords: a restore leaves them as they are)`)
     this.list(preview.differ.map(m => `  ~ ${describe(m)} live [${m.liveFlags.join(' ')}]`))
     this.log(`live only: ${preview.liveOnly.folders.length} folders, ${preview.liveOnly.messages.length} messages (not there at that time: a restore leaves them alone)`)

@@ -1,4 +1,5 @@
 import type {Catalog} from '../catalog/catalog.js'
+import type {ItemRevision} from '../history/item-revision.js'
 import type {PointInTime} from '../point-in-time.js'
 
 import {ImapError} from '../appserver/imap/imap-errors.js'
@@ -15,6 +16,7 @@ import {findAccount} from '../history/account-lookup.js'
 import {describeHistoryTime} from '../history/history-time.js'
 import {type AccountStateAt, stateAt} from '../history/state-at.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
+import {ContentSource} from './content-source.js'
 import {candidateKey} from './folder-holdings.js'
 import {likenessDigest} from './imap-form.js'
 import {boundedChunks} from './imap-restore-target.js'
@@ -44,6 +46,11 @@ export interface RestorePreview extends Record<string, unknown> {
   live: {folders: number; messages: number}
   /** Folders and messages of the backup at T missing live: what a restore would add. */
   add: {folders: string[]; messages: PreviewMessage[]}
+  /**
+   * Messages missing live whose content is nowhere to read (blobless and gone from the AppServer, or lost from the
+   * blob store): a restore lists them as not restored, with this reason.
+   */
+  cannotAdd: Array<PreviewMessage & {reason: string}>
   /** The same message with other flags or keywords live: a restore leaves it as it is. */
   differ: DifferingMessage[]
   /** Live folders and messages that were not there at T: a restore leaves them alone. */
@@ -81,6 +88,11 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
     }
   }
 
+  // A message to add whose content the backup does not hold is read where the restore would read it (the AppServer,
+  // for blobless mode): one gone there cannot be added, and the preview must not promise it.
+  const contents = new ContentSource(catalog, {account: account.name, settings, signal: signal ?? new AbortController().signal})
+  const unreadable = (message: PreviewMessage) => whyUnreadable(contents, account.key, backup.notStored, message)
+
   const preview: RestorePreview = {
     account: account.name,
     destination,
@@ -90,6 +102,7 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
     backup: {folders: backup.folders.size, messages: backup.count, otherItems: backup.otherItems},
     live: {folders: live?.folders.size ?? 0, messages: 0},
     add: {folders: [], messages: []},
+    cannotAdd: [],
     differ: [],
     liveOnly: {folders: [], messages: []},
     unchanged: 0,
@@ -99,26 +112,58 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
   const liveKeyOf = (key: string) => placeOnDestination(key, {
     delimiter: live?.delimiter, has: folder => liveFolders.has(folder), ofSpecialUse: use => live?.specialUses.get(use),
   }, folder => backup.specialUses.get(folder))
-  const intoLive = byDestinationFolder(backup, liveKeyOf)
-  for (const [liveKey, {messages: backupMessages, paths}] of intoLive) {
-    if (!liveFolders.has(liveKey)) preview.add.folders.push(...paths)
-    const liveMessages = live?.messages.get(liveKey) ?? []
-    await pairRewritten(backupMessages, liveMessages, readBlob)
-    const comparison = compareFolder(backupMessages, liveMessages)
-    preview.add.messages.push(...comparison.add)
-    preview.differ.push(...comparison.differ)
-    preview.liveOnly.messages.push(...comparison.liveOnly)
-    preview.unchanged += comparison.same
+  try {
+    const intoLive = byDestinationFolder(backup, liveKeyOf)
+    for (const [liveKey, {messages: backupMessages, paths}] of intoLive) {
+      if (!liveFolders.has(liveKey)) preview.add.folders.push(...paths)
+      const liveMessages = live?.messages.get(liveKey) ?? []
+      await pairRewritten(backupMessages, liveMessages, readBlob)
+      const comparison = compareFolder(backupMessages, liveMessages)
+      await splitAdditions(comparison.add, unreadable, preview)
+
+      preview.differ.push(...comparison.differ)
+      preview.liveOnly.messages.push(...comparison.liveOnly)
+      preview.unchanged += comparison.same
+    }
+
+    for (const [key, folderPath] of [...liveFolders].sort(byPath)) {
+      if (intoLive.has(key)) continue
+      preview.liveOnly.folders.push(folderPath)
+      preview.liveOnly.messages.push(...(live?.messages.get(key) ?? []).map(message => shownOf(message)))
+    }
+
+    preview.live.messages = [...(live?.messages.values() ?? [])].reduce((sum, list) => sum + list.length, 0)
+  } finally {
+    await contents.close()
   }
 
-  for (const [key, folderPath] of [...liveFolders].sort(byPath)) {
-    if (intoLive.has(key)) continue
-    preview.liveOnly.folders.push(folderPath)
-    preview.liveOnly.messages.push(...(live?.messages.get(key) ?? []).map(message => shownOf(message)))
-  }
-
-  preview.live.messages = [...(live?.messages.values() ?? [])].reduce((sum, list) => sum + list.length, 0)
   return preview
+}
+
+/** The messages to add into what a restore adds and what it cannot, as it cannot read their content. */
+async function splitAdditions(
+  messages: readonly PreviewMessage[],
+  unreadable: (message: PreviewMessage) => Promise<null | string>,
+  preview: Pick<RestorePreview, 'add' | 'cannotAdd'>,
+): Promise<void> {
+  for (const message of messages) {
+    const reason = await unreadable(message)
+    if (reason === null) preview.add.messages.push(message)
+    else preview.cannotAdd.push({...message, reason})
+  }
+}
+
+/** Why a restore could not read a message's content (one the blob store does not hold), else null. */
+async function whyUnreadable(
+  contents: ContentSource,
+  accountKey: number,
+  notStored: ReadonlyMap<string, ItemRevision>,
+  message: PreviewMessage,
+): Promise<null | string> {
+  const state = message.item === null ? undefined : notStored.get(message.item)
+  if (state === undefined) return null
+  const content = await contents.read({accountKey, item: message.item!, state})
+  return content.ok ? null : content.reason
 }
 
 /**
@@ -157,12 +202,14 @@ interface BackupMailbox {
   digests: Set<string>
   count: number
   otherItems: number
+  /** The states of messages whose content is not in the blob store (blobless mode), by item id. */
+  notStored: Map<string, ItemRevision>
 }
 
 /** The account's mail folders and messages at T, keyed as the live side is. */
 async function readBackup(state: AccountStateAt): Promise<BackupMailbox> {
   const backup: BackupMailbox = {
-    folders: new Map(), specialUses: new Map(), messages: new Map(), candidates: new Set(), messageIds: new Set(), digests: new Set(), count: 0, otherItems: 0,
+    folders: new Map(), specialUses: new Map(), messages: new Map(), candidates: new Set(), messageIds: new Set(), digests: new Set(), count: 0, otherItems: 0, notStored: new Map(),
   }
   for (const folder of state.folders) {
     if (folder.view !== null && folder.view !== 'message') continue
@@ -200,6 +247,7 @@ async function readBackup(state: AccountStateAt): Promise<BackupMailbox> {
       backup.digests.add(item.blobDigest)
     }
 
+    if (!item.contentStored) backup.notStored.set(item.id, item)
     backup.count++
   }
 
