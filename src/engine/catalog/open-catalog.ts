@@ -11,6 +11,7 @@ import {UserError} from '../errors.js'
 import {storageFailure} from '../storage-errors.js'
 import {type Catalog, CATALOG_FILE} from './catalog.js'
 import {migrateToLatest} from './migrations.js'
+import {closeFailedConnections} from './pg-closing-client.js'
 
 // PostgreSQL returns BIGINT (our millisecond timestamps, sizes) as strings to protect precision beyond 2^53;
 // ours stay far below that, and SQLite returns numbers, so both dialects hand back the same JS types.
@@ -50,10 +51,23 @@ export async function openCatalog(options: OpenCatalogOptions = {}): Promise<Cat
     if (options.migrate !== false) await migrateToLatest(catalog.db)
   } catch (error) {
     await catalog.close()
-    throw storageFailure(error, home) ?? new UserError(`cannot open the catalog at ${catalog.location}: ${(error as Error).message}`)
+    throw storageFailure(error, home) ?? new UserError(`cannot open the catalog at ${catalog.location}: ${catalogErrorText(error as Error)}`)
   }
 
   return catalog
+}
+
+/**
+ * pg's own words for a server that asks for a password the URL does not give (SCRAM, PostgreSQL's default since 14)
+ * speak of a protocol message, not of the URL the administrator wrote.
+ */
+function catalogErrorText(error: Error): string {
+  if (/client password must be a (non-empty )?string/.test(error.message)) {
+    return 'the PostgreSQL server asks for a password and CARBONIO_BACKUP_CATALOG_URL gives none: '
+      + 'put it in the URL (postgres://user:password@host:5432/db) or in ~/.pgpass'
+  }
+
+  return error.message
 }
 
 function openSqlite(home: string): Catalog {
@@ -159,6 +173,7 @@ function openPostgres(url: string, home: string): Catalog {
   const db: Knex = knexFactory({
     client: 'pg', connection: url, pool: {min: 0, max: 4}, log: QUIET_KNEX_LOG,
   })
+  closeFailedConnections(db)
   return {
     db, dialect: 'postgres', home, location, close: () => db.destroy(),
   }

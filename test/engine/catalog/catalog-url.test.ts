@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import {mkdtemp, rm} from 'node:fs/promises'
+import {type AddressInfo, createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -40,4 +41,58 @@ describe('CARBONIO_BACKUP_CATALOG_URL errors', () => {
       })
     }
   })
+
+  // PostgreSQL holds a session that stops answering mid-authentication until its authentication_timeout (a minute).
+  it('a URL without the password the server asks for: one line, and the session hung up at once', async () => {
+    const server = await scramServer()
+    try {
+      const url = `postgres://backup@127.0.0.1:${server.port}/catalog`
+      await assert.rejects(open(url), (error: Error) => {
+        assert.equal(error.message, `cannot open the catalog at ${url}: the PostgreSQL server asks for a password and `
+          + 'CARBONIO_BACKUP_CATALOG_URL gives none: put it in the URL (postgres://user:password@host:5432/db) or in ~/.pgpass')
+        return true
+      })
+      await Promise.race([server.closed, new Promise((_, reject) => {
+        setTimeout(() => reject(new Error('the connection to the server is still open 2 s after the error')), 2000)
+      })])
+    } finally {
+      server.stop()
+    }
+  })
 })
+
+/**
+ * A server that asks for a SCRAM password, as PostgreSQL does by default since 14, and then holds the session open
+ * (a real server waits for its authentication_timeout, a minute). Resolves `closed` when the client hangs up.
+ */
+async function scramServer(): Promise<{closed: Promise<void>; port: number; stop(): void}> {
+  let hungUp!: () => void
+  const closed = new Promise<void>(resolve => {
+    hungUp = resolve
+  })
+  const server = createServer(socket => {
+    let messages = 0
+    socket.on('data', () => {
+      messages++
+      // The startup message, then the client's SASLInitialResponse.
+      if (messages === 1) socket.write(authentication(10, Buffer.from('SCRAM-SHA-256\0\0')))
+      if (messages === 2) socket.write(authentication(11, Buffer.from('r=abc,s=c2FsdA==,i=4096')))
+    })
+    socket.on('close', () => hungUp())
+    socket.on('error', () => {})
+  })
+  await new Promise<void>(resolve => {
+    server.listen(0, '127.0.0.1', resolve)
+  })
+  return {closed, port: (server.address() as AddressInfo).port, stop: () => server.close()}
+}
+
+/** A PostgreSQL Authentication message ('R'): 10 names the SASL mechanisms, 11 continues the exchange. */
+function authentication(code: number, data: Buffer): Buffer {
+  const message = Buffer.alloc(9 + data.length)
+  message.write('R')
+  message.writeInt32BE(8 + data.length, 1)
+  message.writeInt32BE(code, 5)
+  data.copy(message, 9)
+  return message
+}
