@@ -1,6 +1,8 @@
 import {Cron} from 'croner'
-import {statSync} from 'node:fs'
+import {type Stats, statSync} from 'node:fs'
 import path from 'node:path'
+
+import {foreignOwnerOf} from '../password-file-owner.js'
 
 /**
  * A value type turns what the user typed into the canonical stored string, or explains in one phrase why it
@@ -76,22 +78,25 @@ export function existingDirectoryType(what: string): ValueType {
   }
 }
 
-/** A secret must not be readable by others: refuse a password file that group or world can read. */
+/**
+ * A secret must not be readable by others: refuse a password file that group or world can read, or that belongs to
+ * another user than the backup's (foreignOwnerOf).
+ */
 export const privateFileType: ValueType = {
   expected: 'an absolute path to a file readable only by its owner (chmod 600)',
   normalize(raw) {
     const file = absolutePathType.normalize(raw)
-    let mode: number
+    let stat: Stats
     try {
-      const stat = statSync(file)
-      if (!stat.isFile()) throw new InvalidValue(`${file} is not a regular file`)
-      mode = stat.mode
-    } catch (error) {
-      if (error instanceof InvalidValue) throw error
+      stat = statSync(file)
+    } catch {
       throw new InvalidValue(`${file} does not exist`)
     }
 
-    if ((mode & 0o077) !== 0) throw new InvalidValue(`${file} is readable by others (run chmod 600 ${file})`)
+    if (!stat.isFile()) throw new InvalidValue(`${file} is not a regular file`)
+    if ((stat.mode & 0o077) !== 0) throw new InvalidValue(`${file} is readable by others (run chmod 600 ${file})`)
+    const foreign = foreignOwnerOf(file, stat.uid)
+    if (foreign) throw new InvalidValue(foreign)
     return file
   },
 }

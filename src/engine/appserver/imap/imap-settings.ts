@@ -1,9 +1,10 @@
-import {readFileSync, statSync} from 'node:fs'
+import {readFileSync, type Stats, statSync} from 'node:fs'
 import {userInfo} from 'node:os'
 import path from 'node:path'
 
 import {LOGIN_MODES, type LoginMode} from '../../config/attributes.js'
 import {UserError} from '../../errors.js'
+import {foreignOwnerOf} from '../../password-file-owner.js'
 
 /** What the IMAP connector needs from the configuration (never the password itself: see readPassword). */
 export interface ImapSettings {
@@ -48,15 +49,15 @@ export function imapSettings(config: Map<string, null | string>): ImapSettings {
 
 /**
  * The admin password, read from its file at each use (so a changed password needs no restart). The file must still
- * be readable by its owner only; the password is the first line, and no message ever contains any of it. Read
- * synchronously: a SmartScan opens a connection per account, and fs/promises' stat, open, fstat, read and close of a
+ * be readable by its owner only, and belong to the backup's user (foreignOwnerOf); the password is the first line,
+ * and no message ever contains any of it. Read synchronously: a SmartScan opens a connection per account, and fs/promises' stat, open, fstat, read and close of a
  * one-line file cost more main-thread time (1.4 ms) than the account's LIST-STATUS.
  */
 export async function readPassword(settings: Pick<ImapSettings, 'passwordFile'>): Promise<string> {
   const file = settings.passwordFile
-  let mode: number
+  let stat: Stats
   try {
-    mode = statSync(file).mode
+    stat = statSync(file)
   } catch (error) {
     const {code} = (error as NodeJS.ErrnoException)
     if (denied(code)) {
@@ -67,7 +68,9 @@ export async function readPassword(settings: Pick<ImapSettings, 'passwordFile'>)
     throw new UserError(`backupAppServerPasswordFile ${file} cannot be read: create it (chmod 600) with the admin password`)
   }
 
-  if ((mode & 0o077) !== 0) throw new UserError(`backupAppServerPasswordFile ${file} is readable by others: run chmod 600 ${file}`)
+  if ((stat.mode & 0o077) !== 0) throw new UserError(`backupAppServerPasswordFile ${file} is readable by others: run chmod 600 ${file}`)
+  const foreign = foreignOwnerOf(file, stat.uid)
+  if (foreign) throw new UserError(`backupAppServerPasswordFile ${foreign}`)
   let text: string
   try {
     text = readFileSync(file, 'utf8')
