@@ -50,8 +50,9 @@ export function imapSettings(config: Map<string, null | string>): ImapSettings {
 /**
  * The admin password, read from its file at each use (so a changed password needs no restart). The file must still
  * be readable by its owner only, and belong to the backup's user (foreignOwnerOf); the password is the first line,
- * and no message ever contains any of it. Read synchronously: a SmartScan opens a connection per account, and fs/promises' stat, open, fstat, read and close of a
- * one-line file cost more main-thread time (1.4 ms) than the account's LIST-STATUS.
+ * and no message ever contains any of it. Read synchronously: a SmartScan opens a connection per account, and
+ * fs/promises' stat, open, fstat, read and close of a one-line file cost more main-thread time (1.4 ms) than the
+ * account's LIST-STATUS.
  */
 export async function readPassword(settings: Pick<ImapSettings, 'passwordFile'>): Promise<string> {
   const file = settings.passwordFile
