@@ -125,7 +125,7 @@ describe('backup daemon with the IMAP AppServer', function () {
     assert.equal((await json(['backup', 'getAccountInfo', bob])).counts.liveItems, 1)
     const again = await json(['backup', 'daemon', 'once', 'true'])
     assert.deepEqual({...again, foldersRead: undefined}, {
-      connector: 'imap', accounts: 2, synchronised: 2, failed: [], foldersRead: undefined, revisions: 0,
+      connector: 'imap', accounts: 2, notBackedUp: 0, synchronised: 2, failed: [], foldersRead: undefined, revisions: 0,
     })
     assert.equal(again.foldersRead, 0)
   })

@@ -39,14 +39,16 @@ export default class Daemon extends BaseCommand {
           this.notice(event.message)
         })
         if ('connector' in totals) {
-          this.log(`synchronised ${totals.synchronised} of ${totals.accounts} accounts with the IMAP AppServer (${totals.foldersRead} folders read, ${totals.revisions} revisions)`)
+          const leftOut = totals.notBackedUp > 0 ? `; ${totals.notBackedUp} not backed up (backupEnabled false)` : ''
+          this.log(`synchronised ${totals.synchronised} of ${totals.accounts} accounts with the IMAP AppServer (${totals.foldersRead} folders read, ${totals.revisions} revisions)${leftOut}`)
           if (totals.failed.length > 0) {
             this.log(`PARTIAL: ${totals.failed.length} account(s) could not be synchronised (listed above); exit code 1`)
             process.exitCode = 1
           }
         } else {
           const where = totals.lastSeq === null ? 'no transaction applied yet' : `last seq ${totals.lastSeq}`
-          this.log(`applied ${totals.transactions} transactions (${totals.revisions} revisions, ${totals.errors} errors), ${where}`)
+          const skipped = totals.notBackedUp > 0 ? `, ${totals.notBackedUp} skipped as their accounts are not backed up (backupEnabled false)` : ''
+          this.log(`applied ${totals.transactions - totals.notBackedUp} transactions (${totals.revisions} revisions, ${totals.errors} errors)${skipped}, ${where}`)
           // Like a PARTIAL IMAP cycle: a script or cron job running once learns from the exit code that lines were lost
           // to the backup until someone looks (the daemon proper logs them and keeps following).
           if (totals.rejected > 0) {

@@ -87,7 +87,9 @@ export const ATTRIBUTES: readonly AttributeDefinition[] = [
   },
   {
     name: 'backupEnabled',
-    description: 'Whether the accounts of this COS, or this account, are backed up.',
+    description: 'Whether the accounts of this COS, or this account, are backed up. false: SmartScan and the realtime '
+      + 'capture leave the account out (within a minute), the redolog scanner skips its changes and marks it uncertain; '
+      + 'what the backup holds of it stays.',
     levels: ['cos', 'account'],
     type: booleanType('lower'),
     defaultValue: 'true',

@@ -57,6 +57,7 @@ export class RealtimeService {
   private imap?: ImapRealtime
   private readonly progressLogMs: number
   private lastProgressLog = 0
+  private saidNotBackedUp = false
   /** Whether this start of the scanner has reached the end of the feed yet (said once, in one line). */
   private caughtUp = false
   /** Of the current read of the feed: batches committed, and batches the reader had yielded when it last went idle. */
@@ -275,6 +276,12 @@ export class RealtimeService {
             if (stats.errors > 0) {
               const untold = stats.errors - stats.problems.length
               this.log(`backup-realtime: ${stats.errors} bad transactions recorded${untold > 0 ? ` (${untold} not listed above)` : ''} (see backup getBackupInfo)`)
+            }
+
+            if (stats.notBackedUp > 0 && !this.saidNotBackedUp) {
+              // Once per start: skipping goes on for every batch while backupEnabled stays false.
+              this.saidNotBackedUp = true
+              this.log('backup-realtime: skipping the transactions of accounts not backed up (backupEnabled false); backup getAccountInfo says from when')
             }
 
             if (!this.noteCaughtUp()) this.logProgress()

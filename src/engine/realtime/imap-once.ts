@@ -3,12 +3,15 @@ import type {Catalog} from '../catalog/catalog.js'
 import type {ProgressSink} from '../progress.js'
 
 import {noAccountListed, runAccountsCommand} from '../appserver/imap/accounts-command.js'
+import {accountsNotBackedUp, notBackedUpLine} from '../config/backup-enabled.js'
 import {scanAccounts} from '../smartscan/scan-accounts.js'
 
 export interface ImapOnceTotals {
   connector: 'imap'
-  /** Accounts the accounts command lists. */
+  /** Accounts the accounts command lists, less those not backed up. */
   accounts: number
+  /** Accounts listed that backupEnabled false leaves out. */
+  notBackedUp: number
   synchronised: number
   failed: Array<{account: string; error: string}>
   foldersRead: number
@@ -33,10 +36,13 @@ export interface ImapOnceOptions {
  */
 export async function imapCatchUpOnce(options: ImapOnceOptions): Promise<ImapOnceTotals> {
   const {catalog, server, settings, signal, progress} = options
-  const accounts = await runAccountsCommand(settings.accountsCommand, signal)
-  if (accounts.length === 0) throw noAccountListed(settings.accountsCommand)
+  const listed = await runAccountsCommand(settings.accountsCommand, signal)
+  if (listed.length === 0) throw noAccountListed(settings.accountsCommand)
+  const notBackedUp = await accountsNotBackedUp(catalog.db, listed)
+  if (notBackedUp.size > 0) progress?.({kind: 'step', message: notBackedUpLine(notBackedUp)})
+  const accounts = listed.filter(account => !notBackedUp.has(account))
   const totals: ImapOnceTotals = {
-    connector: 'imap', accounts: accounts.length, synchronised: 0, failed: [], foldersRead: 0, revisions: 0,
+    connector: 'imap', accounts: accounts.length, notBackedUp: notBackedUp.size, synchronised: 0, failed: [], foldersRead: 0, revisions: 0,
   }
   await scanAccounts({
     catalog,

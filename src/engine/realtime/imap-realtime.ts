@@ -7,6 +7,7 @@ import {ImapError} from '../appserver/imap/imap-errors.js'
 import {ImapSession} from '../appserver/imap/imap-session.js'
 import {type ImapSettings} from '../appserver/imap/imap-settings.js'
 import {LoginWitness} from '../appserver/imap/login-witness.js'
+import {accountsNotBackedUp, notBackedUpLine} from '../config/backup-enabled.js'
 import {serverConfig} from '../config/config-store.js'
 import {markCertain} from '../scanner/account-certainty.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
@@ -106,6 +107,8 @@ export class ImapRealtime {
   readonly stopGrace: number
   private readonly accountsSilentMs: number
   private accounts: string[] = []
+  /** Accounts the directory lists that backupEnabled false leaves out, as of the last refresh. */
+  private notBackedUp = new Set<string>()
   private accountsReadAt = 0
   private readonly due = new Map<string, number>()
   private readonly accountBackoff = new Map<string, number>()
@@ -318,12 +321,18 @@ export class ImapRealtime {
       this.options.log(`backup-realtime: ${this.accountsSilence} (still waiting for it)`)
     }, this.accountsSilentMs)
     try {
-      const listed = await runAccountsCommand(this.options.settings.accountsCommand, signal)
+      const directory = await runAccountsCommand(this.options.settings.accountsCommand, signal)
       // Treated as a failing command: the accounts already followed are kept, and the status says why.
-      if (listed.length === 0) throw noAccountListed(this.options.settings.accountsCommand)
+      if (directory.length === 0) throw noAccountListed(this.options.settings.accountsCommand)
+      // Read again with the list: setting backupEnabled takes effect within a refresh, without a restart.
+      const notBackedUp = await accountsNotBackedUp(this.options.catalog.db, directory)
+      const leftOut = directory.filter(account => notBackedUp.has(account) && !this.notBackedUp.has(account))
+      if (leftOut.length > 0) this.options.log(`backup-realtime: ${notBackedUpLine(new Map(leftOut.map(a => [a, notBackedUp.get(a)!])))}; no longer followed`)
+      this.notBackedUp = new Set(notBackedUp.keys())
+      const listed = directory.filter(account => !notBackedUp.has(account))
       const added = listed.filter(account => !this.due.has(account))
       const present = new Set(listed)
-      const dropped = this.accounts.filter(account => !present.has(account))
+      const dropped = this.accounts.filter(account => !present.has(account) && !notBackedUp.has(account))
       if (dropped.length > 0) this.options.log(`backup-realtime: ${droppedLine(dropped, this.accounts.length, listed.length)}`)
       for (const account of this.accounts) {
         if (!present.has(account)) {

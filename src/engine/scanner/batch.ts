@@ -31,6 +31,7 @@ export class Batch {
   private readonly lookedUp = new Set<string>()
   /** Folders with states staged in this batch. */
   private readonly stagedFolders = new Set<CurrentFolder>()
+  private notBackedUp: ReadonlyMap<string, string> = new Map()
 
   constructor(
     private readonly trx: Knex.Transaction,
@@ -64,6 +65,14 @@ export class Batch {
   }
 
   /** Records and reports a problem; false for one recorded before (told once only), which is not counted again. */
+  /**
+   * Accounts whose folder and item transactions this batch skips (backupEnabled false); their account transactions
+   * (creation, rename, deletion) are still applied, so the directory of accounts stays right.
+   */
+  leaveOut(notBackedUp: ReadonlyMap<string, string>): void {
+    this.notBackedUp = notBackedUp
+  }
+
   async recordError(error: FeedError): Promise<boolean> {
     if (await this.recordedBefore(error)) return false
     this.stats.errors++
@@ -105,6 +114,14 @@ export class Batch {
     const account = await this.accountFor(t)
     if (!account) return
     if (t.doubt) this.markUncertain(account.id, t.doubt.reason, t.doubt.since)
+    const leftOutBy = this.notBackedUp.get(t.account)
+    if (leftOutBy !== undefined && !t.op.startsWith('account.')) {
+      this.stats.notBackedUp++
+      // The history now misses changes: whoever restores the account later is told from when.
+      this.markUncertain(account.id, `not backed up from seq ${t.seq} on (backupEnabled false at ${leftOutBy}): later changes are missing`, t.time)
+      return
+    }
+
     switch (t.op) {
     case 'account.created':
     case 'account.deleted':

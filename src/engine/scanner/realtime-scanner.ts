@@ -3,6 +3,7 @@ import type {ProgressSink} from '../progress.js'
 import type {FeedEntry, TransactionFeed} from './feed-entry.js'
 
 import {BlobStore} from '../blobstore/blob-store.js'
+import {BackupEnabledRules} from '../config/backup-enabled.js'
 import {serverConfig} from '../config/config-store.js'
 import {feedCheckpoint} from './checkpoints.js'
 import {readAhead} from './read-ahead.js'
@@ -22,9 +23,9 @@ export interface ScannerTotals extends Omit<BatchStats, 'problems'> {
   batches: number
 }
 
-// Switching blobless mode takes effect within this time; reading the configuration for every batch cost more than
-// a small batch's own statements.
-const BLOBLESS_READ_MS = 1000
+// Switching blobless mode or backupEnabled takes effect within this time; reading the configuration for every batch
+// cost more than a small batch's own statements.
+const SETTINGS_READ_MS = 1000
 
 /** A setting read again only when the last reading is older than `ms`. */
 function settingReadEvery<T>(ms: number, read: () => Promise<T>): () => Promise<T> {
@@ -49,14 +50,16 @@ export async function runScanner(options: ScannerOptions): Promise<ScannerTotals
   const {catalog, feed, signal, server} = options
   const blobs = await blobStoreFor(catalog, server)
   const from = await feedCheckpoint(catalog, feed)
+  const backupEnabled = settingReadEvery(SETTINGS_READ_MS, () => BackupEnabledRules.load(catalog.db))
   const applier = new TransactionApplier({
     catalog,
     blobs,
     feed,
-    blobless: settingReadEvery(BLOBLESS_READ_MS, async () => (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true'),
+    blobless: settingReadEvery(SETTINGS_READ_MS, async () => (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true'),
+    notBackedUp: async (accounts, cosNotYetRecorded) => (await backupEnabled()).notBackedUp(catalog.db, accounts, cosNotYetRecorded),
   }, from)
   const totals: ScannerTotals = {
-    batches: 0, transactions: 0, errors: 0, rejected: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
+    batches: 0, transactions: 0, errors: 0, rejected: 0, notBackedUp: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
   }
   // The batch after this one is read while this one is applied; a failure stops that read at once.
   const reading = new AbortController()
@@ -67,6 +70,7 @@ export async function runScanner(options: ScannerOptions): Promise<ScannerTotals
     totals.transactions += stats.transactions
     totals.errors += stats.errors
     totals.rejected += stats.rejected
+    totals.notBackedUp += stats.notBackedUp
     totals.revisions += stats.revisions
     totals.blobsWritten += stats.blobsWritten
     totals.bytesWritten += stats.bytesWritten

@@ -17,6 +17,11 @@ export interface ApplierOptions {
   feed: Pick<TransactionFeed, 'connector' | 'resolveContentPath' | 'scope' | 'server'>
   /** Read per batch, so switching blobless mode on takes effect without restarting the scanner. */
   blobless: () => Promise<boolean> | boolean
+  /**
+   * The accounts among these that backupEnabled false leaves out, read per batch: their transactions are skipped,
+   * content unread. For a feed of every account (the redolog); the IMAP capture leaves them out before reading.
+   */
+  notBackedUp?: (accounts: string[], cosNotYetRecorded: ReadonlyMap<string, string>) => Promise<ReadonlyMap<string, string>>
 }
 
 export interface BatchStats {
@@ -27,6 +32,8 @@ export interface BatchStats {
    * rejected some must not look successful to whoever runs it once (cron, a script): see `daemon once true`.
    */
   rejected: number
+  /** Transactions of accounts not backed up (backupEnabled false), skipped: a part of the transactions. */
+  notBackedUp: number
   /**
    * The first problems of the batch, one line each with file, line, account and reason, for the daemon's log: an
    * administrator reading it learns what went wrong without opening the catalog (all of them are in ingest_errors).
@@ -45,6 +52,8 @@ export interface PreparedBatch {
   transactions: Transaction[]
   blobless: boolean
   contents: Map<Transaction, ResolvedContent>
+  /** Accounts of the batch not backed up, with the level that says so. */
+  notBackedUp: ReadonlyMap<string, string>
 }
 
 /**
@@ -81,21 +90,25 @@ export class TransactionApplier {
     this.options.blobs.ensureHeadroom()
     const transactions = entries.flatMap(e => (e.kind === 'transaction' ? [e.transaction] : []))
     const blobless = await this.options.blobless()
+    const notBackedUp = this.options.notBackedUp
+      ? await this.options.notBackedUp([...new Set(transactions.map(t => t.account))], cosGivenIn(transactions))
+      : new Map<string, string>()
     const writtenDirs = new Set<string>()
-    const contents = await resolveContents(transactions, {
+    const backedUp = notBackedUp.size === 0 ? transactions : transactions.filter(t => !notBackedUp.has(t.account))
+    const contents = await resolveContents(backedUp, {
       blobs: this.options.blobs, blobless, feed: this.options.feed, writtenDirs,
     })
     // Each blob file was fsynced before its rename; the renames themselves must be on disk before the commit that
     // names the blobs, or a power loss could leave the catalog pointing at a file that is not there.
     await this.options.blobs.syncDirectories(writtenDirs)
     return {
-      entries, transactions, blobless, contents,
+      entries, transactions, blobless, contents, notBackedUp,
     }
   }
 
-  async commit({blobless, contents, entries, transactions}: PreparedBatch): Promise<BatchStats> {
+  async commit({blobless, contents, entries, notBackedUp, transactions}: PreparedBatch): Promise<BatchStats> {
     const stats: BatchStats = {
-      transactions: 0, errors: 0, rejected: 0, problems: [], revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
+      transactions: 0, errors: 0, rejected: 0, notBackedUp: 0, problems: [], revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,
     }
     if (entries.length === 0) return stats
 
@@ -106,6 +119,7 @@ export class TransactionApplier {
         // What another process wrote (a purge removing an account, a SmartScan) may contradict the caches.
         if (await this.otherWriters.since(trx, this.options.catalog.dialect) === 'changed') this.forgetCaches()
         const batch = new Batch(trx, this.accounts, contents, stats, this.options.feed, this.folders)
+        batch.leaveOut(notBackedUp)
         await batch.prefetch(transactions)
         for (const entry of entries) {
           if (entry.kind === 'error') {
@@ -137,4 +151,14 @@ export class TransactionApplier {
 
     return stats
   }
+}
+
+/** The COS that the batch's account transactions give, by account: the catalog records them only when it commits. */
+function cosGivenIn(transactions: Transaction[]): Map<string, string> {
+  const cos = new Map<string, string>()
+  for (const t of transactions) {
+    if ((t.op === 'account.created' || t.op === 'account.modified') && t.data.cos !== undefined) cos.set(t.account.toLowerCase(), t.data.cos)
+  }
+
+  return cos
 }

@@ -5,6 +5,7 @@ import {domainsOf, noAccountListed, runAccountsCommand} from '../appserver/imap/
 import {IMAP_CONNECTOR} from '../appserver/imap/imap-identity.js'
 import {EMPTY_POSITION} from '../appserver/imap/imap-position.js'
 import {imapSettings, readPassword} from '../appserver/imap/imap-settings.js'
+import {accountsNotBackedUp, notBackedUpError, notBackedUpLine} from '../config/backup-enabled.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
 import {loadCheckpoint} from '../scanner/checkpoints.js'
@@ -29,8 +30,10 @@ export interface SmartScanRequest {
 
 export interface SmartScanReport extends Record<string, unknown> {
   deep: boolean
-  /** Accounts to scan: the directory command's list, or the one account. */
+  /** Accounts to scan: the directory command's list, or the one account, less those not backed up. */
   accounts: number
+  /** Accounts the directory lists that backupEnabled false leaves out, with the level that says so. */
+  notBackedUp: Array<{account: string; by: string}>
   scanned: number
   failed: Array<{account: string; error: string}>
   /** Accounts the backup had from this server that the directory no longer lists: recorded as deleted. */
@@ -48,6 +51,10 @@ export async function checkSmartScan(catalog: Catalog, server: string, request: 
   const settings = imapSettings(await serverConfig(catalog, server))
   await readPassword(settings)
   if (!request.account && !settings.accountsCommand) await runAccountsCommand(null)
+  if (request.account) {
+    const by = (await accountsNotBackedUp(catalog.db, [request.account])).get(request.account)
+    if (by) throw notBackedUpError(request.account, by)
+  }
 }
 
 /**
@@ -62,21 +69,26 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
   const config = await serverConfig(catalog, server)
   const settings = imapSettings(config)
   const deep = request.deep ?? false
-  const accounts = request.account ? [request.account.toLowerCase()] : await runAccountsCommand(settings.accountsCommand, context.signal)
+  const listed = request.account ? [request.account.toLowerCase()] : await runAccountsCommand(settings.accountsCommand, context.signal)
   // A command that exits 0 listing no account is broken, as the daemon and 'daemon once' take it: a scheduled SmartScan
   // otherwise succeeded every night having scanned nothing, with only a warning in its record.
-  if (accounts.length === 0) throw noAccountListed(settings.accountsCommand)
+  if (listed.length === 0) throw noAccountListed(settings.accountsCommand)
+  const notBackedUp = await accountsNotBackedUp(catalog.db, listed)
+  if (request.account && notBackedUp.size > 0) throw notBackedUpError(listed[0], notBackedUp.get(listed[0])!)
+  const accounts = listed.filter(account => !notBackedUp.has(account))
   const report: SmartScanReport = {
     deep,
     accounts: accounts.length,
+    notBackedUp: [...notBackedUp].map(([account, by]) => ({account, by})),
     scanned: 0,
     failed: [],
     deletedAccounts: [],
-    domains: domainsOf(accounts),
+    domains: domainsOf(listed),
     totals: Object.fromEntries(SCAN_TOTALS.map(key => [key, 0])) as ScanTotals,
     perAccount: [],
   }
   if (!request.account) progress({kind: 'step', message: `${accounts.length} account${accounts.length === 1 ? '' : 's'} to scan${deep ? ' (deep)' : ''}`})
+  if (notBackedUp.size > 0) progress({kind: 'step', message: notBackedUpLine(notBackedUp)})
   const live = new ScanProgress(progress, request.progressEvery)
   const finished = () => ({
     accounts: accounts.length, scanned: report.scanned, failed: report.failed.length, totals: report.totals,
@@ -116,7 +128,8 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
     progress({kind: 'counters', counters: live.counters(finished())})
   }
 
-  if (!request.account) report.deletedAccounts = await recordDeletedAccounts(context, accounts, report.failed.length)
+  // The directory still lists the accounts left out: they are not deleted.
+  if (!request.account) report.deletedAccounts = await recordDeletedAccounts(context, listed, report.failed.length)
   for (const account of report.deletedAccounts) progress({kind: 'step', account, message: 'no longer on the server: recorded as deleted'})
   if (report.failed.length > 0) {
     const first = report.failed[0]
