@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
-import {mkdtemp, rm} from 'node:fs/promises'
+import {mkdtemp, rm, writeFile} from 'node:fs/promises'
 import {type AddressInfo, createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {openCatalog} from '../../../src/engine/catalog/open-catalog.js'
+import {runCli} from '../../helpers/run-cli.js'
 
 // No server is needed: every URL here fails before or at connecting (port 1 on loopback refuses at once).
 describe('CARBONIO_BACKUP_CATALOG_URL errors', () => {
@@ -57,6 +58,28 @@ describe('CARBONIO_BACKUP_CATALOG_URL errors', () => {
       })])
     } finally {
       server.stop()
+    }
+  })
+  // pg reads ~/.pgpass itself, and warned on every command that this support is deprecated (a DeprecationWarning
+  // of three lines in every cron mail); the README tells administrators to keep the password there.
+  it('a password in ~/.pgpass is used with no DeprecationWarning', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'carbonio-backup-test-pgpass-'))
+    const server = await scramServer()
+    try {
+      const passFile = path.join(home, 'pgpass')
+      await writeFile(passFile, `127.0.0.1:${server.port}:catalog:backup:PgpassSecret4\n`, {mode: 0o600})
+      const result = await runCli(['backup', 'getBackupInfo'], {
+        CARBONIO_BACKUP_CATALOG_URL: `postgres://backup@127.0.0.1:${server.port}/catalog`, CARBONIO_BACKUP_HOME: home, PGPASSFILE: passFile,
+      })
+      // Past the point where a client without a password gives up: the fake server's nonce is what fails.
+      assert.match(result.stderr, /^Error: cannot open the catalog at .*: SASL: SCRAM-SERVER-FIRST-MESSAGE: server nonce does not start with client nonce$/m)
+      assert.equal(result.code, 1)
+      assert.doesNotMatch(result.stderr, /DeprecationWarning|pgpass support/)
+      assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr)
+      assert.doesNotMatch(result.stderr, /PgpassSecret4/)
+    } finally {
+      server.stop()
+      await rm(home, {force: true, recursive: true})
     }
   })
 })
