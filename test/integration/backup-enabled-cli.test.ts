@@ -34,6 +34,8 @@ describe('backupEnabled through bin/run.js', function () {
       const kept = await bed.user('kept')
       const excluded = await bed.user('excluded')
       for (const account of [kept, excluded]) await bed.dovecot.loadMessages(account, {INBOX: [{raw: message(account.split('@')[0])}]})
+      assert.equal((await runCli(['backup', 'doSmartScan', 'start'], bed.t.env)).code, 0)
+      for (const account of [kept, excluded]) await bed.dovecot.loadMessages(account, {INBOX: [{raw: message(`${account.split('@')[0]}-2`)}]})
       const off = await runCli(['config', 'set', 'account', excluded, 'backupEnabled', 'false'], bed.t.env)
       assert.equal(off.code, 0, off.stderr)
 
@@ -44,7 +46,7 @@ describe('backupEnabled through bin/run.js', function () {
       assert.deepEqual(result.notBackedUp, [{account: excluded, by: `account ${excluded}`}])
       // Still listed by the directory: not taken for an account gone from the server.
       assert.deepEqual(result.deletedAccounts, [])
-      assert.equal(blobFiles(bed.t.home).length, 1, 'only the kept account\'s message is stored')
+      assert.equal(blobFiles(bed.t.home).length, 3, 'of the new messages, only the kept account\'s is stored')
 
       const refused = await runCli(['backup', 'doAccountScan', excluded], bed.t.env)
       assert.equal(refused.code, 1)
@@ -53,13 +55,18 @@ describe('backupEnabled through bin/run.js', function () {
       const once = await runCli(['backup', 'daemon', 'once', 'true'], bed.t.env)
       assert.equal(once.code, 0, once.stderr)
       assert.match(once.stdout, /^synchronised 1 of 1 accounts .*; 1 not backed up \(backupEnabled false\)\n$/)
-      assert.equal(blobFiles(bed.t.home).length, 1)
+      assert.equal(blobFiles(bed.t.home).length, 3)
+
+      // What the backup holds of an excluded account can still be restored: only reading it from the server stops.
+      const undelete = await runCli(['backup', 'doUndelete', excluded, 'first', 'last'], bed.t.env)
+      assert.equal(undelete.code, 0, undelete.stderr)
+      assert.match(undelete.stdout, /: 0 deleted, 0 restored/)
 
       assert.equal((await runCli(['config', 'set', 'account', excluded, 'backupEnabled', 'true'], bed.t.env)).code, 0)
       const back = await runCli(['backup', 'doAccountScan', excluded, '--json'], bed.t.env)
       assert.equal(back.code, 0, back.stderr)
       assert.equal(JSON.parse(back.stdout).result.totals.created, 1)
-      assert.equal(blobFiles(bed.t.home).length, 2)
+      assert.equal(blobFiles(bed.t.home).length, 4)
     } finally {
       await bed.cleanup()
     }

@@ -4,6 +4,7 @@ import type {OperationView} from '../../cli/operation-view.js'
 
 import {OperationCommand} from '../../cli/operation-command.js'
 import {booleanParam} from '../../cli/params.js'
+import {checkBackedUp} from '../../engine/config/backup-enabled.js'
 import {checkSmartScan, smartScan} from '../../engine/smartscan/smart-scan.js'
 
 export default class DoAccountScan extends OperationCommand {
@@ -24,7 +25,9 @@ export default class DoAccountScan extends OperationCommand {
     const {args, flags} = await this.parse(DoAccountScan)
     const deep = flags.deep ?? false
     const account = args.account.toLowerCase()
-    await checkSmartScan(await this.catalog(), this.server, {account})
+    const catalog = await this.catalog()
+    await checkSmartScan(catalog, this.server, {account})
+    await checkBackedUp(catalog.db, account)
     const view = await this.runAsOperation('doAccountScan', {account, deep}, context => smartScan(context, {account, deep}))
     for (const line of scanOutcome(view)) this.log(line)
     return view

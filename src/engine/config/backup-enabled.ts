@@ -62,6 +62,12 @@ export async function accountsNotBackedUp(db: Knex | Knex.Transaction, accounts:
   return (await BackupEnabledRules.load(db)).notBackedUp(db, accounts)
 }
 
+/** Refuses, before an operation is created for it, a scan of one account that is not backed up. */
+export async function checkBackedUp(db: Knex | Knex.Transaction, account: string): Promise<void> {
+  const by = (await accountsNotBackedUp(db, [account])).get(account)
+  if (by) throw notBackedUpError(account, by)
+}
+
 /** The refusal of a command naming one account that is not backed up: the level that says so and the fix. */
 export function notBackedUpError(account: string, by: string): UserError {
   const fix = by.startsWith('account ')

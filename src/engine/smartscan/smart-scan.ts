@@ -51,10 +51,6 @@ export async function checkSmartScan(catalog: Catalog, server: string, request: 
   const settings = imapSettings(await serverConfig(catalog, server))
   await readPassword(settings)
   if (!request.account && !settings.accountsCommand) await runAccountsCommand(null)
-  if (request.account) {
-    const by = (await accountsNotBackedUp(catalog.db, [request.account])).get(request.account)
-    if (by) throw notBackedUpError(request.account, by)
-  }
 }
 
 /**
