@@ -152,5 +152,12 @@ describe('backup doUndelete through bin/run.js', () => {
     const backwards = await runCli(['backup', 'doUndelete', address, 'last', 'first'], bed.t.env)
     assert.equal(backwards.code, 2)
     assert.match(backwards.stderr, /start takes a date or first, not 'last'/)
+    // Two dates the wrong way round: a usage error before any operation, not a Failed operation.
+    const operations = JSON.parse((await runCli(['backup', 'getAllOperations', '--json'], bed.t.env)).stdout).operations.length
+    const reversed = await runCli(['backup', 'doUndelete', address, '2026-11-02T00:00:00Z', '2026-11-01T00:00:00Z'], bed.t.env)
+    assert.equal(reversed.code, 2)
+    assert.equal(reversed.stdout, '')
+    assert.equal(reversed.stderr.split('\n')[0], 'Error: the start 2026-11-02T00:00:00.000Z is after the end 2026-11-01T00:00:00.000Z: give the earlier date first')
+    assert.equal(JSON.parse((await runCli(['backup', 'getAllOperations', '--json'], bed.t.env)).stdout).operations.length, operations)
   })
 })

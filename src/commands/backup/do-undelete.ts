@@ -7,7 +7,7 @@ import {OperationCommand} from '../../cli/operation-command.js'
 import {parsePointInTime} from '../../cli/param-values.js'
 import {booleanParam} from '../../cli/params.js'
 import {describePointInTime} from '../../engine/point-in-time.js'
-import {undelete} from '../../engine/restore/undelete.js'
+import {checkDeletionWindow, undelete} from '../../engine/restore/undelete.js'
 import {checkSmartScan} from '../../engine/smartscan/smart-scan.js'
 
 export default class DoUndelete extends OperationCommand {
@@ -38,6 +38,7 @@ export default class DoUndelete extends OperationCommand {
     const start = parsePointInTime(args.start, 'start', {keywords: ['first']})
     const end = parsePointInTime(args.end, 'end', {keywords: ['last']})
     const window = {from: start.kind === 'at' ? start.at : null, to: end.kind === 'at' ? end.at : null}
+    checkDeletionWindow(window)
     const targetOriginalFolder = flags.target_original_folder ?? true
     await checkSmartScan(await this.catalog(), this.server, {account: args.account})
     const view = await this.runAsOperation(

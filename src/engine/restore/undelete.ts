@@ -3,7 +3,7 @@ import type {RestoreMessage} from './imap-restore-target.js'
 
 import {imapSettings} from '../appserver/imap/imap-settings.js'
 import {serverConfig} from '../config/config-store.js'
-import {throwIfAborted, UserError} from '../errors.js'
+import {throwIfAborted, UsageError, UserError} from '../errors.js'
 import {findAccount} from '../history/account-lookup.js'
 import {FolderHistory} from '../history/folder-history.js'
 import {isoTime} from '../history/history-time.js'
@@ -56,6 +56,13 @@ export function undeletedFolderName(now: number): string {
 
 const two = (n: number) => String(n).padStart(2, '0')
 
+/** A window whose start is after its end is a mistyped command: refused before any operation is created for it. */
+export function checkDeletionWindow({from, to}: DeletionWindow): void {
+  if (from !== null && to !== null && from > to) {
+    throw new UsageError(`the start ${isoTime(from)} is after the end ${isoTime(to)}: give the earlier date first`)
+  }
+}
+
 /**
  * doUndelete: the messages of an account deleted in a window (by the user, an expunge, an emptied or deleted folder)
  * come back into the live account on the AppServer, with their exact bytes, flags, keywords and internal date (less
@@ -66,9 +73,7 @@ const two = (n: number) => String(n).padStart(2, '0')
 export async function undelete(context: OperationContext, request: UndeleteRequest): Promise<UndeleteReport> {
   const {catalog, progress, server, signal} = context
   const {from, to} = request.window
-  if (from !== null && to !== null && from > to) {
-    throw new UserError(`the start ${isoTime(from)} is after the end ${isoTime(to)}: give the earlier date first`)
-  }
+  checkDeletionWindow(request.window)
 
   let account = await findAccount(catalog, request.account)
   const settings = imapSettings(await serverConfig(catalog, server))
