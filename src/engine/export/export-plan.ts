@@ -1,4 +1,7 @@
-import {readdir, stat} from 'node:fs/promises'
+import {randomBytes} from 'node:crypto'
+import {
+  mkdir, readdir, rmdir, stat,
+} from 'node:fs/promises'
 import path from 'node:path'
 
 import type {Catalog} from '../catalog/catalog.js'
@@ -99,7 +102,11 @@ export async function checkTarget(target: string, force: boolean): Promise<void>
   try {
     info = await stat(target)
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      await checkCreatable(target)
+      return
+    }
+
     throw new UserError(`cannot use export target ${target}: ${describePathFailure(error, target)}`)
   }
 
@@ -107,4 +114,26 @@ export async function checkTarget(target: string, force: boolean): Promise<void>
   if (!force && (await readdir(target)).length > 0) {
     throw new UserError(`export target ${target} is not empty: choose a new or empty directory, or add force true to replace the exported accounts' directories in it`)
   }
+}
+
+/**
+ * A target that does not exist yet must be creatable where it would be: its nearest existing directory takes a new
+ * directory. Tried with a probe removed at once: permissions alone do not tell (root may write anywhere, yet /proc or
+ * /sys take no new directory), and the export would otherwise fail only once it runs, as a Failed operation.
+ */
+async function checkCreatable(target: string): Promise<void> {
+  let ancestor = path.dirname(path.resolve(target))
+  while (!(await stat(ancestor).catch(() => {})) && ancestor !== path.dirname(ancestor)) ancestor = path.dirname(ancestor)
+  const probe = path.join(ancestor, `.carbonio-export-probe-${randomBytes(4).toString('hex')}`)
+  try {
+    await mkdir(probe)
+  } catch (error) {
+    const {code} = error as NodeJS.ErrnoException
+    const reason = code === 'ENOENT'
+      ? `${ancestor} takes no new directory (ENOENT: a virtual file system such as /proc or /sys?): give a path on an ordinary volume`
+      : describePathFailure(error, path.join(ancestor, path.basename(target)))
+    throw new UserError(`cannot use export target ${target}: ${reason}`)
+  }
+
+  await rmdir(probe)
 }
