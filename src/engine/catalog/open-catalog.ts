@@ -51,23 +51,45 @@ export async function openCatalog(options: OpenCatalogOptions = {}): Promise<Cat
     if (options.migrate !== false) await migrateToLatest(catalog.db)
   } catch (error) {
     await catalog.close()
-    throw storageFailure(error, home) ?? new UserError(`cannot open the catalog at ${catalog.location}: ${catalogErrorText(error as Error)}`)
+    throw storageFailure(error, home) ?? new UserError(`cannot open the catalog at ${catalog.location}: ${catalogErrorText(error as Error, catalog.location)}`)
   }
 
   return catalog
 }
 
 /**
- * pg's own words for a server that asks for a password the URL does not give (SCRAM, PostgreSQL's default since 14)
- * speak of a protocol message, not of the URL the administrator wrote.
+ * pg's own words say what failed, not what to do: a server that asks for a password the URL does not give (SCRAM,
+ * PostgreSQL's default since 14) speaks of a protocol message; a user that may not create tables, of the knex
+ * statement that tried. Each common first-setup mistake gets its fix, in the names of the URL.
  */
-function catalogErrorText(error: Error): string {
+function catalogErrorText(error: Error, location: string): string {
   if (/client password must be a (non-empty )?string/.test(error.message)) {
     return 'the PostgreSQL server asks for a password and CARBONIO_BACKUP_CATALOG_URL gives none: '
       + 'put it in the URL (postgres://user:password@host:5432/db) or in ~/.pgpass'
   }
 
-  return error.message
+  const url = URL.canParse(location) ? new URL(location) : undefined
+  const user = decodeURIComponent(url?.username ?? '') || 'the user'
+  const database = decodeURIComponent(url?.pathname.slice(1) ?? '') || 'the database'
+  switch ((error as NodeJS.ErrnoException).code) {
+  case '3D000': {
+    return `${error.message}: create it, owned by ${user} (createdb -O "${user}" "${database}"), then run the command again`
+  }
+
+  // insufficient_privilege: since PostgreSQL 15 only a database's owner may create tables in its public schema.
+  case '42501': {
+    return `${user} may not create the catalog's tables in ${database} (${error.message.replace(/^.* - /, '')}): `
+      + `make ${user} the owner of the database (ALTER DATABASE "${database}" OWNER TO "${user}"), then run the command again`
+  }
+
+  case 'ECONNREFUSED': {
+    return `${error.message}: is PostgreSQL running, and listening on ${url?.host ?? 'that address'} (listen_addresses, port)?`
+  }
+
+  default: {
+    return error.message
+  }
+  }
 }
 
 function openSqlite(home: string): Catalog {
