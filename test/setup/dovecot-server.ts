@@ -42,6 +42,8 @@ export interface TestDovecot {
   readonly configFile: string
   readonly masterUser: string
   readonly masterPassword: string
+  /** With the tls option: the imaps port (the imap one then offers STARTTLS with the same certificate). */
+  readonly tlsPort?: number
   /** Milliseconds it took to have the server ready. */
   readonly startMs: number
   /** The accounts command for backupAccountsCommand: `doveadm -c <conf> user '*@<domain>'` (every user without a domain). */
@@ -107,6 +109,11 @@ export interface TestDovecotOptions {
    * or closes the connection, instead of `NO [AUTHORIZATIONFAILED]`. Default true.
    */
   masterPassCheck?: boolean
+  /**
+   * PEM files of a certificate and its key: `ssl = yes` (STARTTLS offered on the imap port, as Dovecot's packaged
+   * configuration has it) and an imaps listener on a port of its own (tlsPort). Default: no TLS at all.
+   */
+  tls?: {cert: string; key: string}
 }
 
 const shared = sharedServer('carbonio-backup.test-dovecot', () => startTestDovecot())
@@ -200,6 +207,7 @@ function specialUseConfig(names: Record<string, string>): string {
 }
 
 interface ConfigOptions {
+  tls?: {cert: string; key: string; port: number}
   specialUse?: Record<string, string>
   loginProcesses: LoginProcesses
   masterPassCheck: boolean
@@ -211,7 +219,7 @@ interface ConfigOptions {
 }
 
 function configText(dir: string, port: number, users: ReturnType<typeof runAs>, {
-  layout, loginProcesses, masterPassCheck, masterUserAcl, namespaces, notify, separator, specialUse,
+  layout, loginProcesses, masterPassCheck, masterUserAcl, namespaces, notify, separator, specialUse, tls,
 }: ConfigOptions): string {
   return `# The test Dovecot of carbonio-backup: loopback only, no TLS, everything under ${dir}.
 base_dir = ${dir}/run
@@ -220,7 +228,7 @@ log_path = ${dir}/dovecot.log
 info_log_path = ${dir}/dovecot.log
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+${tls ? `ssl = yes\nssl_cert = <${tls.cert}\nssl_key = <${tls.key}` : 'ssl = no'}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_master_user_separator = *
@@ -263,8 +271,7 @@ service imap-login {${loginProcesses === 'high-performance' ? '\n  service_count
     address = 127.0.0.1
     port = ${port}
   }
-  inet_listener imaps {
-    port = 0
+  inet_listener imaps {${tls ? `\n    address = 127.0.0.1\n    port = ${tls.port}` : '\n    port = 0'}
   }
 }
 # No auth penalty: the tests log in with wrong passwords on purpose.
@@ -289,6 +296,7 @@ export async function startTestDovecot(options: TestDovecotOptions = {}): Promis
     specialUse: options.specialUse,
     layout: options.layout ?? 'maildir++',
     separator: options.separator ?? '/',
+    tls: undefined as ConfigOptions['tls'],
   }
   if (!DOVECOT || !DOVEADM) throw new Error(INSTALL_HINT)
   const started = Date.now()
@@ -334,6 +342,8 @@ export async function startTestDovecot(options: TestDovecotOptions = {}): Promis
     // A free port found by binding port 0 may be taken again before dovecot binds it: retry a few times.
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freePort()
+      fixed.tls = await tlsListener(options.tls)
+      const tlsPort = fixed.tls?.port
       writeFileSync(configFile, configText(dir, port, users, {...fixed, loginProcesses: 'high-security'}))
       try {
         await startDaemon(DOVECOT, configFile, path.join(dir, 'startup.log'))
@@ -351,6 +361,7 @@ export async function startTestDovecot(options: TestDovecotOptions = {}): Promis
         host: '127.0.0.1',
         port,
         url: `imap://127.0.0.1:${port}`,
+        tlsPort,
         dir,
         configFile,
         masterUser,
@@ -487,6 +498,11 @@ async function retry(work: () => Promise<unknown>, timeoutMs: number): Promise<v
       })
     }
   }
+}
+
+/** The certificate of the tls option with a port of its own for the imaps listener. */
+async function tlsListener(tls: TestDovecotOptions['tls']): Promise<ConfigOptions['tls']> {
+  return tls && {...tls, port: await freePort()}
 }
 
 function freePort(): Promise<number> {

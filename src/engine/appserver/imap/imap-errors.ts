@@ -1,6 +1,7 @@
 import type {ImapSettings} from './imap-settings.js'
 
 import {OperationAborted, UserError} from '../../errors.js'
+import {type TlsFailure, tlsProblemLine} from './tls-problem.js'
 
 /**
  * A failure talking to the AppServer, as one line naming the server, the account and the fix. `scope` says how far it
@@ -51,7 +52,7 @@ function closedAtLogin(code: string): string | undefined {
   return code === 'ClosedAfterConnectText' || code === 'ClosedAfterConnectTLS' ? UNREACHABLE[code] : undefined
 }
 
-interface ImapFlowFailure {
+interface ImapFlowFailure extends TlsFailure {
   code?: string
   authenticationFailed?: boolean
   serverResponseCode?: string
@@ -72,8 +73,8 @@ export function explainImapError(error: unknown, settings: Pick<ImapSettings, 'l
     return new ImapError(`cannot reach the AppServer at ${settings.url}: ${UNREACHABLE[code]} (check backupAppServerUrl and that its IMAP service runs)`, 'server', closedAtLogin(code))
   }
 
-  const tls = tlsProblem(code, settings.url)
-  if (tls) return tls
+  const tls = tlsProblemLine(failure, settings.url)
+  if (tls) return new ImapError(tls, 'server')
 
   const response = oneLine(failure.responseText ?? '')
   if (failure.serverResponseCode === 'AUTHORIZATIONFAILED' || (failure.authenticationFailed && /authoriz/i.test(response))) {
@@ -141,18 +142,4 @@ export function unreadableInbox(
 
 function oneLine(text: string): string {
   return text.replaceAll(/\s+/g, ' ').trim()
-}
-
-/** A TLS failure: a port that does not speak TLS at all, or a certificate this host does not trust. */
-function tlsProblem(code: string, url: string): ImapError | undefined {
-  // What OpenSSL says when the answer to its hello is not TLS at all: plain IMAP on the port, not a certificate.
-  if (/^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|HTTP_REQUEST)$/.test(code)) {
-    return new ImapError(`the AppServer at ${url} does not speak TLS on that port (${code}): use imap:// for it, or imaps:// with the server's TLS port (993)`, 'server')
-  }
-
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)) {
-    return new ImapError(`the TLS certificate of ${url} is not trusted (${code}): add its CA with NODE_EXTRA_CA_CERTS, or use imap:// on a trusted network`, 'server')
-  }
-
-  return undefined
 }
