@@ -114,6 +114,8 @@ export interface TestDovecotOptions {
    * configuration has it) and an imaps listener on a port of its own (tlsPort). Default: no TLS at all.
    */
   tls?: {cert: string; key: string}
+  /** Configuration appended at the end: Dovecot takes the last value of a setting, so this overrides the above. */
+  extraConfig?: string
 }
 
 const shared = sharedServer('carbonio-backup.test-dovecot', () => startTestDovecot())
@@ -207,6 +209,7 @@ function specialUseConfig(names: Record<string, string>): string {
 }
 
 interface ConfigOptions {
+  extraConfig?: string
   tls?: {cert: string; key: string; port: number}
   specialUse?: Record<string, string>
   loginProcesses: LoginProcesses
@@ -219,7 +222,7 @@ interface ConfigOptions {
 }
 
 function configText(dir: string, port: number, users: ReturnType<typeof runAs>, {
-  layout, loginProcesses, masterPassCheck, masterUserAcl, namespaces, notify, separator, specialUse, tls,
+  extraConfig, layout, loginProcesses, masterPassCheck, masterUserAcl, namespaces, notify, separator, specialUse, tls,
 }: ConfigOptions): string {
   return `# The test Dovecot of carbonio-backup: loopback only, no TLS, everything under ${dir}.
 base_dir = ${dir}/run
@@ -280,7 +283,7 @@ service anvil {
     mode = 0
   }
 }
-`
+${extraConfig ?? ''}`
 }
 
 /**
@@ -297,6 +300,7 @@ export async function startTestDovecot(options: TestDovecotOptions = {}): Promis
     layout: options.layout ?? 'maildir++',
     separator: options.separator ?? '/',
     tls: undefined as ConfigOptions['tls'],
+    extraConfig: options.extraConfig,
   }
   if (!DOVECOT || !DOVEADM) throw new Error(INSTALL_HINT)
   const started = Date.now()

@@ -1,7 +1,9 @@
 import {ImapFlow, type Logger} from 'imapflow'
 
 import {OperationAborted} from '../../errors.js'
-import {explainImapError, explainSessionError, missingExtension} from './imap-errors.js'
+import {
+  explainImapError, explainSessionError, loginDisabled, missingExtension,
+} from './imap-errors.js'
 import {type ImapSettings, readPassword} from './imap-settings.js'
 import {enableNow, mayDeferEnable, trimSessionStart} from './session-start.js'
 
@@ -74,11 +76,18 @@ export async function connectAsAdmin(settings: ImapSettings, account: string, op
     signal?.removeEventListener('abort', onAbort)
     client.close()
     if (signal?.aborted) throw new OperationAborted()
+    if (refusesPasswords(client)) throw loginDisabled(settings, client.secureConnection)
     throw explainImapError(error, settings, account)
   }
 
   client.once('close', () => signal?.removeEventListener('abort', onAbort))
   return client
+}
+
+/** Whether the server offered no way to log in with a password, so that none was tried (see loginDisabled). */
+function refusesPasswords(client: ImapFlow): boolean {
+  const {capabilities} = client
+  return !client.authenticated && capabilities.has('LOGINDISABLED') && !capabilities.has('AUTH=PLAIN') && !capabilities.has('AUTH=LOGIN')
 }
 
 const enableSent = new WeakMap<ImapFlow, Promise<void>>()

@@ -116,6 +116,20 @@ export function missingExtension(settings: Pick<ImapSettings, 'url'>, missing: s
 }
 
 /**
+ * The server announced LOGINDISABLED and no AUTH=PLAIN or AUTH=LOGIN, so imapflow sent no credentials and failed as
+ * a refused login: blaming the password sent the administrator to the wrong fix. Dovecot does this without TLS when
+ * plaintext logins are disabled (disable_plaintext_auth, ssl = required) and no STARTTLS is offered, and on any
+ * connection when `auth_mechanisms` lacks plain.
+ */
+export function loginDisabled(settings: Pick<ImapSettings, 'url'>, overTls: boolean): ImapError {
+  const mechanism = 'with Dovecot keep plain in auth_mechanisms'
+  const fix = overTls
+    ? `the connector logs in with SASL PLAIN: ${mechanism}`
+    : `the connector logs in with SASL PLAIN, which the server allows only over TLS or not at all: use imaps:// (its TLS port, 993) or let it offer STARTTLS, and ${mechanism}`
+  return new ImapError(`the AppServer at ${settings.url} accepts no password login on ${overTls ? 'this TLS' : 'an unencrypted'} connection (LOGINDISABLED): ${fix}`, 'server')
+}
+
+/**
  * The account's INBOX is missing from its listing, or the server says it does not exist: every account has one, so
  * the admin user is not seeing the account's mail. Dovecot's ACL plugin does this to a master user (it checks the
  * master user's own rights, which are none, unless acl_user = %u): the scan would otherwise record an empty account,
