@@ -181,7 +181,7 @@ export const ATTRIBUTES: readonly AttributeDefinition[] = [
     name: 'backupProvisioningCommand',
     description: 'A command that creates a missing account on the AppServer for a restore, run by /bin/sh with the '
       + 'address as an argument, never pasted into the command text: {account} (unquoted) stands for it, or it is '
-      + 'appended; {domain} stands for its domain (zmprov ca {account} "$(openssl rand -hex 24)").',
+      + 'appended; {domain} stands for its domain (zmprov ca {account} \'\' creates it without a password).',
     levels: SERVER_WIDE,
     type: nonEmptyText,
   },
