@@ -78,3 +78,9 @@ export async function lastAppliedSeq(catalog: Catalog, feed: {connector: string;
   const seq = (await feedCheckpoint<{seq?: number}>(catalog, feed))?.seq
   return seq !== undefined && seq > 0 ? seq : null
 }
+
+/** When a checkpoint was last written (by a batch that committed), or null when there is none. */
+export async function checkpointTime(catalog: Catalog, connector: string, scope: string): Promise<null | number> {
+  const row: undefined | {updated_at: number | string} = await catalog.db('checkpoints').where({connector, scope}).first('updated_at')
+  return row === undefined ? null : Number(row.updated_at)
+}

@@ -23,6 +23,7 @@ import {verifyBlobFile} from '../coherency/verify-blob.js'
 import {throwIfAborted} from '../errors.js'
 import {isSystemMailPath} from '../history/system-folders.js'
 import {mapAhead} from '../map-ahead.js'
+import {checkpointTime} from '../scanner/checkpoints.js'
 import {
   type BackupFolder, type BackupItem, findBackupAccount, liveFolders, liveItems, liveItemsAtUids, undeclaredSystemFolders,
 } from './backup-view.js'
@@ -238,7 +239,16 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     // bodies arrive, instead of those being gzipped and fsynced on this thread meanwhile.
     if (!this.options.blobless && toRead.some(f => !f.known || f.server.status!.uidnext > f.known.uidnext)) this.options.blobs.expectWrites()
     return {
-      accountId: fresh ? null : account.id, fresh, plan, toRead, emptied, statuses, final, intermediate: midway(intermediatePosition(start, plan.folders)),
+      accountId: fresh ? null : account.id,
+      // Read before this cycle commits anything (its first batches move the checkpoint on).
+      previousCommitAt: fresh ? null : await checkpointTime(catalog, IMAP_CONNECTOR, this.scope),
+      fresh,
+      plan,
+      toRead,
+      emptied,
+      statuses,
+      final,
+      intermediate: midway(intermediatePosition(start, plan.folders)),
     }
   }
 
@@ -412,6 +422,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       catalog: this.options.catalog,
       session: this.options.session,
       accountId,
+      previousCommitAt: cycle.previousCommitAt,
       mailboxOf: folderMailboxes(cycle),
       taken: new Set(changes.removed.map(item => item.id)),
     })
@@ -644,6 +655,8 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
 /** One cycle's view of the account: the folder plan and the positions it moves between. */
 interface Cycle {
   accountId: null | number
+  /** When the account's previous cycle that changed something committed: the deletions it recorded are that old. */
+  previousCommitAt: null | number
   fresh: boolean
   plan: FolderPlan
   toRead: PlannedFolder[]

@@ -6,7 +6,9 @@ import {likeness} from './message-likeness.js'
 
 /**
  * How long after a message's deletion was recorded a new message with its content is taken for it, moved: the two
- * halves of a MOVE reach the capture in consecutive cycles, well within this.
+ * halves of a MOVE reach the capture in consecutive cycles of the account. Counted from the account's previous cycle
+ * that committed, not from now: that cycle may be long past (a daemon stopped in between, SmartScans alone a day
+ * apart), and a MOVE split across it was then recorded as a deletion and a copy for good.
  */
 const RECENT_DELETION_MS = 5 * 60_000
 
@@ -41,6 +43,8 @@ export class LateMoves {
     catalog: Catalog
     session: ImapSession
     accountId: number
+    /** When the account's previous cycle that changed something committed (null: none did). */
+    previousCommitAt: null | number
     /** The server's mailbox of a folder of the backup, if the server has it. */
     mailboxOf: (folderId: string) => string | undefined
     /** Items this cycle already accounts for (removed, matched, or found here before): never taken twice. */
@@ -53,7 +57,8 @@ export class LateMoves {
     if (arrivals.length === 0) return found
     const {accountId, catalog, taken} = this.options
     const digests = [...new Set(arrivals.map(a => a.digest))]
-    const holders = (await messagesWithContent(catalog, accountId, digests, Date.now() - RECENT_DELETION_MS)).filter(h => !taken.has(h.id))
+    const deletedSince = Math.min(Date.now(), this.options.previousCommitAt ?? Date.now()) - RECENT_DELETION_MS
+    const holders = (await messagesWithContent(catalog, accountId, digests, deletedSince)).filter(h => !taken.has(h.id))
     if (holders.length === 0) return found
     for (const arrival of arrivals) {
       const earlier = await this.earlierItem(rank(holders.filter(h => h.digest === arrival.digest && !taken.has(h.id)), arrival.message))

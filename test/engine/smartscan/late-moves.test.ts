@@ -107,6 +107,23 @@ for (const dialect of DIALECTS) {
       assert.equal((await s.revisions(address, moving)).at(-1)!.deleted, false)
     })
 
+    it('source read first: the next cycle long after (the daemon stopped in between) still finds the message moved', async () => {
+      const {address, moving} = await start()
+      const client = await s.client(address)
+      await client.append('INBOX', message('new in inbox'))
+      await cycleWith(address, () => moveFirstInbox(address))
+      // Ten minutes pass before the next cycle: everything the catalog holds of the account is that much older.
+      const {db} = s.t.catalog
+      const accountId = (await db('accounts').where({name: address}).first('id')).id
+      const items = db('items').where({account_id: accountId}).select('id')
+      await db('item_revisions').whereIn('item_id', items).update({valid_from: db.raw('valid_from - 600000')})
+      await db('item_revisions').whereIn('item_id', items).whereNotNull('valid_to').update({valid_to: db.raw('valid_to - 600000')})
+      await db('checkpoints').where({scope: address}).update({updated_at: db.raw('updated_at - 600000')})
+      await s.scan()
+      await assertMovedOnce(address, moving, ['/Archive', '/Archive', '/INBOX'])
+      assert.equal((await s.revisions(address, moving)).at(-1)!.deleted, false)
+    })
+
     it('source read first: between the two cycles every read has the message in its new folder, none deleted', async () => {
       const {address, moving} = await start()
       const before = Date.now()
