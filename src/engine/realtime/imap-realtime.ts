@@ -3,7 +3,7 @@ import {setMaxListeners} from 'node:events'
 import type {Catalog} from '../catalog/catalog.js'
 
 import {noAccountListed, runAccountsCommand} from '../appserver/imap/accounts-command.js'
-import {ImapError} from '../appserver/imap/imap-errors.js'
+import {closedAtConnect, ImapError} from '../appserver/imap/imap-errors.js'
 import {ImapSession} from '../appserver/imap/imap-session.js'
 import {type ImapSettings} from '../appserver/imap/imap-settings.js'
 import {LoginWitness} from '../appserver/imap/login-witness.js'
@@ -101,7 +101,7 @@ export class ImapRealtime {
   private readonly intervalMs: number
   private readonly pushedIntervalMs: number
   private readonly concurrency: number
-  private readonly maxSessions: number
+  private maxSessions: number
   private readonly accountsRefreshMs: number
   /** Once stopping, how long (ms) the cycles in flight may take before their connections are cut. */
   readonly stopGrace: number
@@ -409,9 +409,10 @@ export class ImapRealtime {
     // per account and per retry.
     const storage = storageFailure(error, this.options.catalog.home)
     if (storage || (error instanceof ImapError && error.scope === 'server')) {
-      const message = storage?.message ?? error.message
+      let message = storage?.message ?? error.message
       const now = Date.now()
       if (now >= this.pausedUntil) {
+        message = (closedAtConnect(error) && this.yieldRoom()) || message
         this.pausedUntil = now + this.serverBackoff
         this.failure = {error: message, retryAt: this.pausedUntil, storage: storage !== undefined}
         this.options.log(`backup-realtime: ${message}; retrying in ${this.serverBackoff / 1000} s`)
@@ -428,6 +429,27 @@ export class ImapRealtime {
     if (this.accountFailures.get(account) === error.message) return
     this.accountFailures.set(account, error.message)
     this.options.log(`backup-realtime: ${account}: ${error.message}; retrying with backoff (up to every ${MAX_BACKOFF_MS / 1000} s) until it works`)
+  }
+
+  /**
+   * The server closes new connections while push connections of ours are in force: its connection limit is met, and
+   * the pushes (and the sessions kept open between cycles) would keep the cycles out for good. Fewer push connections
+   * and no idle session make room; the line saying so (which replaces the "check backupAppServerUrl" of a server down)
+   * names the setting. Undefined when no push connection is in force: then the server is not answering at all.
+   */
+  private yieldRoom(): string | undefined {
+    const before = this.pool.status.connections
+    const size = this.pool.yieldRoom()
+    if (size === undefined) return undefined
+    // Sessions kept open between cycles take as many processes as pushes: from now on only the cycles running hold one.
+    this.maxSessions = this.concurrency
+    for (const account of this.sessions.keys()) {
+      if (!this.busy.has(account)) this.dropSession(account).catch(() => {})
+    }
+
+    return `the AppServer at ${this.options.settings.url} closes new connections while ${before} push connections of ours are open: `
+      + 'its connection limit is reached (Dovecot: service imap { process_limit }, one imap process per connection); '
+      + `keeping at most ${size} push connections, and none open between cycles, until the daemon restarts; the other accounts are polled`
   }
 
   private async session(account: string, signal: AbortSignal): Promise<ImapSession> {

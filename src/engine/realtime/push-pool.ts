@@ -20,6 +20,8 @@ export interface PushPoolStatus {
   connections: number
   /** How the server pushes (null before the first connection is up). */
   mode: null | PushMode | 'unsupported'
+  /** Push connections kept at most now: the configured size, or less once the server's connection limit was met (yieldRoom). */
+  size: number
 }
 
 /**
@@ -33,13 +35,16 @@ export class PushPool {
   private followed = new Set<string>()
   private mode: PushPoolStatus['mode'] = null
   private unsupported = false
+  private size: number
 
-  constructor(private readonly options: PushPoolOptions) {}
+  constructor(private readonly options: PushPoolOptions) {
+    this.size = options.size
+  }
 
   get status(): PushPoolStatus {
     let connections = 0
     for (const push of this.pushes.values()) if (push.mode) connections++
-    return {connections, mode: this.mode}
+    return {connections, mode: this.mode, size: this.size}
   }
 
   /** The push in force for the account now, if any. */
@@ -53,7 +58,7 @@ export class PushPool {
     for (const account of this.pushes.keys()) if (!this.followed.has(account)) this.drop(account)
     for (const account of this.lastActivity.keys()) if (!this.followed.has(account)) this.lastActivity.delete(account)
     for (const account of accounts) {
-      if (this.pushes.size >= this.options.size) break
+      if (this.pushes.size >= this.size) break
       if (!this.pushes.has(account)) this.open(account)
     }
   }
@@ -62,8 +67,8 @@ export class PushPool {
   noteActivity(account: string): void {
     const now = Date.now()
     this.lastActivity.set(account, now)
-    if (this.pushes.has(account) || !this.followed.has(account) || this.unsupported || this.options.size <= 0) return
-    if (this.pushes.size >= this.options.size) {
+    if (this.pushes.has(account) || !this.followed.has(account) || this.unsupported || this.size <= 0) return
+    if (this.pushes.size >= this.size) {
       let quietest: string | undefined
       let oldest = now - (this.options.evictAfterMs ?? 60_000)
       for (const other of this.pushes.keys()) {
@@ -79,6 +84,23 @@ export class PushPool {
     }
 
     this.open(account)
+  }
+
+  /**
+   * The server closes new connections while push connections of ours are in force: its connection limit is met
+   * (Dovecot's service imap { process_limit }), and the push connections, which wait for ever, would keep the sync
+   * cycles out of it for good: no account was captured any more. Halves the pool (the connections not in force first,
+   * then those of the accounts quiet the longest); halving again on each refusal finds room within a few. Returns the
+   * new size, or undefined when no push connection is in force (the refusal is not theirs to answer for).
+   */
+  yieldRoom(): number | undefined {
+    const {connections} = this.status
+    if (connections === 0) return undefined
+    this.size = Math.floor(connections / 2)
+    const order = [...this.pushes.keys()].sort((a, b) => Number(this.modeOf(a) !== null) - Number(this.modeOf(b) !== null)
+      || (this.lastActivity.get(a) ?? 0) - (this.lastActivity.get(b) ?? 0))
+    for (const account of order.slice(0, Math.max(0, this.pushes.size - this.size))) this.drop(account)
+    return this.size
   }
 
   async close(): Promise<void> {

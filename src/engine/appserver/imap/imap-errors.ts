@@ -52,6 +52,15 @@ function closedAtLogin(code: string): string | undefined {
   return code === 'ClosedAfterConnectText' || code === 'ClosedAfterConnectTLS' ? UNREACHABLE[code] : undefined
 }
 
+/**
+ * The server accepted the connection and closed it before the login was answered: a server at its connection limit
+ * does this (Dovecot, once its imap processes are all taken, closes the new ones without a word); so may a login to an
+ * account its userdb does not know.
+ */
+export function closedAtConnect(error: unknown): boolean {
+  return error instanceof ImapError && error.loginRefusal === UNREACHABLE.ClosedAfterConnectText
+}
+
 interface ImapFlowFailure extends TlsFailure {
   code?: string
   authenticationFailed?: boolean

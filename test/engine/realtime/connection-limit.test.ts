@@ -1,0 +1,63 @@
+// A Dovecot whose imap processes (one per connection) are fewer than the daemon's push connections: the pushes took
+// every process, Dovecot closed each new login of the sync cycles without a word, and the daemon captured nothing at
+// all, for ever, saying "check backupAppServerUrl and that its IMAP service runs" every 30 s.
+import assert from 'node:assert/strict'
+
+import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
+import {serverConfig} from '../../../src/engine/config/config-store.js'
+import {ImapRealtime} from '../../../src/engine/realtime/imap-realtime.js'
+import {eventually} from '../../helpers/run-cli.js'
+import {startTestDovecot, type TestDovecot} from '../../setup/dovecot-server.js'
+import {
+  imapScenario, message, type Scenario, SERVER,
+} from '../smartscan/imap-scenario.js'
+
+const PROCESS_LIMIT = 4
+
+describe('realtime capture on a server whose connection limit the push connections reach', function () {
+  this.timeout(60_000)
+  let dovecot: TestDovecot
+  let s: Scenario
+
+  before(async () => {
+    dovecot = await startTestDovecot()
+    const {appendFileSync} = await import('node:fs')
+    appendFileSync(dovecot.configFile, `service imap {\n  process_limit = ${PROCESS_LIMIT}\n}\n`)
+    await dovecot.doveadm(['reload'])
+  })
+
+  after(async () => {
+    await dovecot?.stop()
+  })
+
+  beforeEach(async () => {
+    s = await imapScenario('sqlite', {dovecot})
+  })
+
+  afterEach(async () => {
+    await s.cleanup()
+  })
+
+  it('gives up push connections until the cycles get in, says so once naming process_limit, and captures every account', async () => {
+    const users: string[] = []
+    for (let i = 0; i < 6; i++) users.push(await s.user(`u${i}`))
+    for (const user of users) await dovecot.loadMessages(user, {INBOX: [{raw: message(`hello ${user}`)}]})
+    const lines: string[] = []
+    const controller = new AbortController()
+    const realtime = new ImapRealtime({
+      catalog: s.t.catalog, server: SERVER, settings: imapSettings(await serverConfig(s.t.catalog, SERVER)), log: line => lines.push(line),
+      concurrency: 1, pushConnections: 6,
+    })
+    const running = realtime.run(controller.signal)
+    try {
+      for (const user of users) await eventually(user, async () => ((await s.liveItems(user)).length === 1 ? true : undefined), 40_000)
+    } finally {
+      controller.abort()
+      await running
+    }
+
+    const said = lines.filter(line => line.includes('process_limit'))
+    assert.ok(said.length > 0 && said.length <= 3, lines.join('\n'))
+    assert.ok(realtime.status.push.size < PROCESS_LIMIT, JSON.stringify(realtime.status.push))
+  })
+})
