@@ -18,6 +18,7 @@ import {howFar} from '../smartscan/scan-progress.js'
 import {CycleGaveWay, runImapCycle} from '../smartscan/sync-cycle.js'
 import {storageFailure} from '../storage-errors.js'
 import {Doorbell} from './doorbell.js'
+import {PollingDelay} from './polling-delay.js'
 import {PushPool, type PushPoolStatus} from './push-pool.js'
 
 export interface ImapRealtimeOptions {
@@ -43,6 +44,8 @@ export interface ImapRealtimeOptions {
   onCommand?: (account: string, command: string) => void
   /** Once stopping, how long the cycles in flight may take before their connections are cut. */
   stopGraceMs?: number
+  /** Polled cycles starting later than this after they were due are said to be behind (default 10 s). */
+  pollBehindMs?: number
   /** How often a cycle still running (the first capture of a large mailbox takes hours) logs how far it is. */
   longCycleLogMs?: number
 }
@@ -64,6 +67,8 @@ export interface ImapRealtimeStatus {
    */
   accountsFailing?: number
   accountFailures?: Record<string, string>
+  /** How late the last polled cycle started after it was due: how long a change in an account without push waits. */
+  pollDelayMs: null | number
   push: PushPoolStatus & {received: number}
 }
 
@@ -125,6 +130,7 @@ export class ImapRealtime {
   private readonly pool: PushPool
   private readonly witness: LoginWitness
   private pushesReceived = 0
+  private readonly pollDelay: PollingDelay
   private readonly certain = new Set<string>()
   /** Accounts with a folder renamed lately, and until when their cycles run every RENAMED_POLL_MS. */
   private readonly renamedUntil = new Map<string, number>()
@@ -153,6 +159,7 @@ export class ImapRealtime {
     this.stopGrace = options.stopGraceMs ?? 30_000
     this.accountsSilentMs = options.accountsSilentMs ?? 30_000
     this.witness = new LoginWitness(options.settings)
+    this.pollDelay = new PollingDelay(options.pollBehindMs)
     this.pool = new PushPool({
       settings: options.settings,
       size: options.pushConnections ?? 100,
@@ -174,6 +181,7 @@ export class ImapRealtime {
       ...(this.accountFailures.size > 0
         ? {accountsFailing: this.accountFailures.size, accountFailures: Object.fromEntries([...this.accountFailures].slice(0, SHOWN_FAILURES))}
         : {}),
+      pollDelayMs: this.pollDelay.ms,
       push: {...this.pool.status, received: this.pushesReceived},
     }
   }
@@ -206,8 +214,9 @@ export class ImapRealtime {
 
         this.busy.add(account)
         this.again.delete(account)
-        this.pushedDue.delete(account)
         const cycleStarted = Date.now()
+        this.notePollDelay(account, cycleStarted)
+        this.pushedDue.delete(account)
         const scanned = () => scanHoldsAccount(catalog, account)
         try {
           // An operation scanning the account commits the same changes; cycles of ours between its batches would
@@ -299,6 +308,19 @@ export class ImapRealtime {
     this.due.set(account, Math.min(due, Date.now() + PUSH_SETTLE_MS))
     if (answering) this.pushedDue.add(account)
     this.doorbell.ring()
+  }
+
+  /**
+   * How late a polled cycle (not pushed, not an account's first, not one rescheduled by a failure of the server)
+   * starts after it was due: said when the polling falls behind (see PollingDelay).
+   */
+  private notePollDelay(account: string, now: number): void {
+    const due = this.due.get(account) ?? 0
+    if (due === 0 || this.pushedDue.has(account) || !this.certain.has(account)) return
+    const {connections, mode} = this.pool.status
+    const polled = this.accounts.length - (mode === 'notify' ? connections : 0)
+    const line = this.pollDelay.note(now - due, polled, this.intervalMs)
+    if (line) this.options.log(`backup-realtime: ${line}`)
   }
 
   private interval(account: string): number {
