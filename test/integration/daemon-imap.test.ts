@@ -10,7 +10,7 @@ import {configureAppServerByCli, userClient} from '../helpers/imap-cli-bed.js'
 import {
   eventually, outputOf, runCli, startCli, waitFor,
 } from '../helpers/run-cli.js'
-import {getTestDovecot, uniqueDomain} from '../setup/dovecot-server.js'
+import {getTestDovecot, type TestDovecot, uniqueDomain} from '../setup/dovecot-server.js'
 
 const SERVER = 'mail1.example.com'
 
@@ -48,19 +48,22 @@ describe('backup daemon with the IMAP AppServer', function () {
     }, 30_000)
   }
 
-  it('captures a message appended by a mail client, reports it in getServices, and stops on SIGTERM', async () => {
+  /** One account holding one message, and the plugin configured for the test Dovecot by the CLI. */
+  async function aliceWithOneMessage(): Promise<{alice: string; dovecot: TestDovecot}> {
     const dovecot = await getTestDovecot()
     const domain = uniqueDomain()
     const alice = `alice@${domain}`
     await dovecot.addUser(alice, 'alice-pw')
     await dovecot.loadMessages(alice, {INBOX: [{raw: message('first')}]})
     await configureAppServerByCli(env, home, dovecot, dovecot.directoryCommand(domain))
+    return {alice, dovecot}
+  }
+
+  it('captures a message appended by a mail client, reports it in getServices, and stops on SIGTERM', async () => {
+    const {alice, dovecot} = await aliceWithOneMessage()
 
     daemon = startCli(['backup', 'daemon'], env)
-    const running = await eventually('a first IMAP cycle', async () => {
-      const status = await realtime()
-      return status?.state === 'running' && status.detail.lastCycleAt ? status : undefined
-    }, 30_000)
+    const running = await firstCycle()
     assert.equal(running.detail.connector, 'imap')
     assert.equal(running.detail.accountsFollowed, 1)
 
@@ -86,12 +89,7 @@ describe('backup daemon with the IMAP AppServer', function () {
   })
 
   it('after time off, says that its own first cycles catch up rather than asking for a SmartScan they make needless', async () => {
-    const dovecot = await getTestDovecot()
-    const domain = uniqueDomain()
-    const alice = `alice@${domain}`
-    await dovecot.addUser(alice, 'alice-pw')
-    await dovecot.loadMessages(alice, {INBOX: [{raw: message('first')}]})
-    await configureAppServerByCli(env, home, dovecot, dovecot.directoryCommand(domain))
+    const {alice} = await aliceWithOneMessage()
     daemon = startCli(['backup', 'daemon'], env)
     await firstCycle()
     daemon.kill('SIGTERM')
