@@ -19,7 +19,9 @@ export default class DoRestoreOnNewAccount extends OperationCommand {
       + '(force true merges into it). It gets the '
       + 'folders and messages the source had at that moment, with the exact bytes, flags, keywords and internal '
       + 'dates; a message already in a destination folder is skipped, so running the restore again adds nothing, and '
-      + 'one that was stopped, killed or failed completes when run again, without force true. '
+      + 'one that was stopped, killed or failed completes when run again, without force true. A message the '
+      + 'destination refuses (over its size limit) is reported as not restored, with the reason (exit code 1); a '
+      + 'destination over its quota fails the operation: raise the quota and run the same command again. '
       + 'In blobless mode the content is read from the AppServer. An uncertain source gets an account SmartScan '
       + 'first. Prints the operation UUID first; exit codes: 0 Successful, 1 Failed, 2 Stopped, 3 Removed, 4 Interrupted.'
   static override examples = [

@@ -17,7 +17,9 @@ export default class DoUndelete extends OperationCommand {
       + 'end comes back with its exact bytes, flags, keywords and internal date: into its original folder (created '
       + 'again when it is gone; a message deleted from the Trash goes back where it was before the Trash), or with '
       + 'target_original_folder false under one "Undeleted <yyyy-MM-dd>" folder that keeps the folder structure. A '
-      + 'message the mailbox still (or again) has is skipped, so running it again adds nothing. An uncertain account '
+      + 'message the mailbox still (or again) has is skipped, so running it again adds nothing. A message the server '
+      + 'refuses (over its size limit) is reported as not restored, with the reason (exit code 1); an account over its '
+      + 'quota fails the operation: raise the quota and run the same command again. An uncertain account '
       + 'gets an account SmartScan first. Prints the operation UUID first; exit codes: 0 Successful, 1 Failed, 2 '
       + 'Stopped, 3 Removed, 4 Interrupted.'
   static override examples = [

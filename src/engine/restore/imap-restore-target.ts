@@ -12,7 +12,7 @@ import {sha256} from '../blobstore/blob-store.js'
 import {candidateKey, FolderHoldings, type Likeness} from './folder-holdings.js'
 import {FolderRefused} from './folder-refused.js'
 import {likenessDigest, mayBeNormalised} from './imap-form.js'
-import {appendOrRefusal} from './message-refused.js'
+import {appendOrRefusal, MessageRefused} from './message-refused.js'
 import {canMultiAppend, multiAppend} from './multi-append.js'
 import {inboxKey, placeOnDestination} from './special-use-place.js'
 
@@ -181,37 +181,54 @@ export class ImapRestoreTarget {
     }
   }
 
-  /** Appends a message unless the folder already has it; true when appended. */
+  /** Appends a message unless the folder already has it; true when appended. Throws the server's refusal. */
   async append(mailbox: string, message: RestoreMessage): Promise<boolean> {
     const [appended] = await this.appendMany(mailbox, [message])
+    if (appended instanceof MessageRefused) throw appended
     return appended
   }
 
   /**
-   * Appends the messages the folder does not already have, in order; for each, true when appended. Where the server
-   * has MULTIAPPEND they go a batch per command (bounded in bytes and count), else one APPEND each. The check against
-   * what the folder holds comes first, as for append(), so a batch never carries a message that is already there.
+   * Appends the messages the folder does not already have, in order; for each, true when appended, false when the
+   * folder had it, or the server's refusal of that one message (a size limit). Where the server has MULTIAPPEND they
+   * go a batch per command (bounded in bytes and count), else one APPEND each. The check against what the folder
+   * holds comes first, as for append(), so a batch never carries a message that is already there. A full account
+   * throws QuotaExceeded: no further message would go in.
    */
-  async appendMany(mailbox: string, messages: readonly RestoreMessage[]): Promise<boolean[]> {
+  async appendMany(mailbox: string, messages: readonly RestoreMessage[]): Promise<Array<boolean | MessageRefused>> {
     const holdings = await this.holdingsOf(mailbox, messages)
-    const appended = messages.map(message => !holdings.take(keyOf(message), message.digest, this.likenessOf(holdings, message)))
-    const toSend = messages.filter((_, i) => appended[i]).map(message => ({
-      ...message, flags: message.flags.filter(flag => flag.toLowerCase() !== String.raw`\recent`),
-    }))
+    const outcomes: Array<boolean | MessageRefused> = messages.map(message => !holdings.take(keyOf(message), message.digest, this.likenessOf(holdings, message)))
+    const toSend = messages.map((message, index) => ({
+      index, message: {...message, flags: message.flags.filter(flag => flag.toLowerCase() !== String.raw`\recent`)},
+    })).filter(({index}) => outcomes[index])
     const where = (count: number) => ({
       account: this.account, mailbox, url: this.settings.url, count,
     })
-    if (canMultiAppend(this.client, mailbox)) {
-      for (const batch of boundedChunks(toSend, message => message.bytes.length)) {
-        await this.guard(() => appendOrRefusal(where(batch.length), () => multiAppend(this.client, mailbox, batch)))
-      }
-    } else {
-      for (const message of toSend) {
+    const one = async ({index, message}: {index: number; message: RestoreMessage}) => {
+      try {
         await this.guard(() => appendOrRefusal(where(1), () => this.client.append(mailbox, message.bytes, message.flags as string[], message.internalDate ?? undefined)))
+      } catch (error) {
+        if (!(error instanceof MessageRefused)) throw error
+        outcomes[index] = error
       }
     }
 
-    return appended
+    if (canMultiAppend(this.client, mailbox)) {
+      for (const batch of boundedChunks(toSend, ({message}) => message.bytes.length)) {
+        try {
+          await this.guard(() => appendOrRefusal(where(batch.length), () => multiAppend(this.client, mailbox, batch.map(({message}) => message))))
+        } catch (error) {
+          if (!(error instanceof MessageRefused)) throw error
+          // A refused MULTIAPPEND stored none of the batch (RFC 3502), and the server does not say which message it
+          // would not take (one over its size limit): one APPEND each, so that only that one stays out.
+          for (const sent of batch) await one(sent)
+        }
+      }
+    } else {
+      for (const sent of toSend) await one(sent)
+    }
+
+    return outcomes
   }
 
   async close(): Promise<void> {

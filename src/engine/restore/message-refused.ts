@@ -1,4 +1,5 @@
 import {ImapError} from '../appserver/imap/imap-errors.js'
+import {isOverQuota, QuotaExceeded} from './quota-exceeded.js'
 
 /**
  * The AppServer answered NO to an APPEND: it will not store that content (an empty file from a cut-short copy of an
@@ -12,7 +13,10 @@ export class MessageRefused extends ImapError {
   }
 }
 
-/** Runs an APPEND, turning the server's NO into MessageRefused (naming the mailbox, the account and the reason). */
+/**
+ * Runs an APPEND, turning the server's NO into MessageRefused (naming the mailbox, the account and the reason), or
+ * into QuotaExceeded when the account is full, which no message can get past.
+ */
 export async function appendOrRefusal<T>(
   where: {account: string; mailbox: string; url: string; count: number},
   append: () => Promise<T>,
@@ -20,9 +24,11 @@ export async function appendOrRefusal<T>(
   try {
     return await append()
   } catch (error) {
-    const failure = error as {responseStatus?: string; responseText?: string}
+    const failure = error as {response?: unknown; responseStatus?: string; responseText?: string; serverResponseCode?: string}
     if (failure?.responseStatus !== 'NO') throw error
-    const why = (failure.responseText ?? 'refused').replaceAll(/\s+/g, ' ').trim()
+    // Without Dovecot's timing of the command ("(0.001 + 0.000 secs)."), which only makes the line longer.
+    const why = (failure.responseText ?? 'refused').replaceAll(/\s+/g, ' ').replace(/\s*\([\d.+ ]+secs\)\.?$/, '').trim()
+    if (isOverQuota(failure)) throw new QuotaExceeded(where.account, where.url, why)
     const what = where.count === 1 ? 'the message' : `a batch of ${where.count} messages`
     throw new MessageRefused(`the AppServer at ${where.url} would not append ${what} to ${where.mailbox} in ${where.account}: ${why}`)
   }

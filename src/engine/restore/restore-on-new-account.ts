@@ -15,6 +15,7 @@ import {appendGroups} from './append-groups.js'
 import {type ContentResult, ContentSource} from './content-source.js'
 import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
 import {folderOrRefusal, FolderRefused} from './folder-refused.js'
+import {MessageRefused} from './message-refused.js'
 import {openDestination} from './restore-destination.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
@@ -58,6 +59,19 @@ interface GroupRead {
 async function readGroup({accountKey, content, signal}: GroupRead, items: readonly ItemAt[]): Promise<ContentResult[]> {
   throwIfAborted(signal)
   return content.readMany(items.map(item => ({accountKey, item: item.id, state: item})))
+}
+
+/** A group's outcomes added to its folder's counts; a message the server would not take (a size limit) is listed. */
+function countAppended(
+  folder: {restored: number; skipped: number; unrestored: Array<{item: string; reason: string}>},
+  messages: ReadonlyArray<{item: string}>,
+  outcomes: ReadonlyArray<boolean | MessageRefused>,
+): void {
+  for (const [i, appended] of outcomes.entries()) {
+    if (appended instanceof MessageRefused) folder.unrestored.push({item: messages[i].item, reason: appended.message})
+    else if (appended) folder.restored++
+    else folder.skipped++
+  }
 }
 
 function noStateAt(account: AccountEntry, at: HistoryTime): string {
@@ -137,14 +151,11 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
       for (const [i, read] of reads.entries()) {
         // A folder the destination will not create (a name its storage does not allow): only its messages stay out.
         if (mailbox instanceof FolderRefused) folder.unrestored.push({item: group.items[i].id, reason: mailbox.message})
-        else if (read.ok) messages.push(restoreMessageOf(group.items[i], read.bytes))
+        else if (read.ok) messages.push({item: group.items[i].id, message: restoreMessageOf(group.items[i], read.bytes)})
         else folder.unrestored.push({item: group.items[i].id, reason: read.reason})
       }
 
-      for (const appended of typeof mailbox === 'string' ? await target.appendMany(mailbox, messages) : []) {
-        if (appended) folder.restored++
-        else folder.skipped++
-      }
+      if (typeof mailbox === 'string') countAppended(folder, messages, await target.appendMany(mailbox, messages.map(({message}) => message)))
 
       if (group.last) {
         for (const {item, reason} of folder.unrestored) recordUnrestored(report, progress, destination, {item, folderPath: group.path, reason})

@@ -12,6 +12,7 @@ import {type DeletedMessage, deletedMessages, type DeletionWindow} from './delet
 import {folderOrRefusal, FolderRefused} from './folder-refused.js'
 import {BATCH_BYTES, BATCH_MESSAGES, ImapRestoreTarget} from './imap-restore-target.js'
 import {earlierLives} from './later-lives.js'
+import {MessageRefused} from './message-refused.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
   byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally,
@@ -161,11 +162,13 @@ async function undeleteFolder(run: FolderRun, folder: UndeletedFolder, group: De
   let skipped = 0
   const setAside = new Set<string>()
   const survivors = await survivorsOf(run, folder, group)
-  let pending: RestoreMessage[] = []
+  let pending: Array<{item: string; message: RestoreMessage}> = []
   let pendingBytes = 0
   const flush = async (into: string) => {
-    for (const appended of await target.appendMany(into, pending)) {
-      if (appended) restored++
+    for (const [i, appended] of (await target.appendMany(into, pending.map(({message}) => message))).entries()) {
+      // A message the server would not take (over its size limit): listed with the reason, the others go in.
+      if (appended instanceof MessageRefused) recordUnrestored(report, progress, run.account, {item: pending[i].item, folderPath: folder.path, reason: appended.message})
+      else if (appended) restored++
       else skipped++
     }
 
@@ -211,7 +214,7 @@ async function undeleteFolder(run: FolderRun, folder: UndeletedFolder, group: De
 
     // Appended in batches as the account restores do (one MULTIAPPEND per batch where the server has it): one
     // APPEND round trip per message made a wide window take minutes. Bounded like theirs in count and bytes.
-    pending.push(message)
+    pending.push({item: deleted.id, message})
     pendingBytes += message.bytes.length
     if (pending.length >= BATCH_MESSAGES || pendingBytes >= BATCH_BYTES) await flush(mailbox)
   }

@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict'
+import {
+  appendFileSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs'
+import path from 'node:path'
+
+import {message} from '../engine/smartscan/imap-scenario.js'
+import {
+  type ImapCliBed, imapCliBed, scanInProcess, USER_PASSWORD,
+} from '../helpers/imap-cli-bed.js'
+import {runCli} from '../helpers/run-cli.js'
+import {startTestDovecot, type TestDovecot} from '../setup/dovecot-server.js'
+
+/** A message over the destination's size limit. */
+const big = () => message('big', 'x'.repeat(3000))
+
+/**
+ * A destination server with limits: Dovecot's quota plugin counting messages (the accounts that the provisioning
+ * script creates may hold 3) and refusing any message over 2 KB, as a new server may be set up stricter than the old.
+ */
+describe('restores into a destination with a quota and a size limit, through bin/run.js', function () {
+  this.timeout(60_000)
+  let dovecot: TestDovecot
+  let bed: ImapCliBed
+
+  before(async () => {
+    dovecot = await startTestDovecot()
+    appendFileSync(dovecot.configFile, `mail_plugins = $mail_plugins quota
+protocol imap {
+  mail_plugins = $mail_plugins imap_quota
+}
+plugin {
+  quota = count:User quota
+  quota_vsizes = yes
+  quota_rule = *:messages=100
+  quota_max_mail_size = 2k
+}
+`)
+    await dovecot.doveadm(['reload'])
+  })
+
+  after(async () => {
+    await dovecot?.stop()
+  })
+
+  beforeEach(async () => {
+    bed = await imapCliBed(dovecot)
+    writeFileSync(bed.provisionScript, [
+      '#!/bin/sh',
+      'set -e',
+      `printf '%s:{PLAIN}%s::::::userdb_quota_rule=*:messages=3\\n' "$1" '${USER_PASSWORD}' >> '${path.join(dovecot.dir, 'users')}'`,
+      `doveadm -c '${dovecot.configFile}' reload`,
+      '',
+    ].join('\n'), {mode: 0o700})
+    assert.equal((await runCli(['config', 'set', 'global', 'backupProvisioningCommand', bed.provisionScript], bed.t.env)).code, 0)
+  })
+
+  afterEach(async () => {
+    await bed.cleanup()
+  })
+
+  async function raiseQuota(): Promise<void> {
+    const users = path.join(dovecot.dir, 'users')
+    writeFileSync(users, readFileSync(users, 'utf8').replaceAll('messages=3', 'messages=100'))
+    await dovecot.doveadm(['reload'])
+  }
+
+  async function inbox(account: string): Promise<string[]> {
+    const out = await dovecot.doveadm(['fetch', '-u', account, 'hdr.subject', 'mailbox', 'INBOX'])
+    return out.split('\n').filter(line => line.startsWith('hdr.subject: ')).map(line => line.slice(13).trim()).sort()
+  }
+
+  it('doRestoreOnNewAccount: a message over the size limit is named and left out, the others go in', async () => {
+    const alice = await bed.user('alice')
+    const bob = await bed.user('bob')
+    await dovecot.loadMessages(alice, {INBOX: [{raw: message('s1')}, {raw: big()}, {raw: message('s2')}]})
+    await scanInProcess(bed, alice)
+
+    const run = await runCli(['backup', 'doRestoreOnNewAccount', alice, bob, 'last'], bed.t.env)
+    assert.equal(run.code, 1, run.stderr)
+    const refused = 'would not append the message to INBOX in bob@\\S+: Mail size is larger than the maximum size allowed by server configuration\n'
+    assert.match(run.stdout, new RegExp(`not restored: item \\S+ in /INBOX: the AppServer at \\S+ ${refused}`))
+    assert.match(run.stdout, /: 2 restored, 0 skipped \(already there\), 1 unrestored in 1 folders/)
+    assert.match(run.stdout, /PARTIAL: 1 item\(s\) could not be restored/)
+    assert.deepEqual(await inbox(bob), ['s1', 's2'])
+  })
+
+  it('doUndelete: a message over the size limit is named and left out, the others come back', async () => {
+    const alice = await bed.user('alice')
+    await dovecot.loadMessages(alice, {INBOX: [{raw: message('s1')}, {raw: big()}, {raw: message('s2')}]})
+    await scanInProcess(bed, alice)
+    // The big one was taken in before the limit was set, then everything was deleted.
+    await dovecot.doveadm(['expunge', '-u', alice, 'mailbox', 'INBOX', 'all'])
+    await scanInProcess(bed, alice)
+
+    const run = await runCli(['backup', 'doUndelete', alice, 'first', 'last'], bed.t.env)
+    assert.equal(run.code, 1, run.stderr)
+    assert.match(run.stdout, /Mail size is larger than the maximum size allowed by server configuration/)
+    assert.deepEqual(await inbox(alice), ['s1', 's2'])
+  })
+
+  it('doRestoreOnNewAccount into a new account over its quota: fails in one line, then completes once it is raised', async () => {
+    const alice = await bed.user('alice')
+    const carol = `carol@${bed.domain}`
+    await dovecot.loadMessages(alice, {INBOX: [1, 2, 3, 4, 5].map(i => ({raw: message(`m${i}`)}))})
+    await scanInProcess(bed, alice)
+
+    const full = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last'], bed.t.env)
+    assert.equal(full.code, 1, full.stderr)
+    const failed = full.stderr.split('\n').filter(line => line.startsWith('doRestoreOnNewAccount Failed: '))
+    assert.equal(failed.length, 1, full.stderr)
+    assert.match(failed[0], new RegExp(`quota exceeded on ${carol} .*Quota exceeded \\(mailbox for user is full\\)\\): raise its quota and run the same command again`))
+    const before = await inbox(carol)
+    assert.ok(before.length <= 3, before.join(','))
+
+    await raiseQuota()
+    const again = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last'], bed.t.env)
+    assert.equal(again.code, 0, again.stderr)
+    assert.match(again.stdout, new RegExp(`${5 - before.length} restored, ${before.length} skipped`))
+    assert.deepEqual(await inbox(carol), ['m1', 'm2', 'm3', 'm4', 'm5'])
+  })
+
+  it('doExternalRestore over the quota: the account fails in one line, not a line per message, and completes later', async () => {
+    const alice = await bed.user('alice')
+    await dovecot.loadMessages(alice, {INBOX: [1, 2, 3, 4, 5].map(i => ({raw: message(`m${i}`)}))})
+    await scanInProcess(bed, alice)
+    const exportDir = path.join(bed.t.home, 'export')
+    assert.equal((await runCli(['backup', 'doExport', exportDir, 'accounts', alice], bed.t.env)).code, 0)
+    // The disaster: the account is gone; the import creates it again, with the new server's quota.
+    await dovecot.removeUser(alice)
+    rmSync(dovecot.maildirOf(alice), {recursive: true, force: true})
+
+    const full = await runCli(['backup', 'doExternalRestore', exportDir], bed.t.env)
+    assert.equal(full.code, 1, full.stderr)
+    assert.doesNotMatch(full.stdout, /not restored: /)
+    assert.match(full.stdout, new RegExp(`quota exceeded on ${alice} .*: raise its quota and run the same command again`))
+    assert.match(full.stdout, /PARTIAL: 0 message\(s\) and 1 account\(s\) could not be imported/)
+
+    await raiseQuota()
+    const again = await runCli(['backup', 'doExternalRestore', exportDir], bed.t.env)
+    assert.equal(again.code, 0, again.stderr)
+    assert.deepEqual(await inbox(alice), ['m1', 'm2', 'm3', 'm4', 'm5'])
+  })
+})
