@@ -117,14 +117,15 @@ export async function importExportedAccount(
           item: name.item ?? path.basename(file), type: 'message', folderPath: folder.path, reason: appended,
         })
       } else if (appended) {
+        // Counted as each goes in: an account stopped half-way (its quota reached) still reports what it got.
         restored++
+        report.restored++
       } else {
         skipped++
+        report.skipped++
       }
     }
 
-    report.restored += restored
-    report.skipped += skipped
     progress({kind: 'step', account: exported.account, message: `${folder.path}: ${restored} restored, ${skipped} already there`})
     options.onCounts()
   }
