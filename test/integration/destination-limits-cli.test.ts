@@ -85,6 +85,26 @@ plugin {
     assert.deepEqual(await inbox(bob), ['s1', 's2'])
   })
 
+  it('doRestoreOnNewAccount: a server advertising APPENDLIMIT gets the others, the message over it is named', async () => {
+    const config = readFileSync(dovecot.configFile, 'utf8')
+    writeFileSync(dovecot.configFile, `${config}imap_capability = +APPENDLIMIT=2048\n`)
+    await dovecot.doveadm(['reload'])
+    try {
+      const alice = await bed.user('alice')
+      const bob = await bed.user('bob')
+      await dovecot.loadMessages(alice, {INBOX: [{raw: message('s1')}, {raw: big()}, {raw: message('s2')}]})
+      await scanInProcess(bed, alice)
+
+      const run = await runCli(['backup', 'doRestoreOnNewAccount', alice, bob, 'last'], bed.t.env)
+      assert.equal(run.code, 1, run.stderr)
+      assert.match(run.stdout, /not restored: item \S+ in \/INBOX: the AppServer at \S+ would not take the message into INBOX in bob@\S+: Message content too big for APPENDLIMIT=2048\n/)
+      assert.deepEqual(await inbox(bob), ['s1', 's2'])
+    } finally {
+      writeFileSync(dovecot.configFile, config)
+      await dovecot.doveadm(['reload'])
+    }
+  })
+
   it('doUndelete: a message over the size limit is named and left out, the others come back', async () => {
     const alice = await bed.user('alice')
     await dovecot.loadMessages(alice, {INBOX: [{raw: message('s1')}, {raw: big()}, {raw: message('s2')}]})

@@ -24,7 +24,13 @@ export async function appendOrRefusal<T>(
   try {
     return await append()
   } catch (error) {
-    const failure = error as {response?: unknown; responseStatus?: string; responseText?: string; serverResponseCode?: string}
+    const failure = error as {message?: string; response?: unknown; responseStatus?: string; responseText?: string; serverResponseCode?: string}
+    // A server that advertises APPENDLIMIT (RFC 7889) has imapflow refuse a bigger message before sending it: the
+    // server's refusal all the same, of that one message.
+    if (failure?.serverResponseCode === 'APPENDLIMIT' && failure.responseStatus === undefined) {
+      throw new MessageRefused(`the AppServer at ${where.url} would not take the message into ${where.mailbox} in ${where.account}: ${failure.message}`)
+    }
+
     if (failure?.responseStatus !== 'NO') throw error
     // Without Dovecot's timing of the command ("(0.001 + 0.000 secs)."), which only makes the line longer.
     const why = (failure.responseText ?? 'refused').replaceAll(/\s+/g, ' ').replace(/\s*\([\d.+ ]+secs\)\.?$/, '').trim()
