@@ -28,7 +28,7 @@ export function ensurePrivateDirectory(dir: string): string {
     if ((statSync(dir).mode & 0o077) !== 0) chmodSync(dir, 0o700)
   } catch (error) {
     const {code} = (error as NodeJS.ErrnoException)
-    throw new UserError(`cannot create backup directory ${dir} (${code}): set CARBONIO_BACKUP_HOME or ZxBackup_DestPath to a writable path`)
+    throw new UserError(`cannot create backup directory ${dir} (${code}): set CARBONIO_BACKUP_HOME to a writable path`)
   }
 
   return dir

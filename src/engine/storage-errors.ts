@@ -8,7 +8,7 @@ import {UserError} from './errors.js'
 // Why running again is safe after any of these: a blob file is published by rename only once written and synced,
 // and each batch of the catalog is one transaction with its feed position, so a failure leaves nothing half-written.
 const SAFE = 'then run again: nothing half-written was kept, and the work resumes where it stopped'
-const MOVE = 'free space on its volume, or move the backup to a larger one (CARBONIO_BACKUP_HOME, ZxBackup_DestPath)'
+const MOVE = 'free space on its volume, or move the backup to a larger one (and point CARBONIO_BACKUP_HOME there)'
 
 /**
  * A failure of the storage under the backup (volume full, read-only, failing) as one line naming the place and the

@@ -15,7 +15,7 @@ describe('storage failures in one line', () => {
     assert.ok(full instanceof UserError)
     assert.equal(full.message, [
       'the backup at /srv/backup is out of space (ENOSPC on /srv/backup/items/ab/.tmp-x): free space on its volume, or move',
-      ' the backup to a larger one (CARBONIO_BACKUP_HOME, ZxBackup_DestPath); then run again: nothing half-written was kept, and',
+      ' the backup to a larger one (and point CARBONIO_BACKUP_HOME there); then run again: nothing half-written was kept, and',
       ' the work resumes where it stopped',
     ].join(''))
     assert.match(storageFailure(failure('EDQUOT'), home)!.message, /^the backup at \/srv\/backup is out of space \(EDQUOT\)/)

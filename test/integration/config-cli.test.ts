@@ -33,6 +33,18 @@ describe('config from the command line', function () {
     assert.equal(statSync(path.join(home, 'catalog.sqlite')).mode & 0o777, 0o600)
   })
 
+  // The catalog that would hold the value is in the backup path: storing it moved nothing, and said nothing.
+  it('refuses a ZxBackup_DestPath other than where the backup is, saying how to move it; accepts where it is', async () => {
+    const elsewhere = path.join(path.dirname(home), 'bigger-volume')
+    const refused = await runCli(['config', 'set', 'global', 'ZxBackup_DestPath', elsewhere], env)
+    assert.equal(refused.code, 2)
+    assert.equal(refused.stderr.split('\n')[0], `Error: ZxBackup_DestPath cannot move the backup, which is at ${home}: stop the daemon, move that `
+      + `directory to ${elsewhere}, and set CARBONIO_BACKUP_HOME=${elsewhere} for the daemon (Environment= in its unit) and for the carbonio commands`)
+    const stored = JSON.parse((await runCli(['config', 'get', 'global', 'ZxBackup_DestPath', '--json'], env)).stdout)
+    assert.equal(stored.value, null)
+    assert.equal((await runCli(['config', 'set', 'global', 'ZxBackup_DestPath', home], env)).code, 0)
+  })
+
   it('takes the legacy syntax and says where an inherited value comes from', async () => {
     const set = await runCli(['config', 'global', 'set', 'attribute', 'backupBloblessMode', 'value', 'true'], env)
     assert.equal(set.code, 0, set.stderr)

@@ -50,7 +50,7 @@ describe('a full backup volume', function () {
     assert.equal(full.code, 1, full.stderr)
     const said = `the backup at ${home} is out of space (`
     assert.ok(full.stderr.startsWith(`Error: ${said}`), full.stderr)
-    assert.match(full.stderr, /\((ENOSPC|SQLITE_IOERR)[^)]*\): free space on its volume, or move the backup to a larger one \(CARBONIO_BACKUP_HOME, ZxBackup_DestPath\); then run again/)
+    assert.match(full.stderr, /\((ENOSPC|SQLITE_IOERR)[^)]*\): free space on its volume, or move the backup to a larger one \(and point CARBONIO_BACKUP_HOME there\); then run again/)
     assert.equal(full.stderr.trim().split('\n').length, 1, full.stderr)
     // No blob under a temporary name is left behind by the failed writes.
     const leftovers = readdirSync(path.join(home, 'items'), {recursive: true}).filter(name => String(name).includes('.tmp-'))

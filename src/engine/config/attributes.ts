@@ -1,3 +1,5 @@
+import path from 'node:path'
+
 import type {Level} from './levels.js'
 
 import {UsageError} from '../errors.js'
@@ -17,6 +19,8 @@ export interface AttributeDefinition {
   readonly defaultValue?: string
   /** Something the administrator must know when setting this value (printed on stderr by `config set`). */
   notice?(value: string): string | undefined
+  /** Why this value cannot be set on this backup (then `config set` stores nothing and fails with it). */
+  refusal?(value: string, backup: {home: string}): string | undefined
 }
 
 const SERVER_WIDE: readonly Level[] = ['global', 'server']
@@ -74,9 +78,16 @@ export const ATTRIBUTES: readonly AttributeDefinition[] = [
   },
   {
     name: 'ZxBackup_DestPath',
-    description: 'The backup path: catalog and blob store (CARBONIO_BACKUP_HOME overrides it).',
+    description: 'The backup path: catalog and blob store, found through CARBONIO_BACKUP_HOME or the default path. '
+      + 'Setting another path than where the backup is now is refused, with how to move it there.',
     levels: SERVER_WIDE,
     type: absolutePathType,
+    // The catalog that would hold the value lives in the backup path: the value could never say where to find it, and
+    // pointing the blob store elsewhere would leave every stored message behind.
+    refusal: (value, {home}) => (path.resolve(value) === path.resolve(home)
+      ? undefined
+      : `ZxBackup_DestPath cannot move the backup, which is at ${home}: stop the daemon, move that directory to ${value}, `
+        + `and set CARBONIO_BACKUP_HOME=${value} for the daemon (Environment= in its unit) and for the carbonio commands`),
   },
   {
     name: 'backupCompressionLevel',

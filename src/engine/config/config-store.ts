@@ -34,6 +34,8 @@ export async function setAttribute(catalog: Catalog, scope: Scope, name: string,
   checkTarget(scope.level, scope.target)
   requireLevel(attribute, scope.level)
   const value = normalizeValue(attribute, raw)
+  const refusal = attribute.refusal?.(value, catalog)
+  if (refusal) throw new UsageError(refusal)
   await catalog
   .db('config')
   .insert({
