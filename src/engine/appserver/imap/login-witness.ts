@@ -35,7 +35,10 @@ export class LoginWitness {
     const {url, user} = this.settings
     // Not what the server said, which varies from one try to the next (Dovecot answers NO, or closes): the daemon logs
     // an account's failure once while it stays the same.
-    const why = 'does the account exist there? backupAccountsCommand lists it'
+    // A server at its connection limit (Dovecot's process_limit) closes some logins and lets others in, the witness's
+    // among them: the line says so, or the administrator goes looking for an account that is there.
+    const why = 'does the account exist there? backupAccountsCommand lists it; a server at its connection limit refuses '
+      + 'some logins the same way for a moment'
     return new ImapError(`the AppServer at ${url} would not open ${account} for ${user}, though it opens other accounts with the same credential (${why})`, 'account')
   }
 
