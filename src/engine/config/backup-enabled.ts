@@ -29,6 +29,11 @@ export class BackupEnabledRules {
     return new BackupEnabledRules(at('account'), at('cos'))
   }
 
+  /** Whether any level says false: while none does, nothing is left out and no account needs looking at. */
+  get leavesAnyOut(): boolean {
+    return [...this.byCos.values(), ...this.own.values()].includes('false')
+  }
+
   /**
    * For each of the accounts not backed up, the level that says so ("account alice@example.com", "cos guests").
    * `cosNotYetRecorded`: COS that a feed gives accounts in transactions not committed yet (an account created with its
@@ -40,8 +45,7 @@ export class BackupEnabledRules {
     cosNotYetRecorded: ReadonlyMap<string, string> = new Map(),
   ): Promise<Map<string, string>> {
     const excluded = new Map<string, string>()
-    const anyFalse = [...this.byCos.values(), ...this.own.values()].includes('false')
-    if (!anyFalse || accounts.length === 0) return excluded
+    if (!this.leavesAnyOut || accounts.length === 0) return excluded
     const cosOf = [...this.byCos.values()].includes('false') ? await cosOfAccounts(db, accounts) : new Map<string, string>()
     for (const account of accounts) {
       const key = account.toLowerCase()
@@ -62,9 +66,20 @@ export async function accountsNotBackedUp(db: Knex | Knex.Transaction, accounts:
   return (await BackupEnabledRules.load(db)).notBackedUp(db, accounts)
 }
 
-/** Refuses, before an operation is created for it, a scan of one account that is not backed up. */
+/** The level that leaves one account out ("account alice@example.com", "cos guests"), or undefined: it is backed up. */
+export async function notBackedUpBy(db: Knex | Knex.Transaction, account: string): Promise<string | undefined> {
+  return (await accountsNotBackedUp(db, [account])).get(account)
+}
+
+/** A directory's list split into the accounts to back up and those left out (with the level that says so). */
+export async function splitBackedUp(db: Knex | Knex.Transaction, listed: readonly string[]): Promise<{backedUp: string[]; notBackedUp: Map<string, string>}> {
+  const notBackedUp = await accountsNotBackedUp(db, listed)
+  return {backedUp: listed.filter(account => !notBackedUp.has(account)), notBackedUp}
+}
+
+/** Refuses a scan of one account that is not backed up: before an operation is created for it, and in the operation. */
 export async function checkBackedUp(db: Knex | Knex.Transaction, account: string): Promise<void> {
-  const by = (await accountsNotBackedUp(db, [account])).get(account)
+  const by = await notBackedUpBy(db, account)
   if (by) throw notBackedUpError(account, by)
 }
 

@@ -3,7 +3,7 @@ import type {Catalog} from '../catalog/catalog.js'
 import type {ProgressSink} from '../progress.js'
 
 import {noAccountListed, runAccountsCommand} from '../appserver/imap/accounts-command.js'
-import {accountsNotBackedUp, notBackedUpLine} from '../config/backup-enabled.js'
+import {notBackedUpLine, splitBackedUp} from '../config/backup-enabled.js'
 import {scanAccounts} from '../smartscan/scan-accounts.js'
 
 export interface ImapOnceTotals {
@@ -38,9 +38,8 @@ export async function imapCatchUpOnce(options: ImapOnceOptions): Promise<ImapOnc
   const {catalog, server, settings, signal, progress} = options
   const listed = await runAccountsCommand(settings.accountsCommand, signal)
   if (listed.length === 0) throw noAccountListed(settings.accountsCommand)
-  const notBackedUp = await accountsNotBackedUp(catalog.db, listed)
+  const {backedUp: accounts, notBackedUp} = await splitBackedUp(catalog.db, listed)
   if (notBackedUp.size > 0) progress?.({kind: 'step', message: notBackedUpLine(notBackedUp)})
-  const accounts = listed.filter(account => !notBackedUp.has(account))
   const totals: ImapOnceTotals = {
     connector: 'imap', accounts: accounts.length, notBackedUp: notBackedUp.size, synchronised: 0, failed: [], foldersRead: 0, revisions: 0,
   }

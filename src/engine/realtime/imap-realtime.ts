@@ -7,7 +7,7 @@ import {closedAtConnect, ImapError} from '../appserver/imap/imap-errors.js'
 import {ImapSession} from '../appserver/imap/imap-session.js'
 import {type ImapSettings} from '../appserver/imap/imap-settings.js'
 import {LoginWitness} from '../appserver/imap/login-witness.js'
-import {accountsNotBackedUp, notBackedUpLine} from '../config/backup-enabled.js'
+import {notBackedUpLine, splitBackedUp} from '../config/backup-enabled.js'
 import {serverConfig} from '../config/config-store.js'
 import {markCertain} from '../scanner/account-certainty.js'
 import {blobStoreFor} from '../scanner/realtime-scanner.js'
@@ -347,11 +347,10 @@ export class ImapRealtime {
       // Treated as a failing command: the accounts already followed are kept, and the status says why.
       if (directory.length === 0) throw noAccountListed(this.options.settings.accountsCommand)
       // Read again with the list: setting backupEnabled takes effect within a refresh, without a restart.
-      const notBackedUp = await accountsNotBackedUp(this.options.catalog.db, directory)
-      const leftOut = directory.filter(account => notBackedUp.has(account) && !this.notBackedUp.has(account))
-      if (leftOut.length > 0) this.options.log(`backup-realtime: ${notBackedUpLine(new Map(leftOut.map(a => [a, notBackedUp.get(a)!])))}; no longer followed`)
+      const {backedUp: listed, notBackedUp} = await splitBackedUp(this.options.catalog.db, directory)
+      const leftOut = [...notBackedUp].filter(([account]) => !this.notBackedUp.has(account))
+      if (leftOut.length > 0) this.options.log(`backup-realtime: ${notBackedUpLine(new Map(leftOut))}; no longer followed`)
       this.notBackedUp = new Set(notBackedUp.keys())
-      const listed = directory.filter(account => !notBackedUp.has(account))
       const added = listed.filter(account => !this.due.has(account))
       const present = new Set(listed)
       const dropped = this.accounts.filter(account => !present.has(account) && !notBackedUp.has(account))

@@ -3,7 +3,7 @@ import type {AccountEntry} from '../history/account-lookup.js'
 import type {OperationContext} from '../operations/run-operation.js'
 
 import {imapConfigured, imapSettings} from '../appserver/imap/imap-settings.js'
-import {accountsNotBackedUp} from '../config/backup-enabled.js'
+import {notBackedUpBy} from '../config/backup-enabled.js'
 import {serverConfig} from '../config/config-store.js'
 import {serviceStatuses} from '../daemon/services.js'
 import {OperationAborted} from '../errors.js'
@@ -42,7 +42,7 @@ export async function checkSource(context: OperationContext, account: AccountEnt
   }
 
   // An account the administrator excluded is not read from the server, not even to restore it.
-  const excludedBy = (await accountsNotBackedUp(catalog.db, [account.name])).get(account.name)
+  const excludedBy = await notBackedUpBy(catalog.db, account.name)
   if (excludedBy) {
     progress({kind: 'warning', account: account.name, message: `not backed up (backupEnabled false at ${excludedBy}), so no SmartScan: ${doing} the history as it is`})
     return {settings, uncertain: true, scanned: false}

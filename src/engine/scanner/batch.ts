@@ -64,7 +64,6 @@ export class Batch {
     for (const [accountId, remoteId] of keys) this.lookedUp.add(itemKey(accountId, remoteId))
   }
 
-  /** Records and reports a problem; false for one recorded before (told once only), which is not counted again. */
   /**
    * Accounts whose folder and item transactions this batch skips (backupEnabled false); their account transactions
    * (creation, rename, deletion) are still applied, so the directory of accounts stays right.
@@ -73,6 +72,7 @@ export class Batch {
     this.notBackedUp = notBackedUp
   }
 
+  /** Records and reports a problem; false for one recorded before (told once only), which is not counted again. */
   async recordError(error: FeedError): Promise<boolean> {
     if (await this.recordedBefore(error)) return false
     this.stats.errors++

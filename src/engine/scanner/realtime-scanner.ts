@@ -1,3 +1,4 @@
+import type {Transaction} from '../appserver/transaction.js'
 import type {Catalog} from '../catalog/catalog.js'
 import type {ProgressSink} from '../progress.js'
 import type {FeedEntry, TransactionFeed} from './feed-entry.js'
@@ -26,6 +27,18 @@ export interface ScannerTotals extends Omit<BatchStats, 'problems'> {
 // Switching blobless mode or backupEnabled takes effect within this time; reading the configuration for every batch
 // cost more than a small batch's own statements.
 const SETTINGS_READ_MS = 1000
+
+const NONE_LEFT_OUT: ReadonlyMap<string, string> = new Map()
+
+/** The COS that a batch's account transactions give, by account: the catalog records them only when it commits. */
+function cosGivenIn(transactions: readonly Transaction[]): Map<string, string> {
+  const cos = new Map<string, string>()
+  for (const t of transactions) {
+    if ((t.op === 'account.created' || t.op === 'account.modified') && t.data.cos !== undefined) cos.set(t.account.toLowerCase(), t.data.cos)
+  }
+
+  return cos
+}
 
 /** A setting read again only when the last reading is older than `ms`. */
 function settingReadEvery<T>(ms: number, read: () => Promise<T>): () => Promise<T> {
@@ -56,7 +69,11 @@ export async function runScanner(options: ScannerOptions): Promise<ScannerTotals
     blobs,
     feed,
     blobless: settingReadEvery(SETTINGS_READ_MS, async () => (await serverConfig(catalog, server)).get('backupBloblessMode') === 'true'),
-    notBackedUp: async (accounts, cosNotYetRecorded) => (await backupEnabled()).notBackedUp(catalog.db, accounts, cosNotYetRecorded),
+    async notBackedUp(transactions) {
+      const rules = await backupEnabled()
+      if (!rules.leavesAnyOut) return NONE_LEFT_OUT
+      return rules.notBackedUp(catalog.db, [...new Set(transactions.map(t => t.account))], cosGivenIn(transactions))
+    },
   }, from)
   const totals: ScannerTotals = {
     batches: 0, transactions: 0, errors: 0, rejected: 0, notBackedUp: 0, revisions: 0, blobsWritten: 0, bytesWritten: 0, lastSeq: null, lastTime: null,

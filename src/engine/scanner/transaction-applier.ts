@@ -18,10 +18,10 @@ export interface ApplierOptions {
   /** Read per batch, so switching blobless mode on takes effect without restarting the scanner. */
   blobless: () => Promise<boolean> | boolean
   /**
-   * The accounts among these that backupEnabled false leaves out, read per batch: their transactions are skipped,
-   * content unread. For a feed of every account (the redolog); the IMAP capture leaves them out before reading.
+   * The accounts of a batch's transactions that backupEnabled false leaves out, read per batch: their transactions are
+   * skipped, content unread. For a feed of every account (the redolog); the IMAP capture leaves them out before reading.
    */
-  notBackedUp?: (accounts: string[], cosNotYetRecorded: ReadonlyMap<string, string>) => Promise<ReadonlyMap<string, string>>
+  notBackedUp?: (transactions: readonly Transaction[]) => Promise<ReadonlyMap<string, string>>
 }
 
 export interface BatchStats {
@@ -90,9 +90,7 @@ export class TransactionApplier {
     this.options.blobs.ensureHeadroom()
     const transactions = entries.flatMap(e => (e.kind === 'transaction' ? [e.transaction] : []))
     const blobless = await this.options.blobless()
-    const notBackedUp = this.options.notBackedUp
-      ? await this.options.notBackedUp([...new Set(transactions.map(t => t.account))], cosGivenIn(transactions))
-      : new Map<string, string>()
+    const notBackedUp = await this.options.notBackedUp?.(transactions) ?? new Map<string, string>()
     const writtenDirs = new Set<string>()
     const backedUp = notBackedUp.size === 0 ? transactions : transactions.filter(t => !notBackedUp.has(t.account))
     const contents = await resolveContents(backedUp, {
@@ -151,14 +149,4 @@ export class TransactionApplier {
 
     return stats
   }
-}
-
-/** The COS that the batch's account transactions give, by account: the catalog records them only when it commits. */
-function cosGivenIn(transactions: Transaction[]): Map<string, string> {
-  const cos = new Map<string, string>()
-  for (const t of transactions) {
-    if ((t.op === 'account.created' || t.op === 'account.modified') && t.data.cos !== undefined) cos.set(t.account.toLowerCase(), t.data.cos)
-  }
-
-  return cos
 }

@@ -5,7 +5,7 @@ import {domainsOf, noAccountListed, runAccountsCommand} from '../appserver/imap/
 import {IMAP_CONNECTOR} from '../appserver/imap/imap-identity.js'
 import {EMPTY_POSITION} from '../appserver/imap/imap-position.js'
 import {imapSettings, readPassword} from '../appserver/imap/imap-settings.js'
-import {accountsNotBackedUp, notBackedUpError, notBackedUpLine} from '../config/backup-enabled.js'
+import {checkBackedUp, notBackedUpLine, splitBackedUp} from '../config/backup-enabled.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
 import {loadCheckpoint} from '../scanner/checkpoints.js'
@@ -69,9 +69,8 @@ export async function smartScan(context: OperationContext, request: SmartScanReq
   // A command that exits 0 listing no account is broken, as the daemon and 'daemon once' take it: a scheduled SmartScan
   // otherwise succeeded every night having scanned nothing, with only a warning in its record.
   if (listed.length === 0) throw noAccountListed(settings.accountsCommand)
-  const notBackedUp = await accountsNotBackedUp(catalog.db, listed)
-  if (request.account && notBackedUp.size > 0) throw notBackedUpError(listed[0], notBackedUp.get(listed[0])!)
-  const accounts = listed.filter(account => !notBackedUp.has(account))
+  if (request.account) await checkBackedUp(catalog.db, listed[0])
+  const {backedUp: accounts, notBackedUp} = await splitBackedUp(catalog.db, listed)
   const report: SmartScanReport = {
     deep,
     accounts: accounts.length,
