@@ -87,14 +87,17 @@ export async function imapTestBed(dialect: Dialect = 'sqlite', password = USER_P
   }
 }
 
-/** `dovecotOfTest`: a server of the test's own (startTestDovecot with other options) instead of the shared one. */
-export async function imapCliBed(dovecotOfTest?: TestDovecot): Promise<ImapCliBed> {
+/**
+ * `dovecotOfTest`: a server of the test's own (startTestDovecot with other options) instead of the shared one.
+ * `userdbFields`: extra fields of the passwd-file line the provisioning script writes (userdb_quota_rule=...).
+ */
+export async function imapCliBed(dovecotOfTest?: TestDovecot, userdbFields = ''): Promise<ImapCliBed> {
   const bed = await imapTestBed('sqlite', USER_PASSWORD, dovecotOfTest)
   const provisionScript = path.join(bed.t.home, 'provision.sh')
   writeFileSync(provisionScript, [
     '#!/bin/sh',
     'set -e',
-    `printf '%s:{PLAIN}%s::::::\\n' "$1" '${USER_PASSWORD}' >> '${path.join(bed.dovecot.dir, 'users')}'`,
+    `printf '%s:{PLAIN}%s::::::${userdbFields}\\n' "$1" '${USER_PASSWORD}' >> '${path.join(bed.dovecot.dir, 'users')}'`,
     `doveadm -c '${bed.dovecot.configFile}' reload`,
     '',
   ].join('\n'), {mode: 0o700})

@@ -5,9 +5,7 @@ import {
 import path from 'node:path'
 
 import {message} from '../engine/smartscan/imap-scenario.js'
-import {
-  type ImapCliBed, imapCliBed, scanInProcess, USER_PASSWORD,
-} from '../helpers/imap-cli-bed.js'
+import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
 import {runCli} from '../helpers/run-cli.js'
 import {startTestDovecot, type TestDovecot} from '../setup/dovecot-server.js'
 
@@ -44,14 +42,7 @@ plugin {
   })
 
   beforeEach(async () => {
-    bed = await imapCliBed(dovecot)
-    writeFileSync(bed.provisionScript, [
-      '#!/bin/sh',
-      'set -e',
-      `printf '%s:{PLAIN}%s::::::userdb_quota_rule=*:messages=3\\n' "$1" '${USER_PASSWORD}' >> '${path.join(dovecot.dir, 'users')}'`,
-      `doveadm -c '${dovecot.configFile}' reload`,
-      '',
-    ].join('\n'), {mode: 0o700})
+    bed = await imapCliBed(dovecot, 'userdb_quota_rule=*:messages=3')
     assert.equal((await runCli(['config', 'set', 'global', 'backupProvisioningCommand', bed.provisionScript], bed.t.env)).code, 0)
   })
 
@@ -70,11 +61,17 @@ plugin {
     return out.split('\n').filter(line => line.startsWith('hdr.subject: ')).map(line => line.slice(13).trim()).sort()
   }
 
-  it('doRestoreOnNewAccount: a message over the size limit is named and left out, the others go in', async () => {
+  /** alice, backed up with a message over the size limit between two small ones, and bob to restore her into. */
+  async function aliceWithABigMessage(): Promise<{alice: string; bob: string}> {
     const alice = await bed.user('alice')
     const bob = await bed.user('bob')
     await dovecot.loadMessages(alice, {INBOX: [{raw: message('s1')}, {raw: big()}, {raw: message('s2')}]})
     await scanInProcess(bed, alice)
+    return {alice, bob}
+  }
+
+  it('doRestoreOnNewAccount: a message over the size limit is named and left out, the others go in', async () => {
+    const {alice, bob} = await aliceWithABigMessage()
 
     const run = await runCli(['backup', 'doRestoreOnNewAccount', alice, bob, 'last'], bed.t.env)
     assert.equal(run.code, 1, run.stderr)
@@ -90,10 +87,7 @@ plugin {
     writeFileSync(dovecot.configFile, `${config}imap_capability = +APPENDLIMIT=2048\n`)
     await dovecot.doveadm(['reload'])
     try {
-      const alice = await bed.user('alice')
-      const bob = await bed.user('bob')
-      await dovecot.loadMessages(alice, {INBOX: [{raw: message('s1')}, {raw: big()}, {raw: message('s2')}]})
-      await scanInProcess(bed, alice)
+      const {alice, bob} = await aliceWithABigMessage()
 
       const run = await runCli(['backup', 'doRestoreOnNewAccount', alice, bob, 'last'], bed.t.env)
       assert.equal(run.code, 1, run.stderr)

@@ -306,6 +306,25 @@ export class ImapRestoreTarget {
 }
 
 /** A MULTIAPPEND carries at most this much content, and this many messages: a bounded command, and progress. */
+/** Counts of a folder's messages, and those not restored with why. */
+export interface AppendCounts {
+  restored: number
+  skipped: number
+  unrestored: Array<{item: string; reason: string}>
+}
+
+/**
+ * appendMany's outcomes added to a folder's counts: appended, already there, or a message the server would not take
+ * (a size limit), listed with its reason while the others go in.
+ */
+export function countAppended(counts: AppendCounts, messages: ReadonlyArray<{item: string}>, outcomes: ReadonlyArray<boolean | MessageRefused>): void {
+  for (const [i, appended] of outcomes.entries()) {
+    if (appended instanceof MessageRefused) counts.unrestored.push({item: messages[i].item, reason: appended.message})
+    else if (appended) counts.restored++
+    else counts.skipped++
+  }
+}
+
 export const BATCH_BYTES = 8 * 1024 * 1024
 export const BATCH_MESSAGES = 100
 

@@ -15,7 +15,7 @@ import {appendGroups} from './append-groups.js'
 import {type ContentResult, ContentSource} from './content-source.js'
 import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
 import {folderOrRefusal, FolderRefused} from './folder-refused.js'
-import {MessageRefused} from './message-refused.js'
+import {type AppendCounts, countAppended} from './imap-restore-target.js'
 import {openDestination} from './restore-destination.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
@@ -59,19 +59,6 @@ interface GroupRead {
 async function readGroup({accountKey, content, signal}: GroupRead, items: readonly ItemAt[]): Promise<ContentResult[]> {
   throwIfAborted(signal)
   return content.readMany(items.map(item => ({accountKey, item: item.id, state: item})))
-}
-
-/** A group's outcomes added to its folder's counts; a message the server would not take (a size limit) is listed. */
-function countAppended(
-  folder: {restored: number; skipped: number; unrestored: Array<{item: string; reason: string}>},
-  messages: ReadonlyArray<{item: string}>,
-  outcomes: ReadonlyArray<boolean | MessageRefused>,
-): void {
-  for (const [i, appended] of outcomes.entries()) {
-    if (appended instanceof MessageRefused) folder.unrestored.push({item: messages[i].item, reason: appended.message})
-    else if (appended) folder.restored++
-    else folder.skipped++
-  }
 }
 
 function noStateAt(account: AccountEntry, at: HistoryTime): string {
@@ -138,7 +125,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     const reader: GroupRead = {content, accountKey: account.key, signal}
     const groups = appendGroups(paths.map(path => ({path, items: byFolder.get(path) ?? []})))
     let mailbox: FolderRefused | string = ''
-    let folder = {restored: 0, skipped: 0, unrestored: [] as Array<{item: string; reason: string}>}
+    let folder: AppendCounts = {restored: 0, skipped: 0, unrestored: []}
     for await (const {group, reads} of mapAhead(groups, async group => ({group, reads: await readGroup(reader, group.items)}), READ_AHEAD)) {
       throwIfAborted(signal)
       if (group.first) {

@@ -10,9 +10,10 @@ import {isoTime} from '../history/history-time.js'
 import {ContentSource} from './content-source.js'
 import {type DeletedMessage, deletedMessages, type DeletionWindow} from './deleted-messages.js'
 import {folderOrRefusal, FolderRefused} from './folder-refused.js'
-import {BATCH_BYTES, BATCH_MESSAGES, ImapRestoreTarget} from './imap-restore-target.js'
+import {
+  type AppendCounts, BATCH_BYTES, BATCH_MESSAGES, countAppended, ImapRestoreTarget,
+} from './imap-restore-target.js'
 import {earlierLives} from './later-lives.js'
-import {MessageRefused} from './message-refused.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
   byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally,
@@ -158,20 +159,14 @@ interface UndeletedFolder {
 async function undeleteFolder(run: FolderRun, folder: UndeletedFolder, group: DeletedMessage[]): Promise<void> {
   const {content, progress, report, signal, target} = run
   let mailbox: FolderRefused | string | undefined
-  let restored = 0
-  let skipped = 0
+  const counts: AppendCounts = {restored: 0, skipped: 0, unrestored: []}
   const setAside = new Set<string>()
   const survivors = await survivorsOf(run, folder, group)
   let pending: Array<{item: string; message: RestoreMessage}> = []
   let pendingBytes = 0
   const flush = async (into: string) => {
-    for (const [i, appended] of (await target.appendMany(into, pending.map(({message}) => message))).entries()) {
-      // A message the server would not take (over its size limit): listed with the reason, the others go in.
-      if (appended instanceof MessageRefused) recordUnrestored(report, progress, run.account, {item: pending[i].item, folderPath: folder.path, reason: appended.message})
-      else if (appended) restored++
-      else skipped++
-    }
-
+    countAppended(counts, pending, await target.appendMany(into, pending.map(({message}) => message)))
+    for (const {item, reason} of counts.unrestored.splice(0)) recordUnrestored(report, progress, run.account, {item, folderPath: folder.path, reason})
     pending = []
     pendingBytes = 0
   }
@@ -180,9 +175,9 @@ async function undeleteFolder(run: FolderRun, folder: UndeletedFolder, group: De
     throwIfAborted(signal)
     // Its earlier deletions in the window: lives that came back under its own id, as the later lives of other items
     // (earlierLives) are, so the counts are the same whether the capture took the message back for the item or not.
-    skipped += Math.max(0, deleted.deletions - 1)
+    counts.skipped += Math.max(0, deleted.deletions - 1)
     if (deleted.liveNow || run.earlierLives.has(deleted.id)) {
-      skipped++
+      counts.skipped++
       continue
     }
 
@@ -200,7 +195,7 @@ async function undeleteFolder(run: FolderRun, folder: UndeletedFolder, group: De
     }
 
     if (await heldByAny(target, folder.kept, message)) {
-      skipped++
+      counts.skipped++
       continue
     }
 
@@ -224,7 +219,7 @@ async function undeleteFolder(run: FolderRun, folder: UndeletedFolder, group: De
     report.folders++
   }
 
-  recordFolder(report, progress, run.account, {path: folder.destination, restored, skipped})
+  recordFolder(report, progress, run.account, {path: folder.destination, restored: counts.restored, skipped: counts.skipped})
 }
 
 /**
