@@ -1,6 +1,6 @@
 import {availableParallelism} from 'node:os'
 
-import {type BlobFileJob, type BlobFileResult, writeBlobFile} from './blob-file-write.js'
+import {type BlobFileJob, type BlobFileResult, writeBlobFileAside} from './blob-file-write.js'
 import {TaskThreads, threadCount} from './task-threads.js'
 
 /**
@@ -10,8 +10,9 @@ import {TaskThreads, threadCount} from './task-threads.js'
  * (default: the cores, at most 4, at least 2 so that one fsync does not hold up the next gzip). Each thread costs
  * about 25 MB of resident memory (its heap and its malloc arena).
  *
- * Until a thread is ready (about 100 ms after the first blob), a blob is written on the calling thread, so that a
- * scan storing a handful of new messages does not wait for threads it hardly needs.
+ * Until a thread is ready (about 100 ms after the first blob), a blob is written on the calling thread, its fsync
+ * waited for aside (writeBlobFileAside), so that a scan storing a handful of new messages does not wait for threads
+ * it hardly needs.
  */
 export class BlobWriterPool {
   private readonly threads: TaskThreads<BlobFileJob & {lent?: boolean}, BlobFileResult>
@@ -37,7 +38,7 @@ export class BlobWriterPool {
    * empty from the moment of the call (and stays empty if the thread dies with it: the write fails then).
    */
   async write(job: BlobFileJob, lend = false): Promise<BlobFileResult & {content: Uint8Array}> {
-    if (!this.threads.available) return {...writeBlobFile(job), content: job.content}
+    if (!this.threads.available) return {...await writeBlobFileAside(job), content: job.content}
     if (!lend || !ownsItsMemory(job.content)) return {...await this.threads.run(job), content: job.content}
     return this.threads.run({...job, lent: true}, [job.content.buffer as ArrayBuffer]) as Promise<BlobFileResult & {content: Uint8Array}>
   }
