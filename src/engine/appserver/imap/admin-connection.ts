@@ -2,10 +2,12 @@ import {ImapFlow, type Logger} from 'imapflow'
 
 import {OperationAborted} from '../../errors.js'
 import {
-  explainImapError, explainSessionError, loginDisabled, missingExtension,
+  explainImapError, explainSessionError, loginDisabled, missingExtension, noSaslPlain,
 } from './imap-errors.js'
 import {type ImapSettings, readPassword} from './imap-settings.js'
-import {enableNow, mayDeferEnable, trimSessionStart} from './session-start.js'
+import {
+  enableNow, mayDeferEnable, NoSaslPlain, trimSessionStart,
+} from './session-start.js'
 
 export interface AdminConnectionOptions {
   logger?: false | Logger
@@ -77,6 +79,7 @@ export async function connectAsAdmin(settings: ImapSettings, account: string, op
     client.close()
     if (signal?.aborted) throw new OperationAborted()
     if (refusesPasswords(client)) throw loginDisabled(settings, client.secureConnection)
+    if (error instanceof NoSaslPlain) throw noSaslPlain(settings)
     throw explainImapError(error, settings, account)
   }
 

@@ -138,6 +138,13 @@ export function loginDisabled(settings: Pick<ImapSettings, 'url'>, overTls: bool
   return new ImapError(`the AppServer at ${settings.url} accepts no password login on ${overTls ? 'this TLS' : 'an unencrypted'} connection (LOGINDISABLED): ${fix}`, 'server')
 }
 
+/** The server offers no SASL PLAIN, which the sasl-authzid mode needs (see NoSaslPlain). */
+export function noSaslPlain(settings: Pick<ImapSettings, 'url'>): ImapError {
+  return new ImapError(`the AppServer at ${settings.url} offers no SASL PLAIN (AUTH=PLAIN), which backupAppServerLoginMode sasl-authzid needs `
+    + 'to open each account with the admin credential: let the server offer PLAIN (Dovecot: plain in auth_mechanisms), '
+    + 'or with Dovecot set backupAppServerLoginMode master-separator', 'server')
+}
+
 /**
  * The account's INBOX is missing from its listing, or the server says it does not exist: every account has one, so
  * the admin user is not seeing the account's mail. Dovecot's ACL plugin does this to a master user (it checks the

@@ -2,6 +2,7 @@ import type {ImapFlow} from 'imapflow'
 
 /** The parts of imapflow's connection that the session start goes through (internal API of imapflow 2). */
 interface ImapFlowInternals {
+  options: {auth?: PlainCredentials}
   capabilities: Map<string, unknown>
   authCapabilities: Map<string, unknown>
   run(command: string, ...args: unknown[]): Promise<unknown>
@@ -19,6 +20,19 @@ interface PlainCredentials {
 const ID_NOT_ASKED = {name: 'not asked', reason: 'ID skipped by carbonio-backup'}
 
 /**
+ * The server offers no SASL PLAIN, and the login must carry an authorization identity (the account the admin user
+ * opens), which only PLAIN can. Nothing was sent: imapflow would have tried PLAIN anyway (and the server's
+ * "unsupported mechanism" read as a wrong password), or, on a server offering no mechanism at all, a bare LOGIN of
+ * the admin user, which opens the admin's own mailbox in place of the account's.
+ */
+export class NoSaslPlain extends Error {
+  constructor() {
+    super('the server offers no AUTH=PLAIN, which a login with an authorization identity needs')
+    this.name = 'NoSaslPlain'
+  }
+}
+
+/**
  * Trims the commands imapflow sends before the first useful one. It opens every session with ID, authenticates,
  * and sends ID again whenever the server's answer had fewer than two fields (Dovecot answers with its name only);
  * and it sends AUTHENTICATE PLAIN without its initial response, waiting for an empty "+" first. A SmartScan opens
@@ -32,6 +46,10 @@ export function trimSessionStart(client: ImapFlow): void {
   const run = internals.run.bind(client)
   internals.run = async (command: string, ...args: unknown[]) => {
     if (command === 'ID') return ID_NOT_ASKED
+    if ((command === 'AUTHENTICATE' || command === 'LOGIN') && internals.options.auth?.authzid && !internals.capabilities.has('AUTH=PLAIN')) {
+      throw new NoSaslPlain()
+    }
+
     const [user, credentials] = args as [string, PlainCredentials | undefined]
     if (command === 'AUTHENTICATE' && credentials?.password !== undefined && choosesPlain(internals, credentials.loginMethod)
       && internals.capabilities.has('SASL-IR')) {
