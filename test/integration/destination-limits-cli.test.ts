@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
+import {execFile} from 'node:child_process'
 import {
   appendFileSync, readFileSync, rmSync, writeFileSync,
 } from 'node:fs'
 import path from 'node:path'
+import {promisify} from 'node:util'
 
 import {message} from '../engine/smartscan/imap-scenario.js'
 import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
@@ -54,6 +56,13 @@ plugin {
     const users = path.join(dovecot.dir, 'users')
     writeFileSync(users, readFileSync(users, 'utf8').replaceAll('messages=3', 'messages=100'))
     await dovecot.doveadm(['reload'])
+  }
+
+  /** A user of the bed made by the provisioning script: with its quota of 3 messages. */
+  async function userWithQuota(name: string): Promise<string> {
+    const address = `${name}@${bed.domain}`
+    await promisify(execFile)(bed.provisionScript, [address])
+    return address
   }
 
   async function inbox(account: string, mailbox = 'INBOX'): Promise<string[]> {
@@ -159,5 +168,89 @@ plugin {
     assert.equal(again.code, 0, again.stderr)
     assert.match(again.stdout, /: 2 restored, 3 skipped \(already there\), 0 unrestored\n/)
     assert.deepEqual(await inbox(alice), ['m1', 'm2', 'm3', 'm4', 'm5'])
+  })
+
+  it('doRestoreOnNewAccount stopped by the quota ends with its counts and what is left, in text and --json', async () => {
+    const alice = await bed.user('alice')
+    const carol = `carol@${bed.domain}`
+    await dovecot.loadMessages(alice, {INBOX: [1, 2].map(i => ({raw: message(`m${i}`)})), Work: [3, 4, 5].map(i => ({raw: message(`m${i}`)}))})
+    await scanInProcess(bed, alice)
+
+    const full = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last'], bed.t.env)
+    assert.equal(full.code, 1, full.stderr)
+    assert.match(full.stderr, /quota exceeded on /)
+    assert.match(full.stdout, new RegExp(`restored ${alice} at \\S+ into ${carol}: 2 restored, 0 skipped \\(already there\\), 0 unrestored in 2 folders, 3 left\\n`))
+
+    const json = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last', '--json'], bed.t.env)
+    assert.equal(json.code, 1, json.stderr)
+    const view = JSON.parse(json.stdout)
+    assert.equal(view.outcome, 'Failed')
+    assert.match(view.error, /quota exceeded on /)
+    assert.deepEqual(
+      {
+        restored: view.result.restored, skipped: view.result.skipped, unrestored: view.result.unrestored, left: view.result.left,
+      },
+      {
+        restored: 0, skipped: 2, unrestored: 0, left: 3,
+      },
+    )
+  })
+
+  it('doUndelete stopped by the quota ends with its counts and what is left', async () => {
+    const alice = await userWithQuota('alice')
+    // Written as files: the quota is only checked on what comes in over IMAP.
+    await dovecot.loadMessages(alice, {INBOX: [1, 2].map(i => ({raw: message(`m${i}`)})), Work: [3, 4, 5].map(i => ({raw: message(`m${i}`)}))})
+    await scanInProcess(bed, alice)
+    for (const mailbox of ['INBOX', 'Work']) await dovecot.doveadm(['expunge', '-u', alice, 'mailbox', mailbox, 'all'])
+    await scanInProcess(bed, alice)
+
+    // INBOX goes in; Work's batch would take alice past her 3 messages, and a refused MULTIAPPEND stores none of it.
+    const full = await runCli(['backup', 'doUndelete', alice, 'first', 'last'], bed.t.env)
+    assert.equal(full.code, 1, full.stderr)
+    assert.match(full.stderr, /quota exceeded on /)
+    assert.match(full.stdout, /: 5 deleted, 2 restored, 0 skipped \(still there\), 0 unrestored in 2 folders, 3 left\n/)
+
+    const json = await runCli(['backup', 'doUndelete', alice, 'first', 'last', '--json'], bed.t.env)
+    assert.equal(json.code, 1, json.stderr)
+    const {result} = JSON.parse(json.stdout)
+    assert.deepEqual({restored: result.restored, skipped: result.skipped, left: result.left}, {restored: 0, skipped: 2, left: 3})
+  })
+
+  it('doItemRestore stopped by the quota says the message is left, in text and --json', async () => {
+    const alice = await userWithQuota('alice')
+    await dovecot.loadMessages(alice, {INBOX: [1, 2, 3].map(i => ({raw: message(`m${i}`)}))})
+    await scanInProcess(bed, alice)
+    const search = await runCli(['backup', 'doItemSearch', alice, '--json'], bed.t.env)
+    const [{id}] = JSON.parse(search.stdout).matches
+
+    const full = await runCli(['backup', 'doItemRestore', alice, id, 'restore_folder', '/Restored'], bed.t.env)
+    assert.equal(full.code, 1, full.stderr)
+    assert.match(full.stderr, /quota exceeded on /)
+    assert.match(full.stdout, new RegExp(`item ${id} \\(state of \\S+\\) not restored into /Restored: 0 restored, 0 skipped, 1 left\\n`))
+
+    const json = await runCli(['backup', 'doItemRestore', alice, id, 'restore_folder', '/Restored', '--json'], bed.t.env)
+    assert.equal(json.code, 1, json.stderr)
+    const {result} = JSON.parse(json.stdout)
+    assert.deepEqual({restored: result.restored, skipped: result.skipped, left: result.left}, {restored: false, skipped: false, left: true})
+  })
+
+  it('doExternalRestore stopped by the quota counts what is left of the account, in text and --json', async () => {
+    const alice = await bed.user('alice')
+    await dovecot.loadMessages(alice, {INBOX: [1, 2, 3, 4, 5].map(i => ({raw: message(`m${i}`)}))})
+    await scanInProcess(bed, alice)
+    const exportDir = path.join(bed.t.home, 'export')
+    assert.equal((await runCli(['backup', 'doExport', exportDir, 'accounts', alice], bed.t.env)).code, 0)
+    await dovecot.removeUser(alice)
+    rmSync(dovecot.maildirOf(alice), {recursive: true, force: true})
+
+    const full = await runCli(['backup', 'doExternalRestore', exportDir], bed.t.env)
+    assert.equal(full.code, 1, full.stderr)
+    assert.match(full.stdout, new RegExp(`${alice}: created with backupProvisioningCommand, 3 restored, 0 skipped \\(already there\\), 0 unrestored in 1 folders, 2 left\n`))
+
+    const json = await runCli(['backup', 'doExternalRestore', exportDir, '--json'], bed.t.env)
+    assert.equal(json.code, 1, json.stderr)
+    const {result} = JSON.parse(json.stdout)
+    assert.deepEqual({restored: result.restored, skipped: result.skipped, left: result.left}, {restored: 0, skipped: 3, left: 2})
+    assert.equal(result.accounts[0].left, 2)
   })
 })

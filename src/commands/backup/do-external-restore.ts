@@ -3,6 +3,7 @@ import {Args} from '@oclif/core'
 import type {OperationView} from '../../cli/operation-view.js'
 import type {ExternalRestoreReport} from '../../engine/restore/external-restore.js'
 
+import {left} from '../../cli/left-count.js'
 import {OperationCommand} from '../../cli/operation-command.js'
 import {listParam} from '../../cli/params.js'
 import {planExternalRestore} from '../../engine/restore/external-restore-plan.js'
@@ -19,7 +20,8 @@ export default class DoExternalRestore extends OperationCommand {
       + 'and the keywords and internal dates that items.ndjson recorded. A file whose bytes are not the digest '
       + 'items.ndjson recorded for its item (a copy gone bad) is not imported: it is reported as not restored, naming the '
       + 'file. A message the server refuses (over its size limit) is reported as not restored, with the reason; an '
-      + 'account over its quota is not imported further, in one line: raise the quota and import again. Messages '
+      + 'account over its quota is not imported further, in one line, and counted with the messages it has left: raise the '
+      + 'quota and import again. Messages '
       + 'already in a folder are skipped, so importing again adds nothing. Contacts, appointments, tasks and documents cannot go over IMAP: they are '
       + 'reported as not restored, with the reason. accounts and domains select accounts of the export (both add up). '
       + 'With the Realtime Scanner on, it warns that the scanner should be off during a multi-domain import and that '
@@ -53,13 +55,14 @@ export default class DoExternalRestore extends OperationCommand {
     for (const a of report.accounts) {
       if (a.error) {
         this.log(`${a.account}: not imported: ${a.error}`)
-        continue
+        // A full account got part of its mail: what it got and what is left are counted as for the others.
+        if (!a.left) continue
       }
 
       for (const u of a.unrestoredItems.slice(0, SHOWN)) this.log(`not restored: ${a.account} ${u.type} ${u.item} in ${u.folderPath}: ${u.reason}`)
       if (a.unrestored > SHOWN) this.log(`not restored: ${a.account}: ${a.unrestored - SHOWN} more (--json lists them)`)
       this.log(`${a.account}: ${a.created ? 'created with backupProvisioningCommand, ' : ''}${a.restored} restored, `
-        + `${a.skipped} skipped (already there), ${a.unrestored} unrestored in ${a.folders} folders`)
+        + `${a.skipped} skipped (already there), ${a.unrestored} unrestored in ${a.folders} folders${left(a.left)}`)
     }
 
     this.log(`imported ${report.accounts.length - report.failedAccounts} of ${report.accounts.length} accounts from ${report.path}: `

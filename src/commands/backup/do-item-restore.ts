@@ -15,7 +15,8 @@ export default class DoItemRestore extends OperationCommand {
     = 'date selects the state valid at that time (default: the last state before the message was deleted). The '
       + 'message goes back into its original folder, or into restore_folder, with its exact bytes, flags and internal '
       + 'date, unless that folder has it already. In blobless mode the content is read from the AppServer; a message '
-      + 'whose content is gone both places fails the operation. Prints the operation UUID first; exit codes: 0 '
+      + 'whose content is gone both places fails the operation; so does an account over its quota, saying the message is '
+      + 'left: raise the quota and run the same command again. Prints the operation UUID first; exit codes: 0 '
       + 'Successful, 1 Failed, 2 Stopped, 3 Removed, 4 Interrupted.'
   static override examples = [
     '<%= config.bin %> backup doItemRestore alice@example.com f1700000000/1700000000/42',
@@ -48,9 +49,9 @@ export default class DoItemRestore extends OperationCommand {
     const report = view.result as ItemRestoreReport | null
     if (report) {
       if (report.smartScanFirst) this.log(`${report.account} was uncertain: an account SmartScan ran first`)
-      this.log(report.restored
-        ? `restored item ${report.item} (state of ${report.state}) into ${report.folderPath}`
-        : `item ${report.item} is already in ${report.folderPath}: nothing restored`)
+      if (report.left) this.log(`item ${report.item} (state of ${report.state}) not restored into ${report.folderPath}: 0 restored, 0 skipped, 1 left`)
+      else if (report.restored) this.log(`restored item ${report.item} (state of ${report.state}) into ${report.folderPath}`)
+      else this.log(`item ${report.item} is already in ${report.folderPath}: nothing restored`)
     }
 
     return view

@@ -3,6 +3,7 @@ import {Args} from '@oclif/core'
 import type {OperationView} from '../../cli/operation-view.js'
 import type {RestoreReport} from '../../engine/restore/restore-on-new-account.js'
 
+import {left} from '../../cli/left-count.js'
 import {OperationCommand} from '../../cli/operation-command.js'
 import {parsePointInTime} from '../../cli/param-values.js'
 import {booleanParam} from '../../cli/params.js'
@@ -21,7 +22,8 @@ export default class DoRestoreOnNewAccount extends OperationCommand {
       + 'dates; a message already in a destination folder is skipped, so running the restore again adds nothing, and '
       + 'one that was stopped, killed or failed completes when run again, without force true. A message the '
       + 'destination refuses (over its size limit) is reported as not restored, with the reason (exit code 1); a '
-      + 'destination over its quota fails the operation: raise the quota and run the same command again. '
+      + 'destination over its quota fails the operation, which ends with its counts and how many messages are left: '
+      + 'raise the quota and run the same command again. '
       + 'In blobless mode the content is read from the AppServer. An uncertain source gets an account SmartScan '
       + 'first. Prints the operation UUID first; exit codes: 0 Successful, 1 Failed, 2 Stopped, 3 Removed, 4 Interrupted.'
   static override examples = [
@@ -60,7 +62,7 @@ export default class DoRestoreOnNewAccount extends OperationCommand {
       if (report.emptied) this.log(`WARNING ${describeEmptied(report.source, report.emptied)}`)
       for (const u of report.unrestoredItems) this.log(`not restored: item ${u.item} in ${u.folderPath}: ${u.reason}`)
       this.log(`restored ${report.source} at ${report.pointInTime} into ${report.destination}: ${report.restored} restored, `
-        + `${report.skipped} skipped (already there), ${report.unrestored} unrestored in ${report.folders} folders`)
+        + `${report.skipped} skipped (already there), ${report.unrestored} unrestored in ${report.folders} folders${left(report.left)}`)
       if (report.unrestored > 0 && view.exitCode === 0) {
         // The operation ran to its end, but a script must not read a restore with holes as a success.
         this.log(`PARTIAL: ${report.unrestored} item(s) could not be restored (listed above); exit code 1`)

@@ -3,6 +3,7 @@ import {Args} from '@oclif/core'
 import type {OperationView} from '../../cli/operation-view.js'
 import type {UndeleteReport} from '../../engine/restore/undelete.js'
 
+import {left} from '../../cli/left-count.js'
 import {OperationCommand} from '../../cli/operation-command.js'
 import {parsePointInTime} from '../../cli/param-values.js'
 import {booleanParam} from '../../cli/params.js'
@@ -19,7 +20,8 @@ export default class DoUndelete extends OperationCommand {
       + 'target_original_folder false under one "Undeleted <yyyy-MM-dd>" folder that keeps the folder structure. A '
       + 'message the mailbox still (or again) has is skipped, so running it again adds nothing. A message the server '
       + 'refuses (over its size limit) is reported as not restored, with the reason (exit code 1); an account over its '
-      + 'quota fails the operation: raise the quota and run the same command again. An uncertain account '
+      + 'quota fails the operation, which ends with its counts and how many messages are left: raise the quota and run '
+      + 'the same command again. An uncertain account '
       + 'gets an account SmartScan first. Prints the operation UUID first; exit codes: 0 Successful, 1 Failed, 2 '
       + 'Stopped, 3 Removed, 4 Interrupted.'
   static override examples = [
@@ -57,7 +59,7 @@ export default class DoUndelete extends OperationCommand {
       for (const u of report.unrestoredItems) this.log(`not restored: item ${u.item} in ${u.folderPath}: ${u.reason}`)
       const where = report.undeletedFolder === null ? 'their original folders' : report.undeletedFolder
       this.log(`undeleted ${report.account} from ${report.start} to ${report.end} into ${where}: ${report.deleted} deleted, `
-        + `${report.restored} restored, ${report.skipped} skipped (still there), ${report.unrestored} unrestored in ${report.folders} folders`)
+        + `${report.restored} restored, ${report.skipped} skipped (still there), ${report.unrestored} unrestored in ${report.folders} folders${left(report.left)}`)
       if (report.unrestored > 0 && view.exitCode === 0) {
         // The operation ran to its end, but a script must not read an undelete with holes as a success.
         this.log(`PARTIAL: ${report.unrestored} item(s) could not be restored (listed above); exit code 1`)

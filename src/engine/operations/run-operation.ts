@@ -4,6 +4,7 @@ import type {StopReason} from './operation-state.js'
 
 import {OperationAborted} from '../errors.js'
 import {failureMessage} from '../storage-errors.js'
+import {reportOf} from './failure-report.js'
 import {waitForTurn} from './operation-queue.js'
 import {EMPTY_PROGRESS, type OperationProgress, type OperationRecord} from './operation-record.js'
 import {
@@ -131,7 +132,10 @@ async function runStarted(
       return await finishAborted(catalog, uuid, progress, controller)
     }
 
-    return await finishOperation(catalog, uuid, {state: 'failed', progress, error: failureMessage(error, catalog.home)})
+    // A failure that says what the work did before it (withReport) keeps that as the result.
+    return await finishOperation(catalog, uuid, {
+      state: 'failed', progress, result: reportOf(error), error: failureMessage(error, catalog.home),
+    })
   } finally {
     clearInterval(heartbeat)
   }

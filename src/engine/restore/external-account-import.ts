@@ -13,6 +13,7 @@ import {type ExportedMessage, readExportedItems} from '../export/exported-items.
 import {folderPathOfMaildir, parseMaildirFileName} from '../export/maildir-reading.js'
 import {FolderRefused} from './folder-refused.js'
 import {MessageRefused} from './message-refused.js'
+import {QuotaExceeded} from './quota-exceeded.js'
 import {inboxKey} from './special-use-place.js'
 
 export interface ExternalUnrestored {
@@ -36,6 +37,8 @@ export interface ExternalAccountReport {
   unrestoredMessages: number
   /** The first MAX_LISTED unrestored items, with their reason. */
   unrestoredItems: ExternalUnrestored[]
+  /** Messages of the export not tried: the account was full (QuotaExceeded); importing again appends them. */
+  left: number
   /** Why the account could not be imported at all (it could not be created or opened), else null. */
   error: null | string
 }
@@ -80,7 +83,7 @@ export async function importExportedAccount(
   const folders = await maildirFolders(exported.directory)
   // A folder under an exported special-use folder follows it into the destination's folder of that use.
   const specialUses = new Map(folders.map(folder => [inboxKey(folder.path), folder.specialUse]))
-  for (const folder of folders) {
+  for (const [index, folder] of folders.entries()) {
     throwIfAborted(signal)
     let mailbox: string
     try {
@@ -103,15 +106,24 @@ export async function importExportedAccount(
     report.folders++
     let restored = 0
     let skipped = 0
-    for (const file of await messageFiles(folder.directory)) {
+    const files = await messageFiles(folder.directory)
+    for (const [done, file] of files.entries()) {
       throwIfAborted(signal)
       const name = parseMaildirFileName(path.basename(file))
       const recorded = name.item === null ? undefined : messages.get(name.item)
       if (name.item !== null) seen.add(name.item)
       const relative = path.relative(exported.directory, file)
-      const appended = await appendFile(target, mailbox, {
-        path: file, relative, flags: name.flags, recorded,
-      })
+      let appended: boolean | string
+      try {
+        appended = await appendFile(target, mailbox, {
+          path: file, relative, flags: name.flags, recorded,
+        })
+      } catch (error) {
+        // The account fails with what it got counted, and what is left of it: this file on, and the later folders.
+        if (error instanceof QuotaExceeded) report.left = files.length - done + await messageCount(folders.slice(index + 1))
+        throw error
+      }
+
       if (typeof appended === 'string') {
         unrestored({
           item: name.item ?? path.basename(file), type: 'message', folderPath: folder.path, reason: appended,
@@ -248,6 +260,13 @@ async function readFoldersFile(directory: string): Promise<Array<{maildir?: unkn
   }
 
   throw new UserError(`${file} is not the JSON list of folders doExport writes: the export is damaged; export the account again`)
+}
+
+/** The message files of these Maildir folders. */
+async function messageCount(folders: readonly MaildirFolder[]): Promise<number> {
+  let count = 0
+  for (const folder of folders) count += (await messageFiles(folder.directory)).length
+  return count
 }
 
 /** What names each message of a Maildir folder: its item id, or its file name for mail another program delivered. */

@@ -16,6 +16,8 @@ export interface ExternalRestoreReport extends Record<string, unknown> {
   unrestored: number
   /** Of `unrestored`: messages whose content is not in the export (the rest are items IMAP cannot carry). */
   unrestoredMessages: number
+  /** Messages not tried: accounts that were full (QuotaExceeded); importing again appends them. */
+  left: number
   /** Accounts that could not be created or opened (their `error` says why). */
   failedAccounts: number
   created: number
@@ -46,6 +48,7 @@ export async function restoreExternal(context: OperationContext, plan: ExternalR
     skipped: 0,
     unrestored: 0,
     unrestoredMessages: 0,
+    left: 0,
     failedAccounts: 0,
     created: 0,
     realtimeScanner,
@@ -62,6 +65,7 @@ export async function restoreExternal(context: OperationContext, plan: ExternalR
     report.skipped = sum(report.accounts, a => a.skipped)
     report.unrestored = sum(report.accounts, a => a.unrestored)
     report.unrestoredMessages = sum(report.accounts, a => a.unrestoredMessages)
+    report.left = sum(report.accounts, a => a.left)
     progress({
       kind: 'counters', counters: {
         accounts: report.accounts.length, restored: report.restored, skipped: report.skipped, unrestored: report.unrestored,
@@ -82,6 +86,7 @@ export async function restoreExternal(context: OperationContext, plan: ExternalR
       unrestored: 0,
       unrestoredMessages: 0,
       unrestoredItems: [],
+      left: 0,
       error: null,
     }
     report.accounts.push(account)

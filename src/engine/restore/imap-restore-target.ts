@@ -14,6 +14,7 @@ import {FolderRefused} from './folder-refused.js'
 import {likenessDigest, mayBeNormalised} from './imap-form.js'
 import {appendOrRefusal, MessageRefused} from './message-refused.js'
 import {canMultiAppend, multiAppend} from './multi-append.js'
+import {QuotaExceeded} from './quota-exceeded.js'
 import {inboxKey, placeOnDestination} from './special-use-place.js'
 
 /** A message to put into a mailbox: its exact bytes, flags and keywords, and INTERNALDATE. */
@@ -193,7 +194,7 @@ export class ImapRestoreTarget {
    * folder had it, or the server's refusal of that one message (a size limit). Where the server has MULTIAPPEND they
    * go a batch per command (bounded in bytes and count), else one APPEND each. The check against what the folder
    * holds comes first, as for append(), so a batch never carries a message that is already there. A full account
-   * throws QuotaExceeded: no further message would go in.
+   * throws QuotaExceeded (no further message would go in), whose `settled` says what became of the messages before.
    */
   async appendMany(mailbox: string, messages: readonly RestoreMessage[]): Promise<Array<boolean | MessageRefused>> {
     const holdings = await this.holdingsOf(mailbox, messages)
@@ -201,31 +202,15 @@ export class ImapRestoreTarget {
     const toSend = messages.map((message, index) => ({
       index, message: {...message, flags: message.flags.filter(flag => flag.toLowerCase() !== String.raw`\recent`)},
     })).filter(({index}) => outcomes[index])
-    const where = (count: number) => ({
-      account: this.account, mailbox, url: this.settings.url, count,
-    })
-    const one = async ({index, message}: {index: number; message: RestoreMessage}) => {
-      try {
-        await this.guard(() => appendOrRefusal(where(1), () => this.client.append(mailbox, message.bytes, message.flags as string[], message.internalDate ?? undefined)))
-      } catch (error) {
-        if (!(error instanceof MessageRefused)) throw error
-        outcomes[index] = error
-      }
-    }
-
-    if (canMultiAppend(this.client, mailbox)) {
-      for (const batch of boundedChunks(toSend, ({message}) => message.bytes.length)) {
-        try {
-          await this.guard(() => appendOrRefusal(where(batch.length), () => multiAppend(this.client, mailbox, batch.map(({message}) => message))))
-        } catch (error) {
-          if (!(error instanceof MessageRefused)) throw error
-          // A refused MULTIAPPEND stored none of the batch (RFC 3502), and the server does not say which message it
-          // would not take (one over its size limit): one APPEND each, so that only that one stays out.
-          for (const sent of batch) await one(sent)
-        }
-      }
-    } else {
-      for (const sent of toSend) await one(sent)
+    // The messages the server has stored, for what a full account's stop leaves out of the counts (QuotaExceeded.settled).
+    const stored = new Set<number>()
+    try {
+      await this.send(mailbox, toSend, outcomes, stored)
+    } catch (error) {
+      // What went in (or was already there, or refused) before the account was full is settled: the restore counts
+      // it; the messages not stored are left for the same command to append once the quota is raised.
+      if (error instanceof QuotaExceeded) error.settled = outcomes.map((outcome, index) => (outcome === true && !stored.has(index) ? undefined : outcome))
+      throw error
     }
 
     return outcomes
@@ -233,6 +218,47 @@ export class ImapRestoreTarget {
 
   async close(): Promise<void> {
     await closeAdminConnection(this.client)
+  }
+
+  /**
+   * APPENDs the messages appendMany sends (a batch per command where the server has MULTIAPPEND, else one each),
+   * noting in `stored` each index the server stored and in `outcomes` each refusal of one message.
+   */
+  private async send(
+    mailbox: string,
+    toSend: ReadonlyArray<{index: number; message: RestoreMessage}>,
+    outcomes: Array<boolean | MessageRefused>,
+    stored: Set<number>,
+  ): Promise<void> {
+    const where = (count: number) => ({
+      account: this.account, mailbox, url: this.settings.url, count,
+    })
+    const one = async ({index, message}: {index: number; message: RestoreMessage}) => {
+      try {
+        await this.guard(() => appendOrRefusal(where(1), () => this.client.append(mailbox, message.bytes, message.flags as string[], message.internalDate ?? undefined)))
+        stored.add(index)
+      } catch (error) {
+        if (!(error instanceof MessageRefused)) throw error
+        outcomes[index] = error
+      }
+    }
+
+    if (!canMultiAppend(this.client, mailbox)) {
+      for (const sent of toSend) await one(sent)
+      return
+    }
+
+    for (const batch of boundedChunks(toSend, ({message}) => message.bytes.length)) {
+      try {
+        await this.guard(() => appendOrRefusal(where(batch.length), () => multiAppend(this.client, mailbox, batch.map(({message}) => message))))
+        for (const {index} of batch) stored.add(index)
+      } catch (error) {
+        if (!(error instanceof MessageRefused)) throw error
+        // A refused MULTIAPPEND stored none of the batch (RFC 3502), and the server does not say which message it
+        // would not take (one over its size limit): one APPEND each, so that only that one stays out.
+        for (const sent of batch) await one(sent)
+      }
+    }
   }
 
   /** What the folder holds, with the digests known of every message that could be one of `messages`. */
@@ -306,25 +332,6 @@ export class ImapRestoreTarget {
 }
 
 /** A MULTIAPPEND carries at most this much content, and this many messages: a bounded command, and progress. */
-/** Counts of a folder's messages, and those not restored with why. */
-export interface AppendCounts {
-  restored: number
-  skipped: number
-  unrestored: Array<{item: string; reason: string}>
-}
-
-/**
- * appendMany's outcomes added to a folder's counts: appended, already there, or a message the server would not take
- * (a size limit), listed with its reason while the others go in.
- */
-export function countAppended(counts: AppendCounts, messages: ReadonlyArray<{item: string}>, outcomes: ReadonlyArray<boolean | MessageRefused>): void {
-  for (const [i, appended] of outcomes.entries()) {
-    if (appended instanceof MessageRefused) counts.unrestored.push({item: messages[i].item, reason: appended.message})
-    else if (appended) counts.restored++
-    else counts.skipped++
-  }
-}
-
 export const BATCH_BYTES = 8 * 1024 * 1024
 export const BATCH_MESSAGES = 100
 

@@ -8,8 +8,10 @@ import {findAccount} from '../history/account-lookup.js'
 import {FolderHistory} from '../history/folder-history.js'
 import {isoTime} from '../history/history-time.js'
 import {itemHistory, type ItemStateAt} from '../history/item-history.js'
+import {withReport} from '../operations/failure-report.js'
 import {ContentSource} from './content-source.js'
 import {ImapRestoreTarget} from './imap-restore-target.js'
+import {QuotaExceeded} from './quota-exceeded.js'
 import {restoreMessageOf} from './restore-message.js'
 import {checkSource} from './source-check.js'
 import {specialUsesOf} from './special-use-place.js'
@@ -33,6 +35,8 @@ export interface ItemRestoreReport extends Record<string, unknown> {
   restored: boolean
   /** The folder already had the message: nothing appended. */
   skipped: boolean
+  /** The account was full: the message did not go in; the same command, run once the quota is raised, restores it. */
+  left: boolean
   uncertain: boolean
   smartScanFirst: boolean
 }
@@ -100,18 +104,28 @@ export async function restoreItem(context: OperationContext, request: ItemRestor
       path: `/${folderPath.split('/').filter(Boolean).join('/')}`, seenBefore: new Map([[message.digest, seenBefore]]), except: request.item,
     })
     await target.setAside(mailbox, message, others.get(message.digest) ?? 0)
-    const appended = await target.append(mailbox, message)
-    progress({kind: 'step', account: account.name, message: `item ${request.item} ${appended ? 'restored into' : 'already in'} ${folderPath}`})
-    return {
+    const report = (appended: boolean): ItemRestoreReport => ({
       account: account.name,
       item: request.item,
       state: isoTime(state.validFrom),
       folderPath,
       restored: appended,
       skipped: !appended,
+      left: false,
       uncertain: check.uncertain,
       smartScanFirst: check.scanned,
+    })
+    let appended: boolean
+    try {
+      appended = await target.append(mailbox, message)
+    } catch (error) {
+      // The failure says it all but the counts, which the other restores end with too: nothing went in, one is left.
+      if (error instanceof QuotaExceeded) throw withReport(error, {...report(false), skipped: false, left: true})
+      throw error
     }
+
+    progress({kind: 'step', account: account.name, message: `item ${request.item} ${appended ? 'restored into' : 'already in'} ${folderPath}`})
+    return report(appended)
   } finally {
     await target.close()
   }

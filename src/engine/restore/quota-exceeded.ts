@@ -1,3 +1,5 @@
+import type {MessageRefused} from './message-refused.js'
+
 import {ImapError} from '../appserver/imap/imap-errors.js'
 
 /**
@@ -6,6 +8,12 @@ import {ImapError} from '../appserver/imap/imap-errors.js'
  * to do. What went in stays; the same command, run again once the quota is raised, skips it and adds the rest.
  */
 export class QuotaExceeded extends ImapError {
+  /**
+   * Set by appendMany: for each message it was given, what became of it before the stop (appended, already there,
+   * refused), undefined for one the full account left out; so that the restore still counts what went in.
+   */
+  settled: ReadonlyArray<boolean | MessageRefused | undefined> = []
+
   constructor(account: string, url: string, why: string) {
     super(`quota exceeded on ${account} at the AppServer ${url} (${why}): raise its quota and run the same command again; `
       + 'the messages already restored are skipped', 'account')

@@ -11,15 +11,16 @@ import {
 import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
 import {type ItemAt, stateAt} from '../history/state-at.js'
 import {mapAhead} from '../map-ahead.js'
+import {appendCounted, type AppendCounts} from './append-counts.js'
 import {appendGroups} from './append-groups.js'
 import {type ContentResult, ContentSource} from './content-source.js'
 import {type EmptiedAccount, emptiedAccountWarning} from './emptied-account.js'
 import {folderOrRefusal, FolderRefused} from './folder-refused.js'
-import {type AppendCounts, countAppended} from './imap-restore-target.js'
+import {QuotaExceeded} from './quota-exceeded.js'
 import {openDestination} from './restore-destination.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
-  byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally,
+  byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally, stoppedByQuota,
 } from './restore-tally.js'
 import {compareArrival} from './server-order.js'
 import {checkSource} from './source-check.js'
@@ -126,6 +127,11 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     const groups = appendGroups(paths.map(path => ({path, items: byFolder.get(path) ?? []})))
     let mailbox: FolderRefused | string = ''
     let folder: AppendCounts = {restored: 0, skipped: 0, unrestored: []}
+    const countFolder = (path: string) => {
+      for (const {item, reason} of folder.unrestored) recordUnrestored(report, progress, destination, {item, folderPath: path, reason})
+      recordFolder(report, progress, destination, {path, restored: folder.restored, skipped: folder.skipped})
+    }
+
     for await (const {group, reads} of mapAhead(groups, async group => ({group, reads: await readGroup(reader, group.items)}), READ_AHEAD)) {
       throwIfAborted(signal)
       if (group.first) {
@@ -142,12 +148,19 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
         else folder.unrestored.push({item: group.items[i].id, reason: read.reason})
       }
 
-      if (typeof mailbox === 'string') countAppended(folder, messages, await target.appendMany(mailbox, messages.map(({message}) => message)))
-
-      if (group.last) {
-        for (const {item, reason} of folder.unrestored) recordUnrestored(report, progress, destination, {item, folderPath: group.path, reason})
-        recordFolder(report, progress, destination, {path: group.path, restored: folder.restored, skipped: folder.skipped})
+      if (typeof mailbox === 'string') {
+        try {
+          await appendCounted(target, mailbox, folder, messages)
+        } catch (error) {
+          if (!(error instanceof QuotaExceeded)) throw error
+          // A full account ends the run with its counts as a finished one does, the folder it stopped in included,
+          // and what is left.
+          countFolder(group.path)
+          throw stoppedByQuota(error, report, [...byFolder.values()].reduce((sum, items) => sum + items.length, 0))
+        }
       }
+
+      if (group.last) countFolder(group.path)
     }
 
     return report

@@ -1,4 +1,7 @@
 import type {OperationContext} from '../operations/run-operation.js'
+import type {QuotaExceeded} from './quota-exceeded.js'
+
+import {withReport} from '../operations/failure-report.js'
 
 export interface UnrestoredItem {
   item: string
@@ -14,6 +17,8 @@ export interface RestoreTally {
   skipped: number
   unrestored: number
   unrestoredItems: UnrestoredItem[]
+  /** Not tried: a full account stopped the restore before them; the same command, run again, appends them. */
+  left: number
   uncertain: boolean
   smartScanFirst: boolean
 }
@@ -23,7 +28,7 @@ type Progress = OperationContext['progress']
 /** Nothing counted yet; uncertain and smartScanFirst from the check of the source before the restore. */
 export function newTally(check: {scanned: boolean; uncertain: boolean}): RestoreTally {
   return {
-    folders: 0, restored: 0, skipped: 0, unrestored: 0, unrestoredItems: [], uncertain: check.uncertain, smartScanFirst: check.scanned,
+    folders: 0, restored: 0, skipped: 0, unrestored: 0, unrestoredItems: [], left: 0, uncertain: check.uncertain, smartScanFirst: check.scanned,
   }
 }
 
@@ -44,6 +49,15 @@ export function recordFolder(tally: RestoreTally, progress: Progress, account: s
       folders: tally.folders, restored: tally.restored, skipped: tally.skipped, unrestored: tally.unrestored,
     },
   })
+}
+
+/**
+ * A restore that a full account stopped: its report, with what is left of the `total` messages it had to bring
+ * back, goes with the failure as the operation's result, so that the administrator learns how far it got.
+ */
+export function stoppedByQuota(error: QuotaExceeded, report: Record<string, unknown> & RestoreTally, total: number): QuotaExceeded {
+  report.left = Math.max(0, total - report.restored - report.skipped - report.unrestored)
+  return withReport(error, report)
 }
 
 /** Items grouped by their folder's path, in the order they come. */

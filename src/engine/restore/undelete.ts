@@ -7,16 +7,16 @@ import {throwIfAborted, UsageError, UserError} from '../errors.js'
 import {findAccount} from '../history/account-lookup.js'
 import {FolderHistory} from '../history/folder-history.js'
 import {isoTime} from '../history/history-time.js'
+import {appendCounted, type AppendCounts} from './append-counts.js'
 import {ContentSource} from './content-source.js'
 import {type DeletedMessage, deletedMessages, type DeletionWindow} from './deleted-messages.js'
 import {folderOrRefusal, FolderRefused} from './folder-refused.js'
-import {
-  type AppendCounts, BATCH_BYTES, BATCH_MESSAGES, countAppended, ImapRestoreTarget,
-} from './imap-restore-target.js'
+import {BATCH_BYTES, BATCH_MESSAGES, ImapRestoreTarget} from './imap-restore-target.js'
 import {earlierLives} from './later-lives.js'
+import {QuotaExceeded} from './quota-exceeded.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
-  byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally,
+  byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally, stoppedByQuota,
 } from './restore-tally.js'
 import {checkSource} from './source-check.js'
 import {specialUsesOf} from './special-use-place.js'
@@ -164,9 +164,28 @@ async function undeleteFolder(run: FolderRun, folder: UndeletedFolder, group: De
   const survivors = await survivorsOf(run, folder, group)
   let pending: Array<{item: string; message: RestoreMessage}> = []
   let pendingBytes = 0
-  const flush = async (into: string) => {
-    countAppended(counts, pending, await target.appendMany(into, pending.map(({message}) => message)))
+  const listRefused = () => {
     for (const {item, reason} of counts.unrestored.splice(0)) recordUnrestored(report, progress, run.account, {item, folderPath: folder.path, reason})
+  }
+
+  const countFolder = () => {
+    if (typeof mailbox === 'string') report.folders++
+    recordFolder(report, progress, run.account, {path: folder.destination, restored: counts.restored, skipped: counts.skipped})
+  }
+
+  const flush = async (into: string) => {
+    try {
+      await appendCounted(target, into, counts, pending)
+    } catch (error) {
+      if (!(error instanceof QuotaExceeded)) throw error
+      // A full account ends the undelete with its counts as a finished one does, the folder it stopped in included,
+      // and what is left of the deletions to undo.
+      listRefused()
+      countFolder()
+      throw stoppedByQuota(error, report, report.deleted)
+    }
+
+    listRefused()
     pending = []
     pendingBytes = 0
   }
@@ -214,12 +233,8 @@ async function undeleteFolder(run: FolderRun, folder: UndeletedFolder, group: De
     if (pending.length >= BATCH_MESSAGES || pendingBytes >= BATCH_BYTES) await flush(mailbox)
   }
 
-  if (typeof mailbox === 'string') {
-    await flush(mailbox)
-    report.folders++
-  }
-
-  recordFolder(report, progress, run.account, {path: folder.destination, restored: counts.restored, skipped: counts.skipped})
+  if (typeof mailbox === 'string') await flush(mailbox)
+  countFolder()
 }
 
 /**
