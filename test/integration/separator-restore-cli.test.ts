@@ -93,4 +93,45 @@ describe('restores onto a server whose hierarchy separator is "." , through bin/
       add: 0, differ: 0, liveOnly: 0, unchanged: 3,
     })
   })
+
+  it('says once per run that a folder whose name holds "." is restored as another name, in the restores and the preview', async function () {
+    // Seven runs of the CLI.
+    this.timeout(90_000)
+    const alice = await bed.user('alice')
+    const client = await bed.client(alice)
+    await client.mailboxCreate('Projects.2024')
+    await client.append('Projects.2024', message('one'), [], JAN)
+    await client.append('Projects.2024', message('two'), [], JAN)
+    await bed.closeClients()
+    await scanInProcess(bed, alice)
+    const search = await runCli(['backup', 'doItemSearch', alice, '--json'], bed.t.env)
+    const [{id}] = JSON.parse(search.stdout).matches
+    const passwordFile = path.join(bed.t.home, 'dotted-password')
+    writeFileSync(passwordFile, `${dotted.masterPassword}\n`, {mode: 0o600})
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupAppServerUrl', dotted.url)
+    await setAttribute(bed.t.catalog, GLOBAL, 'backupAppServerPasswordFile', passwordFile)
+    await dotted.addUser(alice, USER_PASSWORD)
+    const said = 'WARNING folder "/Projects.2024" is restored as "/Projects_2024": "." is the destination\'s hierarchy separator'
+    const renamedFolders = [{folder: '/Projects.2024', restoredAs: '/Projects_2024', separator: '.'}]
+    const saidIn = (stdout: string) => stdout.split('\n').filter(line => line === said).length
+
+    const preview = await runCli(['backup', 'getRestorePreview', alice, 'last'], bed.t.env)
+    assert.equal(preview.code, 0, preview.stderr)
+    assert.equal(saidIn(preview.stdout), 1, preview.stdout)
+    const previewJson = await runCli(['backup', 'getRestorePreview', alice, 'last', '--json'], bed.t.env)
+    assert.deepEqual(JSON.parse(previewJson.stdout).renamedFolders, renamedFolders)
+
+    const restore = await runCli(['backup', 'doRestoreOnNewAccount', alice, alice, 'last'], bed.t.env)
+    assert.equal(restore.code, 0, restore.stderr)
+    assert.equal(saidIn(restore.stdout), 1, restore.stdout)
+    // Run again (nothing to add): the folder is still found under its new name, and the line still said.
+    const again = await runCli(['backup', 'doRestoreOnNewAccount', alice, alice, 'last', 'force', 'true', '--json'], bed.t.env)
+    assert.equal(again.code, 0, again.stderr)
+    assert.deepEqual(JSON.parse(again.stdout).result.renamedFolders, renamedFolders)
+
+    const item = await runCli(['backup', 'doItemRestore', alice, id], bed.t.env)
+    assert.equal(item.code, 0, item.stderr)
+    assert.equal(saidIn(item.stdout), 1, item.stdout)
+    assert.match(item.stdout, /is already in \/Projects.2024: nothing restored/)
+  })
 })

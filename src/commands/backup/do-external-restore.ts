@@ -8,6 +8,7 @@ import {OperationCommand} from '../../cli/operation-command.js'
 import {listParam} from '../../cli/params.js'
 import {planExternalRestore} from '../../engine/restore/external-restore-plan.js'
 import {restoreExternal} from '../../engine/restore/external-restore.js'
+import {describeRenamed} from '../../engine/restore/separator-in-name.js'
 
 /** Unrestored items printed per account; --json lists them all (up to the report's own bound). */
 const SHOWN = 20
@@ -59,6 +60,7 @@ export default class DoExternalRestore extends OperationCommand {
         if (!a.left) continue
       }
 
+      for (const renamed of a.renamedFolders) this.log(`WARNING ${a.account}: ${describeRenamed(renamed)}`)
       for (const u of a.unrestoredItems.slice(0, SHOWN)) this.log(`not restored: ${a.account} ${u.type} ${u.item} in ${u.folderPath}: ${u.reason}`)
       if (a.unrestored > SHOWN) this.log(`not restored: ${a.account}: ${a.unrestored - SHOWN} more (--json lists them)`)
       this.log(`${a.account}: ${a.created ? 'created with backupProvisioningCommand, ' : ''}${a.restored} restored, `

@@ -7,6 +7,7 @@ import {OperationCommand} from '../../cli/operation-command.js'
 import {restoreDateParam, textParam} from '../../cli/params.js'
 import {describePointInTime} from '../../engine/point-in-time.js'
 import {restoreFolderPath, restoreItem} from '../../engine/restore/item-restore.js'
+import {describeRenamed} from '../../engine/restore/separator-in-name.js'
 import {checkSmartScan} from '../../engine/smartscan/smart-scan.js'
 
 export default class DoItemRestore extends OperationCommand {
@@ -49,6 +50,7 @@ export default class DoItemRestore extends OperationCommand {
     const report = view.result as ItemRestoreReport | null
     if (report) {
       if (report.smartScanFirst) this.log(`${report.account} was uncertain: an account SmartScan ran first`)
+      for (const renamed of report.renamedFolders) this.log(`WARNING ${describeRenamed(renamed)}`)
       if (report.left) this.log(`item ${report.item} (state of ${report.state}) not restored into ${report.folderPath}: 0 restored, 0 skipped, 1 left`)
       else if (report.restored) this.log(`restored item ${report.item} (state of ${report.state}) into ${report.folderPath}`)
       else this.log(`item ${report.item} is already in ${report.folderPath}: nothing restored`)

@@ -11,6 +11,7 @@ import {findAccount} from '../../engine/history/account-lookup.js'
 import {describePointInTime} from '../../engine/point-in-time.js'
 import {describeEmptied} from '../../engine/restore/emptied-account.js'
 import {restoreOnNewAccount, restoreTime} from '../../engine/restore/restore-on-new-account.js'
+import {describeRenamed} from '../../engine/restore/separator-in-name.js'
 import {checkSmartScan} from '../../engine/smartscan/smart-scan.js'
 
 export default class DoRestoreOnNewAccount extends OperationCommand {
@@ -60,6 +61,7 @@ export default class DoRestoreOnNewAccount extends OperationCommand {
       if (report.smartScanFirst) this.log(`${report.source} was uncertain: an account SmartScan ran first`)
       else if (report.uncertain) this.log(`WARNING ${report.source} is uncertain and could not be scanned first: the restore may miss changes`)
       if (report.emptied) this.log(`WARNING ${describeEmptied(report.source, report.emptied)}`)
+      for (const renamed of report.renamedFolders) this.log(`WARNING ${describeRenamed(renamed)}`)
       for (const u of report.unrestoredItems) this.log(`not restored: item ${u.item} in ${u.folderPath}: ${u.reason}`)
       this.log(`restored ${report.source} at ${report.pointInTime} into ${report.destination}: ${report.restored} restored, `
         + `${report.skipped} skipped (already there), ${report.unrestored} unrestored in ${report.folders} folders${left(report.left)}`)

@@ -8,6 +8,7 @@ import {OperationCommand} from '../../cli/operation-command.js'
 import {parsePointInTime} from '../../cli/param-values.js'
 import {booleanParam} from '../../cli/params.js'
 import {describePointInTime} from '../../engine/point-in-time.js'
+import {describeRenamed} from '../../engine/restore/separator-in-name.js'
 import {checkDeletionWindow, undelete} from '../../engine/restore/undelete.js'
 import {checkSmartScan} from '../../engine/smartscan/smart-scan.js'
 
@@ -56,6 +57,7 @@ export default class DoUndelete extends OperationCommand {
     if (report) {
       if (report.smartScanFirst) this.log(`${report.account} was uncertain: an account SmartScan ran first`)
       else if (report.uncertain) this.log(`WARNING ${report.account} is uncertain and could not be scanned first: deletions may be missing`)
+      for (const renamed of report.renamedFolders) this.log(`WARNING ${describeRenamed(renamed)}`)
       for (const u of report.unrestoredItems) this.log(`not restored: item ${u.item} in ${u.folderPath}: ${u.reason}`)
       const where = report.undeletedFolder === null ? 'their original folders' : report.undeletedFolder
       this.log(`undeleted ${report.account} from ${report.start} to ${report.end} into ${where}: ${report.deleted} deleted, `

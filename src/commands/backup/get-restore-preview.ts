@@ -6,6 +6,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {parsePointInTime} from '../../cli/param-values.js'
 import {textParam} from '../../cli/params.js'
 import {previewRestore, type RestorePreview} from '../../engine/restore/restore-preview.js'
+import {describeRenamed} from '../../engine/restore/separator-in-name.js'
 
 /** Lines shown per list; --json has them all. */
 const SHOWN = 20
@@ -39,6 +40,7 @@ export default class GetRestorePreview extends BaseCommand {
     this.log(`restore preview of ${preview.account} at ${preview.pointInTime} into ${preview.destination}: backup ${preview.backup.messages} messages `
       + `in ${preview.backup.folders} folders, live ${preview.live.messages} messages in ${preview.live.folders} folders`)
     if (preview.uncertain) this.log(`WARNING ${preview.uncertain}`)
+    for (const renamed of preview.renamedFolders) this.log(`WARNING ${describeRenamed(renamed)}`)
     if (!preview.destinationExists) this.log(`${preview.destination} does not exist on the AppServer: a restore creates it with backupProvisioningCommand, or fails without one`)
     else if (preview.live.messages > 0) this.log(`${preview.destination} is not empty: doRestoreOnNewAccount needs force true to restore into it`)
     if (preview.backup.otherItems > 0) this.log(`${preview.backup.otherItems} items that are not mail (contacts, appointments, ...) are not compared: IMAP carries mail only`)

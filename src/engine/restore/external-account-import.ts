@@ -14,6 +14,7 @@ import {folderPathOfMaildir, parseMaildirFileName} from '../export/maildir-readi
 import {FolderRefused} from './folder-refused.js'
 import {MessageRefused} from './message-refused.js'
 import {QuotaExceeded} from './quota-exceeded.js'
+import {announceRenamed, type RenamedFolder} from './separator-in-name.js'
 import {inboxKey} from './special-use-place.js'
 
 export interface ExternalUnrestored {
@@ -37,6 +38,8 @@ export interface ExternalAccountReport {
   unrestoredMessages: number
   /** The first MAX_LISTED unrestored items, with their reason. */
   unrestoredItems: ExternalUnrestored[]
+  /** Folders imported under another name: theirs held the destination's hierarchy separator. */
+  renamedFolders: RenamedFolder[]
   /** Messages of the export not tried: the account was full (QuotaExceeded); importing again appends them. */
   left: number
   /** Why the account could not be imported at all (it could not be created or opened), else null. */
@@ -104,6 +107,7 @@ export async function importExportedAccount(
     }
 
     report.folders++
+    announceRenamed(report, progress, exported.account, target.renamingOf(folder.path, key => specialUses.get(key)))
     let restored = 0
     let skipped = 0
     const files = await messageFiles(folder.directory)

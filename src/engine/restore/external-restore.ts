@@ -86,6 +86,7 @@ export async function restoreExternal(context: OperationContext, plan: ExternalR
       unrestored: 0,
       unrestoredMessages: 0,
       unrestoredItems: [],
+      renamedFolders: [],
       left: 0,
       error: null,
     }

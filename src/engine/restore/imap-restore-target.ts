@@ -15,6 +15,7 @@ import {likenessDigest, mayBeNormalised} from './imap-form.js'
 import {appendOrRefusal, MessageRefused} from './message-refused.js'
 import {canMultiAppend, multiAppend} from './multi-append.js'
 import {QuotaExceeded} from './quota-exceeded.js'
+import {type RenamedFolder, renamingOf} from './separator-in-name.js'
 import {inboxKey, placeOnDestination} from './special-use-place.js'
 
 /** A message to put into a mailbox: its exact bytes, flags and keywords, and INTERNALDATE. */
@@ -154,6 +155,11 @@ export class ImapRestoreTarget {
    */
   existingFolder(path: string, specialUseOf?: (key: string) => null | string | undefined): string | undefined {
     return this.known.get(this.placed(path, specialUseOf))
+  }
+
+  /** How the folder of a catalog path is renamed here for the destination's separator in its name, if it is. */
+  renamingOf(path: string, specialUseOf?: (key: string) => null | string | undefined): RenamedFolder | undefined {
+    return renamingOf(path, this.placed(path, specialUseOf), this.delimiter)
   }
 
   /** The destination's key for a catalog path (placeOnDestination). */

@@ -13,6 +13,7 @@ import {ContentSource} from './content-source.js'
 import {ImapRestoreTarget} from './imap-restore-target.js'
 import {QuotaExceeded} from './quota-exceeded.js'
 import {restoreMessageOf} from './restore-message.js'
+import {announceRenamed, type RenamedFolder} from './separator-in-name.js'
 import {checkSource} from './source-check.js'
 import {specialUsesOf} from './special-use-place.js'
 import {survivingCopies} from './surviving-copies.js'
@@ -35,6 +36,8 @@ export interface ItemRestoreReport extends Record<string, unknown> {
   restored: boolean
   /** The folder already had the message: nothing appended. */
   skipped: boolean
+  /** The folder restored under another name: its name held the destination's hierarchy separator. */
+  renamedFolders: RenamedFolder[]
   /** The account was full: the message did not go in; the same command, run once the quota is raised, restores it. */
   left: boolean
   uncertain: boolean
@@ -95,6 +98,8 @@ export async function restoreItem(context: OperationContext, request: ItemRestor
     // where an account restore onto that server put it, not into a new plain "Sent" as a second copy.
     const placing = request.restoreFolder === undefined ? specialUsesOf(folders.foldersAt(state.validFrom)) : undefined
     const mailbox = await target.ensureFolder(folderPath, placing)
+    const renamedFolders: RenamedFolder[] = []
+    announceRenamed({renamedFolders}, progress, account.name, target.renamingOf(folderPath, placing))
     const message = restoreMessageOf(state, bytes)
     // Another copy of the same content that was already there when this item went (or, while the item is live, any
     // other copy) is another message, not this one.
@@ -112,6 +117,7 @@ export async function restoreItem(context: OperationContext, request: ItemRestor
       restored: appended,
       skipped: !appended,
       left: false,
+      renamedFolders,
       uncertain: check.uncertain,
       smartScanFirst: check.scanned,
     })

@@ -22,6 +22,7 @@ import {restoreMessageOf} from './restore-message.js'
 import {
   byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally, stoppedByQuota,
 } from './restore-tally.js'
+import {announceRenamed} from './separator-in-name.js'
 import {compareArrival} from './server-order.js'
 import {checkSource} from './source-check.js'
 import {specialUsesOf} from './special-use-place.js'
@@ -136,7 +137,11 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
       throwIfAborted(signal)
       if (group.first) {
         mailbox = await folderOrRefusal(target, group.path, specialUseOf)
-        if (typeof mailbox === 'string') report.folders++
+        if (typeof mailbox === 'string') {
+          report.folders++
+          announceRenamed(report, progress, destination, target.renamingOf(group.path, specialUseOf))
+        }
+
         folder = {restored: 0, skipped: 0, unrestored: []}
       }
 

@@ -25,6 +25,7 @@ import {
 } from './preview-matching.js'
 import {type PairableMessage, pairRewritten} from './preview-rewritten.js'
 import {restoreTime} from './restore-on-new-account.js'
+import {type RenamedFolder, renamingOf} from './separator-in-name.js'
 import {inboxKey, placeOnDestination} from './special-use-place.js'
 
 export interface RestorePreviewRequest {
@@ -56,6 +57,8 @@ export interface RestorePreview extends Record<string, unknown> {
   /** Live folders and messages that were not there at T: a restore leaves them alone. */
   liveOnly: {folders: string[]; messages: PreviewMessage[]}
   unchanged: number
+  /** Folders a restore would put under another name: theirs hold the destination's hierarchy separator. */
+  renamedFolders: RenamedFolder[]
 }
 
 type Keyed = PairableMessage & PreviewMessage
@@ -106,12 +109,18 @@ export async function previewRestore(catalog: Catalog, server: string, request: 
     differ: [],
     liveOnly: {folders: [], messages: []},
     unchanged: 0,
+    renamedFolders: [],
   }
   const liveFolders = live?.folders ?? new Map<string, string>()
   // As the restore target does: a special-use folder missing at its path goes into the destination's of that use.
   const liveKeyOf = (key: string) => placeOnDestination(key, {
     delimiter: live?.delimiter, has: folder => liveFolders.has(folder), ofSpecialUse: use => live?.specialUses.get(use),
   }, folder => backup.specialUses.get(folder))
+  for (const [key, folderPath] of [...backup.folders].sort(byPath)) {
+    const renamed = renamingOf(folderPath, liveKeyOf(key), live?.delimiter)
+    if (renamed) preview.renamedFolders.push(renamed)
+  }
+
   try {
     const intoLive = byDestinationFolder(backup, liveKeyOf)
     for (const [liveKey, {messages: backupMessages, paths}] of intoLive) {

@@ -1,5 +1,6 @@
 import type {OperationContext} from '../operations/run-operation.js'
 import type {QuotaExceeded} from './quota-exceeded.js'
+import type {RenamedFolder} from './separator-in-name.js'
 
 import {withReport} from '../operations/failure-report.js'
 
@@ -17,6 +18,8 @@ export interface RestoreTally {
   skipped: number
   unrestored: number
   unrestoredItems: UnrestoredItem[]
+  /** Folders restored under another name: theirs held the destination's hierarchy separator. */
+  renamedFolders: RenamedFolder[]
   /** Not tried: a full account stopped the restore before them; the same command, run again, appends them. */
   left: number
   uncertain: boolean
@@ -28,7 +31,7 @@ type Progress = OperationContext['progress']
 /** Nothing counted yet; uncertain and smartScanFirst from the check of the source before the restore. */
 export function newTally(check: {scanned: boolean; uncertain: boolean}): RestoreTally {
   return {
-    folders: 0, restored: 0, skipped: 0, unrestored: 0, unrestoredItems: [], left: 0, uncertain: check.uncertain, smartScanFirst: check.scanned,
+    folders: 0, restored: 0, skipped: 0, unrestored: 0, unrestoredItems: [], renamedFolders: [], left: 0, uncertain: check.uncertain, smartScanFirst: check.scanned,
   }
 }
 

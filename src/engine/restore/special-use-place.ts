@@ -1,3 +1,5 @@
+import {nameOnDestination} from './separator-in-name.js'
+
 /** A folder path as a key the destination and the backup share: "/INBOX" whatever the case of the backup's. */
 export function inboxKey(folderPath: string): string {
   return /^\/inbox(\/|$)/i.test(folderPath) ? `/INBOX${folderPath.slice(6)}` : folderPath
@@ -44,13 +46,4 @@ export function placeOnDestination(
   }
 
   return `/${named.join('/')}`
-}
-
-/**
- * A folder name as the destination can hold it: the destination's hierarchy separator in a name ("Projects.2024" from
- * a server whose separator is "/", onto a Maildir++ Dovecot whose separator is ".") would make a folder 2024 under
- * Projects, merged with a real Projects/2024; it becomes "_" (Projects_2024), the same on every run and in the preview.
- */
-function nameOnDestination(segment: string, delimiter: null | string | undefined): string {
-  return delimiter && delimiter !== '/' ? segment.replaceAll(delimiter, '_') : segment
 }

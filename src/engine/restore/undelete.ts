@@ -18,6 +18,7 @@ import {restoreMessageOf} from './restore-message.js'
 import {
   byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally, stoppedByQuota,
 } from './restore-tally.js'
+import {announceRenamed} from './separator-in-name.js'
 import {checkSource} from './source-check.js'
 import {specialUsesOf} from './special-use-place.js'
 import {survivingCopies} from './surviving-copies.js'
@@ -219,7 +220,11 @@ async function undeleteFolder(run: FolderRun, folder: UndeletedFolder, group: De
     }
 
     // Created (again) only when something goes into it.
-    mailbox ??= await folderOrRefusal(target, folder.destination, folder.specialUseOf)
+    if (mailbox === undefined) {
+      mailbox = await folderOrRefusal(target, folder.destination, folder.specialUseOf)
+      if (typeof mailbox === 'string') announceRenamed(report, progress, run.account, target.renamingOf(folder.destination, folder.specialUseOf))
+    }
+
     if (mailbox instanceof FolderRefused) {
       // That folder only: its messages are listed with the server's reason, the other folders are undeleted.
       recordUnrestored(report, progress, run.account, {item: deleted.id, folderPath: folder.path, reason: mailbox.message})
