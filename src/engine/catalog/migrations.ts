@@ -7,6 +7,7 @@ import {openRevisionsIndexRetired} from './schema/0003-open-revisions-index.js'
 import {restoreDestinationsTaken} from './schema/0004-restore-destinations-taken.js'
 import {dropOpenRevisionsIndex} from './schema/0005-drop-open-revisions-index.js'
 import {noteUnreferencedBlobs} from './schema/0006-note-unreferenced-blobs.js'
+import {backupInfoIndexes} from './schema/0007-backup-info-indexes.js'
 
 export interface CatalogMigration {
   name: string
@@ -27,6 +28,7 @@ export const MIGRATIONS: readonly CatalogMigration[] = [
   restoreDestinationsTaken,
   dropOpenRevisionsIndex,
   noteUnreferencedBlobs,
+  backupInfoIndexes,
 ]
 
 const migrationSource: Knex.MigrationSource<CatalogMigration> = {

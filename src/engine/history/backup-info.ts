@@ -3,16 +3,21 @@ import type {Catalog} from '../catalog/catalog.js'
 import {serverConfig} from '../config/config-store.js'
 import {uncertainAccounts} from '../scanner/account-certainty.js'
 import {SMARTSCAN_REQUIRED} from './account-certainty-view.js'
+import {blobReferenceTotals} from './blob-references.js'
 import {blobStoreUsage} from './blob-store-usage.js'
 import {catalogSize} from './catalog-size.js'
+import {currentWithoutContent} from './current-without-content.js'
 
 export interface BackupInfo {
   backupPath: string
   catalog: {dialect: Catalog['dialect']; location: string; metadataBytes: number}
   blobStore: {
-    /** Blob files found under items/ and their size on disk (gzip). */
-    files: number
-    bytesOnDisk: number
+    /**
+     * Blob files found under items/ and their size on disk (gzip); null unless countFiles was asked: the walk takes
+     * seconds per 100k files, and the catalog's figures below are what the blob writer recorded of the same files.
+     */
+    files: null | number
+    bytesOnDisk: null | number
     /** What the catalog records as stored: should equal the two above (doCoherencyCheck finds differences). */
     catalogStored: number
     catalogStoredBytes: number
@@ -53,6 +58,11 @@ export interface BackupInfo {
   uncertainAccounts: Array<{account: string; reason: null | string; since: null | number; advice: string}>
 }
 
+export interface BackupInfoOptions {
+  /** Walk the blob store and count its files and their bytes on disk (the default; seconds per 100k files). */
+  countFiles?: boolean
+}
+
 export const DEDUP_DEFINITION
   = 'sum of the raw sizes of all item revisions that reference a stored blob (every state counts, deleted ones included) / bytes the stored blobs take in the store (gzip)'
 export const PER_ITEM_DEDUP_DEFINITION
@@ -60,10 +70,10 @@ export const PER_ITEM_DEDUP_DEFINITION
 const NEWEST_ERRORS = 20
 
 /** The state of the whole backup: where it is, how big, how current, what went wrong. */
-export async function backupInfo(catalog: Catalog, server: string, now = Date.now()): Promise<BackupInfo> {
+export async function backupInfo(catalog: Catalog, server: string, now = Date.now(), options: BackupInfoOptions = {}): Promise<BackupInfo> {
   const {db} = catalog
   const config = await serverConfig(catalog, server)
-  const [disk, metadataBytes] = await Promise.all([blobStoreUsage(catalog.home), catalogSize(catalog)])
+  const [disk, metadataBytes] = await Promise.all([options.countFiles === false ? null : blobStoreUsage(catalog.home), catalogSize(catalog)])
   const [accounts] = await db('accounts').select(db.raw('COUNT(*) as n'), db.raw('SUM(CASE WHEN deleted_at IS NOT NULL THEN 1 ELSE 0 END) as deleted'))
   const [blobs] = await db('blobs').select(
     db.raw('COUNT(*) as n'),
@@ -71,29 +81,11 @@ export async function backupInfo(catalog: Catalog, server: string, now = Date.no
     db.raw('SUM(CASE WHEN stored = ? THEN stored_size ELSE 0 END) as stored_bytes', [true]),
     db.raw('SUM(CASE WHEN stored = ? THEN size ELSE 0 END) as stored_raw_bytes', [true]),
   )
-  const [references] = await db('item_revisions as r')
-  .join('blobs as b', 'b.digest', 'r.blob_digest')
-  .where('b.stored', true)
-  .select(db.raw('SUM(b.size) as bytes'))
-  const [perItem] = await db
-  .from(db('item_revisions').whereNotNull('blob_digest').distinct('item_id', 'blob_digest').as('x'))
-  .join('blobs as b', 'b.digest', 'x.blob_digest')
-  .where('b.stored', true)
-  .select(db.raw('SUM(b.size) as bytes'))
-  const [current] = await db('item_revisions as r')
-  .leftJoin('blobs as b', 'b.digest', 'r.blob_digest')
-  .whereNull('r.valid_to')
-  .andWhere('r.deleted', false)
-  .whereNotNull('r.blob_digest')
-  .select(
-    db.raw('SUM(CASE WHEN r.content_missing = ? THEN 1 ELSE 0 END) as missing', [true]),
-    db.raw('SUM(CASE WHEN r.content_missing = ? AND (b.stored IS NULL OR b.stored = ?) THEN 1 ELSE 0 END) as not_stored', [false, false]),
-  )
+  const references = await blobReferenceTotals(catalog)
+  const current = await currentWithoutContent(catalog, references.pairsWithoutRow)
   const storedBytes = Number(blobs.stored_bytes ?? 0)
-  const referencedBytes = Number(references.bytes ?? 0)
-  const perItemBytes = Number(perItem.bytes ?? 0)
-  const missing = Number(current.missing ?? 0)
-  const notStored = Number(current.not_stored ?? 0)
+  const {referencedBytes, perItemReferencedBytes: perItemBytes} = references
+  const {contentMissing: missing, notStored} = current
   const last = await lastTransaction(catalog, server, now)
   const [errors] = await db('ingest_errors').count({n: '*'})
   const newest: Array<{account: null | string; id: number; line: null | number; reason: string; recorded_at: number; source: string}> = await db('ingest_errors')
@@ -104,7 +96,7 @@ export async function backupInfo(catalog: Catalog, server: string, now = Date.no
     backupPath: catalog.home,
     catalog: {dialect: catalog.dialect, location: catalog.location, metadataBytes},
     blobStore: {
-      files: disk.files, bytesOnDisk: disk.bytes, catalogStored: Number(blobs.stored ?? 0), catalogStoredBytes: storedBytes,
+      files: disk?.files ?? null, bytesOnDisk: disk?.bytes ?? null, catalogStored: Number(blobs.stored ?? 0), catalogStoredBytes: storedBytes,
     },
     counts: {
       accounts: Number(accounts.n),
