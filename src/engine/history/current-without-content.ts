@@ -15,8 +15,9 @@ const CURRENT_WITH_CONTENT = 'r.valid_to IS NULL AND r.deleted = false AND r.blo
  * reading every revision and looking its blob up (4.5 s on SQLite for 436k revisions): the missing ones through the
  * partial index item_revisions_content_missing (its predicate written word for word), the not stored ones from the
  * blobs not stored (none outside blobless mode) through the blob index. `pairsWithoutRow` (from
- * blobReferenceTotals) says whether a damaged catalog has references to digests without a blob row: only then are
- * the revisions read one by one, so that those count as not stored too, as they always have.
+ * blobReferenceTotals) says whether a damaged catalog has references to digests without a blob row: only then is
+ * every referenced digest looked up in blobs, so that those count as not stored too, as they always have. In blobless
+ * mode every blob is not stored and the count reads every current revision with content, as it did before.
  */
 export async function currentWithoutContent(catalog: Catalog, pairsWithoutRow: number): Promise<CurrentWithoutContent> {
   const {db} = catalog

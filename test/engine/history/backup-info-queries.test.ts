@@ -116,6 +116,6 @@ async function withoutForeignKeys(catalog: Catalog, change: (trx: Knex | Knex.Tr
 }
 
 /** EXPLAIN needs a value for each placeholder; which one does not change the plan. */
-function bindingsFor(sql: string): unknown[] {
+function bindingsFor(sql: string): number[] {
   return Array.from(sql.matchAll(/\?/g), () => 0)
 }
