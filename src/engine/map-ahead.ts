@@ -10,14 +10,15 @@
  *
  * @yields each job's result, in the order of the jobs
  */
-export async function * mapAhead<J, R>(jobs: Iterable<J>, read: (job: J) => Promise<R>, depth: number): AsyncGenerator<R> {
-  const iterator = jobs[Symbol.iterator]()
-  const pending: Array<Promise<R>> = []
+export async function * mapAhead<J, R>(jobs: AsyncIterable<J> | Iterable<J>, read: (job: J) => Promise<R>, depth: number): AsyncGenerator<R> {
+  // Jobs may themselves be read as they are asked for (a restore's groups come from the catalog page by page): each
+  // pending entry is the next job's taking and its read, chained, and past the last job an entry holds NO_JOB.
+  const iterator = Symbol.asyncIterator in jobs ? jobs[Symbol.asyncIterator]() : fromSync(jobs)
+  const pending: Array<Promise<R | typeof NO_JOB>> = []
+  let exhausted = false
   const fill = () => {
-    while (pending.length < Math.max(1, depth)) {
-      const next = iterator.next()
-      if (next.done) return
-      const reading = read(next.value)
+    while (!exhausted && pending.length < Math.max(1, depth)) {
+      const reading = iterator.next().then(async (next): Promise<R | typeof NO_JOB> => (next.done ? NO_JOB : read(next.value)))
       reading.catch(() => {})
       pending.push(reading)
     }
@@ -28,10 +29,27 @@ export async function * mapAhead<J, R>(jobs: Iterable<J>, read: (job: J) => Prom
     while (pending.length > 0) {
       const result = await pending[0]
       pending.shift()
+      if (result === NO_JOB) {
+        exhausted = true
+        continue
+      }
+
       fill()
       yield result
     }
   } finally {
     await Promise.allSettled(pending)
+    // A source of jobs left early (an error, an abort) is closed: its reads of the catalog stop.
+    if (!exhausted) await iterator.return?.()
+  }
+}
+
+const NO_JOB = Symbol('no job')
+
+function fromSync<J>(jobs: Iterable<J>): AsyncIterator<J> {
+  const iterator = jobs[Symbol.iterator]()
+  return {
+    next: async () => iterator.next(),
+    return: async () => iterator.return?.() ?? {done: true, value: undefined},
   }
 }

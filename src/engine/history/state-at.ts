@@ -1,3 +1,5 @@
+import type {Knex} from 'knex'
+
 import type {Catalog} from '../catalog/catalog.js'
 
 import {
@@ -45,7 +47,7 @@ export interface AccountStateAt {
   items(options?: ItemPageOptions): AsyncGenerator<ItemAt>
 }
 
-interface ItemRow extends RevisionRow {
+export interface ItemRow extends RevisionRow {
   remote_id: string
   type: string
   first_seen: number
@@ -69,8 +71,13 @@ export async function stateAt(catalog: Catalog, account: AccountEntry | string, 
     absence: exists ? null : absenceReason(entry, at),
     folders: exists ? folderHistory.foldersAt(at) : [],
     folderHistory,
-    items: options => (exists ? pageItems(catalog, {accountKey: entry.key, at, folders: folderHistory}, options) : noItems()),
+    items: options => (exists ? pageItems(catalog, liveItemScope(entry, at, folderHistory), options) : noItems()),
   }
+}
+
+/** What liveItemsQuery reads for an account at a moment. */
+export function liveItemScope(account: AccountEntry, at: HistoryTime, folders: FolderHistory): LiveItemScope {
+  return {accountKey: account.key, at, folders}
 }
 
 async function * noItems(): AsyncGenerator<ItemAt> {
@@ -79,38 +86,50 @@ async function * noItems(): AsyncGenerator<ItemAt> {
 
 async function * pageItems(
   catalog: Catalog,
-  scope: {accountKey: number; at: HistoryTime; folders: FolderHistory},
+  scope: LiveItemScope,
   options: ItemPageOptions = {},
 ): AsyncGenerator<ItemAt> {
-  const {accountKey, at, folders} = scope
   const pageSize = options.pageSize ?? DEFAULT_PAGE
   let after: null | string = null
   for (;;) {
     // Keyset paging on (account_id, remote_id), the unique index of items: each page is one index range scan,
     // never an OFFSET that rereads everything before it.
-    let query = catalog.db('items as i')
-    .join('item_revisions as r', 'r.item_id', 'i.id')
-    .leftJoin('blobs as b', 'b.digest', 'r.blob_digest')
-    .where('i.account_id', accountKey)
-    .andWhere('r.deleted', false)
+    let query = liveItemsQuery(catalog, scope)
     if (after !== null) query = query.andWhere('i.remote_id', '>', after)
     if (options.types) query = query.whereIn('i.type', options.types)
-    const rows: ItemRow[] = await whereValidAt(query, 'r', at)
-    .orderBy('i.remote_id')
-    .limit(pageSize)
-    .select(['i.remote_id', 'i.type', 'i.first_seen', ...REVISION_COLUMNS])
-    for (const row of rows) {
-      const revision = revisionFromRow(row)
-      yield {
-        id: row.remote_id,
-        type: row.type,
-        firstSeen: Number(row.first_seen),
-        folderPath: folders.pathAt(revision.folder, at),
-        ...revision,
-      }
-    }
-
+    const rows: ItemRow[] = await query.orderBy('i.remote_id').limit(pageSize).select(ITEM_COLUMNS)
+    for (const row of rows) yield itemAtFromRow(row, scope)
     if (rows.length < pageSize) return
     after = rows.at(-1)!.remote_id
+  }
+}
+
+/** Which live items a query reads: an account's, at a moment, with the folder tree that names their folders. */
+export interface LiveItemScope {
+  accountKey: number
+  at: HistoryTime
+  folders: FolderHistory
+}
+
+/** The items of the account with their revision valid at the moment, deletions left out (ITEM_COLUMNS to select). */
+export function liveItemsQuery(catalog: Catalog, {accountKey, at}: LiveItemScope): Knex.QueryBuilder {
+  const query = catalog.db('items as i')
+  .join('item_revisions as r', 'r.item_id', 'i.id')
+  .leftJoin('blobs as b', 'b.digest', 'r.blob_digest')
+  .where('i.account_id', accountKey)
+  .andWhere('r.deleted', false)
+  return whereValidAt(query, 'r', at)
+}
+
+export const ITEM_COLUMNS = ['i.remote_id', 'i.type', 'i.first_seen', ...REVISION_COLUMNS]
+
+export function itemAtFromRow(row: ItemRow, {at, folders}: LiveItemScope): ItemAt {
+  const revision = revisionFromRow(row)
+  return {
+    id: row.remote_id,
+    type: row.type,
+    firstSeen: Number(row.first_seen),
+    folderPath: folders.pathAt(revision.folder, at),
+    ...revision,
   }
 }

@@ -1,6 +1,6 @@
 import type {ItemAt} from '../history/state-at.js'
 
-import {boundedChunks} from './imap-restore-target.js'
+import {BATCH_BYTES, BATCH_MESSAGES} from './imap-restore-target.js'
 
 /** The items of one folder that are read together and appended in one MULTIAPPEND. */
 export interface AppendGroup {
@@ -12,23 +12,43 @@ export interface AppendGroup {
   last: boolean
 }
 
+/** A folder and its items in the order they are appended, read as they are needed. */
+export interface FolderItems {
+  path: string
+  items: AsyncIterable<ItemAt> | Iterable<ItemAt>
+}
+
 /**
  * The folders' items in groups of what one MULTIAPPEND carries (as many messages and bytes as the target puts in one
- * command, by the sizes the catalog recorded), folder after folder; a folder without items is one empty group, so
- * that it is still created. Bounded by bytes as well as by count, a group of large messages does not hold hundreds
- * of MiB in memory while it waits to be appended.
+ * command, by the sizes the catalog recorded, as boundedChunks cuts), folder after folder; a folder without items is
+ * one empty group, so that it is still created. Bounded by bytes as well as by count, a group of large messages does
+ * not hold hundreds of MiB in memory while it waits to be appended. The items are taken from their folder only as
+ * the groups are asked for, so a restore holds a few groups, not the account.
+ * @yields each group, in order
  */
-export function appendGroups(folders: ReadonlyArray<{items: readonly ItemAt[]; path: string}>): AppendGroup[] {
-  const groups: AppendGroup[] = []
+export async function * appendGroups(folders: Iterable<FolderItems>): AsyncGenerator<AppendGroup> {
   for (const {items, path} of folders) {
-    const chunks = [...boundedChunks(items, item => item.size ?? 0)]
-    if (chunks.length === 0) chunks.push([])
-    for (const [i, chunk] of chunks.entries()) {
-      groups.push({
-        path, items: chunk, first: i === 0, last: i === chunks.length - 1,
-      })
+    let chunk: ItemAt[] = []
+    let bytes = 0
+    let first = true
+    for await (const item of items) {
+      const size = item.size ?? 0
+      if (chunk.length > 0 && (bytes + size > BATCH_BYTES || chunk.length >= BATCH_MESSAGES)) {
+        // The item in hand proves this group is not the folder's last.
+        yield {
+          path, items: chunk, first, last: false,
+        }
+        first = false
+        chunk = []
+        bytes = 0
+      }
+
+      chunk.push(item)
+      bytes += size
+    }
+
+    yield {
+      path, items: chunk, first, last: true,
     }
   }
-
-  return groups
 }

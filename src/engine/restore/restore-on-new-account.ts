@@ -9,6 +9,7 @@ import {
   absenceReason, type AccountEntry, existedAt, findAccount,
 } from '../history/account-lookup.js'
 import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
+import {itemKeysByFolder, itemsOfKeys} from '../history/folder-item-keys.js'
 import {type ItemAt, stateAt} from '../history/state-at.js'
 import {mapAhead} from '../map-ahead.js'
 import {appendCounted, type AppendCounts} from './append-counts.js'
@@ -20,7 +21,7 @@ import {QuotaExceeded} from './quota-exceeded.js'
 import {openDestination} from './restore-destination.js'
 import {restoreMessageOf} from './restore-message.js'
 import {
-  byFolderPath, newTally, recordFolder, recordUnrestored, type RestoreTally, stoppedByQuota,
+  newTally, recordFolder, recordUnrestored, type RestoreTally, stoppedByQuota,
 } from './restore-tally.js'
 import {announceRenamed} from './separator-in-name.js'
 import {compareArrival} from './server-order.js'
@@ -109,8 +110,9 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     const state = await stateAt(catalog, account, at)
     if (!state.exists) throw new UserError(noStateAt(account, at))
     const emptied = await emptiedAccountWarning(catalog, account, at, progress)
-    const byFolder = await byFolderPath(state.items({types: ['message']}))
-    for (const items of byFolder.values()) items.sort(compareArrival)
+    // Only the messages' keys are held, folder by folder in arrival order; the messages are read as they are appended.
+    const byFolder = await itemKeysByFolder(catalog, state, ['message'])
+    for (const keys of byFolder.values()) keys.sort(compareArrival)
 
     const paths = [...new Set([...byFolder.keys(), ...state.folders.filter(f => f.view === null || f.view === 'message').map(f => f.path)])].sort()
     // What each folder was for (an IMAP server's special use), so that sent mail lands in the destination's \Sent.
@@ -125,7 +127,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     }
     content = new ContentSource(catalog, {account: account.name, settings: check.settings, signal})
     const reader: GroupRead = {content, accountKey: account.key, signal}
-    const groups = appendGroups(paths.map(path => ({path, items: byFolder.get(path) ?? []})))
+    const groups = appendGroups(paths.map(path => ({path, items: itemsOfKeys(catalog, state, path, byFolder.get(path) ?? [])})))
     let mailbox: FolderRefused | string = ''
     let folder: AppendCounts = {restored: 0, skipped: 0, unrestored: []}
     const countFolder = (path: string) => {

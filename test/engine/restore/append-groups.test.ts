@@ -7,11 +7,17 @@ import {BATCH_BYTES, BATCH_MESSAGES} from '../../../src/engine/restore/imap-rest
 
 const item = (id: number, size: null | number): ItemAt => ({id: String(id), size} as ItemAt)
 
+async function collect<T>(values: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = []
+  for await (const value of values) all.push(value)
+  return all
+}
+
 describe('appendGroups', () => {
-  it('cuts each folder into groups of one MULTIAPPEND, by count and by recorded size, folder after folder', () => {
+  it('cuts each folder into groups of one MULTIAPPEND, by count and by recorded size, folder after folder', async () => {
     const many = Array.from({length: (BATCH_MESSAGES * 2) + 1}, (_, i) => item(i, 1000))
     const large = [item(1, BATCH_BYTES / 2), item(2, BATCH_BYTES / 2), item(3, 1), item(4, null), item(5, BATCH_BYTES * 2)]
-    const groups = appendGroups([{path: '/INBOX', items: many}, {path: '/Empty', items: []}, {path: '/Large', items: large}])
+    const groups = await collect(appendGroups([{path: '/INBOX', items: many}, {path: '/Empty', items: []}, {path: '/Large', items: large}]))
     assert.deepEqual(groups.map(g => [g.path, g.items.length, g.first, g.last]), [
       ['/INBOX', BATCH_MESSAGES, true, false],
       ['/INBOX', BATCH_MESSAGES, false, false],
