@@ -17,7 +17,8 @@ export async function * mapAhead<J, R>(jobs: AsyncIterable<J> | Iterable<J>, rea
   const pending: Array<Promise<R | typeof NO_JOB>> = []
   let exhausted = false
   const fill = () => {
-    while (!exhausted && pending.length < Math.max(1, depth)) {
+    if (exhausted) return
+    while (pending.length < Math.max(1, depth)) {
       const reading = iterator.next().then(async (next): Promise<R | typeof NO_JOB> => (next.done ? NO_JOB : read(next.value)))
       reading.catch(() => {})
       pending.push(reading)

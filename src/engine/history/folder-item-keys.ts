@@ -30,7 +30,12 @@ const ITEM_PAGE = 500
  * The keys of the account's live items of these types at the state's moment, by the path of their folder then, in
  * one pass over the account (keyset paging on its unique index of server ids, as state.items() reads).
  */
-export async function itemKeysByFolder(catalog: Catalog, state: AccountStateAt, types: readonly string[]): Promise<Map<string, ItemKeyAt[]>> {
+export async function itemKeysByFolder(
+  catalog: Catalog,
+  state: AccountStateAt,
+  types: readonly string[],
+  pageSize = KEY_PAGE,
+): Promise<Map<string, ItemKeyAt[]>> {
   const byFolder = new Map<string, ItemKeyAt[]>()
   if (!state.exists) return byFolder
   const scope = liveItemScope(state.account, state.at, state.folderHistory)
@@ -41,7 +46,7 @@ export async function itemKeysByFolder(catalog: Catalog, state: AccountStateAt, 
     let query = liveItemsQuery(catalog, scope).whereIn('i.type', types)
     if (after !== null) query = query.andWhere('i.remote_id', '>', after)
     const rows: Array<{folder_remote_id: null | string; key: number; locator: null | string; remote_id: string}> = await query
-    .orderBy('i.remote_id').limit(KEY_PAGE).select(['i.id as key', 'i.remote_id', 'r.locator', 'r.folder_remote_id'])
+    .orderBy('i.remote_id').limit(pageSize).select(['i.id as key', 'i.remote_id', 'r.locator', 'r.folder_remote_id'])
     for (const row of rows) {
       let path = paths.get(row.folder_remote_id)
       if (path === undefined) {
@@ -54,20 +59,26 @@ export async function itemKeysByFolder(catalog: Catalog, state: AccountStateAt, 
       byFolder.set(path, keys)
     }
 
-    if (rows.length < KEY_PAGE) return byFolder
+    if (rows.length < pageSize) return byFolder
     after = rows.at(-1)!.remote_id
   }
 }
 
 /**
- * The live items of these keys, read in pages and given in the order of the keys, with the state they have when
- * their page is read: one that is no longer live in the folder `path` by then (deleted or moved while a restore of
- * `last` ran) is left out, so that it is never put into a folder it has left, nor twice.
+ * The live items of a folder's keys, read in pages and given in the order of the keys, with the state they have when
+ * their page is read: one that is no longer live in the folder by then (deleted or moved while a restore of `last`
+ * ran) is left out, so that it is never put into a folder it has left, nor twice.
+ * @yields each item still live in the folder, in the order of its key
  */
-export async function * itemsOfKeys(catalog: Catalog, state: AccountStateAt, path: string, keys: readonly ItemKeyAt[]): AsyncGenerator<ItemAt> {
+export async function * itemsOfKeys(
+  catalog: Catalog,
+  state: AccountStateAt,
+  {keys, path}: {keys: readonly ItemKeyAt[]; path: string},
+  pageSize = ITEM_PAGE,
+): AsyncGenerator<ItemAt> {
   const scope = liveItemScope(state.account, state.at, state.folderHistory)
-  for (let start = 0; start < keys.length; start += ITEM_PAGE) {
-    const page = keys.slice(start, start + ITEM_PAGE)
+  for (let start = 0; start < keys.length; start += pageSize) {
+    const page = keys.slice(start, start + pageSize)
     const rows: Array<ItemRow & {key: number}> = await liveItemsQuery(catalog, scope)
     .whereIn('i.id', page.map(({key}) => key))
     .select(['i.id as key', ...ITEM_COLUMNS])

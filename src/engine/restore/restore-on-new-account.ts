@@ -8,8 +8,8 @@ import {throwIfAborted, UsageError, UserError} from '../errors.js'
 import {
   absenceReason, type AccountEntry, existedAt, findAccount,
 } from '../history/account-lookup.js'
-import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
 import {itemKeysByFolder, itemsOfKeys} from '../history/folder-item-keys.js'
+import {describeHistoryTime, type HistoryTime} from '../history/history-time.js'
 import {type ItemAt, stateAt} from '../history/state-at.js'
 import {mapAhead} from '../map-ahead.js'
 import {appendCounted, type AppendCounts} from './append-counts.js'
@@ -127,7 +127,7 @@ export async function restoreOnNewAccount(context: OperationContext, request: Re
     }
     content = new ContentSource(catalog, {account: account.name, settings: check.settings, signal})
     const reader: GroupRead = {content, accountKey: account.key, signal}
-    const groups = appendGroups(paths.map(path => ({path, items: itemsOfKeys(catalog, state, path, byFolder.get(path) ?? [])})))
+    const groups = appendGroups(paths.map(path => ({path, items: itemsOfKeys(catalog, state, {path, keys: byFolder.get(path) ?? []})})))
     let mailbox: FolderRefused | string = ''
     let folder: AppendCounts = {restored: 0, skipped: 0, unrestored: []}
     const countFolder = (path: string) => {
