@@ -1,6 +1,7 @@
 import type {Catalog} from '../catalog/catalog.js'
 import type {AccountStateAt, ItemAt, ItemRow} from './state-at.js'
 
+import {parseLocator} from '../appserver/imap/imap-identity.js'
 import {
   ITEM_COLUMNS, itemAtFromRow, liveItemScope, liveItemsQuery,
 } from './state-at.js'
@@ -17,7 +18,10 @@ export interface ItemKeyAt {
   key: number
   /** The server's item id. */
   id: string
-  /** Where the AppServer kept the content (an IMAP place orders a folder's messages as the server numbered them). */
+  /**
+   * The item's IMAP place (`imap:<UIDVALIDITY>/<UID>`), which orders a folder's messages as the server numbered them;
+   * null for any other locator (a redolog store path of a hundred characters orders nothing and is not kept).
+   */
   locator: null | string
 }
 
@@ -55,7 +59,7 @@ export async function itemKeysByFolder(
       }
 
       const keys = byFolder.get(path) ?? []
-      keys.push({key: Number(row.key), id: row.remote_id, locator: row.locator})
+      keys.push({key: Number(row.key), id: row.remote_id, locator: parseLocator(row.locator) ? row.locator : null})
       byFolder.set(path, keys)
     }
 
