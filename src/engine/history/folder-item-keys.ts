@@ -83,8 +83,7 @@ export async function * itemsOfKeys(
   const scope = liveItemScope(state.account, state.at, state.folderHistory)
   for (let start = 0; start < keys.length; start += pageSize) {
     const page = keys.slice(start, start + pageSize)
-    const rows: Array<ItemRow & {key: number}> = await liveItemsQuery(catalog, scope)
-    .whereIn('i.id', page.map(({key}) => key))
+    const rows: Array<ItemRow & {key: number}> = await liveItemsQuery(catalog, scope, page.map(({key}) => key))
     .select(['i.id as key', ...ITEM_COLUMNS])
     const byKey = new Map(rows.map(row => [Number(row.key), row]))
     for (const {key} of page) {

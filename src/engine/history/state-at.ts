@@ -111,14 +111,18 @@ export interface LiveItemScope {
   folders: FolderHistory
 }
 
-/** The items of the account with their revision valid at the moment, deletions left out (ITEM_COLUMNS to select). */
-export function liveItemsQuery(catalog: Catalog, {accountKey, at}: LiveItemScope): Knex.QueryBuilder {
-  const query = catalog.db('items as i')
+/**
+ * The items of the account (or only `keys`, items of the account by their catalog key) with their revision valid at
+ * the moment, deletions left out (ITEM_COLUMNS to select).
+ */
+export function liveItemsQuery(catalog: Catalog, {accountKey, at}: LiveItemScope, keys?: readonly number[]): Knex.QueryBuilder {
+  let query = catalog.db('items as i')
   .join('item_revisions as r', 'r.item_id', 'i.id')
   .leftJoin('blobs as b', 'b.digest', 'r.blob_digest')
-  .where('i.account_id', accountKey)
-  .andWhere('r.deleted', false)
-  return whereValidAt(query, 'r', at)
+  // Items by key without their account: with it, SQLite walks the account's whole index for each page of keys (0.16 s
+  // a page at 100,000 messages, a restore of a million-message account spending most of an hour there).
+  query = keys ? query.whereIn('i.id', keys) : query.where('i.account_id', accountKey)
+  return whereValidAt(query.andWhere('r.deleted', false), 'r', at)
 }
 
 export const ITEM_COLUMNS = ['i.remote_id', 'i.type', 'i.first_seen', ...REVISION_COLUMNS]
