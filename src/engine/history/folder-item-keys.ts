@@ -70,9 +70,11 @@ export async function itemKeysByFolder(
 
 /**
  * The live items of a folder's keys, read in pages and given in the order of the keys, with the state they have when
- * their page is read: one that is no longer live in the folder by then (deleted or moved while a restore of `last`
- * ran) is left out, so that it is never put into a folder it has left, nor twice.
- * @yields each item still live in the folder, in the order of its key
+ * their page is read, in the folder they had when the keys were read. For a moment in the past those states never
+ * change; a restore of `last` reads the open revisions, which the capture moves on while it runs. An item moved
+ * since the keys were read stays in its keyed folder: left out of it, one moved back into a folder already restored
+ * would be in none (each item is in one folder's keys, so none is given twice). One deleted since is left out.
+ * @yields each key's item still live, in the order of the keys
  */
 export async function * itemsOfKeys(
   catalog: Catalog,
@@ -89,8 +91,7 @@ export async function * itemsOfKeys(
     for (const {key} of page) {
       const row = byKey.get(key)
       if (!row) continue
-      const item = itemAtFromRow(row, scope)
-      if (item.folderPath === path) yield item
+      yield {...itemAtFromRow(row, scope), folderPath: path}
     }
   }
 }

@@ -56,13 +56,14 @@ for (const dialect of DIALECTS) {
       assert.equal((await itemKeysByFolder(t.catalog, await stateAt(t.catalog, ALICE, T0 - 1), ['message'])).size, 0)
     })
 
-    it('leaves out of a folder an item that left it between the keys and the read (moved while a restore of last ran)', async () => {
+    it('keeps in its keyed folder an item moved between the keys and the read (while a restore of last ran)', async () => {
       // 257 is in /Inbox at T0+2min and moved to /Archive at T0+3min: the keys of the first moment read at the second.
+      // Left out of /Inbox, it would be in no folder of a restore that had done /Archive already.
       const before = await itemKeysByFolder(t.catalog, await stateAt(t.catalog, ALICE, T0 + (2 * MINUTE)), ['message'])
       const inbox = before.get('/Inbox')!
       assert.ok(inbox.some(k => k.id === '257'))
       const later = await read(await stateAt(t.catalog, ALICE, T0 + (3 * MINUTE)), '/Inbox', inbox, 1)
-      assert.deepEqual(later.map(i => i.id), inbox.map(k => k.id).filter(id => id !== '257'))
+      assert.deepEqual(later.map(i => [i.id, i.folderPath]), inbox.map(k => [k.id, '/Inbox']))
     })
   })
 }
