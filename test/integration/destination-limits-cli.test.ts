@@ -79,6 +79,18 @@ plugin {
     return {alice, bob}
   }
 
+  /** alice with five messages, exported, then gone from the server (the disaster): the import creates her again, with the quota. */
+  async function exportedAndGone(): Promise<{alice: string; exportDir: string}> {
+    const alice = await bed.user('alice')
+    await dovecot.loadMessages(alice, {INBOX: [1, 2, 3, 4, 5].map(i => ({raw: message(`m${i}`)}))})
+    await scanInProcess(bed, alice)
+    const exportDir = path.join(bed.t.home, 'export')
+    assert.equal((await runCli(['backup', 'doExport', exportDir, 'accounts', alice], bed.t.env)).code, 0)
+    await dovecot.removeUser(alice)
+    rmSync(dovecot.maildirOf(alice), {recursive: true, force: true})
+    return {alice, exportDir}
+  }
+
   it('doRestoreOnNewAccount: a message over the size limit is named and left out, the others go in', async () => {
     const {alice, bob} = await aliceWithABigMessage()
 
@@ -146,14 +158,7 @@ plugin {
   })
 
   it('doExternalRestore over the quota: the account fails in one line, not a line per message, and completes later', async () => {
-    const alice = await bed.user('alice')
-    await dovecot.loadMessages(alice, {INBOX: [1, 2, 3, 4, 5].map(i => ({raw: message(`m${i}`)}))})
-    await scanInProcess(bed, alice)
-    const exportDir = path.join(bed.t.home, 'export')
-    assert.equal((await runCli(['backup', 'doExport', exportDir, 'accounts', alice], bed.t.env)).code, 0)
-    // The disaster: the account is gone; the import creates it again, with the new server's quota.
-    await dovecot.removeUser(alice)
-    rmSync(dovecot.maildirOf(alice), {recursive: true, force: true})
+    const {alice, exportDir} = await exportedAndGone()
 
     const full = await runCli(['backup', 'doExternalRestore', exportDir], bed.t.env)
     assert.equal(full.code, 1, full.stderr)
@@ -235,13 +240,7 @@ plugin {
   })
 
   it('doExternalRestore stopped by the quota counts what is left of the account, in text and --json', async () => {
-    const alice = await bed.user('alice')
-    await dovecot.loadMessages(alice, {INBOX: [1, 2, 3, 4, 5].map(i => ({raw: message(`m${i}`)}))})
-    await scanInProcess(bed, alice)
-    const exportDir = path.join(bed.t.home, 'export')
-    assert.equal((await runCli(['backup', 'doExport', exportDir, 'accounts', alice], bed.t.env)).code, 0)
-    await dovecot.removeUser(alice)
-    rmSync(dovecot.maildirOf(alice), {recursive: true, force: true})
+    const {alice, exportDir} = await exportedAndGone()
 
     const full = await runCli(['backup', 'doExternalRestore', exportDir], bed.t.env)
     assert.equal(full.code, 1, full.stderr)
