@@ -79,6 +79,14 @@ plugin {
     return {alice, bob}
   }
 
+  /** alice's five messages, to restore into carol, not yet created: INBOX goes in whole, Work's batch would take carol past her 3. */
+  async function fiveMessagesForCarol(): Promise<{alice: string; carol: string}> {
+    const alice = await bed.user('alice')
+    await dovecot.loadMessages(alice, {INBOX: [1, 2].map(i => ({raw: message(`m${i}`)})), Work: [3, 4, 5].map(i => ({raw: message(`m${i}`)}))})
+    await scanInProcess(bed, alice)
+    return {alice, carol: `carol@${bed.domain}`}
+  }
+
   /** alice with five messages, exported, then gone from the server (the disaster): the import creates her again, with the quota. */
   async function exportedAndGone(): Promise<{alice: string; exportDir: string}> {
     const alice = await bed.user('alice')
@@ -135,11 +143,7 @@ plugin {
   })
 
   it('doRestoreOnNewAccount into a new account over its quota: fails in one line, then completes once it is raised', async () => {
-    const alice = await bed.user('alice')
-    const carol = `carol@${bed.domain}`
-    // INBOX goes in whole; Work's batch would take carol past her 3 messages.
-    await dovecot.loadMessages(alice, {INBOX: [1, 2].map(i => ({raw: message(`m${i}`)})), Work: [3, 4, 5].map(i => ({raw: message(`m${i}`)}))})
-    await scanInProcess(bed, alice)
+    const {alice, carol} = await fiveMessagesForCarol()
 
     const full = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last'], bed.t.env)
     assert.equal(full.code, 1, full.stderr)
@@ -176,10 +180,7 @@ plugin {
   })
 
   it('doRestoreOnNewAccount stopped by the quota ends with its counts and what is left, in text and --json', async () => {
-    const alice = await bed.user('alice')
-    const carol = `carol@${bed.domain}`
-    await dovecot.loadMessages(alice, {INBOX: [1, 2].map(i => ({raw: message(`m${i}`)})), Work: [3, 4, 5].map(i => ({raw: message(`m${i}`)}))})
-    await scanInProcess(bed, alice)
+    const {alice, carol} = await fiveMessagesForCarol()
 
     const full = await runCli(['backup', 'doRestoreOnNewAccount', alice, carol, 'last'], bed.t.env)
     assert.equal(full.code, 1, full.stderr)
