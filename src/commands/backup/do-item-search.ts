@@ -13,6 +13,8 @@ export interface ItemSearchView {
   id: string
   type: string
   firstSeen: string
+  /** When it came into the mailbox: a message's internal date where the backup knows it, else firstSeen. */
+  arrived: string
   deletedAt: null | string
   state: ItemStateView
 }
@@ -31,8 +33,9 @@ export default class DoItemSearch extends BaseCommand {
   static override summary = 'Search the items of an account in the backup, deleted ones included.'
   static override description
     = 'search_string matches, ignoring case, any text in the item\'s metadata (subject, from, to, names, summary...). '
-      + 'type keeps one item type; after and before bound when the item was created (after inclusive, before '
-      + 'exclusive); search_filter deleted|not_deleted looks at whether the item is deleted now (default all). '
+      + 'type keeps one item type; after and before bound when the item came into the mailbox (after inclusive, before '
+      + 'exclusive): a message\'s internal date where the backup knows it (IMAP), otherwise when the backup recorded the '
+      + 'item\'s creation; search_filter deleted|not_deleted looks at whether the item is deleted now (default all). '
       + `At most limit matches are listed (default ${DEFAULT_SEARCH_LIMIT}); limit 0, or an after not earlier than before, is refused.`
   static override examples = [
     '<%= config.bin %> backup doItemSearch alice@example.com search_string invoice search_filter deleted',
@@ -44,8 +47,8 @@ export default class DoItemSearch extends BaseCommand {
   static override flags = {
     search_string: textParam({description: 'text to find in the metadata, ignoring case'}),
     type: itemTypeParam({description: 'only items of this type'}),
-    after: exactDateParam({description: 'only items created at or after this time'}),
-    before: exactDateParam({description: 'only items created before this time'}),
+    after: exactDateParam({description: 'only items that came into the mailbox at or after this time'}),
+    before: exactDateParam({description: 'only items that came into the mailbox before this time'}),
     search_filter: searchFilterParam({description: 'all (default), deleted (deleted now) or not_deleted'}),
     limit: integerParam({description: `list at most this many matches (1 or more; default ${DEFAULT_SEARCH_LIMIT})`}),
   }
@@ -68,6 +71,7 @@ export default class DoItemSearch extends BaseCommand {
         id: match.id,
         type: match.type,
         firstSeen: isoTime(match.firstSeen),
+        arrived: isoTime(match.arrivedAt),
         deletedAt: isoOrNull(match.deletedAt),
         state: itemStateView(match),
       })),
@@ -78,7 +82,7 @@ export default class DoItemSearch extends BaseCommand {
       const summary = summaryOf(match.state.metadata)
       const deleted = match.deletedAt ? `  DELETED ${match.deletedAt}` : ''
       // The folder and the summary come from the mailbox: one item stays one line.
-      this.log(visibleText(`${match.id}  ${match.type}  ${match.firstSeen}  ${match.state.folderPath}  ${match.state.flags.join(' ') || '-'}${deleted}${summary ? `  ${summary}` : ''}`))
+      this.log(visibleText(`${match.id}  ${match.type}  ${match.arrived}  ${match.state.folderPath}  ${match.state.flags.join(' ') || '-'}${deleted}${summary ? `  ${summary}` : ''}`))
     }
 
     if (result.accountDeletedAt) this.log(`the account was deleted at ${result.accountDeletedAt}: its items are shown as they were then`)

@@ -3,6 +3,7 @@ import type {Catalog} from '../catalog/catalog.js'
 import {UsageError} from '../errors.js'
 import {type AccountEntry, findAccount} from './account-lookup.js'
 import {FolderHistory} from './folder-history.js'
+import {arrivalSql} from './item-arrival.js'
 import {
   type ItemRevision, REVISION_COLUMNS, revisionFromRow, type RevisionRow,
 } from './item-revision.js'
@@ -17,9 +18,9 @@ export interface ItemSearch {
   /** Case-insensitive text to find in any string value of the metadata (subject, from, to, names, summary...). */
   text?: string
   type?: string
-  /** Items first seen (created) before this time (ms, exclusive). */
+  /** Items that came into the mailbox before this time (ms, exclusive): see arrivalSql. */
   before?: number
-  /** Items first seen (created) at or after this time (ms, inclusive). */
+  /** Items that came into the mailbox at or after this time (ms, inclusive). */
   after?: number
   /** On the item's current state: deleted now, not deleted now, or both. */
   filter?: SearchFilter
@@ -32,6 +33,8 @@ export interface ItemMatch extends ItemRevision {
   id: string
   type: string
   firstSeen: number
+  /** When the item came into its mailbox (arrivalSql): a message's internal date where known, else firstSeen. */
+  arrivedAt: number
   folderPath: string
   /** When the item was deleted, for a deleted one (the start of its deleted state). */
   deletedAt: null | number
@@ -48,6 +51,7 @@ interface SearchRow extends RevisionRow {
   remote_id: string
   type: string
   first_seen: number
+  arrived_at: number
 }
 
 const PAGE = 500
@@ -64,6 +68,7 @@ export async function searchItems(catalog: Catalog, accountName: string, search:
   const limit = search.limit ?? DEFAULT_SEARCH_LIMIT
   const matches: ItemMatch[] = []
   const metadata = foldedColumn('r.metadata')
+  const arrival = arrivalSql(catalog.dialect)
   let after: null | string = null
   for (;;) {
     let query = catalog.db('items as i')
@@ -73,12 +78,12 @@ export async function searchItems(catalog: Catalog, accountName: string, search:
     .whereNull('r.valid_to')
     if (after !== null) query = query.andWhere('i.remote_id', '>', after)
     if (search.type) query = query.andWhere('i.type', search.type)
-    if (search.after !== undefined) query = query.andWhere('i.first_seen', '>=', search.after)
-    if (search.before !== undefined) query = query.andWhere('i.first_seen', '<', search.before)
+    if (search.after !== undefined) query = query.andWhereRaw(`${arrival} >= ?`, [search.after])
+    if (search.before !== undefined) query = query.andWhereRaw(`${arrival} < ?`, [search.before])
     if (search.filter === 'deleted') query = query.andWhere('r.deleted', true)
     if (search.filter === 'not_deleted') query = query.andWhere('r.deleted', false)
     if (search.text) query = query.andWhereRaw(`${metadata.sql} LIKE ? ESCAPE '${LIKE_ESCAPE}'`, [...metadata.bindings, likePattern(search.text)])
-    const rows: SearchRow[] = await query.orderBy('i.remote_id').limit(PAGE).select(['i.remote_id', 'i.type', 'i.first_seen', ...REVISION_COLUMNS])
+    const rows: SearchRow[] = await query.orderBy('i.remote_id').limit(PAGE).select(['i.remote_id', 'i.type', 'i.first_seen', catalog.db.raw(`${arrival} AS arrived_at`), ...REVISION_COLUMNS])
     for (const row of rows) {
       const revision = revisionFromRow(row)
       if (search.text && !metadataContains(revision.metadata, search.text)) continue
@@ -87,6 +92,7 @@ export async function searchItems(catalog: Catalog, accountName: string, search:
         id: row.remote_id,
         type: row.type,
         firstSeen: Number(row.first_seen),
+        arrivedAt: Number(row.arrived_at),
         folderPath: folders.pathAt(revision.folder, 'last'),
         deletedAt: revision.deleted ? revision.validFrom : null,
         ...revision,
@@ -100,7 +106,7 @@ export async function searchItems(catalog: Catalog, accountName: string, search:
 
 /** Oldest first, as a mailbox lists them; ids that are numbers in numeric order. */
 function sortMatches(matches: ItemMatch[]): ItemMatch[] {
-  return matches.sort((a, b) => a.firstSeen - b.firstSeen || a.id.localeCompare(b.id, 'en', {numeric: true}))
+  return matches.sort((a, b) => a.arrivedAt - b.arrivedAt || a.id.localeCompare(b.id, 'en', {numeric: true}))
 }
 
 /**

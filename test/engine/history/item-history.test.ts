@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import path from 'node:path'
 
 import {UserError} from '../../../src/engine/errors.js'
 import {readItemContent} from '../../../src/engine/history/item-content.js'
@@ -7,9 +8,10 @@ import {contentUnavailableReason, type ItemRevision} from '../../../src/engine/h
 import {searchItems} from '../../../src/engine/history/item-search.js'
 import {likePattern} from '../../../src/engine/history/search-pattern.js'
 import {
-  ALICE, buildScenarioBackup, MINUTE, type Scenario, sha256, T0,
+  ALICE, buildScenarioBackup, catchUp, MINUTE, type Scenario, sha256, T0,
 } from '../../helpers/history-scenario.js'
-import {DIALECTS, type TestCatalog} from '../../helpers/test-catalog.js'
+import {RedologWriter} from '../../helpers/redolog-writer.js'
+import {DIALECTS, openTestCatalog, type TestCatalog} from '../../helpers/test-catalog.js'
 
 describe('likePattern: search text as a LIKE pattern over the metadata JSON', () => {
   it('escapes the wildcards and the escape character, lower-cases and JSON-encodes quotes', () => {
@@ -130,6 +132,61 @@ for (const dialect of DIALECTS) {
       const refusal = /after \(.+\) must be earlier than before \(.+\)/
       await assert.rejects(searchItems(t.catalog, ALICE, {after: T0 + MINUTE, before: T0}), (error: UserError) => error.exitCode === 2 && refusal.test(error.message))
       await assert.rejects(searchItems(t.catalog, ALICE, {after: T0, before: T0}), refusal)
+    })
+  })
+}
+
+for (const dialect of DIALECTS) {
+  describe(`item search by when items came into the mailbox (${dialect})`, () => {
+    const DAVE = 'dave@example.com'
+    const JANUARY = Date.parse('2026-01-10T08:30:00.250Z')
+    let t: TestCatalog
+
+    before(async () => {
+      t = await openTestCatalog(dialect)
+      const log = new RedologWriter(path.join(t.home, 'redolog-dave'))
+      const message = (item: string, metadata: Record<string, unknown>) => {
+        const content = Buffer.from(`Subject: ${item}\r\n\r\n${item}\r\n`)
+        log.write(DAVE, 'item.created', {
+          item, type: 'message', folder: '2', metadata, content: {inline: content.toString('base64'), size: content.length, digest: sha256(content)},
+        }, T0 + MINUTE)
+      }
+
+      log.write(DAVE, 'account.created', {id: 'dave-1', cos: 'default'}, T0)
+      log.write(DAVE, 'folder.created', {
+        folder: '2', parent: '1', path: '/Inbox', view: 'message',
+      }, T0)
+      // All first seen by the backup at T0+1m (November), as a first SmartScan sees a mailbox's older mail.
+      message('1', {subject: 'January', internalDate: new Date(JANUARY).toISOString()})
+      message('2', {subject: 'March', internalDate: '2026-03-01T00:00:00Z'})
+      message('3', {subject: 'no internal date'})
+      // Not an ISO 8601 UTC time: neither dialect guesses, the item counts from when the backup saw it.
+      message('4', {subject: 'a number', internalDate: 2_460_000})
+      message('5', {subject: 'garbled', internalDate: 'yesterday'})
+      await catchUp(t.catalog, log)
+    })
+
+    after(async () => {
+      await t.cleanup()
+    })
+
+    async function found(search: Parameters<typeof searchItems>[2]): Promise<Array<[string, number]>> {
+      return (await searchItems(t.catalog, DAVE, search)).matches.map(m => [m.id, m.arrivedAt])
+    }
+
+    it('compares after and before with a message\'s internal date, and with first seen for the rest', async () => {
+      const seen = T0 + MINUTE
+      assert.deepEqual(await found({after: Date.parse('2026-01-01T00:00:00Z'), before: Date.parse('2026-02-01T00:00:00Z')}), [['1', JANUARY]])
+      assert.deepEqual(await found({before: Date.parse('2026-06-01T00:00:00Z')}), [['1', JANUARY], ['2', Date.parse('2026-03-01T00:00:00Z')]])
+      assert.deepEqual(await found({after: T0}), [['3', seen], ['4', seen], ['5', seen]])
+      assert.deepEqual(await found({after: JANUARY, before: JANUARY + 1}), [['1', JANUARY]], 'to the millisecond, after inclusive')
+      assert.deepEqual(await found({after: JANUARY + 1, before: Date.parse('2026-02-01T00:00:00Z')}), [], 'before exclusive')
+    })
+
+    it('lists oldest arrival first and keeps when the backup first saw each item', async () => {
+      const {matches} = await searchItems(t.catalog, DAVE, {})
+      assert.deepEqual(matches.map(m => m.id), ['1', '2', '3', '4', '5'])
+      for (const match of matches) assert.equal(match.firstSeen, T0 + MINUTE)
     })
   })
 }
