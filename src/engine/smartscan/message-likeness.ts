@@ -5,6 +5,10 @@ import type {MessageMeta} from '../appserver/imap/imap-session.js'
  * (2) and the same internal date (1). Identical bytes can be several messages (a copy); these tell the likeliest.
  */
 export function likeness(metadata: Record<string, unknown>, message: MessageMeta): number {
-  const internalDate = message.internalDate === null ? null : new Date(message.internalDate).toISOString()
-  return (metadata.messageId === message.headers.messageId ? 2 : 0) + (metadata.internalDate === internalDate ? 1 : 0)
+  return (metadata.messageId === message.headers.messageId ? 2 : 0) + (sameInternalDate(metadata, message) ? 1 : 0)
+}
+
+/** Whether the backup item recorded the message's internal date (both known: an unknown date proves nothing). */
+export function sameInternalDate(metadata: Record<string, unknown>, message: MessageMeta): boolean {
+  return message.internalDate !== null && metadata.internalDate === new Date(message.internalDate).toISOString()
 }

@@ -189,6 +189,35 @@ for (const dialect of DIALECTS) {
       assert.deepEqual((await s.liveItems(address)).map(item => item.path).sort(), ['/Archive', '/Projects'])
     })
 
+    it('the same bytes uploaded again after a deletion are a new message: the deletion stays one', async () => {
+      const address = await s.user('jon')
+      const same = message('uploaded twice')
+      const client = await s.client(address)
+      await client.mailboxCreate('Archive')
+      await client.append('INBOX', same, [], new Date('2026-03-01T09:00:00Z'))
+      await s.scan()
+      const deleted = (await s.liveItems(address))[0].id
+      const lock = await client.getMailboxLock('INBOX')
+      try {
+        await client.messageDelete('1', {uid: true})
+      } finally {
+        lock.release()
+      }
+
+      await s.scan()
+      const between = Date.now()
+      // A client uploads the message again: the same bytes, the internal date of now (a MOVE would keep March's).
+      await client.append('Archive', same)
+      await s.scan()
+      assert.equal((await s.revisions(address, deleted)).at(-1)!.deleted, true, 'the deletion the user made stays')
+      const live = await s.liveItems(address)
+      assert.deepEqual(live.map(item => item.path), ['/Archive'])
+      assert.notEqual(live[0].id, deleted)
+      const paths: string[] = []
+      for await (const item of (await stateAt(s.t.catalog, address, between)).items()) paths.push(item.folderPath)
+      assert.deepEqual(paths, [], 'a restore of the moment between has neither message')
+    })
+
     it('a COPY stays a copy: the source still holds the message', async () => {
       const {address, moving} = await start()
       const client = await s.client(address)
