@@ -61,7 +61,12 @@ export class LateMoves {
     const holders = (await messagesWithContent(catalog, accountId, digests, deletedSince)).filter(h => !taken.has(h.id))
     if (holders.length === 0) return found
     for (const arrival of arrivals) {
-      const earlier = await this.earlierItem(rank(holders.filter(h => h.digest === arrival.digest && !taken.has(h.id)), arrival.message), arrival.message)
+      // A MOVE keeps the internal date (so does a COPY): identical bytes under another date are another message, one
+      // a client uploaded anew. Taken for a deleted item, it erased a deletion the user made, and a restore of the
+      // moment between the two cycles put the message back where it had been deleted; taken for a live item gone
+      // from its place, it hid that item's deletion the same way.
+      const candidates = holders.filter(h => h.digest === arrival.digest && !taken.has(h.id) && sameInternalDate(h.metadata, arrival.message))
+      const earlier = await this.earlierItem(rank(candidates, arrival.message))
       if (!earlier) continue
       taken.add(earlier.item.id)
       found.set(arrival, earlier)
@@ -74,12 +79,9 @@ export class LateMoves {
    * Among the items with the new message's content, the one it is: a live one the server no longer has where the
    * backup saw it (moved); else, when no live one is still in place, one deleted a moment ago (the MOVE's other half
    * seen first). With a live copy still in place the new message may as well be a COPY of it: then it is a new
-   * item, and a deletion the user made stays one that doUndelete brings back. A deleted item lives again only with
-   * the new message's internal date, which a MOVE keeps: identical bytes appended anew (a client uploading the same
-   * message again) are a new message, and taking it for the deleted one erased a deletion the user made and put the
-   * message back, in the state read between the two cycles, in the folder it had been deleted from.
+   * item, and a deletion the user made stays one that doUndelete brings back.
    */
-  private async earlierItem(candidates: ContentHolder[], message: MessageMeta): Promise<EarlierItem | undefined> {
+  private async earlierItem(candidates: ContentHolder[]): Promise<EarlierItem | undefined> {
     let copyPossible = false
     for (const holder of candidates.filter(h => !h.deleted)) {
       // Rare (a copy, or a move seen in halves), and each answer decides the next: one question at a time.
@@ -87,7 +89,7 @@ export class LateMoves {
       else return {item: holder, revived: false}
     }
 
-    const deleted = candidates.find(h => h.deleted && sameInternalDate(h.metadata, message))
+    const deleted = candidates.find(h => h.deleted)
     return !copyPossible && deleted ? {item: deleted, revived: true} : undefined
   }
 

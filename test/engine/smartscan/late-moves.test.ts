@@ -218,6 +218,31 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(paths, [], 'a restore of the moment between has neither message')
     })
 
+    it('the same bytes uploaded again while the original is deleted are a new message, not the original moved', async () => {
+      const address = await s.user('kim')
+      const same = message('deleted and uploaded again')
+      const client = await s.client(address)
+      await client.mailboxCreate('Archive')
+      await client.append('INBOX', same, [], new Date('2026-03-01T09:00:00Z'))
+      await s.scan()
+      const original = (await s.liveItems(address))[0].id
+      // Archive changed before the cycle lists (it will be read); INBOX did not, and loses the original just after.
+      await client.append('Archive', same)
+      await cycleWith(address, async () => {
+        const lock = await client.getMailboxLock('INBOX')
+        try {
+          await client.messageDelete('1', {uid: true})
+        } finally {
+          lock.release()
+        }
+      })
+      await s.scan()
+      assert.equal((await s.revisions(address, original)).at(-1)!.deleted, true, 'the original was deleted, not moved')
+      const live = await s.liveItems(address)
+      assert.deepEqual(live.map(item => item.path), ['/Archive'])
+      assert.notEqual(live[0].id, original)
+    })
+
     it('a COPY stays a copy: the source still holds the message', async () => {
       const {address, moving} = await start()
       const client = await s.client(address)
