@@ -131,7 +131,8 @@ async function ingestCase(name: string, transactions: number, metadataOnly: bool
 // The ingest runs with the process settings of the shipped systemd unit (Node's heap bound, malloc arenas), as the
 // daemon does in production; the unit's backup path is not one of them.
 const DAEMON_ENVIRONMENT = Object.fromEntries([...readFileSync(path.join(ROOT, 'contrib', 'carbonio-backup.service'), 'utf8')
-.matchAll(/^Environment=(NODE_OPTIONS|MALLOC_ARENA_MAX)=(.*)$/gm)].map(([, name, value]) => [name, value]))
+// systemd takes a value with spaces quoted whole: Environment="NODE_OPTIONS=a b".
+.matchAll(/^Environment="?(NODE_OPTIONS|MALLOC_ARENA_MAX)=(.*?)"?$/gm)].map(([, name, value]) => [name, value]))
 
 const machine = describeMachine()
 const cases = [
