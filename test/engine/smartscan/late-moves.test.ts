@@ -1,3 +1,5 @@
+import type {ImapFlow} from 'imapflow'
+
 import assert from 'node:assert/strict'
 
 import {ImapSession} from '../../../src/engine/appserver/imap/imap-session.js'
@@ -166,16 +168,10 @@ for (const dialect of DIALECTS) {
       await s.scan()
       const deleted = (await s.liveItems(address)).find(item => item.path === '/INBOX')!.id
       const client = await s.client(address)
-      let lock = await client.getMailboxLock('INBOX')
-      try {
-        await client.messageDelete('1', {uid: true})
-      } finally {
-        lock.release()
-      }
-
+      await expungeFirst(client, 'INBOX')
       await s.scan()
       await client.mailboxCreate('Projects')
-      lock = await client.getMailboxLock('Archive')
+      const lock = await client.getMailboxLock('Archive')
       try {
         await client.messageCopy('1', 'Projects', {uid: true})
       } finally {
@@ -189,53 +185,41 @@ for (const dialect of DIALECTS) {
       assert.deepEqual((await s.liveItems(address)).map(item => item.path).sort(), ['/Archive', '/Projects'])
     })
 
-    it('the same bytes uploaded again after a deletion are a new message: the deletion stays one', async () => {
-      const address = await s.user('jon')
-      const same = message('uploaded twice')
+    /** A user whose INBOX holds one message of March, captured, beside an empty Archive. */
+    async function withMarchMessage(name: string): Promise<{address: string; bytes: Buffer; client: ImapFlow; original: string}> {
+      const address = await s.user(name)
+      const bytes = message(`${name}'s message`)
       const client = await s.client(address)
       await client.mailboxCreate('Archive')
-      await client.append('INBOX', same, [], new Date('2026-03-01T09:00:00Z'))
+      await client.append('INBOX', bytes, [], new Date('2026-03-01T09:00:00Z'))
       await s.scan()
-      const deleted = (await s.liveItems(address))[0].id
-      const lock = await client.getMailboxLock('INBOX')
-      try {
-        await client.messageDelete('1', {uid: true})
-      } finally {
-        lock.release()
+      return {
+        address, bytes, client, original: (await s.liveItems(address))[0].id,
       }
+    }
 
+    it('the same bytes uploaded again after a deletion are a new message: the deletion stays one', async () => {
+      const {address, bytes, client, original} = await withMarchMessage('jon')
+      await expungeFirst(client, 'INBOX')
       await s.scan()
       const between = Date.now()
       // A client uploads the message again: the same bytes, the internal date of now (a MOVE would keep March's).
-      await client.append('Archive', same)
+      await client.append('Archive', bytes)
       await s.scan()
-      assert.equal((await s.revisions(address, deleted)).at(-1)!.deleted, true, 'the deletion the user made stays')
+      assert.equal((await s.revisions(address, original)).at(-1)!.deleted, true, 'the deletion the user made stays')
       const live = await s.liveItems(address)
       assert.deepEqual(live.map(item => item.path), ['/Archive'])
-      assert.notEqual(live[0].id, deleted)
+      assert.notEqual(live[0].id, original)
       const paths: string[] = []
       for await (const item of (await stateAt(s.t.catalog, address, between)).items()) paths.push(item.folderPath)
       assert.deepEqual(paths, [], 'a restore of the moment between has neither message')
     })
 
     it('the same bytes uploaded again while the original is deleted are a new message, not the original moved', async () => {
-      const address = await s.user('kim')
-      const same = message('deleted and uploaded again')
-      const client = await s.client(address)
-      await client.mailboxCreate('Archive')
-      await client.append('INBOX', same, [], new Date('2026-03-01T09:00:00Z'))
-      await s.scan()
-      const original = (await s.liveItems(address))[0].id
+      const {address, bytes, client, original} = await withMarchMessage('kim')
       // Archive changed before the cycle lists (it will be read); INBOX did not, and loses the original just after.
-      await client.append('Archive', same)
-      await cycleWith(address, async () => {
-        const lock = await client.getMailboxLock('INBOX')
-        try {
-          await client.messageDelete('1', {uid: true})
-        } finally {
-          lock.release()
-        }
-      })
+      await client.append('Archive', bytes)
+      await cycleWith(address, () => expungeFirst(client, 'INBOX'))
       await s.scan()
       assert.equal((await s.revisions(address, original)).at(-1)!.deleted, true, 'the original was deleted, not moved')
       const live = await s.liveItems(address)
@@ -260,4 +244,14 @@ for (const dialect of DIALECTS) {
       assert.equal(live.find(item => item.id === moving)?.path, '/INBOX')
     })
   })
+}
+
+/** Expunges the message of UID 1 of the mailbox, as another client. */
+async function expungeFirst(client: ImapFlow, box: string): Promise<void> {
+  const lock = await client.getMailboxLock(box)
+  try {
+    await client.messageDelete('1', {uid: true})
+  } finally {
+    lock.release()
+  }
 }
