@@ -16,7 +16,8 @@ const SEEN = String.raw`\Seen`
 /**
  * A mailbox full of identical messages (same bytes, same Message-ID, different internal dates) that a client appends,
  * copies, moves, flags, expunges, empties and renames at random, with a SmartScan after each round: the restore of
- * the account at every round's moment must hold exactly what the server held then. The capture tells such messages
+ * the account at every round's moment must hold exactly what the server held then, as its preview says before and
+ * after. The capture tells such messages
  * apart only by place and internal date; history that took one for another showed up here as a message restored into
  * a folder it had been deleted from.
  */
@@ -32,6 +33,12 @@ describe('history of identical messages under random changes, restored at every 
     await bed.cleanup()
   })
 
+  async function preview(account: string, at: string, destination: string): Promise<{add: {messages: unknown[]}; differ: unknown[]; liveOnly: {messages: unknown[]}; unchanged: number}> {
+    const result = await runCli(['backup', 'getRestorePreview', account, at, 'destination', destination, '--json'], bed.t.env)
+    assert.equal(result.code, 0, result.stdout + result.stderr)
+    return JSON.parse(result.stdout)
+  }
+
   for (const seed of SEEDS) {
     it(`seed ${seed}: each restore holds what the server held at its moment`, async () => {
       const name = `same${seed}`
@@ -41,11 +48,17 @@ describe('history of identical messages under random changes, restored at every 
       await bed.closeClients()
       for (const [round, {at, state}] of moments.entries()) {
         const destination = await bed.user(`${name}r${round}`)
+        const what = `round ${round} (${at}, seed ${seed})`
+        const before = await preview(address, at, destination)
+        assert.equal(before.add.messages.length, state.length, `the preview of the restore at ${what} adds every message`)
         const restore = await runCli(['backup', 'doRestoreOnNewAccount', address, destination, at], bed.t.env)
         assert.equal(restore.code, 0, restore.stdout + restore.stderr)
         const restored = (await serverState(await bed.client(destination))).map(message => keyOf(message))
         await bed.closeClients()
-        assert.deepEqual(restored, state, `the restore at round ${round} (${at}, seed ${seed})`)
+        assert.deepEqual(restored, state, `the restore at ${what}`)
+        // Identical messages are paired one to one: none left to add, none counted twice.
+        const after = await preview(address, at, destination)
+        assert.deepEqual([after.add.messages.length, after.differ.length, after.liveOnly.messages.length, after.unchanged], [0, 0, 0, state.length], `the preview after the restore at ${what}`)
       }
     })
   }
