@@ -33,10 +33,10 @@ export interface EarlierItem {
  * Taken as they appear, the message was recorded as copied and then deleted: its history split in two, and doUndelete
  * over that moment put back a second copy of a message the user had only moved.
  *
- * A new message whose content is that of an item live elsewhere is that item, moved, when the item's place on the
- * server no longer holds it (asked now, after the cycle's reads); still there, it is a copy. One whose content is
- * that of an item deleted a moment ago is that item again (the other half was seen first), unless a live message
- * with that content is still in place: then it may be a copy of that one, and the deletion stays a deletion.
+ * Only an item with the new message's content and internal date can be it. One live elsewhere is that item, moved,
+ * when the item's place on the server no longer holds it (asked now, after the cycle's reads); still there, it is a
+ * copy. One deleted a moment ago is that item again (the other half was seen first), unless a live message with that
+ * content is still in place: then it may be a copy of that one, and the deletion stays a deletion.
  */
 export class LateMoves {
   constructor(private readonly options: {

@@ -157,8 +157,9 @@ for (const dialect of DIALECTS) {
         folder: '2', parent: '1', path: '/Inbox', view: 'message',
       }, T0)
       // All first seen by the backup at T0+1m (November), as a first SmartScan sees a mailbox's older mail.
-      message('1', {subject: 'January', internalDate: new Date(JANUARY).toISOString()})
-      message('2', {subject: 'March', internalDate: '2026-03-01T00:00:00Z'})
+      // Ids against the order of arrival: the listing's order must come from the dates, not the ids.
+      message('1', {subject: 'March', internalDate: '2026-03-01T00:00:00Z'})
+      message('2', {subject: 'January', internalDate: new Date(JANUARY).toISOString()})
       message('3', {subject: 'no internal date'})
       // Not an ISO 8601 UTC time: neither dialect guesses, the item counts from when the backup saw it.
       message('4', {subject: 'a number', internalDate: 2_460_000})
@@ -176,16 +177,16 @@ for (const dialect of DIALECTS) {
 
     it('compares after and before with a message\'s internal date, and with first seen for the rest', async () => {
       const seen = T0 + MINUTE
-      assert.deepEqual(await found({after: Date.parse('2026-01-01T00:00:00Z'), before: Date.parse('2026-02-01T00:00:00Z')}), [['1', JANUARY]])
-      assert.deepEqual(await found({before: Date.parse('2026-06-01T00:00:00Z')}), [['1', JANUARY], ['2', Date.parse('2026-03-01T00:00:00Z')]])
+      assert.deepEqual(await found({after: Date.parse('2026-01-01T00:00:00Z'), before: Date.parse('2026-02-01T00:00:00Z')}), [['2', JANUARY]])
+      assert.deepEqual(await found({before: Date.parse('2026-06-01T00:00:00Z')}), [['2', JANUARY], ['1', Date.parse('2026-03-01T00:00:00Z')]])
       assert.deepEqual(await found({after: T0}), [['3', seen], ['4', seen], ['5', seen]])
-      assert.deepEqual(await found({after: JANUARY, before: JANUARY + 1}), [['1', JANUARY]], 'to the millisecond, after inclusive')
+      assert.deepEqual(await found({after: JANUARY, before: JANUARY + 1}), [['2', JANUARY]], 'to the millisecond, after inclusive')
       assert.deepEqual(await found({after: JANUARY + 1, before: Date.parse('2026-02-01T00:00:00Z')}), [], 'before exclusive')
     })
 
     it('lists oldest arrival first and keeps when the backup first saw each item', async () => {
       const {matches} = await searchItems(t.catalog, DAVE, {})
-      assert.deepEqual(matches.map(m => m.id), ['1', '2', '3', '4', '5'])
+      assert.deepEqual(matches.map(m => m.id), ['2', '1', '3', '4', '5'])
       for (const match of matches) assert.equal(match.firstSeen, T0 + MINUTE)
     })
   })
