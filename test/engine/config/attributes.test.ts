@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {chmodSync, mkdtempSync, writeFileSync} from 'node:fs'
+import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -57,6 +57,7 @@ describe('config attributes', () => {
     assert.equal(normalize('backupAppServerPasswordFile', file), file)
     assert.throws(() => normalize('backupAppServerPasswordFile', path.join(dir, 'missing')), /does not exist/)
     assert.throws(() => normalize('backupAppServerPasswordFile', 'relative'), /not an absolute path/)
+    rmSync(dir, {recursive: true, force: true})
   })
 
   it('accepts as redolog path only an existing directory, naming the directory a file sits in', () => {
@@ -67,6 +68,7 @@ describe('config attributes', () => {
     assert.throws(() => normalize('backupRedologPath', path.join(dir, 'missing')), new RegExp(`${path.join(dir, 'missing')} does not exist \\(create or mount it first\\)`))
     assert.throws(() => normalize('backupRedologPath', file), new RegExp(`${file} is not a directory \\(for a file in it, give ${dir}\\)`))
     assert.throws(() => normalize('backupRedologPath', 'relative'), /not an absolute path/)
+    rmSync(dir, {recursive: true, force: true})
   })
 
   it('has a default for every retention and schedule attribute the issue names', () => {

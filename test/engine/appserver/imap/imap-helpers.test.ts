@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import {existsSync, mkdtempSync, readFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
@@ -48,7 +48,8 @@ bo.b+tag@example.com
     })
 
     it('stopped while it hangs (SIGTERM of the daemon), leaves none of its processes running', async () => {
-      const pidFile = path.join(mkdtempSync(path.join(tmpdir(), 'cb-accounts-')), 'pid')
+      const dir = mkdtempSync(path.join(tmpdir(), 'cb-accounts-'))
+      const pidFile = path.join(dir, 'pid')
       const controller = new AbortController()
       // A shell that waits for its child, as `su - zextras -c 'zmprov -l gaa'` does for a zmprov stuck on its LDAP.
       const running = runAccountsCommand(`sleep 30 & echo $! > ${pidFile}; wait`, controller.signal)
@@ -57,6 +58,7 @@ bo.b+tag@example.com
       controller.abort()
       await assert.rejects(running, {name: 'AbortError'})
       await eventually('its child gone', async () => (alive(pid) ? undefined : true), 5000)
+      rmSync(dir, {recursive: true, force: true})
     })
   })
 
