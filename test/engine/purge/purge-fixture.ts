@@ -51,6 +51,13 @@ export class MailboxHistory {
     }, at)
   }
 
+  /** A new version of the item's content (a draft saved again, a document edited). */
+  modify(account: string, item: string, content: Buffer, at: number): void {
+    const file = path.join(this.store, sha256(content))
+    if (!existsSync(file)) writeFileSync(file, content)
+    this.log.write(account, 'item.modified', {item, content: {path: file, size: content.length, digest: sha256(content)}}, at)
+  }
+
   contact(account: string, item: string, at: number): void {
     this.log.write(account, 'item.created', {
       item, type: 'contact', folder: '2', metadata: {email: 'x@example.com'},

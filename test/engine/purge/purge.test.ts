@@ -108,6 +108,18 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([again.items, again.revisions, again.blobs, again.accounts], [0, 0, 0, 0], 'nothing left to purge')
     })
 
+    it('keeps content that only an earlier state of a live item still has', async () => {
+      // The draft's first version has the bytes of 'alone' (deleted 40 days ago); its current version does not.
+      history.message(ALICE, 'draft', contents.alone, daysAgo(59))
+      history.modify(ALICE, 'draft', message('draft, second version'), daysAgo(45))
+      await history.scan(t.catalog)
+      const report = await purgeNow(t.catalog)
+      assert.deepEqual(await itemIds(t.catalog, ALICE), ['draft', 'kept', 'live', 'recent'])
+      assert.equal(report.blobs, 1, 'carol\'s content only')
+      assert.deepEqual(await new BlobStore(t.home).get(sha256(contents.alone)), contents.alone)
+      assert.ok(await t.catalog.db('blobs').where('digest', sha256(contents.alone)).first())
+    })
+
     it('takes the retention from the configuration, and purgeDays overrides it for one run', async () => {
       await setGlobal(t.catalog, 'ZxBackup_DataRetentionDays', '45')
       const configured = await purgeNow(t.catalog)
