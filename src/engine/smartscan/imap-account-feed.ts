@@ -30,7 +30,7 @@ import {
 import {diffFolder, type FolderDiff} from './folder-diff.js'
 import {planFolders, serverMatchesPosition} from './folder-plan.js'
 import {type Arrival, type EarlierItem, LateMoves} from './late-moves.js'
-import {likeness} from './message-likeness.js'
+import {likeness, otherInternalDate} from './message-likeness.js'
 
 export interface AccountFeedOptions {
   catalog: Catalog
@@ -114,8 +114,9 @@ interface NewArrival extends Placed {
  * baseline, every message; then the transactions that bring the backup to what the server has:
  *
  * 1. the account and folder structure (created, renamed, moved), and flag changes;
- * 2. the contents of new messages in batches bounded in bytes; a new message whose digest is that of an item just
- *    removed elsewhere (a MOVE, or a mailbox re-numbered by a new UIDVALIDITY) is that item at its new place;
+ * 2. the contents of new messages in batches bounded in bytes; a new message whose digest and internal date are those
+ *    of an item just removed elsewhere (a MOVE), or whose digest is that of an item of a mailbox re-numbered by a new
+ *    UIDVALIDITY, is that item at its new place;
  * 3. the items and folders that are gone, and the final position.
  *
  * Every batch carries a position: the start one (with folder ids added) until the last batch, which carries the new
@@ -361,8 +362,8 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
   }
 
   /**
-   * The content of every new message, in batches bounded in bytes. A new message whose digest is that of an item
-   * removed elsewhere in this cycle (a MOVE, or a mailbox re-numbered by a new UIDVALIDITY) is that item at its new
+   * The content of every new message, in batches bounded in bytes. A new message that is an item removed elsewhere
+   * in this cycle (a MOVE, or a mailbox re-numbered by a new UIDVALIDITY; see pickCandidate) is that item at its new
    * place: it keeps its id and history.
    * @yields the batches so far, whenever one is full
    */
@@ -402,7 +403,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
 
         this.stats.bytesRead += content.size!
         arrivals.push({
-          folder, message, uidvalidity, content, digest: content.digest, previous: pickCandidate(pool.get(content.digest), message),
+          folder, message, uidvalidity, content, digest: content.digest, previous: pickCandidate(pool.get(content.digest), {folder: folder.id, message, uidvalidity}),
         })
       }
 
@@ -782,12 +783,23 @@ function folderMailboxes(cycle: Cycle): (folderId: string) => string | undefined
   return folderId => mailboxes.get(folderId)
 }
 
-/** Among removed items with the same digest, the one with the same Message-ID and internal date, if any. */
-function pickCandidate(candidates: BackupItem[] | undefined, message: MessageMeta): BackupItem | undefined {
-  if (!candidates || candidates.length === 0) return undefined
-  let best = 0
-  for (let i = 1; i < candidates.length; i++) if (likeness(candidates[i].metadata, message) > likeness(candidates[best].metadata, message)) best = i
-  return candidates.splice(best, 1)[0]
+/**
+ * Among removed items with the same digest, the one the new message is at its new place, preferring the same
+ * Message-ID and internal date. One with another internal date is another message (a MOVE keeps the date): the
+ * bytes uploaded again after the user deleted the first must not erase that deletion. Only a mailbox re-numbered by
+ * a new UIDVALIDITY, whose messages a server may date anew, has its items matched back whatever their dates.
+ */
+function pickCandidate(candidates: BackupItem[] | undefined, arrival: {folder: string; message: MessageMeta; uidvalidity: number}): BackupItem | undefined {
+  if (!candidates) return undefined
+  const {message} = arrival
+  let best = -1
+  for (const [i, candidate] of candidates.entries()) {
+    const renumbered = candidate.folder === arrival.folder && candidate.place?.uidvalidity !== arrival.uidvalidity
+    if (!renumbered && otherInternalDate(candidate.metadata, message)) continue
+    if (best < 0 || likeness(candidate.metadata, message) > likeness(candidates[best].metadata, message)) best = i
+  }
+
+  return best < 0 ? undefined : candidates.splice(best, 1)[0]
 }
 
 /** What a message revision keeps besides flags and content. */

@@ -12,3 +12,9 @@ export function likeness(metadata: Record<string, unknown>, message: MessageMeta
 export function sameInternalDate(metadata: Record<string, unknown>, message: MessageMeta): boolean {
   return message.internalDate !== null && metadata.internalDate === new Date(message.internalDate).toISOString()
 }
+
+/** Whether both dates are known and differ: a MOVE or a COPY keeps the internal date, so these are two messages. */
+export function otherInternalDate(metadata: Record<string, unknown>, message: MessageMeta): boolean {
+  return message.internalDate !== null && typeof metadata.internalDate === 'string'
+    && metadata.internalDate !== new Date(message.internalDate).toISOString()
+}

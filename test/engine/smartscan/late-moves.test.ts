@@ -227,6 +227,19 @@ for (const dialect of DIALECTS) {
       assert.notEqual(live[0].id, original)
     })
 
+    it('the same bytes uploaded again in the cycle that sees the deletion are a new message: the deletion stays', async () => {
+      const {address, bytes, client, original} = await withMarchMessage('lou')
+      // Both before the next cycle: it finds the original gone and identical bytes new, with the internal date of now.
+      await expungeFirst(client, 'INBOX')
+      await client.append('Archive', bytes)
+      const report = await s.scan()
+      assert.deepEqual([report.totals.moved, report.totals.created, report.totals.deleted], [0, 1, 1])
+      assert.equal((await s.revisions(address, original)).at(-1)!.deleted, true, 'the deletion the user made stays')
+      const live = await s.liveItems(address)
+      assert.deepEqual(live.map(item => item.path), ['/Archive'])
+      assert.notEqual(live[0].id, original)
+    })
+
     it('a COPY stays a copy: the source still holds the message', async () => {
       const {address, moving} = await start()
       const client = await s.client(address)

@@ -285,6 +285,24 @@ for (const dialect of DIALECTS) {
       assert.equal(Number(folders[0].n), 3)
     })
 
+    it('matches back a recreated mailbox whose messages the server dated anew (new UIDVALIDITY)', async () => {
+      const address = await alice()
+      await s.scan()
+      const archived = (await s.liveItems(address)).filter(i => i.path === '/Archive/2024')
+      const client = await s.client(address)
+      await client.mailboxDelete('Archive/2024')
+      await client.mailboxCreate('Archive/2024')
+      // Put back by a tool that does not keep internal dates: a MOVE would keep them, a renumbered mailbox may not.
+      const now = new Date('2026-11-01T10:00:00Z')
+      await client.append('Archive/2024', message('old one'), [String.raw`\Seen`], now)
+      await client.append('Archive/2024', message('old two'), [String.raw`\Flagged`, String.raw`\Seen`], now)
+
+      const report = await s.scan()
+      assert.deepEqual([report.totals.created, report.totals.deleted, report.totals.moved], [0, 0, 2])
+      const after = await s.liveItems(address)
+      for (const item of archived) assert.equal(after.find(i => i.id === item.id)?.path, '/Archive/2024', item.id)
+    })
+
     it('follows a folder rename without touching its messages, and a deleted folder', async () => {
       const address = await alice()
       await s.scan()
