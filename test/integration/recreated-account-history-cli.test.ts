@@ -34,6 +34,11 @@ describe('history readers on an address deleted and created again', () => {
       catalog: bed.t.catalog, uuid: 'test', server: 'mail1', signal: new AbortController().signal, progress() {},
     }, {})
     assert.deepEqual(gone.deletedAccounts, [alice])
+    // Dovecot's UIDVALIDITY is the second a mailbox is created: the new INBOX created within the same second as the
+    // old one would give the new account's message the very id the old one had, which getItem below must not find.
+    await new Promise(resolve => {
+      setTimeout(resolve, 1100)
+    })
     await bed.user('alice')
     await bed.dovecot.loadMessages(alice, {INBOX: [{raw: message('welcome back')}]})
     await scanInProcess(bed, alice)
