@@ -1,17 +1,13 @@
-import type {ImapFlow} from 'imapflow'
-
 import assert from 'node:assert/strict'
 
 import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
-import {inBox, keyOf, serverState} from '../helpers/mailbox-state.js'
-import {randomMail} from '../helpers/random-mail.js'
+import {keyOf, serverState} from '../helpers/mailbox-state.js'
+import {changeInRounds} from '../helpers/random-changes.js'
 import {runCli} from '../helpers/run-cli.js'
 
 // Seeds of the random changes (both failed before 86c0cb5); another list (IDENTICAL_MESSAGES_SEEDS=1,2,3) tries others.
 const SEEDS = (process.env.IDENTICAL_MESSAGES_SEEDS ?? '12,4').split(',').map(Number)
 const ROUNDS = 6
-const FLAGGED = String.raw`\Flagged`
-const SEEN = String.raw`\Seen`
 
 /**
  * A mailbox full of identical messages (same bytes, same Message-ID, different internal dates) that a client appends,
@@ -44,7 +40,19 @@ describe('history of identical messages under random changes, restored at every 
       const name = `same${seed}`
       const address = await bed.user(name)
       const client = await bed.client(address)
-      const moments = await changeInRounds(client, seed, () => scanInProcess(bed, address))
+      const bodies = [0, 1, 2].map(i => Buffer.from(`Message-ID: <same-${i}@example.test>\r\nFrom: a@example.test\r\nSubject: same ${i}\r\n\r\nbody ${i}\r\n`))
+      const rounds = await changeInRounds(client, {
+        seed,
+        rounds: ROUNDS,
+        changes: [4, 9],
+        odds: {
+          append: 0.35, move: 0.5, copy: 0.65, expunge: 0.8, flag: 0.9, unflag: 0.95, empty: 0.97,
+        },
+        boxes: ['INBOX', 'Archive', 'Trash', 'Work'],
+        newMessage: ({pick}) => pick(bodies),
+        capture: () => scanInProcess(bed, address),
+      })
+      const moments = rounds.map(({at, state}) => ({at: new Date(at).toISOString(), state: state.map(message => keyOf(message))}))
       await bed.closeClients()
       for (const [round, {at, state}] of moments.entries()) {
         const destination = await bed.user(`${name}r${round}`)
@@ -63,55 +71,3 @@ describe('history of identical messages under random changes, restored at every 
     })
   }
 })
-
-/** ROUNDS rounds of random changes, `scan` after each; what the server held after each scan, and a moment then. */
-async function changeInRounds(client: ImapFlow, seed: number, scan: () => Promise<void>): Promise<Array<{at: string; state: string[]}>> {
-  const {int, pick, random} = randomMail(seed, 'example.test')
-  const boxes = ['INBOX', 'Archive', 'Trash', 'Work']
-  for (const box of boxes.slice(1)) await client.mailboxCreate(box)
-  const bodies = [0, 1, 2].map(i => Buffer.from(`Message-ID: <same-${i}@example.test>\r\nFrom: a@example.test\r\nSubject: same ${i}\r\n\r\nbody ${i}\r\n`))
-  const elsewhere = (box: string) => pick(boxes.filter(other => other !== box))
-  const moments: Array<{at: string; state: string[]}> = []
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let change = int(4, 9); change > 0; change--) {
-      const box = pick(boxes)
-      const what = random()
-      if (what < 0.35) {
-        // Its own internal date, as a client uploading a message gets; a MOVE or COPY keeps it.
-        await client.append(box, pick(bodies), random() < 0.3 ? [FLAGGED] : [], new Date(Date.UTC(2026, 0, 1) + int(0, 1e9)))
-      } else if (what < 0.95) {
-        await inBox(client, box, async () => {
-          const uids = await client.search({all: true}, {uid: true})
-          if (!uids || uids.length === 0) return
-          const uid = String(pick(uids))
-          if (what < 0.5) await client.messageMove(uid, elsewhere(box), {uid: true})
-          else if (what < 0.65) await client.messageCopy(uid, elsewhere(box), {uid: true})
-          else if (what < 0.8) await client.messageDelete(uid, {uid: true})
-          else if (what < 0.9) await client.messageFlagsAdd(uid, [SEEN], {uid: true})
-          else await client.messageFlagsRemove(uid, [FLAGGED, SEEN], {uid: true})
-        })
-      } else if (what < 0.97) {
-        await inBox(client, box, async () => {
-          if (typeof client.mailbox === 'object' && client.mailbox.exists > 0) await client.messageDelete('1:*')
-        })
-      } else {
-        const renamed = boxes[3] === 'Work' ? 'Projects' : 'Work'
-        await client.mailboxRename(boxes[3], renamed)
-        boxes[3] = renamed
-      }
-    }
-
-    await scan()
-    const state = (await serverState(client)).map(message => keyOf(message))
-    // A moment strictly after the scan's commits and before the next round's changes.
-    await new Promise(resolve => {
-      setTimeout(resolve, 1100)
-    })
-    moments.push({at: new Date().toISOString(), state})
-    await new Promise(resolve => {
-      setTimeout(resolve, 1100)
-    })
-  }
-
-  return moments
-}

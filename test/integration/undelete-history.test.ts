@@ -1,32 +1,22 @@
-import type {ImapFlow} from 'imapflow'
-
 import assert from 'node:assert/strict'
 
 import type {OperationContext} from '../../src/engine/operations/run-operation.js'
 
 import {undelete} from '../../src/engine/restore/undelete.js'
 import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
-import {
-  inBox, keyOf, type LiveMessage, serverState,
-} from '../helpers/mailbox-state.js'
+import {keyOf, type LiveMessage, serverState} from '../helpers/mailbox-state.js'
+import {changeInRounds, type RoundMoment} from '../helpers/random-changes.js'
 import {randomMail} from '../helpers/random-mail.js'
 
 // Another list (UNDELETE_HISTORY_SEEDS=1,2,3) tries other histories; seed 14 deletes a message from the Trash.
 const SEEDS = (process.env.UNDELETE_HISTORY_SEEDS ?? '14').split(',').map(Number)
 const ROUNDS = 7
 const WINDOWS = 3
-const FLAGGED = String.raw`\Flagged`
-const SEEN = String.raw`\Seen`
 /** Every message of these histories has its own bytes and internal date: a MOVE keeps both. */
 const identityOf = (m: LiveMessage) => `${m.digest} ${m.internalDate}`
 const sleep = (ms: number) => new Promise(resolve => {
   setTimeout(resolve, ms)
 })
-
-interface Moment {
-  at: number
-  state: LiveMessage[]
-}
 
 /**
  * doUndelete against what the server held: a client appends, moves, flags, expunges, empties and renames at random,
@@ -52,7 +42,19 @@ describe('doUndelete of random windows against the states the server held', func
       const address = await bed.user(`undelete${seed}`)
       const client = await bed.client(address)
       const boxes = ['INBOX', 'Archive', 'Trash', 'Work']
-      const moments = await changeInRounds(client, seed, boxes, () => scanInProcess(bed, address))
+      let appended = 0
+      const moments = await changeInRounds(client, {
+        seed,
+        rounds: ROUNDS,
+        changes: [5, 10],
+        // No COPY: every message has its own bytes and internal date, which tell it apart in the states compared.
+        odds: {
+          append: 0.4, move: 0.55, copy: 0.55, expunge: 0.8, flag: 0.88, unflag: 0.95, empty: 0.97,
+        },
+        boxes,
+        newMessage: ({int, mail}) => mail(`u${seed}-${appended++}`, int(300, 3000)),
+        capture: () => scanInProcess(bed, address),
+      })
       const {int} = randomMail(seed + 1000, 'example.test')
       const context: OperationContext = {
         catalog: bed.t.catalog, uuid: 'undelete-history', server: 'mail1', signal: new AbortController().signal, progress() {},
@@ -78,7 +80,7 @@ describe('doUndelete of random windows against the states the server held', func
 })
 
 /** What the account should hold after undeleting the window: see the describe block. */
-function expectedAfter(now: LiveMessage[], moments: Moment[], window: {from: number; to: number}, renamed: string): string[] {
+function expectedAfter(now: LiveMessage[], moments: RoundMoment[], window: {from: number; to: number}, renamed: string): string[] {
   const expected = [...now]
   const present = new Set(now.map(m => `${m.folder} ${identityOf(m)}`))
   for (let round = Math.max(window.from + 1, 1); round <= window.to; round++) {
@@ -100,50 +102,4 @@ function expectedAfter(now: LiveMessage[], moments: Moment[], window: {from: num
   }
 
   return expected.map(m => keyOf(m)).sort()
-}
-
-/** ROUNDS rounds of random changes, `scan` after each; what the server held after each scan, and a moment then. */
-async function changeInRounds(client: ImapFlow, seed: number, boxes: string[], scan: () => Promise<void>): Promise<Moment[]> {
-  const {int, mail, pick, random} = randomMail(seed, 'example.test')
-  for (const box of boxes.slice(1)) await client.mailboxCreate(box)
-  let appended = 0
-  const elsewhere = (box: string) => pick(boxes.filter(other => other !== box))
-  const moments: Moment[] = []
-  for (let round = 0; round < ROUNDS; round++) {
-    for (let change = int(5, 10); change > 0; change--) {
-      const box = pick(boxes)
-      const what = random()
-      if (what < 0.4) {
-        const bytes = mail(`u${seed}-${appended++}`, int(300, 3000))
-        await client.append(box, bytes, random() < 0.3 ? [FLAGGED] : [], new Date(Date.UTC(2026, 0, 1) + int(0, 1e9)))
-      } else if (what < 0.95) {
-        await inBox(client, box, async () => {
-          const uids = await client.search({all: true}, {uid: true})
-          if (!uids || uids.length === 0) return
-          const uid = String(pick(uids))
-          if (what < 0.55) await client.messageMove(uid, elsewhere(box), {uid: true})
-          else if (what < 0.8) await client.messageDelete(uid, {uid: true})
-          else if (what < 0.88) await client.messageFlagsAdd(uid, [SEEN], {uid: true})
-          else await client.messageFlagsRemove(uid, [FLAGGED, SEEN], {uid: true})
-        })
-      } else if (what < 0.97) {
-        await inBox(client, box, async () => {
-          if (typeof client.mailbox === 'object' && client.mailbox.exists > 0) await client.messageDelete('1:*')
-        })
-      } else {
-        const renamed = boxes[3] === 'Work' ? 'Projects' : 'Work'
-        await client.mailboxRename(boxes[3], renamed)
-        boxes[3] = renamed
-      }
-    }
-
-    await scan()
-    const state = await serverState(client)
-    // A moment strictly after the scan's commits and before the next round's changes.
-    await sleep(1100)
-    moments.push({at: Date.now(), state})
-    await sleep(1100)
-  }
-
-  return moments
 }
