@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {
+  chmodSync, mkdtempSync, rmSync, writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
