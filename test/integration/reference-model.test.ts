@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict'
-import {mkdtempSync, rmSync} from 'node:fs'
+import {createHash} from 'node:crypto'
+import {
+  mkdtempSync, readdirSync, readFileSync, rmSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {RedologFeed} from '../../src/engine/appserver/redolog/redolog-feed.js'
+import {exportAccounts} from '../../src/engine/export/export-accounts.js'
+import {planExport} from '../../src/engine/export/export-plan.js'
 import {stateAt} from '../../src/engine/history/state-at.js'
 import {runScanner} from '../../src/engine/scanner/realtime-scanner.js'
 import {generateRedolog, mulberry32} from '../../src/tools/redolog-generator.js'
-import {ReferenceModel} from '../../src/tools/reference-model.js'
+import {type ItemAt, ReferenceModel} from '../../src/tools/reference-model.js'
 import {DIALECTS, openTestCatalog, type TestCatalog} from '../helpers/test-catalog.js'
 
 /**
@@ -86,5 +91,56 @@ for (const dialect of DIALECTS) {
 
       assert.ok(compared > 1000, `compared ${compared} item states: too few to mean anything`)
     })
+
+    it('exports at 6 random moments what the model holds: every item, and each content file with its exact bytes', async () => {
+      const random = mulberry32(dialect === 'sqlite' ? 7 : 8)
+      let files = 0
+      for (const [index, at] of Array.from({length: 6}, () => first + Math.floor(random() * (last - first))).entries()) {
+        const target = path.join(root, `export-${index}`)
+        const plan = await planExport(t.catalog, {path: target, point: {kind: 'at', at}})
+        await exportAccounts({
+          catalog: t.catalog, uuid: '00000000-0000-0000-0000-000000000000', server: 'mail1', signal: new AbortController().signal, progress() {},
+        }, plan)
+        const when = new Date(at).toISOString()
+        assert.deepEqual(readdirSync(target).sort(), model.accountsAt(at).sort(), `the accounts exported at ${when}`)
+        for (const name of model.accountsAt(at)) {
+          const dir = path.join(target, name)
+          const exported = readFileSync(path.join(dir, 'items.ndjson'), 'utf8').split('\n').filter(Boolean).map(line => JSON.parse(line))
+          const where = `${name} exported at ${when}`
+          assert.deepEqual(
+            exported.map(item => modelItem(item)).sort(byId),
+            model.stateAt(name, at)!.items.map(item => modelItem(item)).sort(byId),
+            `the items of ${where}`,
+          )
+          for (const item of exported.filter(i => i.file)) {
+            const bytes = readFileSync(path.join(dir, item.file))
+            assert.equal(createHash('sha256').update(bytes).digest('hex'), item.digest, `${item.file} of ${where}`)
+            if (item.type === 'message') assert.equal(item.file.split(':2,')[1], maildirFlags(item.flags), `the flags in ${item.file} of ${where}`)
+            files++
+          }
+        }
+      }
+
+      assert.ok(files > 500, `checked ${files} exported files: too few to mean anything`)
+    })
   })
+}
+
+/** An item as the model and items.ndjson both give it, without what only one of them has. */
+function modelItem(item: Pick<ItemAt, 'digest' | 'flags' | 'folder' | 'id' | 'metadata' | 'size' | 'tags' | 'type'>): Record<string, unknown> {
+  return {
+    id: item.id, type: item.type, folder: item.folder, flags: [...item.flags], tags: [...item.tags], metadata: item.metadata, digest: item.digest ?? undefined, size: item.digest ? item.size : undefined,
+  }
+}
+
+function byId(a: Record<string, unknown>, b: Record<string, unknown>): number {
+  return String(a.id) < String(b.id) ? -1 : 1
+}
+
+/** The Maildir info letters of a message's system flags, in ASCII order as the specification wants. */
+function maildirFlags(flags: readonly string[]): string {
+  const letters: Record<string, string> = {
+    '\\answered': 'R', '\\deleted': 'T', '\\draft': 'D', '\\flagged': 'F', '\\seen': 'S',
+  }
+  return flags.map(flag => letters[flag.toLowerCase()] ?? '').sort().join('')
 }
