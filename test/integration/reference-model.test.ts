@@ -129,7 +129,9 @@ for (const dialect of DIALECTS) {
 /** An item as the model and items.ndjson both give it, without what only one of them has. */
 function modelItem(item: Pick<ItemAt, 'digest' | 'flags' | 'folder' | 'id' | 'metadata' | 'size' | 'tags' | 'type'>): Record<string, unknown> {
   return {
-    id: item.id, type: item.type, folder: item.folder, flags: [...item.flags], tags: [...item.tags], metadata: item.metadata, digest: item.digest ?? undefined, size: item.digest ? item.size : undefined,
+    id: item.id, type: item.type, folder: item.folder, flags: [...item.flags], tags: [...item.tags], metadata: item.metadata,
+    // Without content, the size means nothing (the model has none, the export may write 0 or null).
+    digest: item.digest ?? undefined, size: item.digest ? item.size : undefined,
   }
 }
 
