@@ -14,7 +14,8 @@ export default class DoItemRestore extends OperationCommand {
   static override summary = 'Put one message back into its account on the mail server, as it was at a time.'
   static override description
     = 'date selects the state valid at that time (default: the last state before the message was deleted). The '
-      + 'message goes back into its original folder, or into restore_folder, with its exact bytes, flags and internal '
+      + 'message goes back into its original folder (under its name now if it was renamed since; created again when '
+      + 'it is gone), or into restore_folder, with its exact bytes, flags and internal '
       + 'date, unless that folder has it already. In blobless mode the content is read from the AppServer; a message '
       + 'whose content is gone both places fails the operation; so does an account over its quota, saying the message is '
       + 'left: raise the quota and run the same command again. Prints the operation UUID first; exit codes: 0 '

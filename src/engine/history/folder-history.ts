@@ -104,6 +104,14 @@ export class FolderHistory {
     return this.derive(id, at, new Set())
   }
 
+  /**
+   * Where a message that was in the folder at `at` goes back into the live mailbox: that folder under its name now
+   * while it exists (renamed or moved since), else its path then, made again.
+   */
+  homePath(id: null | string, at: HistoryTime): string {
+    return this.existsAt(id, 'last') ? this.pathAt(id, 'last') : this.pathAt(id, at)
+  }
+
   /** Whether the folder existed (not deleted) at `at`. */
   existsAt(id: null | string, at: HistoryTime): boolean {
     return id !== null && this.liveRevision(id, at) !== undefined

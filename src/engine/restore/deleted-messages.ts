@@ -112,7 +112,7 @@ function beforeDeletion(
     deletedAt,
     state,
     liveSince: revisions[lifeStart].validFrom,
-    folderPath: folders.existsAt(place.folder, 'last') ? folders.pathAt(place.folder, 'last') : folders.pathAt(place.folder, place.at),
+    folderPath: folders.homePath(place.folder, place.at),
     liveNow: revisions.at(-1)?.deleted === false,
     deletions: revisions.filter((r, index) => r.deleted && index > 0 && !revisions[index - 1].deleted && inWindow(r.validFrom, window)).length,
   }

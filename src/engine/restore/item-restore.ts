@@ -76,7 +76,9 @@ export async function restoreItem(context: OperationContext, request: ItemRestor
   const history = await itemHistory(catalog, account.name, request.item, {kind: 'all'})
   if (history.type !== 'message') throw new UserError(`item ${request.item} of ${account.name} is a ${history.type}: only messages can be restored into the mail server`)
   const state = chooseState(history.states, request, account.name)
-  const folderPath = request.restoreFolder ?? state.folderPath
+  const folders = await FolderHistory.load(catalog.db, account.key)
+  // Its folder renamed since the chosen moment is still its folder, as doUndelete has it: not a new one of the old name.
+  const folderPath = request.restoreFolder ?? folders.homePath(state.folder, state.validFrom)
   const content = new ContentSource(catalog, {account: account.name, settings, signal})
   let bytes: Buffer
   try {
@@ -93,7 +95,6 @@ export async function restoreItem(context: OperationContext, request: ItemRestor
 
   const target = await ImapRestoreTarget.open(settings, account.name, signal)
   try {
-    const folders = await FolderHistory.load(catalog.db, account.key)
     // Into its own folder as the account restores put it: a sent message into the destination's \Sent (Gesendet),
     // where an account restore onto that server put it, not into a new plain "Sent" as a second copy.
     const placing = request.restoreFolder === undefined ? specialUsesOf(folders.foldersAt(state.validFrom)) : undefined

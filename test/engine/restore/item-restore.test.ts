@@ -51,6 +51,26 @@ describe('doItemRestore against Dovecot (sqlite)', () => {
     assert.deepEqual(await snapshot(await s.client(alice)), before)
   })
 
+  it('puts a message back into its folder renamed since, not into a new folder of the old name', async () => {
+    const alice = await loadAlice(s)
+    await s.scan()
+    const item = await itemOf(alice, 'old one')
+    const client = await s.client(alice)
+    await client.mailboxOpen('Archive/2024')
+    await client.messageDelete('1:*')
+    await client.mailboxClose()
+    await s.scan()
+    await client.mailboxRename('Archive/2024', 'Old mail')
+    await s.scan()
+    const report = await run({account: alice, item})
+    assert.equal(report.restored, true)
+    assert.equal(report.folderPath, '/Old mail')
+    const after = await snapshot(await s.client(alice))
+    assert.ok(!after.folders.some(folder => folder.includes('2024')), JSON.stringify(after.folders))
+    assert.equal(after.messages.filter(line => line.includes(sha(message('old one')))).length, 1)
+    assert.ok(after.messages.some(line => line.startsWith('Old mail ') && line.includes(sha(message('old one')))), JSON.stringify(after.messages))
+  })
+
   it('in blobless mode reads the content from the server, and names an item gone both places', async () => {
     await setAttribute(s.t.catalog, {level: 'global', target: ''}, 'backupBloblessMode', 'true')
     const alice = await loadAlice(s)
