@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict'
+
+import type {OperationContext} from '../../src/engine/operations/run-operation.js'
+
+import {stateAt} from '../../src/engine/history/state-at.js'
+import {restoreItem} from '../../src/engine/restore/item-restore.js'
+import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
+import {keyOf, type LiveMessage, serverState} from '../helpers/mailbox-state.js'
+import {changeInRounds} from '../helpers/random-changes.js'
+import {randomMail} from '../helpers/random-mail.js'
+
+// Another list (ITEM_RESTORE_HISTORY_SEEDS=2,3,4) tries other histories; seed 1 renames a folder after a message left it.
+const SEEDS = (process.env.ITEM_RESTORE_HISTORY_SEEDS ?? '1').split(',').map(Number)
+const RESTORES = 8
+/** Every message of these histories has its own bytes and internal date: a MOVE keeps both. */
+const identityOf = (m: {digest: null | string; internalDate: unknown}) => `${m.digest} ${String(m.internalDate)}`
+
+/**
+ * doItemRestore against what the server held: after random changes with a SmartScan each round, random items are
+ * restored as they were at random rounds' moments, one after another. Each must add exactly that message, with its
+ * flags and internal date then, into its folder (under the folder's name now), unless that folder already has it.
+ */
+describe('doItemRestore of random items at random moments against the states the server held', function () {
+  this.timeout(300_000)
+  let bed: ImapCliBed
+
+  before(async () => {
+    bed = await imapCliBed()
+  })
+
+  after(async () => {
+    await bed.cleanup()
+  })
+
+  for (const seed of SEEDS) {
+    it(`seed ${seed}: each restore adds the message as it was then, once`, async () => {
+      const address = await bed.user(`itemrestore${seed}`)
+      const client = await bed.client(address)
+      const boxes = ['INBOX', 'Archive', 'Trash', 'Work']
+      let appended = 0
+      const moments = await changeInRounds(client, {
+        seed,
+        rounds: 6,
+        changes: [5, 10],
+        odds: {
+          append: 0.4, move: 0.55, copy: 0.55, expunge: 0.8, flag: 0.88, unflag: 0.95, empty: 0.97,
+        },
+        boxes,
+        newMessage: ({int, mail}) => mail(`i${seed}-${appended++}`, int(300, 3000)),
+        capture: () => scanInProcess(bed, address),
+      })
+      const {int, pick} = randomMail(seed + 99, 'example.test')
+      const context: OperationContext = {
+        catalog: bed.t.catalog, uuid: 'item-restore-history', server: 'mail1', signal: new AbortController().signal, progress() {},
+      }
+      let restored = 0
+      for (let run = 0; run < RESTORES; run++) {
+        const round = int(0, moments.length - 1)
+        const items = []
+        for await (const item of (await stateAt(bed.t.catalog, address, moments[round].at)).items()) items.push(item)
+        if (items.length === 0) continue
+        const item = pick(items)
+        const then = moments[round].state.find(m => identityOf(m) === identityOf({digest: item.blobDigest, internalDate: item.metadata.internalDate}))
+        assert.ok(then, `item ${item.id} of round ${round} is a message the server had then`)
+        const home = then.folder === '/Work' || then.folder === '/Projects' ? `/${boxes[3]}` : then.folder
+        const before = await serverState(client)
+        const expected: LiveMessage[] = before.some(m => m.folder === home && identityOf(m) === identityOf(then)) ? before : [...before, {...then, folder: home}]
+        const report = await restoreItem(context, {account: address, item: item.id, point: {kind: 'at', at: moments[round].at}})
+        if (report.restored) restored++
+        assert.deepEqual(
+          (await serverState(client)).map(m => keyOf(m)),
+          expected.map(m => keyOf(m)).sort(),
+          `the account after restoring ${item.id} as it was at round ${round} (run ${run}, seed ${seed})`,
+        )
+        await scanInProcess(bed, address)
+      }
+
+      assert.ok(restored > 0, 'some restore added a message')
+      await bed.closeClients()
+    })
+  }
+})
