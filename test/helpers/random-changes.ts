@@ -99,3 +99,19 @@ function sleep(ms: number): Promise<void> {
     setTimeout(resolve, ms)
   })
 }
+
+/**
+ * Rounds in which every message stays distinct by its bytes and internal date (each append its own text, no COPY):
+ * states can then be compared message by message, as the restore tests of single messages need.
+ */
+export function distinctMessageRounds(options: Pick<RandomRounds, 'boxes' | 'capture' | 'rounds' | 'seed'>): RandomRounds {
+  let appended = 0
+  return {
+    ...options,
+    changes: [5, 10],
+    odds: {
+      append: 0.4, move: 0.55, copy: 0.55, expunge: 0.8, flag: 0.88, unflag: 0.95, empty: 0.97,
+    },
+    newMessage: ({int, mail}) => mail(`m${options.seed}-${appended++}`, int(300, 3000)),
+  }
+}

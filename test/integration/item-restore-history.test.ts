@@ -6,7 +6,7 @@ import {stateAt} from '../../src/engine/history/state-at.js'
 import {restoreItem} from '../../src/engine/restore/item-restore.js'
 import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
 import {keyOf, type LiveMessage, serverState} from '../helpers/mailbox-state.js'
-import {changeInRounds} from '../helpers/random-changes.js'
+import {changeInRounds, distinctMessageRounds} from '../helpers/random-changes.js'
 import {randomMail} from '../helpers/random-mail.js'
 
 // Another list (ITEM_RESTORE_HISTORY_SEEDS=2,3,4) tries other histories; seed 1 renames a folder after a message left it.
@@ -37,18 +37,9 @@ describe('doItemRestore of random items at random moments against the states the
       const address = await bed.user(`itemrestore${seed}`)
       const client = await bed.client(address)
       const boxes = ['INBOX', 'Archive', 'Trash', 'Work']
-      let appended = 0
-      const moments = await changeInRounds(client, {
-        seed,
-        rounds: 6,
-        changes: [5, 10],
-        odds: {
-          append: 0.4, move: 0.55, copy: 0.55, expunge: 0.8, flag: 0.88, unflag: 0.95, empty: 0.97,
-        },
-        boxes,
-        newMessage: ({int, mail}) => mail(`i${seed}-${appended++}`, int(300, 3000)),
-        capture: () => scanInProcess(bed, address),
-      })
+      const moments = await changeInRounds(client, distinctMessageRounds({
+        seed, rounds: 6, boxes, capture: () => scanInProcess(bed, address),
+      }))
       const {int, pick} = randomMail(seed + 99, 'example.test')
       const context: OperationContext = {
         catalog: bed.t.catalog, uuid: 'item-restore-history', server: 'mail1', signal: new AbortController().signal, progress() {},

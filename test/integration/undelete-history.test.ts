@@ -5,7 +5,7 @@ import type {OperationContext} from '../../src/engine/operations/run-operation.j
 import {undelete} from '../../src/engine/restore/undelete.js'
 import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
 import {keyOf, type LiveMessage, serverState} from '../helpers/mailbox-state.js'
-import {changeInRounds, type RoundMoment} from '../helpers/random-changes.js'
+import {changeInRounds, distinctMessageRounds, type RoundMoment} from '../helpers/random-changes.js'
 import {randomMail} from '../helpers/random-mail.js'
 
 // Another list (UNDELETE_HISTORY_SEEDS=1,2,3) tries other histories; seed 14 deletes a message from the Trash.
@@ -42,19 +42,9 @@ describe('doUndelete of random windows against the states the server held', func
       const address = await bed.user(`undelete${seed}`)
       const client = await bed.client(address)
       const boxes = ['INBOX', 'Archive', 'Trash', 'Work']
-      let appended = 0
-      const moments = await changeInRounds(client, {
-        seed,
-        rounds: ROUNDS,
-        changes: [5, 10],
-        // No COPY: every message has its own bytes and internal date, which tell it apart in the states compared.
-        odds: {
-          append: 0.4, move: 0.55, copy: 0.55, expunge: 0.8, flag: 0.88, unflag: 0.95, empty: 0.97,
-        },
-        boxes,
-        newMessage: ({int, mail}) => mail(`u${seed}-${appended++}`, int(300, 3000)),
-        capture: () => scanInProcess(bed, address),
-      })
+      const moments = await changeInRounds(client, distinctMessageRounds({
+        seed, rounds: ROUNDS, boxes, capture: () => scanInProcess(bed, address),
+      }))
       const {int} = randomMail(seed + 1000, 'example.test')
       const context: OperationContext = {
         catalog: bed.t.catalog, uuid: 'undelete-history', server: 'mail1', signal: new AbortController().signal, progress() {},
