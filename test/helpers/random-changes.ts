@@ -115,3 +115,19 @@ export function distinctMessageRounds(options: Pick<RandomRounds, 'boxes' | 'cap
     newMessage: ({int, mail}) => mail(`m${options.seed}-${appended++}`, int(300, 3000)),
   }
 }
+
+/**
+ * Rounds of three messages appended again and again with the same bytes and Message-ID (each upload its own internal
+ * date) and copied: the backup tells them apart only by place and internal date.
+ */
+export function identicalMessageRounds(options: Pick<RandomRounds, 'boxes' | 'capture' | 'rounds' | 'seed'>): RandomRounds {
+  const bodies = [0, 1, 2].map(i => Buffer.from(`Message-ID: <same-${i}@example.test>\r\nFrom: a@example.test\r\nSubject: same ${i}\r\n\r\nbody ${i}\r\n`))
+  return {
+    ...options,
+    changes: [4, 9],
+    odds: {
+      append: 0.35, move: 0.5, copy: 0.65, expunge: 0.8, flag: 0.9, unflag: 0.95, empty: 0.97,
+    },
+    newMessage: ({pick}) => pick(bodies),
+  }
+}
