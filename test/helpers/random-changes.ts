@@ -2,6 +2,7 @@
 // the backup gives back at each round's moment with what the server held then.
 import type {ImapFlow} from 'imapflow'
 
+import {sleep} from '../../src/engine/sleep.js'
 import {inBox, type LiveMessage, serverState} from './mailbox-state.js'
 import {randomMail} from './random-mail.js'
 
@@ -94,10 +95,17 @@ export async function changeInRounds(client: ImapFlow, options: RandomRounds): P
   return moments
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise(resolve => {
-    setTimeout(resolve, ms)
-  })
+/**
+ * Where a message that was in `folder` is now: the fourth of `boxes` is renamed back and forth, and is the same folder
+ * under either name.
+ */
+export function folderNow(folder: string, boxes: readonly string[]): string {
+  return folder === '/Work' || folder === '/Projects' ? `/${boxes[3]}` : folder
+}
+
+/** A message of distinctMessageRounds: its bytes and internal date, which a MOVE keeps and no other message shares. */
+export function distinctIdentity(message: {digest: null | string; internalDate: unknown}): string {
+  return `${message.digest} ${String(message.internalDate)}`
 }
 
 /**

@@ -6,14 +6,14 @@ import {stateAt} from '../../src/engine/history/state-at.js'
 import {restoreItem} from '../../src/engine/restore/item-restore.js'
 import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
 import {keyOf, type LiveMessage, serverState} from '../helpers/mailbox-state.js'
-import {changeInRounds, distinctMessageRounds} from '../helpers/random-changes.js'
+import {
+  changeInRounds, distinctIdentity, distinctMessageRounds, folderNow,
+} from '../helpers/random-changes.js'
 import {randomMail} from '../helpers/random-mail.js'
 
 // Another list (ITEM_RESTORE_HISTORY_SEEDS=2,3,4) tries other histories; seed 1 renames a folder after a message left it.
 const SEEDS = (process.env.ITEM_RESTORE_HISTORY_SEEDS ?? '1').split(',').map(Number)
 const RESTORES = 8
-/** Every message of these histories has its own bytes and internal date: a MOVE keeps both. */
-const identityOf = (m: {digest: null | string; internalDate: unknown}) => `${m.digest} ${String(m.internalDate)}`
 
 /**
  * doItemRestore against what the server held: after random changes with a SmartScan each round, random items are
@@ -51,11 +51,11 @@ describe('doItemRestore of random items at random moments against the states the
         for await (const item of (await stateAt(bed.t.catalog, address, moments[round].at)).items()) items.push(item)
         if (items.length === 0) continue
         const item = pick(items)
-        const then = moments[round].state.find(m => identityOf(m) === identityOf({digest: item.blobDigest, internalDate: item.metadata.internalDate}))
+        const then = moments[round].state.find(m => distinctIdentity(m) === distinctIdentity({digest: item.blobDigest, internalDate: item.metadata.internalDate}))
         assert.ok(then, `item ${item.id} of round ${round} is a message the server had then`)
-        const home = then.folder === '/Work' || then.folder === '/Projects' ? `/${boxes[3]}` : then.folder
+        const home = folderNow(then.folder, boxes)
         const before = await serverState(client)
-        const expected: LiveMessage[] = before.some(m => m.folder === home && identityOf(m) === identityOf(then)) ? before : [...before, {...then, folder: home}]
+        const expected: LiveMessage[] = before.some(m => m.folder === home && distinctIdentity(m) === distinctIdentity(then)) ? before : [...before, {...then, folder: home}]
         const report = await restoreItem(context, {account: address, item: item.id, point: {kind: 'at', at: moments[round].at}})
         if (report.restored) restored++
         assert.deepEqual(

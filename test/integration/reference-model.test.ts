@@ -12,7 +12,8 @@ import {planExport} from '../../src/engine/export/export-plan.js'
 import {stateAt} from '../../src/engine/history/state-at.js'
 import {runScanner} from '../../src/engine/scanner/realtime-scanner.js'
 import {generateRedolog, mulberry32} from '../../src/tools/redolog-generator.js'
-import {type ItemAt, ReferenceModel} from '../../src/tools/reference-model.js'
+import {ReferenceModel} from '../../src/tools/reference-model.js'
+import {comparableBackupItem, comparableItem} from '../helpers/comparable-item.js'
 import {DIALECTS, openTestCatalog, type TestCatalog} from '../helpers/test-catalog.js'
 
 /**
@@ -72,15 +73,8 @@ for (const dialect of DIALECTS) {
             `folders of ${where}`,
           )
           const items = []
-          for await (const item of actual.items()) {
-            items.push({
-              id: item.id, type: item.type, folder: item.folder, flags: item.flags, tags: item.tags, metadata: item.metadata, digest: item.blobDigest ?? undefined, size: item.size ?? undefined,
-            })
-          }
-
-          const expectedItems = expected.items.map(i => ({
-            id: i.id, type: i.type, folder: i.folder, flags: [...i.flags], tags: [...i.tags], metadata: i.metadata, digest: i.digest, size: i.size,
-          }))
+          for await (const item of actual.items()) items.push(comparableBackupItem(item))
+          const expectedItems = expected.items.map(i => comparableItem(i))
           // Item by item, so that a failure names the item and shows only its difference.
           const actualById = new Map(items.map(item => [item.id, item]))
           for (const item of expectedItems) assert.deepEqual(actualById.get(item.id), item, `item ${item.id} of ${where}`)
@@ -108,8 +102,8 @@ for (const dialect of DIALECTS) {
           const exported = readFileSync(path.join(dir, 'items.ndjson'), 'utf8').split('\n').filter(Boolean).map(line => JSON.parse(line))
           const where = `${name} exported at ${when}`
           assert.deepEqual(
-            exported.map(item => modelItem(item)).sort(byId),
-            model.stateAt(name, at)!.items.map(item => modelItem(item)).sort(byId),
+            exported.map(item => comparableItem(item)).sort(byId),
+            model.stateAt(name, at)!.items.map(item => comparableItem(item)).sort(byId),
             `the items of ${where}`,
           )
           for (const item of exported.filter(i => i.file)) {
@@ -124,15 +118,6 @@ for (const dialect of DIALECTS) {
       assert.ok(files > 500, `checked ${files} exported files: too few to mean anything`)
     })
   })
-}
-
-/** An item as the model and items.ndjson both give it, without what only one of them has. */
-function modelItem(item: Pick<ItemAt, 'digest' | 'flags' | 'folder' | 'id' | 'metadata' | 'size' | 'tags' | 'type'>): Record<string, unknown> {
-  return {
-    id: item.id, type: item.type, folder: item.folder, flags: [...item.flags], tags: [...item.tags], metadata: item.metadata,
-    // Without content, the size means nothing (the model has none, the export may write 0 or null).
-    digest: item.digest ?? undefined, size: item.digest ? item.size : undefined,
-  }
 }
 
 function byId(a: Record<string, unknown>, b: Record<string, unknown>): number {

@@ -3,20 +3,18 @@ import assert from 'node:assert/strict'
 import type {OperationContext} from '../../src/engine/operations/run-operation.js'
 
 import {undelete} from '../../src/engine/restore/undelete.js'
+import {sleep} from '../../src/engine/sleep.js'
 import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
 import {keyOf, type LiveMessage, serverState} from '../helpers/mailbox-state.js'
-import {changeInRounds, distinctMessageRounds, type RoundMoment} from '../helpers/random-changes.js'
+import {
+  changeInRounds, distinctIdentity, distinctMessageRounds, folderNow, type RoundMoment,
+} from '../helpers/random-changes.js'
 import {randomMail} from '../helpers/random-mail.js'
 
 // Another list (UNDELETE_HISTORY_SEEDS=1,2,3) tries other histories; seed 14 deletes a message from the Trash.
 const SEEDS = (process.env.UNDELETE_HISTORY_SEEDS ?? '14').split(',').map(Number)
 const ROUNDS = 7
 const WINDOWS = 3
-/** Every message of these histories has its own bytes and internal date: a MOVE keeps both. */
-const identityOf = (m: LiveMessage) => `${m.digest} ${m.internalDate}`
-const sleep = (ms: number) => new Promise(resolve => {
-  setTimeout(resolve, ms)
-})
 
 /**
  * doUndelete against what the server held: a client appends, moves, flags, expunges, empties and renames at random,
@@ -53,7 +51,7 @@ describe('doUndelete of random windows against the states the server held', func
         // From moment `from` (-1: first) to moment `to`: the deletions the scans of rounds from+1 to `to` recorded.
         const from = int(-1, ROUNDS - 2)
         const to = int(from + 1, ROUNDS - 1)
-        const expected = expectedAfter(await serverState(client), moments, {from, to}, `/${boxes[3]}`)
+        const expected = expectedAfter(await serverState(client), moments, {from, to}, boxes)
         const window = {from: from < 0 ? null : moments[from].at, to: moments[to].at}
         const what = `window ${from}..${to} (run ${run}, seed ${seed})`
         await undelete(context, {account: address, window})
@@ -70,23 +68,23 @@ describe('doUndelete of random windows against the states the server held', func
 })
 
 /** What the account should hold after undeleting the window: see the describe block. */
-function expectedAfter(now: LiveMessage[], moments: RoundMoment[], window: {from: number; to: number}, renamed: string): string[] {
+function expectedAfter(now: LiveMessage[], moments: RoundMoment[], window: {from: number; to: number}, boxes: readonly string[]): string[] {
   const expected = [...now]
-  const present = new Set(now.map(m => `${m.folder} ${identityOf(m)}`))
+  const present = new Set(now.map(m => `${m.folder} ${distinctIdentity(m)}`))
   for (let round = Math.max(window.from + 1, 1); round <= window.to; round++) {
-    const after = new Set(moments[round].state.map(m => identityOf(m)))
+    const after = new Set(moments[round].state.map(m => distinctIdentity(m)))
     for (const m of moments[round - 1].state) {
-      if (after.has(identityOf(m))) continue
+      if (after.has(distinctIdentity(m))) continue
       let origin = m.folder
       for (let earlier = round - 2; origin === '/Trash' && earlier >= 0; earlier--) {
-        const there = moments[earlier].state.find(other => identityOf(other) === identityOf(m))
+        const there = moments[earlier].state.find(other => distinctIdentity(other) === distinctIdentity(m))
         if (!there) break
         if (there.folder !== '/Trash') origin = there.folder
       }
 
-      const folder = origin === '/Work' || origin === '/Projects' ? renamed : origin
-      if (present.has(`${folder} ${identityOf(m)}`)) continue
-      present.add(`${folder} ${identityOf(m)}`)
+      const folder = folderNow(origin, boxes)
+      if (present.has(`${folder} ${distinctIdentity(m)}`)) continue
+      present.add(`${folder} ${distinctIdentity(m)}`)
       expected.push({...m, folder})
     }
   }

@@ -794,6 +794,7 @@ function pickCandidate(candidates: BackupItem[] | undefined, arrival: {folder: s
   const {message} = arrival
   let best = -1
   for (const [i, candidate] of candidates.entries()) {
+    // An item of this folder that the connector never placed (undefined place) counts as renumbered: it has no UID here.
     const renumbered = candidate.folder === arrival.folder && candidate.place?.uidvalidity !== arrival.uidvalidity
     if (!renumbered && otherInternalDate(candidate.metadata, message)) continue
     if (best < 0 || likeness(candidate.metadata, message) > likeness(candidates[best].metadata, message)) best = i

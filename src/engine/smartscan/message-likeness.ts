@@ -15,6 +15,5 @@ export function sameInternalDate(metadata: Record<string, unknown>, message: Mes
 
 /** Whether both dates are known and differ: a MOVE or a COPY keeps the internal date, so these are two messages. */
 export function otherInternalDate(metadata: Record<string, unknown>, message: MessageMeta): boolean {
-  return message.internalDate !== null && typeof metadata.internalDate === 'string'
-    && metadata.internalDate !== new Date(message.internalDate).toISOString()
+  return message.internalDate !== null && typeof metadata.internalDate === 'string' && !sameInternalDate(metadata, message)
 }
