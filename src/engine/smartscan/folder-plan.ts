@@ -26,10 +26,10 @@ export interface FolderPlan {
 
 /**
  * Which catalog folder each mailbox is. Without OBJECTID a mailbox is recognised by its UIDVALIDITY (kept by RENAME)
- * and its path: same path and UIDVALIDITY is the same folder; the same UIDVALIDITY at a new path, where the old path
- * is gone, is that folder renamed; the same path with a new UIDVALIDITY is still that folder (its messages are
- * matched again by content, not duplicated); a live catalog folder at the path, with no checkpoint entry, is
- * adopted; anything else is a new folder.
+ * and its path: same path and UIDVALIDITY is the same folder; the same UIDVALIDITY at a new path is that folder
+ * renamed (whether its old path is gone or holds a new mailbox); the same path with a new UIDVALIDITY is otherwise
+ * still that folder (its messages are matched again by content, not duplicated); a live catalog folder at the path,
+ * with no checkpoint entry, is adopted; anything else is a new folder.
  */
 export function planFolders(
   server: readonly ServerFolder[],
@@ -54,11 +54,17 @@ export function planFolders(
     if (match) take(folder, match[0])
   }
 
-  // 2. Renamed: the UIDVALIDITY of a folder whose path is gone from the server.
-  for (const folder of unassigned()) {
-    if (!folder.status) continue
-    const match = free().find(([, k]) => k.uidvalidity === folder.status!.uidvalidity && !serverPaths.has(pathKey(k.path)))
-    if (match) take(folder, match[0])
+  // 2. Renamed: the UIDVALIDITY of a folder whose path is gone from the server; then of one whose path another mailbox
+  // holds now (step 1 left it free, so that one has another UIDVALIDITY): a folder renamed and a new one made under its
+  // old name, as a user archiving "Projects" as "Projects 2025" and starting a new "Projects" does. Taken the other way
+  // (the new mailbox as the old folder renumbered), the old folder's history went on in the new, empty one, and
+  // doUndelete put what had been deleted from it there instead of in the folder its messages are in now.
+  for (const oldPathHeld of [false, true]) {
+    for (const folder of unassigned()) {
+      if (!folder.status) continue
+      const match = free().find(([, k]) => k.uidvalidity === folder.status!.uidvalidity && serverPaths.has(pathKey(k.path)) === oldPathHeld)
+      if (match) take(folder, match[0])
+    }
   }
 
   // 3. Same path, new UIDVALIDITY (deleted and recreated, or the server lost its UID list).

@@ -136,6 +136,33 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(inbox, [sha(saved), sha(resaved)].sort())
     })
 
+    it('brings a message back into its folder renamed since, while a new folder took the old name', async () => {
+      // A user archiving "Projects" as "Projects 2025" and starting a new "Projects" between two scans: the new mailbox
+      // was taken for the old folder (same path, new UIDVALIDITY), and the message went into it.
+      const alice = await s.user('alice')
+      const client = await s.client(alice)
+      await client.mailboxCreate('Projects')
+      for (const subject of ['kept', 'gone']) await client.append('Projects', message(subject), [], JAN)
+      await s.scan()
+      const start = Date.now()
+      await pause(20)
+      await client.mailboxOpen('Projects')
+      await client.messageDelete('2', {uid: true})
+      await client.mailboxClose()
+      await s.scan()
+      await client.mailboxRename('Projects', 'Projects 2025')
+      await client.mailboxCreate('Projects')
+      await client.append('Projects', message('new'), [], JAN)
+      await s.scan()
+
+      assert.equal((await run({account: alice, window: {from: start, to: null}})).restored, 1)
+      // "<folder> <digest> [flags] <date>", the folder's name holding a space.
+      const inFolders = (await snapshot(client)).messages.map(m => m.split(' ').slice(0, -2).join(' ')).sort()
+      assert.deepEqual(inFolders, [
+        `Projects ${sha(message('new'))}`, `Projects 2025 ${sha(message('gone'))}`, `Projects 2025 ${sha(message('kept'))}`,
+      ].sort())
+    })
+
     it('brings back a folder of many deleted messages in MULTIAPPEND batches, not one APPEND each', async () => {
       // A wide window of 8,000 deletions took 90 s, one APPEND round trip per message, where a restore of 20,000
       // messages, in batches, took 24 s.

@@ -50,6 +50,26 @@ describe('folder plan', () => {
     assert.deepEqual(plan.gone, [])
   })
 
+  it('keeps a folder renamed while a new mailbox took its old name, and a pair that swapped names, by their UIDVALIDITY', () => {
+    const plan = planFolders(
+      [folder('/INBOX', 10), folder('/Projects', 90), folder('/Projects 2025', 11), folder('/A', 13), folder('/B', 12)],
+      position({
+        f10: ['/INBOX', 10], f11: ['/Projects', 11], f12: ['/A', 12], f13: ['/B', 13],
+      }),
+      catalog({
+        f10: ['/INBOX', '1'], f11: ['/Projects', '1'], f12: ['/A', '1'], f13: ['/B', '1'],
+      }),
+    )
+    assert.deepEqual(plan.folders.map(f => [f.id, f.server.path, f.change]), [
+      ['f13', '/A', 'folder.renamed'],
+      ['f12', '/B', 'folder.renamed'],
+      ['f10', '/INBOX', null],
+      ['f90', '/Projects', 'folder.created'],
+      ['f11', '/Projects 2025', 'folder.renamed'],
+    ])
+    assert.deepEqual(plan.gone, [])
+  })
+
   it('keeps the folder of a path whose UIDVALIDITY changed, adopts a catalog folder without checkpoint, and lists the gone ones deepest first', () => {
     const plan = planFolders(
       [folder('/inbox', 20), folder('/Archive', 30), folder('/Old/Sub', 40)],
