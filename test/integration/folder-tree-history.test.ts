@@ -1,0 +1,233 @@
+import type {ImapFlow} from 'imapflow'
+
+import assert from 'node:assert/strict'
+
+import type {OperationContext} from '../../src/engine/operations/run-operation.js'
+
+import {undelete} from '../../src/engine/restore/undelete.js'
+import {sleep} from '../../src/engine/sleep.js'
+import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
+import {
+  inBox, keyOf, type LiveMessage, serverState,
+} from '../helpers/mailbox-state.js'
+import {randomMail} from '../helpers/random-mail.js'
+import {runCli} from '../helpers/run-cli.js'
+
+// Another list (FOLDER_TREE_SEEDS=1,2,3) tries other trees.
+const SEEDS = (process.env.FOLDER_TREE_SEEDS ?? '1').split(',').map(Number)
+const ROUNDS = 8
+const WINDOWS = 3
+/** Folder names drawn at random: the same name at several depths and again after a deletion; "&" and "ä" to encode. */
+const NAMES = ['Projects', 'Clients', 'Old', '2024', 'Sub', 'Käse & Co']
+
+type Placed = LiveMessage & {folderId: number}
+
+/**
+ * A folder tree a client changes at random, with a SmartScan after each round: folders created at any depth, renamed
+ * and moved (with their subfolders) to names their old ones may take again, archived (renamed, and a new folder made
+ * under the old name in the same round: before ed1d097 the new one was taken for the old folder, and undeleted messages
+ * went into it), leaf folders deleted with their messages,
+ * messages appended, moved and expunged. The restore of the account at every round's moment must hold that moment's
+ * folders and messages; then undeletes of random windows must bring each message the window deleted back into its
+ * folder under the name it has now (the test follows each folder's identity through renames), or, for a folder
+ * deleted since, under its name when it was deleted.
+ */
+describe('a folder tree changed at random, restored and undeleted against the states the server held', function () {
+  this.timeout(600_000)
+  let bed: ImapCliBed
+
+  before(async () => {
+    bed = await imapCliBed()
+  })
+
+  after(async () => {
+    await bed.cleanup()
+  })
+
+  for (const seed of SEEDS) {
+    it(`seed ${seed}: every moment restored, every window undeleted into the folders of now`, async () => {
+      const address = await bed.user(`tree${seed}`)
+      const client = await bed.client(address)
+      const tree = new FolderTree()
+      const changes = randomTreeChanges(client, tree, seed)
+      const moments: Array<{at: number; folders: string[]; messages: Placed[]}> = []
+      for (let round = 0; round < ROUNDS; round++) {
+        await changes.round(round)
+        await scanInProcess(bed, address)
+        const messages = (await serverState(client)).map(m => ({...m, folderId: tree.idOf(m.folder)}))
+        const folders = await folderList(client)
+        assert.deepEqual(folders, tree.paths(), 'the test\'s own record of the folders')
+        await sleep(1100)
+        moments.push({at: Date.now(), folders, messages})
+        await sleep(1100)
+      }
+
+      await bed.closeClients()
+      const story = changes.story()
+      for (const [round, {at, folders, messages}] of moments.entries()) {
+        const destination = await bed.user(`tree${seed}r${round}`)
+        const restore = await runCli(['backup', 'doRestoreOnNewAccount', address, destination, new Date(at).toISOString()], bed.t.env)
+        assert.equal(restore.code, 0, restore.stdout + restore.stderr)
+        const restored = await bed.client(destination)
+        const where = `the restore at round ${round} (seed ${seed})\n${story}`
+        assert.deepEqual((await serverState(restored)).map(m => keyOf(m)), messages.map(m => keyOf(m)), where)
+        assert.deepEqual(await folderList(restored), folders, where)
+        await bed.closeClients()
+      }
+
+      const {int} = randomMail(seed + 1000, 'example.test')
+      const context: OperationContext = {
+        catalog: bed.t.catalog, uuid: 'folder-tree-history', server: 'mail1', signal: new AbortController().signal, progress() {},
+      }
+      const account = await bed.client(address)
+      for (let run = 0; run < WINDOWS; run++) {
+        const from = int(-1, ROUNDS - 2)
+        const to = int(from + 1, ROUNDS - 1)
+        const expected = expectedAfter(await serverState(account), moments, {from, to}, tree)
+        await undelete(context, {account: address, window: {from: from < 0 ? null : moments[from].at, to: moments[to].at}})
+        assert.deepEqual((await serverState(account)).map(m => keyOf(m)), expected, `the undelete of ${from}..${to} (run ${run}, seed ${seed})\n${story}`)
+        await scanInProcess(bed, address)
+        // A folder deleted since is made again by the undelete: a new folder.
+        for (const path of await folderList(account)) tree.adopt(path)
+        await sleep(1100)
+      }
+
+      await bed.closeClients()
+    })
+  }
+})
+
+/** The selectable folders of the account, as "/path". */
+async function folderList(c: ImapFlow): Promise<string[]> {
+  return (await c.list()).filter(box => !box.flags.has(String.raw`\Noselect`)).map(box => `/${box.path}`).sort()
+}
+
+/** Which folder each path names: a rename moves a folder and its subfolders, keeping their identity. */
+class FolderTree {
+  private readonly ids = new Map<string, number>([['/INBOX', 0]])
+  private next = 1
+
+  adopt(path: string): void {
+    if (!this.ids.has(path)) this.ids.set(path, this.next++)
+  }
+
+  create(path: string): void {
+    this.ids.set(path, this.next++)
+  }
+
+  delete(path: string): void {
+    this.ids.delete(path)
+  }
+
+  idOf(path: string): number {
+    return this.ids.get(path)!
+  }
+
+  pathOf(id: number): string | undefined {
+    return [...this.ids].find(([, other]) => other === id)?.[0]
+  }
+
+  paths(): string[] {
+    return [...this.ids.keys()].sort()
+  }
+
+  rename(from: string, to: string): void {
+    const moved = [...this.ids].filter(([path]) => path === from || path.startsWith(`${from}/`))
+    for (const [path] of moved) this.ids.delete(path)
+    for (const [path, id] of moved) this.ids.set(`${to}${path.slice(from.length)}`, id)
+  }
+}
+
+/** A seeded client making a round of 4 to 10 random changes at a time; story() tells them all. */
+function randomTreeChanges(client: ImapFlow, tree: FolderTree, seed: number): {round: (round: number) => Promise<void>; story: () => string} {
+  const {int, mail, pick, random} = randomMail(seed, 'example.test')
+  const told: string[] = []
+  let appended = 0
+  const change = async (round: number) => {
+    const folders = tree.paths().map(path => path.slice(1))
+    const what = random()
+    // Dovecot ends a session whose selected mailbox (or one above it) is renamed or deleted.
+    if (what >= 0.2 && what < 0.45 && typeof client.mailbox === 'object') await client.mailboxClose()
+    const tell = (line: string) => told.push(`${round}: ${line}`)
+    if (what < 0.2) {
+      const name = `${random() < 0.5 ? '' : `${pick(folders)}/`}${pick(NAMES)}`
+      if (folders.includes(name) || name.split('/').length > 4) return
+      await client.mailboxCreate(name)
+      tree.create(`/${name}`)
+      tell(`create ${name}`)
+    } else if (what < 0.37) {
+      const from = pick(folders.filter(f => f !== 'INBOX'))
+      if (!from) return
+      const parents = folders.filter(f => f !== from && !f.startsWith(`${from}/`))
+      const archive = what >= 0.3
+      // Archiving: renamed beside itself, and a new folder made under its old name.
+      const parent = archive ? from.slice(0, Math.max(0, from.lastIndexOf('/') + 1)) : (random() < 0.5 ? '' : `${pick(parents)}/`)
+      const to = `${parent}${pick(NAMES)}`
+      if (folders.includes(to) || to.split('/').length > 4) return
+      await client.mailboxRename(from, to)
+      tree.rename(`/${from}`, `/${to}`)
+      tell(`rename ${from} -> ${to}`)
+      if (!archive) return
+      await client.mailboxCreate(from)
+      tree.create(`/${from}`)
+      tell(`create ${from}`)
+    } else if (what < 0.45) {
+      const leaves = folders.filter(f => f !== 'INBOX' && !folders.some(other => other.startsWith(`${f}/`)))
+      if (leaves.length === 0) return
+      const gone = pick(leaves)
+      await client.mailboxDelete(gone)
+      tree.delete(`/${gone}`)
+      tell(`delete ${gone}`)
+    } else if (what < 0.75) {
+      const box = pick(folders)
+      const flags = random() < 0.3 ? [String.raw`\Seen`] : []
+      await client.append(box, mail(`t${seed}-${appended++}`, int(300, 3000)), flags, new Date(Date.UTC(2026, 0, 1) + int(0, 1e9)))
+      tell(`append to ${box}`)
+    } else {
+      const box = pick(folders)
+      await inBox(client, box, async () => {
+        const uids = await client.search({all: true}, {uid: true})
+        if (!uids || uids.length === 0) return
+        const uid = String(pick(uids))
+        if (what < 0.9) {
+          const to = pick(folders.filter(f => f !== box))
+          await client.messageMove(uid, to, {uid: true})
+          tell(`move ${box} -> ${to}`)
+        } else {
+          await client.messageDelete(uid, {uid: true})
+          tell(`expunge in ${box}`)
+        }
+      })
+    }
+  }
+
+  return {
+    async round(round) {
+      for (let changes = int(4, 10); changes > 0; changes--) await change(round)
+    },
+    story: () => told.join('\n'),
+  }
+}
+
+/**
+ * What the account should hold after undeleting the window: what it holds, plus every message there at a moment in
+ * the window and gone at the next, in its folder under the name the folder has now (or had when deleted), unless
+ * it is there already.
+ */
+function expectedAfter(now: LiveMessage[], moments: Array<{messages: Placed[]}>, window: {from: number; to: number}, tree: FolderTree): string[] {
+  const identity = (m: LiveMessage) => `${m.digest} ${m.internalDate}`
+  const expected = now.map(m => keyOf(m))
+  const present = new Set(now.map(m => `${m.folder} ${identity(m)}`))
+  for (let round = Math.max(window.from + 1, 1); round <= window.to; round++) {
+    const after = new Set(moments[round].messages.map(m => identity(m)))
+    for (const m of moments[round - 1].messages) {
+      if (after.has(identity(m))) continue
+      const folder = tree.pathOf(m.folderId) ?? m.folder
+      if (present.has(`${folder} ${identity(m)}`)) continue
+      present.add(`${folder} ${identity(m)}`)
+      expected.push(keyOf({...m, folder}))
+    }
+  }
+
+  return expected.sort()
+}
