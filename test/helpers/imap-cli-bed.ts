@@ -9,6 +9,8 @@ import assert from 'node:assert/strict'
 import {writeFileSync} from 'node:fs'
 import path from 'node:path'
 
+import type {OperationContext} from '../../src/engine/operations/run-operation.js'
+
 import {setAttribute} from '../../src/engine/config/config-store.js'
 import {smartScan} from '../../src/engine/smartscan/smart-scan.js'
 import {getTestDovecot, type TestDovecot, uniqueDomain} from '../setup/dovecot-server.js'
@@ -130,5 +132,12 @@ export async function configureAppServerByCli(env: NodeJS.ProcessEnv, dir: strin
   ]) {
     const set = await runCli(['config', 'set', 'global', name, value], env)
     assert.equal(set.code, 0, set.stderr)
+  }
+}
+
+/** An operation's context for an engine call a test makes in its own process, on the bed's catalog. */
+export function testOperation(bed: ImapTestBed, uuid: string): OperationContext {
+  return {
+    catalog: bed.t.catalog, uuid, server: 'mail1', signal: new AbortController().signal, progress() {},
   }
 }

@@ -2,11 +2,11 @@ import type {ImapFlow} from 'imapflow'
 
 import assert from 'node:assert/strict'
 
-import type {OperationContext} from '../../src/engine/operations/run-operation.js'
-
 import {undelete} from '../../src/engine/restore/undelete.js'
 import {sleep} from '../../src/engine/sleep.js'
-import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
+import {
+  type ImapCliBed, imapCliBed, scanInProcess, testOperation,
+} from '../helpers/imap-cli-bed.js'
 import {
   inBox, keyOf, type LiveMessage, serverState,
 } from '../helpers/mailbox-state.js'
@@ -76,9 +76,7 @@ describe('a folder tree changed at random, restored and undeleted against the st
       }
 
       const {int} = randomMail(seed + 1000, 'example.test')
-      const context: OperationContext = {
-        catalog: bed.t.catalog, uuid: 'folder-tree-history', server: 'mail1', signal: new AbortController().signal, progress() {},
-      }
+      const context = testOperation(bed, 'folder-tree-history')
       const account = await bed.client(address)
       for (let run = 0; run < WINDOWS; run++) {
         const from = int(-1, ROUNDS - 2)

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 
-import type {OperationContext} from '../../src/engine/operations/run-operation.js'
-
 import {stateAt} from '../../src/engine/history/state-at.js'
 import {restoreItem} from '../../src/engine/restore/item-restore.js'
-import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
+import {
+  type ImapCliBed, imapCliBed, scanInProcess, testOperation,
+} from '../helpers/imap-cli-bed.js'
 import {keyOf, type LiveMessage, serverState} from '../helpers/mailbox-state.js'
 import {
   changeInRounds, distinctIdentity, distinctMessageRounds, folderNow,
@@ -41,9 +41,7 @@ describe('doItemRestore of random items at random moments against the states the
         seed, rounds: 6, boxes, capture: () => scanInProcess(bed, address),
       }))
       const {int, pick} = randomMail(seed + 99, 'example.test')
-      const context: OperationContext = {
-        catalog: bed.t.catalog, uuid: 'item-restore-history', server: 'mail1', signal: new AbortController().signal, progress() {},
-      }
+      const context = testOperation(bed, 'item-restore-history')
       let restored = 0
       for (let run = 0; run < RESTORES; run++) {
         const round = int(0, moments.length - 1)

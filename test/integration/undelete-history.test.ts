@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict'
 
-import type {OperationContext} from '../../src/engine/operations/run-operation.js'
-
 import {undelete} from '../../src/engine/restore/undelete.js'
 import {sleep} from '../../src/engine/sleep.js'
-import {type ImapCliBed, imapCliBed, scanInProcess} from '../helpers/imap-cli-bed.js'
+import {
+  type ImapCliBed, imapCliBed, scanInProcess, testOperation,
+} from '../helpers/imap-cli-bed.js'
 import {keyOf, type LiveMessage, serverState} from '../helpers/mailbox-state.js'
 import {
   changeInRounds, distinctIdentity, distinctMessageRounds, folderNow, type RoundMoment,
@@ -44,9 +44,7 @@ describe('doUndelete of random windows against the states the server held', func
         seed, rounds: ROUNDS, boxes, capture: () => scanInProcess(bed, address),
       }))
       const {int} = randomMail(seed + 1000, 'example.test')
-      const context: OperationContext = {
-        catalog: bed.t.catalog, uuid: 'undelete-history', server: 'mail1', signal: new AbortController().signal, progress() {},
-      }
+      const context = testOperation(bed, 'undelete-history')
       for (let run = 0; run < WINDOWS; run++) {
         // From moment `from` (-1: first) to moment `to`: the deletions the scans of rounds from+1 to `to` recorded.
         const from = int(-1, ROUNDS - 2)
