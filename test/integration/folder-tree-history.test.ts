@@ -1,9 +1,11 @@
 import type {ImapFlow} from 'imapflow'
+import type {ChildProcess} from 'node:child_process'
 
 import assert from 'node:assert/strict'
 
 import {undelete} from '../../src/engine/restore/undelete.js'
 import {sleep} from '../../src/engine/sleep.js'
+import {backupStateAt} from '../helpers/backup-state.js'
 import {
   type ImapCliBed, imapCliBed, scanInProcess, testOperation,
 } from '../helpers/imap-cli-bed.js'
@@ -11,10 +13,15 @@ import {
   inBox, keyOf, type LiveMessage, serverState,
 } from '../helpers/mailbox-state.js'
 import {randomMail} from '../helpers/random-mail.js'
-import {runCli} from '../helpers/run-cli.js'
+import {
+  outputOf, runCli, startCli, waitFor,
+} from '../helpers/run-cli.js'
 
-// Another list (FOLDER_TREE_SEEDS=1,2,3) tries other trees.
+// Another list (FOLDER_TREE_SEEDS=1,2,3) tries other trees. FOLDER_TREE_REALTIME=1 captures each round with the daemon's
+// realtime capture (NOTIFY) instead of a SmartScan, waiting up to 20 s for it.
 const SEEDS = (process.env.FOLDER_TREE_SEEDS ?? '1').split(',').map(Number)
+const REALTIME = process.env.FOLDER_TREE_REALTIME === '1'
+const CAPTURED_WITHIN_MS = 20_000
 const ROUNDS = 8
 const WINDOWS = 3
 /** Folder names drawn at random: the same name at several depths and again after a deletion; "&" and "ä" to encode. */
@@ -35,14 +42,30 @@ type Placed = LiveMessage & {folderId: number}
 describe('a folder tree changed at random, restored and undeleted against the states the server held', function () {
   this.timeout(600_000)
   let bed: ImapCliBed
+  let daemon: ChildProcess | undefined
 
   before(async () => {
     bed = await imapCliBed()
   })
 
   after(async () => {
+    daemon?.kill('SIGKILL')
     await bed.cleanup()
   })
+
+  /** Until the backup's current folders and messages are the server's, with the daemon following the account. */
+  async function captureByDaemon(client: ImapFlow, address: string, round: number): Promise<void> {
+    // Started per account: a running daemon reads the accounts command again only every minute.
+    daemon ??= startCli(['backup', 'daemon'], bed.t.env)
+    const wanted = {folders: await folderList(client), messages: (await serverState(client)).map(m => keyOf(m))}
+    const deadline = Date.now() + CAPTURED_WITHIN_MS
+    for (;;) {
+      const held = await backupStateAt(bed.t.catalog, address, 'last')
+      if (JSON.stringify(held) === JSON.stringify(wanted)) return
+      if (Date.now() > deadline) assert.deepEqual(held, wanted, `round ${round} not captured within ${CAPTURED_WITHIN_MS / 1000} s\n${outputOf(daemon).stderr.slice(-2000)}`)
+      await sleep(100)
+    }
+  }
 
   for (const seed of SEEDS) {
     it(`seed ${seed}: every moment restored, every window undeleted into the folders of now`, async () => {
@@ -53,13 +76,19 @@ describe('a folder tree changed at random, restored and undeleted against the st
       const moments: Array<{at: number; folders: string[]; messages: Placed[]}> = []
       for (let round = 0; round < ROUNDS; round++) {
         await changes.round(round)
-        await scanInProcess(bed, address)
+        await (REALTIME ? captureByDaemon(client, address, round) : scanInProcess(bed, address))
         const messages = (await serverState(client)).map(m => ({...m, folderId: tree.idOf(m.folder)}))
         const folders = await folderList(client)
         assert.deepEqual(folders, tree.paths(), 'the test\'s own record of the folders')
         await sleep(1100)
         moments.push({at: Date.now(), folders, messages})
         await sleep(1100)
+      }
+
+      if (daemon) {
+        daemon.kill('SIGTERM')
+        assert.equal((await waitFor(daemon, 60_000)).code, 0)
+        daemon = undefined
       }
 
       await bed.closeClients()
