@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 
 import {undelete} from '../../src/engine/restore/undelete.js'
 import {sleep} from '../../src/engine/sleep.js'
-import {backupStateAt} from '../helpers/backup-state.js'
+import {untilBackupHolds} from '../helpers/backup-state.js'
 import {
   type ImapCliBed, imapCliBed, scanInProcess, testOperation,
 } from '../helpers/imap-cli-bed.js'
@@ -58,13 +58,10 @@ describe('a folder tree changed at random, restored and undeleted against the st
     // Started per account: a running daemon reads the accounts command again only every minute.
     daemon ??= startCli(['backup', 'daemon'], bed.t.env)
     const wanted = {folders: await folderList(client), messages: (await serverState(client)).map(m => keyOf(m))}
-    const deadline = Date.now() + CAPTURED_WITHIN_MS
-    for (;;) {
-      const held = await backupStateAt(bed.t.catalog, address, 'last')
-      if (JSON.stringify(held) === JSON.stringify(wanted)) return
-      if (Date.now() > deadline) assert.deepEqual(held, wanted, `round ${round} not captured within ${CAPTURED_WITHIN_MS / 1000} s\n${outputOf(daemon).stderr.slice(-2000)}`)
-      await sleep(100)
-    }
+    await untilBackupHolds(bed.t.catalog, address, wanted, {
+      withinMs: CAPTURED_WITHIN_MS,
+      why: () => `round ${round} not captured within ${CAPTURED_WITHIN_MS / 1000} s\n${outputOf(daemon!).stderr.slice(-2000)}`,
+    })
   }
 
   for (const seed of SEEDS) {

@@ -4,7 +4,7 @@ import type {ChildProcess} from 'node:child_process'
 import assert from 'node:assert/strict'
 
 import {sleep} from '../../src/engine/sleep.js'
-import {backupStateAt} from '../helpers/backup-state.js'
+import {backupStateAt, untilBackupHolds} from '../helpers/backup-state.js'
 import {type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
 import {keyOf, serverState} from '../helpers/mailbox-state.js'
 import {changeInRounds, distinctIdentity, distinctMessageRounds} from '../helpers/random-changes.js'
@@ -59,16 +59,12 @@ describe('realtime capture killed and its server restarted at random moments, ag
       }
 
       /** Until the backup's current state is the server's: the capture has taken in the round. */
-      const captured = async (round: number) => {
-        const wanted = (await serverState(client)).map(m => keyOf(m))
-        const deadline = Date.now() + 60_000
-        for (;;) {
-          const got = (await backupStateAt(bed.t.catalog, address, 'last'))?.messages
-          if (JSON.stringify(got) === JSON.stringify(wanted)) return
-          if (Date.now() > deadline) assert.deepEqual(got, wanted, `round ${round} not captured; ${events.join('; ')}\n${outputOf(daemon!).stderr.slice(-3000)}`)
-          await sleep(100)
-        }
-      }
+      const captured = async (round: number) => untilBackupHolds(
+        bed.t.catalog,
+        address,
+        {messages: (await serverState(client)).map(m => keyOf(m))},
+        {withinMs: 60_000, why: () => `round ${round} not captured; ${events.join('; ')}\n${outputOf(daemon!).stderr.slice(-3000)}`},
+      )
 
       const rounds = distinctMessageRounds({
         seed, rounds: ROUNDS, boxes: ['INBOX', 'Archive', 'Trash', 'Work'], async capture() {},
