@@ -55,6 +55,8 @@ export class ImapPush {
   private client: ImapFlow | undefined
   private running: Promise<void> | undefined
   private current: null | PushMode = null
+  /** Set by reopen(): the connection's end is not a loss, no backoff before the next one. */
+  private reopening = false
   private readonly changed = () => this.options.onChange()
 
   constructor(
@@ -70,6 +72,20 @@ export class ImapPush {
 
   start(): void {
     this.running ??= this.loop()
+  }
+
+  /**
+   * Opens the connection anew, at once, so that the server watches the account anew; once in force it reports a change
+   * (as every new connection does), and a cycle catches up. For a connection found missing changes (ImapRealtime): if
+   * the server process behind it no longer reports anything, a new one starts with a fresh watch. Not NOTIFY SET again
+   * on the same connection: after a second NOTIFY SET, Dovecot 2.3.19 reports nothing at all on it. Does nothing unless
+   * NOTIFY is in force.
+   */
+  reopen(): void {
+    const {client} = this
+    if (this.current !== 'notify' || !client) return
+    this.reopening = true
+    client.close()
   }
 
   async close(): Promise<void> {
@@ -113,6 +129,11 @@ export class ImapPush {
       }
 
       if (signal.aborted) return
+      if (this.reopening) {
+        this.reopening = false
+        continue
+      }
+
       // Jitter: after a server restart every account's push reconnects, not all in the same millisecond.
       const wait = Math.round(backoff * (0.75 + (Math.random() / 2)))
       this.options.onLost?.(error, wait)
@@ -158,7 +179,7 @@ export class ImapPush {
       const started = Date.now()
       if (await client.idle() === false && client.usable) throw new Error('IDLE was refused')
       // IDLE ends when the connection does; one that ends at once while the connection stays must not spin.
-      if (Date.now() - started < 100) await sleep(1000, signal)
+      if (Date.now() - started < 100 && client.usable) await sleep(1000, signal)
     }
 
     return mode

@@ -71,6 +71,24 @@ describe('IMAP push connection (Dovecot)', function () {
     await pushedBy('a rename', watched, () => client.mailboxRename('Projects', 'Work'))
   })
 
+  it('reopen() opens the connection anew at once, reports a change to catch up, and pushes go on', async () => {
+    const user = await s.user('renotify')
+    await s.dovecot.loadMessages(user, {INBOX: [{raw: message('first')}], Archive: []})
+    const watched = await watch(user)
+    const client = await s.client(user)
+    for (const round of [1, 2]) {
+      const before = watched.changes()
+      watched.push.reopen()
+      // Nothing changed on the server: this change is the catch-up once the new connection is in force.
+      await eventually(`the catch-up of round ${round}`, async () => (watched.changes() > before ? true : undefined), PUSHED_MS)
+      assert.equal(watched.push.mode, 'notify')
+      await pushedBy(`an append to Archive after round ${round}`, watched, () => client.append('Archive', message(`after ${round}`)))
+      await pushedBy(`a new folder after round ${round}`, watched, () => client.mailboxCreate(`New ${round}`))
+    }
+
+    assert.deepEqual(watched.lost, [], 'a reopening is no loss (no backoff, no onLost)')
+  })
+
   it(String.raw`IDLE only: INBOX is pushed, and the push reads nothing and changes nothing (\Seen stays unset)`, async () => {
     const user = await s.user('idle')
     await s.dovecot.loadMessages(user, {INBOX: [{raw: message('unread')}]})
