@@ -69,25 +69,36 @@ export interface ImapRealtimeStatus {
   accountFailures?: Record<string, string>
   /** How late the last polled cycle started after it was due: how long a change in an account without push waits. */
   pollDelayMs: null | number
-  push: PushPoolStatus & {received: number}
+  /**
+   * received: pushes heard. missed: polled cycles that found changes no push had announced on an account whose every
+   * folder is pushed (NOTIFY): each was captured up to the safety-net interval late, and its push connection reopened.
+   */
+  push: PushPoolStatus & {missed: number; received: number}
 }
 
 const MAX_BACKOFF_MS = 30_000
 /** Account failures getServices shows in full (all are counted; each is in the log). */
 const SHOWN_FAILURES = 5
 /**
- * After a folder of an account is renamed, its cycles run this often for RENAMED_WATCH_MS, push or not: Dovecot 2.3's
- * NOTIFY stops reporting changes to folders other than INBOX after a folder with subfolders is renamed (seen with plain
- * IMAP sessions: a message moved into the renamed child reached no push connection), and the safety-net poll of a
- * pushed account comes only every 30 s.
+ * After a folder of an account is renamed, or its push was found missing a change, its cycles run this often for
+ * CLOSE_WATCH_MS, push or not, where the safety-net poll of a pushed account comes only every 30 s. Dovecot 2.3's NOTIFY
+ * stops reporting changes to folders other than INBOX after a folder with subfolders is renamed (seen with plain IMAP
+ * sessions: a message moved into the renamed child reached no push connection, old or new), and at times does not
+ * report a change at all (the realtime folder-tree history test: folders created and filled a few seconds after the
+ * daemon started reached no push; the next change was pushed on the same connection).
  */
-const RENAMED_POLL_MS = 1000
-const RENAMED_WATCH_MS = 5 * 60_000
+const CLOSE_POLL_MS = 1000
+const CLOSE_WATCH_MS = 5 * 60_000
 /**
  * A push starts the cycle this much later: the server may push the first half of a change (a MOVE's copy) before
  * the second (its expunge), and a MOVE is recognised as one only when a cycle sees both.
  */
 const PUSH_SETTLE_MS = 50
+/**
+ * A push later than this after a polled cycle found its change was missed: Dovecot pushes a change 0.5 s after it
+ * (a rename 1.5 s), so a poll may find it first.
+ */
+const PUSH_LATE_MS = 3000
 /** While an operation scans an account, how often the capture looks whether it may follow the account again. */
 const SCANNED_RECHECK_MS = 1000
 const LONG_CYCLE_LOG_MS = 60_000
@@ -126,14 +137,21 @@ export class ImapRealtime {
    * on a directory of thousands (or listing accounts the server refuses, each after its failure delay) is an hour.
    */
   private readonly pushedDue = new Set<string>()
+  /** Accounts the server pushed (or whose push connection opened or was lost) since their last cycle started. */
+  private readonly announced = new Set<string>()
   private readonly doorbell = new Doorbell()
   private readonly pool: PushPool
   private readonly witness: LoginWitness
   private pushesReceived = 0
+  private pushesMissed = 0
+  /** Accounts whose missed push was logged: once per account, the count in getServices says the rest. */
+  private readonly missedLogged = new Set<string>()
+  /** Accounts a polled cycle found changed without a push, and when: missed unless the push comes within PUSH_LATE_MS. */
+  private readonly unpushed = new Map<string, number>()
   private readonly pollDelay: PollingDelay
   private readonly certain = new Set<string>()
-  /** Accounts with a folder renamed lately, and until when their cycles run every RENAMED_POLL_MS. */
-  private readonly renamedUntil = new Map<string, number>()
+  /** Accounts with a folder renamed or a push missed lately, and until when their cycles run every CLOSE_POLL_MS. */
+  private readonly closelyUntil = new Map<string, number>()
   /** Open sessions, least recently used first. */
   private readonly sessions = new Map<string, ImapSession>()
   private pausedUntil = 0
@@ -182,7 +200,7 @@ export class ImapRealtime {
         ? {accountsFailing: this.accountFailures.size, accountFailures: Object.fromEntries([...this.accountFailures].slice(0, SHOWN_FAILURES))}
         : {}),
       pollDelayMs: this.pollDelay.ms,
-      push: {...this.pool.status, received: this.pushesReceived},
+      push: {...this.pool.status, missed: this.pushesMissed, received: this.pushesReceived},
     }
   }
 
@@ -217,6 +235,7 @@ export class ImapRealtime {
         const cycleStarted = Date.now()
         this.notePollDelay(account, cycleStarted)
         this.pushedDue.delete(account)
+        const announced = this.announced.delete(account)
         const scanned = () => scanHoldsAccount(catalog, account)
         try {
           // An operation scanning the account commits the same changes; cycles of ours between its batches would
@@ -243,8 +262,7 @@ export class ImapRealtime {
           this.failure = undefined
           this.serverBackoff = 1000
           this.accountWorks(account)
-          if (result.revisions > 0) this.pool.noteActivity(account)
-          if (result.foldersRenamed > 0) this.renamedUntil.set(account, Date.now() + RENAMED_WATCH_MS)
+          this.notePushing(account, result, announced, signal)
           for (const warning of result.warnings) this.options.log(`backup-realtime: ${account}: ${warning}`)
           if (!this.certain.has(account)) {
             const accountId = result.accountId ?? (await findBackupAccount(catalog, account))?.id
@@ -292,6 +310,8 @@ export class ImapRealtime {
    */
   private pushed(account: string, answering: boolean): void {
     if (!this.due.has(account)) return
+    this.announced.add(account)
+    this.unpushed.delete(account)
     if (answering) {
       this.pushesReceived++
       if (this.pausedUntil > Date.now()) this.pausedUntil = Date.now()
@@ -311,6 +331,44 @@ export class ImapRealtime {
   }
 
   /**
+   * What a cycle says of the account's pushes: an account that changes keeps (or takes) a push connection; one with a
+   * folder renamed, or changes that no push announced (`announced`: a push came since the previous cycle began), is watched.
+   */
+  private notePushing(account: string, result: {foldersRenamed: number; revisions: number}, announced: boolean, signal: AbortSignal): void {
+    if (result.revisions > 0) this.pool.noteActivity(account)
+    if (!announced && result.revisions > 0 && this.certain.has(account)) this.unannounced(account, signal)
+    if (result.foldersRenamed > 0) this.closelyUntil.set(account, Date.now() + CLOSE_WATCH_MS)
+  }
+
+  /**
+   * A polled cycle found changes that no push announced. Where the server pushes every folder (NOTIFY) and no push comes
+   * within PUSH_LATE_MS, the push missed them: the account is polled closely for a while (CLOSE_POLL_MS), its push
+   * connection is opened anew (in case the connection, not the change, was at fault: see ImapPush.reopen), the count
+   * goes to getServices and the first miss of each account to the log. Not judged while the account is polled closely already:
+   * such a cycle may find a change before its push.
+   */
+  private unannounced(account: string, signal: AbortSignal): void {
+    if (this.again.has(account) || this.pool.modeOf(account) !== 'notify') return
+    if ((this.closelyUntil.get(account) ?? 0) > Date.now()) return
+    const at = Date.now()
+    this.unpushed.set(account, at)
+    setTimeout(() => {
+      if (signal.aborted || this.unpushed.get(account) !== at) return
+      this.unpushed.delete(account)
+      this.pushesMissed++
+      this.closelyUntil.set(account, Date.now() + CLOSE_WATCH_MS)
+      const due = this.due.get(account)
+      if (due !== undefined) this.due.set(account, Math.min(due, Date.now() + CLOSE_POLL_MS))
+      this.pool.reopen(account)
+      if (this.missedLogged.has(account)) return
+      this.missedLogged.add(account)
+      this.options.log(`backup-realtime: ${account}: changes found by polling that the AppServer did not push (NOTIFY): `
+        + `captured up to ${this.pushedIntervalMs / 1000} s late; polled every ${CLOSE_POLL_MS / 1000} s for the next ${CLOSE_WATCH_MS / 60_000} minutes `
+        + 'and its push connection opened anew (getServices counts these as push.missed)')
+    }, PUSH_LATE_MS).unref()
+  }
+
+  /**
    * How late a polled cycle (not pushed, not an account's first, not one rescheduled by a failure of the server)
    * starts after it was due: said when the polling falls behind (see PollingDelay).
    */
@@ -324,9 +382,9 @@ export class ImapRealtime {
   }
 
   private interval(account: string): number {
-    const renamedUntil = this.renamedUntil.get(account)
-    if (renamedUntil !== undefined && renamedUntil > Date.now()) return Math.min(RENAMED_POLL_MS, this.intervalMs)
-    this.renamedUntil.delete(account)
+    const closelyUntil = this.closelyUntil.get(account)
+    if (closelyUntil !== undefined && closelyUntil > Date.now()) return Math.min(CLOSE_POLL_MS, this.intervalMs)
+    this.closelyUntil.delete(account)
     return this.pool.modeOf(account) === 'notify' ? this.pushedIntervalMs : this.intervalMs
   }
 

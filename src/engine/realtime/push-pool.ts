@@ -52,6 +52,11 @@ export class PushPool {
     return this.pushes.get(account)?.mode ?? null
   }
 
+  /** Opens the account's push connection anew (ImapPush.reopen); nothing without one. */
+  reopen(account: string): void {
+    this.pushes.get(account)?.reopen()
+  }
+
   /** The accounts to follow now: pushes of accounts gone are closed, free connections go to the others in order. */
   follow(accounts: readonly string[]): void {
     this.followed = new Set(accounts)
