@@ -18,10 +18,12 @@ import {
 } from '../helpers/run-cli.js'
 
 // Another list (FOLDER_TREE_SEEDS=1,2,3) tries other trees. FOLDER_TREE_REALTIME=1 captures each round with the daemon's
-// realtime capture (NOTIFY) instead of a SmartScan, waiting up to 20 s for it.
+// realtime capture (NOTIFY) instead of a SmartScan. It waits for the capture past the 30 s safety-net poll: Dovecot 2.3
+// at times pushes nothing for a round's changes (seeds 1-4 in a row: seed 4, round 1, in most runs), and what is checked
+// here is the history, not how soon it is captured.
 const SEEDS = (process.env.FOLDER_TREE_SEEDS ?? '1').split(',').map(Number)
 const REALTIME = process.env.FOLDER_TREE_REALTIME === '1'
-const CAPTURED_WITHIN_MS = 20_000
+const CAPTURED_WITHIN_MS = 45_000
 const ROUNDS = 8
 const WINDOWS = 3
 /** Folder names drawn at random: the same name at several depths and again after a deletion; "&" and "ä" to encode. */
