@@ -3,14 +3,10 @@
 // all, for ever, saying "check backupAppServerUrl and that its IMAP service runs" every 30 s.
 import assert from 'node:assert/strict'
 
-import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
-import {serverConfig} from '../../../src/engine/config/config-store.js'
-import {ImapRealtime} from '../../../src/engine/realtime/imap-realtime.js'
 import {eventually} from '../../helpers/run-cli.js'
 import {startTestDovecot, type TestDovecot} from '../../setup/dovecot-server.js'
-import {
-  imapScenario, message, type Scenario, SERVER,
-} from '../smartscan/imap-scenario.js'
+import {imapScenario, message, type Scenario} from '../smartscan/imap-scenario.js'
+import {following} from './following.js'
 
 const PROCESS_LIMIT = 4
 
@@ -43,21 +39,12 @@ describe('realtime capture on a server whose connection limit the push connectio
     for (let i = 0; i < 6; i++) users.push(await s.user(`u${i}`))
     for (const user of users) await dovecot.loadMessages(user, {INBOX: [{raw: message(`hello ${user}`)}]})
     const lines: string[] = []
-    const controller = new AbortController()
-    const realtime = new ImapRealtime({
-      catalog: s.t.catalog, server: SERVER, settings: imapSettings(await serverConfig(s.t.catalog, SERVER)), log: line => lines.push(line),
-      concurrency: 1, pushConnections: 6,
-    })
-    const running = realtime.run(controller.signal)
-    try {
+    await following(s, lines, {concurrency: 1, pushConnections: 6}, async realtime => {
       for (const user of users) await eventually(user, async () => ((await s.liveItems(user)).length === 1 ? true : undefined), 40_000)
-    } finally {
-      controller.abort()
-      await running
-    }
+      assert.ok(realtime.status.push.size < PROCESS_LIMIT, JSON.stringify(realtime.status.push))
+    })
 
     const said = lines.filter(line => line.includes('process_limit'))
     assert.ok(said.length > 0 && said.length <= 3, lines.join('\n'))
-    assert.ok(realtime.status.push.size < PROCESS_LIMIT, JSON.stringify(realtime.status.push))
   })
 })

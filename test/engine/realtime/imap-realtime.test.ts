@@ -17,6 +17,7 @@ import {DIALECTS} from '../../helpers/test-catalog.js'
 import {
   imapScenario, type LiveItem, message, type Scenario, SERVER,
 } from '../smartscan/imap-scenario.js'
+import {following as followingBed} from './following.js'
 
 /** Generous: a cycle runs every second; this only bounds a broken test. */
 const CAPTURED_MS = 20_000
@@ -51,18 +52,8 @@ for (const dialect of DIALECTS) {
     }
 
     /** Runs an ImapRealtime on the test's catalog (its settings unless given) while `during` runs, then stops it. */
-    async function following(options: Partial<ImapRealtimeOptions>, during: (realtime: ImapRealtime) => Promise<void>): Promise<void> {
-      const controller = new AbortController()
-      const realtime = new ImapRealtime({
-        catalog: s.t.catalog, server: SERVER, settings: await settingsNow(), log: line => lines.push(line), ...options,
-      })
-      const running = realtime.run(controller.signal)
-      try {
-        await during(realtime)
-      } finally {
-        controller.abort()
-        await running
-      }
+    function following(options: Partial<ImapRealtimeOptions>, during: (realtime: ImapRealtime) => Promise<void>): Promise<void> {
+      return followingBed(s, lines, options, during)
     }
 
     /** Waits until the account's live items satisfy the check. */
@@ -227,29 +218,22 @@ for (const dialect of DIALECTS) {
       const users = await Promise.all(names.map(name => s.user(name)))
       for (const user of users) await s.dovecot.loadMessages(user, {INBOX: [{raw: message(`hello ${user}`)}]})
       const commands = new Map<string, string[]>()
-      const controller = new AbortController()
-      const realtime = new ImapRealtime({
-        catalog: s.t.catalog,
-        server: SERVER,
-        settings: imapSettings(await serverConfig(s.t.catalog, SERVER)),
-        log: line => lines.push(line),
-        concurrency: 2,
-        intervalMs: 200,
-        // Polling on its own: pushed accounts would be polled every 30 s only.
-        pushConnections: 0,
-        onCommand(account, command) {
-          commands.set(account, [...commands.get(account) ?? [], command])
-        },
-      })
-      const running = realtime.run(controller.signal)
+      // Every account, not only on average: with two cycles at a time some wait longer for their turn.
+      const lists = (user: string) => (commands.get(user) ?? []).filter(command => command === 'LIST').length
       try {
-        for (const user of users) await captured(user, user, items => items.length === 1)
-        // Every account, not only on average: with two cycles at a time some wait longer for their turn.
-        const lists = (user: string) => (commands.get(user) ?? []).filter(command => command === 'LIST').length
-        await eventually('more no-change cycles of every account', async () => (users.every(user => lists(user) >= 4) ? true : undefined), CAPTURED_MS)
+        await following({
+          concurrency: 2,
+          intervalMs: 200,
+          // Polling on its own: pushed accounts would be polled every 30 s only.
+          pushConnections: 0,
+          onCommand(account, command) {
+            commands.set(account, [...commands.get(account) ?? [], command])
+          },
+        }, async () => {
+          for (const user of users) await captured(user, user, items => items.length === 1)
+          await eventually('more no-change cycles of every account', async () => (users.every(user => lists(user) >= 4) ? true : undefined), CAPTURED_MS)
+        })
       } finally {
-        controller.abort()
-        await running
         process.off('warning', onWarning)
       }
 

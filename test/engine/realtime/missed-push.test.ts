@@ -1,18 +1,16 @@
 // A push connection that stays open but reports nothing (Dovecot 2.3's NOTIFY does that at times: see CLOSE_POLL_MS in
 // imap-realtime.ts) is found out by the safety-net poll, counted, said once in the log and opened anew, after which the
-// account is pushed again. The deaf connection is made for real: its Dovecot process is stopped (SIGSTOP), so that the TCP connection
-// stays up and the server sends nothing on it. The changes are made by a separate IMAP client logged in as the user.
+// account is pushed again. The deaf connection is made for real: its Dovecot process is stopped (SIGSTOP), so that the
+// TCP connection stays up and the server sends nothing on it. The changes are made by a separate IMAP client logged in as the user.
 import assert from 'node:assert/strict'
 import {readdirSync, readFileSync, statSync} from 'node:fs'
 import path from 'node:path'
 
-import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
-import {serverConfig} from '../../../src/engine/config/config-store.js'
-import {ImapRealtime} from '../../../src/engine/realtime/imap-realtime.js'
 import {eventually} from '../../helpers/run-cli.js'
 import {
-  imapScenario, type LiveItem, message, type Scenario, SERVER,
+  imapScenario, type LiveItem, message, type Scenario,
 } from '../smartscan/imap-scenario.js'
+import {following} from './following.js'
 
 /** The safety-net poll of a pushed account, short here so that a missed push is found within the test. */
 const SAFETY_NET_MS = 3000
@@ -37,22 +35,13 @@ describe('realtime capture: a push connection that stopped reporting', function 
     const alice = await s.user('alice')
     await s.dovecot.loadMessages(alice, {INBOX: [{raw: message('already there')}], Archive: []})
     const client = await s.client(alice)
-    const lines: string[] = []
-    const controller = new AbortController()
-    const realtime = new ImapRealtime({
-      catalog: s.t.catalog,
-      server: SERVER,
-      settings: imapSettings(await serverConfig(s.t.catalog, SERVER)),
-      log: line => lines.push(line),
-      pushedIntervalMs: SAFETY_NET_MS,
-    })
-    const running = realtime.run(controller.signal)
-    const push = () => realtime.status.push
     const captured = (what: string, subject: string) => eventually(what, async () => {
       const items: LiveItem[] = await s.liveItems(alice)
       return items.some(item => JSON.stringify(item.metadata).includes(subject)) ? true : undefined
     }, WITHIN_MS)
-    try {
+    const lines: string[] = []
+    await following(s, lines, {pushedIntervalMs: SAFETY_NET_MS}, async realtime => {
+      const push = () => realtime.status.push
       await captured('the first cycle', 'already there')
       await eventually('the push in force (NOTIFY)', async () => (push().mode === 'notify' && push().connections === 1 ? true : undefined), WITHIN_MS)
       // The one made deaf must be the connection in force.
@@ -76,10 +65,7 @@ describe('realtime capture: a push connection that stopped reporting', function 
       await captured('the append after the reopening', 'pushed again')
       await eventually('its push', async () => (push().received > received ? true : undefined), WITHIN_MS)
       assert.equal(push().missed, 1, 'pushed, not missed')
-    } finally {
-      controller.abort()
-      await running
-    }
+    })
   })
 })
 

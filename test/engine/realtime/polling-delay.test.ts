@@ -6,13 +6,9 @@
 // with 150 ms for "behind" kept up on a fast one, and the test failed there.
 import assert from 'node:assert/strict'
 
-import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
-import {serverConfig} from '../../../src/engine/config/config-store.js'
-import {ImapRealtime} from '../../../src/engine/realtime/imap-realtime.js'
 import {eventually} from '../../helpers/run-cli.js'
-import {
-  imapScenario, type Scenario, SERVER,
-} from '../smartscan/imap-scenario.js'
+import {imapScenario, type Scenario} from '../smartscan/imap-scenario.js'
+import {following} from './following.js'
 
 describe('realtime capture whose polling cannot keep up with its accounts', function () {
   this.timeout(60_000)
@@ -29,20 +25,14 @@ describe('realtime capture whose polling cannot keep up with its accounts', func
   it('says in the log and in its status how far behind the polling runs', async () => {
     for (let i = 0; i < 12; i++) await s.user(`p${i}`)
     const lines: string[] = []
-    const controller = new AbortController()
-    const realtime = new ImapRealtime({
-      catalog: s.t.catalog, server: SERVER, settings: imapSettings(await serverConfig(s.t.catalog, SERVER)), log: line => lines.push(line),
+    const saidBehind = async () => (lines.some(line => line.includes('polling runs')) ? true : undefined)
+    await following(s, lines, {
       concurrency: 1, maxSessions: 1, pushConnections: 0, intervalMs: 20, pollBehindMs: 40,
-    })
-    const running = realtime.run(controller.signal)
-    try {
-      await eventually('the line saying the polling is behind', async () => (lines.some(line => line.includes('polling runs')) ? true : undefined), 20_000)
+    }, async realtime => {
+      await eventually('the line saying the polling is behind', saidBehind, 20_000)
       const {pollDelayMs} = realtime.status
       assert.ok(pollDelayMs !== null && pollDelayMs > 40, JSON.stringify(realtime.status))
-    } finally {
-      controller.abort()
-      await running
-    }
+    })
 
     assert.equal(lines.filter(line => line.includes('polling runs')).length, 1, lines.join('\n'))
   })

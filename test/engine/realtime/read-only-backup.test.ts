@@ -6,13 +6,9 @@ import {spawnSync} from 'node:child_process'
 import {mkdirSync} from 'node:fs'
 import path from 'node:path'
 
-import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
-import {serverConfig} from '../../../src/engine/config/config-store.js'
-import {ImapRealtime} from '../../../src/engine/realtime/imap-realtime.js'
 import {eventually} from '../../helpers/run-cli.js'
-import {
-  imapScenario, message, type Scenario, SERVER,
-} from '../smartscan/imap-scenario.js'
+import {imapScenario, message, type Scenario} from '../smartscan/imap-scenario.js'
+import {following} from './following.js'
 
 describe('realtime capture into a backup whose volume is read-only', function () {
   this.timeout(60_000)
@@ -38,20 +34,12 @@ describe('realtime capture into a backup whose volume is read-only', function ()
     const alice = await s.user('alice')
     await s.dovecot.loadMessages(alice, {INBOX: [{raw: message('while read-only')}]})
     const lines: string[] = []
-    const controller = new AbortController()
-    const realtime = new ImapRealtime({
-      catalog: s.t.catalog, server: SERVER, settings: imapSettings(await serverConfig(s.t.catalog, SERVER)), log: line => lines.push(line),
-    })
-    const running = realtime.run(controller.signal)
-    try {
+    await following(s, lines, {}, async realtime => {
       const error = await eventually('the failure', async () => realtime.status.error, 10_000)
       assert.match(error, /read-only/)
       assert.deepEqual(lines.filter(line => line.includes('ENOENT')), [])
       assert.equal(spawnSync('mount', ['-o', 'remount,rw', items]).status, 0)
       await eventually('captured', async () => ((await s.liveItems(alice)).length === 1 ? true : undefined), 20_000)
-    } finally {
-      controller.abort()
-      await running
-    }
+    })
   })
 })

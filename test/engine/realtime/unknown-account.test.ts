@@ -8,12 +8,12 @@ import path from 'node:path'
 import {imapSettings} from '../../../src/engine/appserver/imap/imap-settings.js'
 import {serverConfig} from '../../../src/engine/config/config-store.js'
 import {imapCatchUpOnce} from '../../../src/engine/realtime/imap-once.js'
-import {ImapRealtime} from '../../../src/engine/realtime/imap-realtime.js'
 import {eventually} from '../../helpers/run-cli.js'
 import {startTestDovecot, type TestDovecot} from '../../setup/dovecot-server.js'
 import {
   imapScenario, message, type Scenario, SERVER,
 } from '../smartscan/imap-scenario.js'
+import {following} from './following.js'
 
 describe('an account the server does not know, among real ones (master passdb without pass = yes)', function () {
   this.timeout(60_000)
@@ -47,12 +47,7 @@ describe('an account the server does not know, among real ones (master passdb wi
 
   it('daemon: the others are followed without pause, the unknown one is named once as its own failure', async () => {
     const lines: string[] = []
-    const controller = new AbortController()
-    const realtime = new ImapRealtime({
-      catalog: s.t.catalog, server: SERVER, settings: await settings(), log: line => lines.push(line), concurrency: 1,
-    })
-    const running = realtime.run(controller.signal)
-    try {
+    await following(s, lines, {settings: await settings(), concurrency: 1}, async realtime => {
       for (const user of real) await eventually(user, async () => ((await s.liveItems(user)).length === 1 ? true : undefined), 10_000)
       // The unknown account retried after 1, 2 and 4 s meanwhile.
       await new Promise(resolve => {
@@ -62,10 +57,7 @@ describe('an account the server does not know, among real ones (master passdb wi
       // getServices shows it too, not the capture merely running.
       assert.equal(realtime.status.accountsFailing, 1)
       assert.deepEqual(Object.keys(realtime.status.accountFailures ?? {}), [ghost])
-    } finally {
-      controller.abort()
-      await running
-    }
+    })
 
     const said = lines.filter(line => line.includes(ghost))
     assert.equal(said.length, 1, lines.join('\n'))
@@ -78,12 +70,9 @@ describe('an account the server does not know, among real ones (master passdb wi
     const [alice, bob] = real
     writeFileSync(list, `${alice}\n`)
     const lines: string[] = []
-    const controller = new AbortController()
-    const realtime = new ImapRealtime({
-      catalog: s.t.catalog, server: SERVER, settings: {...await settings(), accountsCommand: `cat ${list}`}, log: line => lines.push(line), concurrency: 1, accountsRefreshMs: 200,
-    })
-    const running = realtime.run(controller.signal)
-    try {
+    await following(s, lines, {
+      settings: {...await settings(), accountsCommand: `cat ${list}`}, concurrency: 1, accountsRefreshMs: 200,
+    }, async realtime => {
       await eventually(alice, async () => ((await s.liveItems(alice)).length === 1 ? true : undefined), 10_000)
       // bob opens last: the credential's witness.
       writeFileSync(list, `${alice}\n${bob}\n`)
@@ -92,10 +81,7 @@ describe('an account the server does not know, among real ones (master passdb wi
       writeFileSync(list, `${alice}\n${ghost}\n`)
       await eventually(ghost, async () => (realtime.status.accountFailures?.[ghost] ? true : undefined), 10_000)
       assert.equal(realtime.status.error, undefined, JSON.stringify(realtime.status))
-    } finally {
-      controller.abort()
-      await running
-    }
+    })
 
     assert.deepEqual(lines.filter(line => /retrying in \d+ s$/.test(line)), [], 'no pause of every account')
   })
