@@ -19,8 +19,9 @@ import {
 
 // Another list (FOLDER_TREE_SEEDS=1,2,3) tries other trees. FOLDER_TREE_REALTIME=1 captures each round with the daemon's
 // realtime capture (NOTIFY) instead of a SmartScan. It waits for the capture past the 30 s safety-net poll: Dovecot 2.3
-// at times pushes nothing for a round's changes (seeds 1-4 in a row: seed 4, round 1, in most runs), and what is checked
-// here is the history, not how soon it is captured.
+// pushes nothing for changes it takes in together with a folder created and then renamed or deleted (seeds 1-4 in a
+// row: seed 4, round 1, in most runs; see CLOSE_POLL_MS in imap-realtime.ts), and what is checked here is the history,
+// not how soon it is captured.
 const SEEDS = (process.env.FOLDER_TREE_SEEDS ?? '1').split(',').map(Number)
 const REALTIME = process.env.FOLDER_TREE_REALTIME === '1'
 const CAPTURED_WITHIN_MS = 45_000

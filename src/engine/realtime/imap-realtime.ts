@@ -83,9 +83,10 @@ const SHOWN_FAILURES = 5
  * After a folder of an account is renamed, or its push was found missing a change, its cycles run this often for
  * CLOSE_WATCH_MS, push or not, where the safety-net poll of a pushed account comes only every 30 s. Dovecot 2.3's NOTIFY
  * stops reporting changes to folders other than INBOX after a folder with subfolders is renamed (seen with plain IMAP
- * sessions: a message moved into the renamed child reached no push connection, old or new), and at times does not
- * report a change at all (the realtime folder-tree history test: folders created and filled a few seconds after the
- * daemon started reached no push; the next change was pushed on the same connection).
+ * sessions: a message moved into the renamed child reached no push connection, old or new), and reports nothing at all
+ * for the changes it takes in together (those of about half a second) when among them a folder is created and then
+ * renamed or deleted: its notify code stops at the first folder it cannot look up (seen with plain IMAP sessions:
+ * create Other, create A, rename A to B and append to Archive in a row reach no push; the next change is pushed).
  */
 const CLOSE_POLL_MS = 1000
 const CLOSE_WATCH_MS = 5 * 60_000
