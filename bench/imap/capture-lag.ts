@@ -1,5 +1,6 @@
 // Capture lag: how long after a mail client's change the backup has it committed. A separate IMAP client (one
-// connection per account, logged in as the user) APPENDs messages with a unique Message-ID at a steady rate; the
+// connection per account, logged in as the user) APPENDs messages with a unique Message-ID at a steady rate, in turn
+// to each of the given folders (INBOX is pushed by IDLE on the selected mailbox, the others by NOTIFY); the
 // clock starts when the server acknowledges the APPEND and stops when a revision carrying that Message-ID appears
 // in the catalog, which a read-only connection polls every 10 ms (so figures are +-10 ms).
 import {ImapFlow} from 'imapflow'
@@ -21,16 +22,23 @@ export interface LagOptions {
   catalogFile: string
   changes: number
   perSecond: number
+  /** The folders appended to in turn (created if missing); default INBOX. */
+  folders?: readonly string[]
 }
 
-export interface LagResult {
-  changes: number
-  perSecond: number
+export interface LagFigures {
   committed: number
-  missing: number
   p50Ms: number
   p99Ms: number
   maxMs: number
+}
+
+export interface LagResult extends LagFigures {
+  changes: number
+  perSecond: number
+  missing: number
+  /** The same figures for the changes to each folder. */
+  byFolder: Record<string, LagFigures>
 }
 
 type Row = Record<string, number | string>
@@ -52,18 +60,21 @@ const sleep = (ms: number) => new Promise(resolve => {
 
 export async function measureLag(options: LagOptions): Promise<LagResult> {
   const {dovecot, accounts} = options
+  const folders = options.folders ?? ['INBOX']
   const clients = await Promise.all(accounts.map(async account => {
     const client = new ImapFlow({
       host: dovecot.host, port: dovecot.port, secure: false, auth: {user: account, pass: options.password}, logger: false,
     })
     client.on('error', () => {})
     await client.connect()
+    for (const folder of folders) if (folder !== 'INBOX') await client.mailboxCreate(folder).catch(() => {})
     return client
   }))
   const db = new sqlite3.Database(options.catalogFile, sqlite3.OPEN_READONLY)
   const pending = new Map<string, number>()
   const early = new Set<string>()
-  const lags: number[] = []
+  const folderOf = new Map<string, string>()
+  const lags: Array<{folder: string; ms: number}> = []
   let lastId = Number((await query(db, 'SELECT coalesce(max(id), 0) AS id FROM item_revisions', []))[0].id)
   const polling = {on: true}
   const poller = (async () => {
@@ -82,7 +93,7 @@ export async function measureLag(options: LagOptions): Promise<LagResult> {
         }
 
         pending.delete(messageId)
-        lags.push(now - sent)
+        lags.push({folder: folderOf.get(messageId)!, ms: now - sent})
       }
 
       await sleep(10)
@@ -97,11 +108,14 @@ export async function measureLag(options: LagOptions): Promise<LagResult> {
       const wait = due - performance.now()
       if (wait > 0) await sleep(wait)
       const account = accounts[i % accounts.length]
+      // Each account gets each folder in turn, whatever the two counts.
+      const folder = folders[Math.floor(i / accounts.length) % folders.length]
       const messageId = `<lag-${i}-${Date.now()}@bench.test>`
       const raw = `Message-ID: ${messageId}\r\nFrom: lag@bench.test\r\nTo: ${account}\r\nSubject: lag ${i}\r\n\r\nChange ${i}.\r\n`
       // Several appends may be in flight (one per account): the pace stays steady when the server is slow.
-      appends.push(clients[i % clients.length].append('INBOX', raw).then(() => {
-        if (early.delete(messageId)) lags.push(0)
+      folderOf.set(messageId, folder)
+      appends.push(clients[i % clients.length].append(folder, raw).then(() => {
+        if (early.delete(messageId)) lags.push({folder, ms: 0})
         else pending.set(messageId, performance.now())
       }))
     }
@@ -116,12 +130,19 @@ export async function measureLag(options: LagOptions): Promise<LagResult> {
     await Promise.all(clients.map(client => client.logout().catch(() => {})))
   }
 
-  const sorted = [...lags].sort((a, b) => a - b)
   return {
     changes: options.changes,
     perSecond: options.perSecond,
-    committed: lags.length,
     missing: options.changes - lags.length,
+    ...figures(lags.map(lag => lag.ms)),
+    byFolder: Object.fromEntries(folders.map(folder => [folder, figures(lags.filter(lag => lag.folder === folder).map(lag => lag.ms))])),
+  }
+}
+
+function figures(lags: readonly number[]): LagFigures {
+  const sorted = [...lags].sort((a, b) => a - b)
+  return {
+    committed: sorted.length,
     p50Ms: Math.round(percentile(sorted, 50)),
     p99Ms: Math.round(percentile(sorted, 99)),
     maxMs: Math.round(sorted.at(-1) ?? Number.NaN),
