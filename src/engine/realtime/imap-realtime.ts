@@ -15,7 +15,7 @@ import {writeQueue} from '../smartscan/account-scan.js'
 import {claimAccount, findBackupAccount} from '../smartscan/backup-view.js'
 import {scanHoldsAccount} from '../smartscan/scan-lease.js'
 import {howFar} from '../smartscan/scan-progress.js'
-import {CycleGaveWay, runImapCycle} from '../smartscan/sync-cycle.js'
+import {CycleGaveWay, type CycleResult, runImapCycle} from '../smartscan/sync-cycle.js'
 import {storageFailure} from '../storage-errors.js'
 import {Doorbell} from './doorbell.js'
 import {PollingDelay} from './polling-delay.js'
@@ -80,16 +80,18 @@ const MAX_BACKOFF_MS = 30_000
 /** Account failures getServices shows in full (all are counted; each is in the log). */
 const SHOWN_FAILURES = 5
 /**
- * After a folder of an account is renamed, or its push was found missing a change, its cycles run this often for
- * CLOSE_WATCH_MS, push or not, where the safety-net poll of a pushed account comes only every 30 s. Dovecot 2.3's NOTIFY
- * stops reporting changes to folders other than INBOX after a folder with subfolders is renamed (seen with plain IMAP
- * sessions: a message moved into the renamed child reached no push connection, old or new), and reports nothing at all
- * for the changes it takes in together (those of about half a second) when among them a folder is created and then
- * renamed or deleted: its notify code stops at the first folder it cannot look up (seen with plain IMAP sessions:
- * create Other, create A, rename A to B and append to Archive in a row reach no push; the next change is pushed).
+ * After a folder of an account is created, renamed or deleted, or its push was found missing a change, its cycles run
+ * this often for CLOSE_WATCH_MS, push or not, where the safety-net poll of a pushed account comes only every 30 s.
+ * Dovecot 2.3's NOTIFY stops reporting changes to folders other than INBOX after a folder with subfolders is renamed
+ * (seen with plain IMAP sessions: a message moved into the renamed child reached no push connection, old or new), and
+ * reports nothing at all for the changes it takes in together (those of about half a second) when among them a folder
+ * is created and then renamed or deleted: its notify code stops at the first folder it cannot look up (seen with plain
+ * IMAP sessions: create Other, create A, rename A to B and append to Archive in a row reach no push; the next change is
+ * pushed). Both come with folders being reorganised, which few accounts do at a time.
  */
 const CLOSE_POLL_MS = 1000
 const CLOSE_WATCH_MS = 5 * 60_000
+type FolderWork = Pick<CycleResult, 'foldersCreated' | 'foldersDeleted' | 'foldersRenamed'>
 /**
  * A push starts the cycle this much later: the server may push the first half of a change (a MOVE's copy) before
  * the second (its expunge), and a MOVE is recognised as one only when a cycle sees both.
@@ -332,13 +334,16 @@ export class ImapRealtime {
   }
 
   /**
-   * What a cycle says of the account's pushes: an account that changes keeps (or takes) a push connection; one with a
-   * folder renamed, or changes that no push announced (`announced`: a push came since the previous cycle began), is watched.
+   * What a cycle says of the account's pushes: an account that changes keeps (or takes) a push connection; one whose
+   * folders are being reorganised, or with changes that no push announced (`announced`: a push came since the previous
+   * cycle began), is watched closely (CLOSE_POLL_MS). Not for the folders an account's first cycle takes in: at the
+   * daemon's start that would be every account.
    */
-  private notePushing(account: string, result: {foldersRenamed: number; revisions: number}, announced: boolean, signal: AbortSignal): void {
+  private notePushing(account: string, result: FolderWork & {revisions: number}, announced: boolean, signal: AbortSignal): void {
     if (result.revisions > 0) this.pool.noteActivity(account)
     if (!announced && result.revisions > 0 && this.certain.has(account)) this.unannounced(account, signal)
-    if (result.foldersRenamed > 0) this.closelyUntil.set(account, Date.now() + CLOSE_WATCH_MS)
+    const folderWork = result.foldersRenamed + (this.certain.has(account) ? result.foldersCreated + result.foldersDeleted : 0)
+    if (folderWork > 0) this.closelyUntil.set(account, Date.now() + CLOSE_WATCH_MS)
   }
 
   /**

@@ -67,6 +67,32 @@ describe('realtime capture: a push connection that stopped reporting', function 
       assert.equal(push().missed, 1, 'pushed, not missed')
     })
   })
+
+  it('after a folder is created, the account is polled every second: a change its push then misses is captured well before the safety net', async () => {
+    const alice = await s.user('alice')
+    await s.dovecot.loadMessages(alice, {INBOX: [{raw: message('already there')}]})
+    const client = await s.client(alice)
+    const captured = (what: string, subject: string) => eventually(what, async () => {
+      const items: LiveItem[] = await s.liveItems(alice)
+      return items.some(item => JSON.stringify(item.metadata).includes(subject)) ? true : undefined
+    }, WITHIN_MS)
+    const lines: string[] = []
+    // A safety net far beyond the deadline of `captured`: only the close polling can capture in time.
+    await following(s, lines, {pushedIntervalMs: 10 * WITHIN_MS}, async realtime => {
+      const push = () => realtime.status.push
+      await captured('the first cycle', 'already there')
+      await eventually('the push in force (NOTIFY)', async () => (push().mode === 'notify' && push().connections === 1 ? true : undefined), WITHIN_MS)
+      await client.mailboxCreate('Projects')
+      await client.append('Projects', message('in a new folder'))
+      await captured('the new folder\'s message', 'in a new folder')
+      const deaf = await settledPushProcess(s, alice)
+      signal(deaf, 'SIGSTOP')
+      stopped.push(deaf)
+      await client.append('Projects', message('not pushed'))
+      await captured('the message the push missed, by the close polling', 'not pushed')
+      assert.equal(push().missed, 0, 'not judged while polled every second: such a poll may come before the push')
+    })
+  })
 })
 
 /** The push connection's process, once the same for a second. */
