@@ -31,14 +31,19 @@ describe('realtime capture: a push connection that stopped reporting', function 
     await s.cleanup()
   })
 
+  /** Until the account's live items hold a message whose metadata (its subject) includes `subject`. */
+  function capturedIn(address: string, what: string, subject: string): Promise<true> {
+    return eventually(what, async () => {
+      const items: LiveItem[] = await s.liveItems(address)
+      return items.some(item => JSON.stringify(item.metadata).includes(subject)) ? true : undefined
+    }, WITHIN_MS)
+  }
+
   it('is found by the safety-net poll, counted, logged once and opened anew; the account is pushed again', async () => {
     const alice = await s.user('alice')
     await s.dovecot.loadMessages(alice, {INBOX: [{raw: message('already there')}], Archive: []})
     const client = await s.client(alice)
-    const captured = (what: string, subject: string) => eventually(what, async () => {
-      const items: LiveItem[] = await s.liveItems(alice)
-      return items.some(item => JSON.stringify(item.metadata).includes(subject)) ? true : undefined
-    }, WITHIN_MS)
+    const captured = (what: string, subject: string) => capturedIn(alice, what, subject)
     const lines: string[] = []
     await following(s, lines, {pushedIntervalMs: SAFETY_NET_MS}, async realtime => {
       const push = () => realtime.status.push
@@ -72,10 +77,7 @@ describe('realtime capture: a push connection that stopped reporting', function 
     const alice = await s.user('alice')
     await s.dovecot.loadMessages(alice, {INBOX: [{raw: message('already there')}]})
     const client = await s.client(alice)
-    const captured = (what: string, subject: string) => eventually(what, async () => {
-      const items: LiveItem[] = await s.liveItems(alice)
-      return items.some(item => JSON.stringify(item.metadata).includes(subject)) ? true : undefined
-    }, WITHIN_MS)
+    const captured = (what: string, subject: string) => capturedIn(alice, what, subject)
     const lines: string[] = []
     // A safety net far beyond the deadline of `captured`: only the close polling can capture in time.
     await following(s, lines, {pushedIntervalMs: 10 * WITHIN_MS}, async realtime => {
