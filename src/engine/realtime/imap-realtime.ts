@@ -153,7 +153,7 @@ export class ImapRealtime {
   private readonly unpushed = new Map<string, number>()
   private readonly pollDelay: PollingDelay
   private readonly certain = new Set<string>()
-  /** Accounts with a folder renamed or a push missed lately, and until when their cycles run every CLOSE_POLL_MS. */
+  /** Accounts with folders reorganised or a push missed lately, and until when their cycles run every CLOSE_POLL_MS. */
   private readonly closelyUntil = new Map<string, number>()
   /** Open sessions, least recently used first. */
   private readonly sessions = new Map<string, ImapSession>()
@@ -355,7 +355,7 @@ export class ImapRealtime {
    */
   private unannounced(account: string, signal: AbortSignal): void {
     if (this.again.has(account) || this.pool.modeOf(account) !== 'notify') return
-    if ((this.closelyUntil.get(account) ?? 0) > Date.now()) return
+    if (this.polledClosely(account)) return
     const at = Date.now()
     this.unpushed.set(account, at)
     setTimeout(() => {
@@ -388,10 +388,16 @@ export class ImapRealtime {
   }
 
   private interval(account: string): number {
-    const closelyUntil = this.closelyUntil.get(account)
-    if (closelyUntil !== undefined && closelyUntil > Date.now()) return Math.min(CLOSE_POLL_MS, this.intervalMs)
-    this.closelyUntil.delete(account)
+    if (this.polledClosely(account)) return Math.min(CLOSE_POLL_MS, this.intervalMs)
     return this.pool.modeOf(account) === 'notify' ? this.pushedIntervalMs : this.intervalMs
+  }
+
+  /** Whether the account is in its close watch (CLOSE_WATCH_MS); a watch that has run out is forgotten. */
+  private polledClosely(account: string): boolean {
+    const until = this.closelyUntil.get(account)
+    if (until !== undefined && until > Date.now()) return true
+    this.closelyUntil.delete(account)
+    return false
   }
 
   private readingAccounts = false
