@@ -333,7 +333,9 @@ export class ImapRestoreTarget {
   }
 
   private async guard<T>(work: () => Promise<T>): Promise<T> {
-    return guardImap({account: this.account, settings: this.settings, signal: this.signal}, work)
+    return guardImap({
+      account: this.account, client: this.client, settings: this.settings, signal: this.signal,
+    }, work)
   }
 }
 

@@ -128,15 +128,29 @@ export async function closeAdminConnection(client: ImapFlow): Promise<void> {
  * naming the account (never the login).
  */
 export async function guardImap<T>(
-  connection: {account: string; settings: ImapSettings; signal?: AbortSignal},
+  connection: {account: string; client: ImapFlow; settings: ImapSettings; signal?: AbortSignal},
   work: () => Promise<T>,
 ): Promise<T> {
-  const {account, settings, signal} = connection
+  const {account, client, settings, signal} = connection
   if (signal?.aborted) throw new OperationAborted()
   try {
     return await work()
   } catch (error) {
     if (signal?.aborted) throw new OperationAborted()
-    throw explainSessionError(error, settings, account)
+    throw explainSessionError(refusedAfterBye(error, client) ? closedByServer() : error, settings, account)
   }
+}
+
+/**
+ * imapflow closes the connection a moment after the server's BYE (deferred to the next turn of the event loop): a
+ * command issued in between is refused with NoMailboxSelected, as the session has left its selected state, although
+ * the cause is the server ending the session (a `doveadm kick` did this in CI: the scan said "No mailbox is
+ * selected" instead of naming the closed connection).
+ */
+function refusedAfterBye(error: unknown, client: ImapFlow): boolean {
+  return (error as {code?: string} | undefined)?.code === 'NoMailboxSelected' && client.byeReason !== undefined
+}
+
+function closedByServer(): Error {
+  return Object.assign(new Error('the server ended the session'), {code: 'NoConnection'})
 }

@@ -368,7 +368,9 @@ export class ImapSession {
 
   /** Runs IMAP work, turning an abort into OperationAborted and a failure into one clear line. */
   private async guard<T>(work: () => Promise<T>): Promise<T> {
-    return guardImap({account: this.account, settings: this.settings, signal: this.signal}, work)
+    return guardImap({
+      account: this.account, client: this.client, settings: this.settings, signal: this.signal,
+    }, work)
   }
 }
 
