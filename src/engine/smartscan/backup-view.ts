@@ -160,6 +160,8 @@ function backupItemOf(state: ItemState): BackupItem {
 /** A message of the account with a given content, live or deleted not long ago (messagesWithContent). */
 export interface ContentHolder extends BackupItem {
   deleted: boolean
+  /** When the deletion was recorded (ms), for a deleted one. */
+  deletedAt?: number
 }
 
 /**
@@ -178,7 +180,10 @@ export async function messagesWithContent(catalog: Catalog, accountId: number, d
     .where(q => q.where('r.deleted', false).orWhere('r.valid_from', '>=', deletedSince))
     .select(OPEN_ITEM_COLUMNS)
     for (const state of rows.map(row => stateFromRow(row))) {
-      if (state.type === 'message') holders.push({...backupItemOf(state), deleted: state.current!.deleted})
+      if (state.type === 'message') {
+        const {deleted, validFrom} = state.current!
+        holders.push({...backupItemOf(state), deleted, ...(deleted ? {deletedAt: validFrom} : {})})
+      }
     }
   }
 

@@ -203,6 +203,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
   /** The folders as the server has them against the backup's; undefined when nothing at all changed. */
   private async plan(from: unknown): Promise<Cycle | undefined> {
     const {catalog, session} = this.options
+    const startedAt = Date.now()
     const account = await findBackupAccount(catalog, this.scope)
     const fresh = !account || account.deleted
     if (!fresh) this.knownAccountId = account.id
@@ -229,7 +230,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     const emptied = plan.folders.filter(f => !f.server.selectable && (f.known?.messages ?? 0) > 0)
     const statuses = new Map<PlannedFolder, FolderStatus>(plan.folders.map(f => [f, f.server.status ?? NO_STATUS]))
     const final = (): ImapAccountPosition => ({
-      folders: Object.fromEntries([...statuses].map(([f, status]) => [f.id, {...status, path: f.server.path}])),
+      folders: Object.fromEntries([...statuses].map(([f, status]) => [f.id, {...status, path: f.server.path}])), startedAt,
     })
     if (!fresh && toRead.length === 0 && emptied.length === 0 && plan.gone.length === 0 && plan.folders.every(f => f.change === null)) {
       this.finalPosition = final()
@@ -243,13 +244,15 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       accountId: fresh ? null : account.id,
       // Read before this cycle commits anything (its first batches move the checkpoint on).
       previousCommitAt: fresh ? null : await checkpointTime(catalog, IMAP_CONNECTOR, this.scope),
+      // A fresh account starts from EMPTY_POSITION, which names no cycle.
+      previousStartedAt: cycleStartOf(start),
       fresh,
       plan,
       toRead,
       emptied,
       statuses,
       final,
-      intermediate: midway(intermediatePosition(start, plan.folders)),
+      intermediate: midway({...intermediatePosition(start, plan.folders), startedAt}),
     }
   }
 
@@ -424,6 +427,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       session: this.options.session,
       accountId,
       previousCommitAt: cycle.previousCommitAt,
+      previousStartedAt: cycle.previousStartedAt,
       mailboxOf: folderMailboxes(cycle),
       taken: new Set(changes.removed.map(item => item.id)),
     })
@@ -438,8 +442,10 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     const metadata = metadataOf(message)
     if (arrival.previous) changes.matched.add(arrival.previous)
     else if (late && !late.revived) changes.movedLate.add(late.item.id)
-    // Deleted a moment ago from another folder: the deletion was this MOVE's first half, which the move replaces.
-    const undoesDeletion = late?.revived === true && late.item.folder !== folder.id
+    // Deleted from another folder by the previous cycle: the deletion was this MOVE's first half, which the move
+    // replaces. Recorded earlier, the deletion was the user's, and the message is back (a restore): it stays deleted
+    // until now, and lives again from now on under its own id.
+    const undoesDeletion = late?.revived === true && late.moveHalf && late.item.folder !== folder.id
     const previous = arrival.previous ?? (late?.revived && !undoesDeletion ? undefined : late?.item)
     if (previous) {
       // Elsewhere: a MOVE (item.moved, with its new place and flags); in the same folder: the mailbox renumbered.
@@ -658,6 +664,8 @@ interface Cycle {
   accountId: null | number
   /** When the account's previous cycle that changed something committed: the deletions it recorded are that old. */
   previousCommitAt: null | number
+  /** When that cycle began (ImapAccountPosition.startedAt): null when unknown (a position written before it was kept). */
+  previousStartedAt: null | number
   fresh: boolean
   plan: FolderPlan
   toRead: PlannedFolder[]
@@ -732,6 +740,10 @@ function intermediatePosition(start: ImapAccountPosition, folders: readonly Plan
   }
 
   return {folders: result}
+}
+
+function cycleStartOf(position: ImapAccountPosition): null | number {
+  return position.startedAt ?? null
 }
 
 /** Each call, `position` named after one more batch of this cycle, so that no other cycle can commit after it. */

@@ -24,6 +24,12 @@ export interface EarlierItem {
   item: ContentHolder
   /** The item's deletion was recorded by an earlier cycle: it lives again, under its own id. */
   revived: boolean
+  /**
+   * Revived, and its deletion was recorded by the account's previous cycle: the two halves of a MOVE may have reached
+   * these two cycles. Recorded before that cycle, it is a deletion a later cycle saw nothing of (not a MOVE's: its
+   * other half would have reached that cycle), and the message came back afterwards (a restore into another folder).
+   */
+  moveHalf: boolean
 }
 
 /**
@@ -45,6 +51,8 @@ export class LateMoves {
     accountId: number
     /** When the account's previous cycle that changed something committed (null: none did). */
     previousCommitAt: null | number
+    /** When that cycle began (null: unknown, then any recent deletion may be a MOVE's half). */
+    previousStartedAt: null | number
     /** The server's mailbox of a folder of the backup, if the server has it. */
     mailboxOf: (folderId: string) => string | undefined
     /** Items this cycle already accounts for (removed, matched, or found here before): never taken twice. */
@@ -86,11 +94,13 @@ export class LateMoves {
     for (const holder of candidates.filter(h => !h.deleted)) {
       // Rare (a copy, or a move seen in halves), and each answer decides the next: one question at a time.
       if (await this.stillInPlace(holder)) copyPossible = true
-      else return {item: holder, revived: false}
+      else return {item: holder, revived: false, moveHalf: false}
     }
 
     const deleted = candidates.find(h => h.deleted)
-    return !copyPossible && deleted ? {item: deleted, revived: true} : undefined
+    if (copyPossible || !deleted) return undefined
+    const {previousStartedAt} = this.options
+    return {item: deleted, revived: true, moveHalf: previousStartedAt === null || (deleted.deletedAt ?? 0) >= previousStartedAt}
   }
 
   /** Whether the server still has the live item where the backup last saw it (then the new message is a copy). */

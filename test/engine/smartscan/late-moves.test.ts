@@ -215,6 +215,27 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(paths, [], 'a restore of the moment between has neither message')
     })
 
+    it('a deleted message put back into another folder after a later cycle (a restore) stays deleted until then', async () => {
+      const {address, bytes, client, original} = await withMarchMessage('max')
+      await expungeFirst(client, 'INBOX')
+      await s.scan()
+      // Another change, captured: the deletion is now older than the cycle before the next one.
+      await client.append('INBOX', message('later mail'))
+      await s.scan()
+      const between = Date.now()
+      // What doItemRestore of the message as it was does, into another folder: its bytes and its internal date.
+      await client.append('Archive', bytes, [], new Date('2026-03-01T09:00:00Z'))
+      await s.scan()
+      // It used to be taken for a MOVE seen in halves: the deletion was replaced by a move at its moment, and a
+      // restore of any moment since had the message in Archive, where it never was before the restore.
+      const revisions = await s.revisions(address, original)
+      assert.deepEqual(revisions.map(r => r.deleted), [false, true, false], JSON.stringify(revisions))
+      const paths: string[] = []
+      for await (const item of (await stateAt(s.t.catalog, address, between)).items()) paths.push(item.folderPath)
+      assert.deepEqual(paths, ['/INBOX'], 'a restore of the moment between has only the later mail')
+      assert.deepEqual((await s.liveItems(address)).map(item => [item.path, item.id === original]).sort(), [['/Archive', true], ['/INBOX', false]])
+    })
+
     it('the same bytes uploaded again while the original is deleted are a new message, not the original moved', async () => {
       const {address, bytes, client, original} = await withMarchMessage('kim')
       // Archive changed before the cycle lists (it will be read); INBOX did not, and loses the original just after.

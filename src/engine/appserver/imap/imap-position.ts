@@ -16,6 +16,12 @@ export interface ImapAccountPosition {
    * over a newer one that no later cycle would read again.
    */
   cycle?: string
+  /**
+   * When the cycle that wrote this position began (ms). A deletion the next cycle finds recorded since then was seen
+   * by that cycle, so a new message with its content elsewhere may be the other half of a MOVE it saw only in part
+   * (LateMoves); one recorded before, with a cycle that committed in between, is a deletion the user made.
+   */
+  startedAt?: number
 }
 
 export interface ImapFolderPosition extends FolderStatus {
@@ -40,7 +46,7 @@ export function sameStatus(known: FolderStatus, now: FolderStatus): boolean {
 
 /** Reads a stored position defensively: anything else than the expected shape counts as none. */
 export function asImapPosition(value: unknown): ImapAccountPosition {
-  const folders = (value as null | Partial<ImapAccountPosition>)?.folders
+  const {folders, startedAt} = (value ?? {}) as Partial<ImapAccountPosition>
   if (!folders || typeof folders !== 'object') return {folders: {}}
-  return {folders: {...folders}}
+  return {folders: {...folders}, ...(typeof startedAt === 'number' ? {startedAt} : {})}
 }
