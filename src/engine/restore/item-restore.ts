@@ -16,7 +16,7 @@ import {restoreMessageOf} from './restore-message.js'
 import {announceRenamed, type RenamedFolder} from './separator-in-name.js'
 import {checkSource} from './source-check.js'
 import {specialUsesOf} from './special-use-place.js'
-import {survivingCopies} from './surviving-copies.js'
+import {copiesMayBeItselfFrom, survivingCopies} from './surviving-copies.js'
 
 export interface ItemRestoreRequest {
   account: string
@@ -102,12 +102,11 @@ export async function restoreItem(context: OperationContext, request: ItemRestor
     const renamedFolders: RenamedFolder[] = []
     announceRenamed({renamedFolders}, progress, account.name, target.renamingOf(folderPath, placing))
     const message = restoreMessageOf(state, bytes)
-    // Another copy of the same content that was already there when this item went (or, while the item is live, any
-    // other copy) is another message, not this one.
-    const latest = history.states.at(-1)!
-    const seenBefore = latest.deleted ? latest.validFrom : null
+    // Another copy of the same content that was already there when this item left the folder (or, while the item is
+    // there, any other copy) is another message, not this one.
+    const path = `/${folderPath.split('/').filter(Boolean).join('/')}`
     const others = await survivingCopies(catalog, account.key, folders, {
-      path: `/${folderPath.split('/').filter(Boolean).join('/')}`, seenBefore: new Map([[message.digest, seenBefore]]), except: request.item,
+      path, seenBefore: new Map([[message.digest, copiesMayBeItselfFrom(history.states, folders, path)]]), except: request.item,
     })
     await target.setAside(mailbox, message, others.get(message.digest) ?? 0)
     const report = (appended: boolean): ItemRestoreReport => ({

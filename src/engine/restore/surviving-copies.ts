@@ -1,13 +1,14 @@
 import type {Catalog} from '../catalog/catalog.js'
 import type {FolderHistory} from '../history/folder-history.js'
+import type {ItemRevision} from '../history/item-revision.js'
 
 /** Which copies to count: the folder they are in now and, per content digest, the moment they must be older than. */
 export interface CopiesQuery {
   /** The folder's path as the catalog names it now ("/INBOX/Sub"). */
   path: string
   /**
-   * Per digest, only items the backup saw before this moment (ms): the message being restored was deleted then;
-   * null: any live copy.
+   * Per digest, only items the backup saw before this moment (ms): the message being restored was deleted (or left
+   * the folder) then; null: any live copy.
    */
   seenBefore: ReadonlyMap<string, null | number>
   /** The item being restored, never a copy of itself. */
@@ -47,6 +48,20 @@ export async function survivingCopies(catalog: Catalog, accountKey: number, fold
   }
 
   return counts
+}
+
+/**
+ * For doItemRestore of one item into a folder (its own, or a restore_folder): since when a copy of its content there
+ * may be the item itself, put back by an earlier restore (survivingCopies' seenBefore). A restore appends the item
+ * only into a folder that lacks it, so only after the item's last stay in that folder ended (moved elsewhere or
+ * deleted); copies the backup saw before then were there beside it, other messages. Null while the item is there
+ * now: every other copy is another message. For a folder the item never was in, from when the backup first saw it.
+ * Before, only the item's deletion counted: an item restored into its old folder while it lived on in another was,
+ * restored again, taken for another message and appended a second time.
+ */
+export function copiesMayBeItselfFrom(states: readonly ItemRevision[], folders: FolderHistory, path: string): null | number {
+  const stays = states.filter(state => !state.deleted && sameFolder(folders.homePath(state.folder, state.validFrom), path))
+  return stays.length === 0 ? states[0].validFrom : stays.at(-1)!.validTo
 }
 
 /** IMAP's INBOX is case-insensitive; every other name is compared exactly ("Case" and "case" are two folders). */
