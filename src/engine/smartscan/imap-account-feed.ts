@@ -184,10 +184,12 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     yield * this.newMessages(batch, cycle, changes, signal)
     if (this.options.deep) yield * this.verify(batch, cycle, changes, signal)
     // What is gone, then the folders that are gone (deepest first, so that none is deleted twice).
+    let deletions = 0
     for (const item of changes.removed) {
       if (changes.matched.has(item)) continue
       batch.add({op: 'item.deleted', data: {item: item.id}}, 0)
       this.stats.deleted++
+      deletions++
     }
 
     for (const g of cycle.plan.gone) {
@@ -195,9 +197,24 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       this.stats.foldersDeleted++
     }
 
-    this.finalPosition = cycle.final()
+    this.finalPosition = deletions > 0 ? {...cycle.final(), uidnextAtEnd: await this.uidnextNow(cycle)} : cycle.final()
     if (batch.size > 0) yield await this.take(batch, this.finalPosition)
     this.options.onProgress?.(this.stats)
+  }
+
+  /**
+   * Each folder's UIDNEXT now, after every read of the cycle (one LIST-STATUS): what the next cycle tells a MOVE's
+   * other half from a message put back later by (ImapAccountPosition.uidnextAtEnd).
+   */
+  private async uidnextNow(cycle: Cycle): Promise<Record<string, number>> {
+    const ids = new Map(cycle.plan.folders.map(f => [f.server.path, f.id]))
+    const result: Record<string, number> = {}
+    for (const folder of await this.options.session.folders()) {
+      const id = ids.get(folder.path)
+      if (id !== undefined && folder.status) result[id] = folder.status.uidnext
+    }
+
+    return result
   }
 
   /** The folders as the server has them against the backup's; undefined when nothing at all changed. */
@@ -246,6 +263,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       previousCommitAt: fresh ? null : await checkpointTime(catalog, IMAP_CONNECTOR, this.scope),
       // A fresh account starts from EMPTY_POSITION, which names no cycle.
       previousStartedAt: cycleStartOf(start),
+      previousUidnextAtEnd: start.uidnextAtEnd ?? null,
       fresh,
       plan,
       toRead,
@@ -428,6 +446,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       accountId,
       previousCommitAt: cycle.previousCommitAt,
       previousStartedAt: cycle.previousStartedAt,
+      previousUidnextAtEnd: cycle.previousUidnextAtEnd,
       mailboxOf: folderMailboxes(cycle),
       taken: new Set(changes.removed.map(item => item.id)),
     })
@@ -666,6 +685,8 @@ interface Cycle {
   previousCommitAt: null | number
   /** When that cycle began (ImapAccountPosition.startedAt): null when unknown (a position written before it was kept). */
   previousStartedAt: null | number
+  /** Its folders' UIDNEXT once it had read everything, when it recorded deletions (ImapAccountPosition.uidnextAtEnd). */
+  previousUidnextAtEnd: null | Record<string, number>
   fresh: boolean
   plan: FolderPlan
   toRead: PlannedFolder[]

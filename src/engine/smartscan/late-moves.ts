@@ -53,6 +53,8 @@ export class LateMoves {
     previousCommitAt: null | number
     /** When that cycle began (null: unknown, then any recent deletion may be a MOVE's half). */
     previousStartedAt: null | number
+    /** Its folders' UIDNEXT once it had read everything (null: unknown, then any UID may be a MOVE's half). */
+    previousUidnextAtEnd: null | Record<string, number>
     /** The server's mailbox of a folder of the backup, if the server has it. */
     mailboxOf: (folderId: string) => string | undefined
     /** Items this cycle already accounts for (removed, matched, or found here before): never taken twice. */
@@ -74,7 +76,7 @@ export class LateMoves {
       // moment between the two cycles put the message back where it had been deleted; taken for a live item gone
       // from its place, it hid that item's deletion the same way.
       const candidates = holders.filter(h => h.digest === arrival.digest && !taken.has(h.id) && sameInternalDate(h.metadata, arrival.message))
-      const earlier = await this.earlierItem(rank(candidates, arrival.message))
+      const earlier = await this.earlierItem(rank(candidates, arrival.message), arrival)
       if (!earlier) continue
       taken.add(earlier.item.id)
       found.set(arrival, earlier)
@@ -89,7 +91,7 @@ export class LateMoves {
    * seen first). With a live copy still in place the new message may as well be a COPY of it: then it is a new
    * item, and a deletion the user made stays one that doUndelete brings back.
    */
-  private async earlierItem(candidates: ContentHolder[]): Promise<EarlierItem | undefined> {
+  private async earlierItem(candidates: ContentHolder[], arrival: Arrival): Promise<EarlierItem | undefined> {
     let copyPossible = false
     for (const holder of candidates.filter(h => !h.deleted)) {
       // Rare (a copy, or a move seen in halves), and each answer decides the next: one question at a time.
@@ -99,8 +101,19 @@ export class LateMoves {
 
     const deleted = candidates.find(h => h.deleted)
     if (copyPossible || !deleted) return undefined
-    const {previousStartedAt} = this.options
-    return {item: deleted, revived: true, moveHalf: previousStartedAt === null || (deleted.deletedAt ?? 0) >= previousStartedAt}
+    return {item: deleted, revived: true, moveHalf: this.seenWithDeletion(deleted, arrival)}
+  }
+
+  /**
+   * Whether the new message may be the other half of a MOVE whose expunge recorded this deletion: the deletion was
+   * recorded by the previous cycle, and the message was in its folder when that cycle ended (its UID below that
+   * folder's UIDNEXT then). A message put back later by a restore, or uploaded again with its internal date, has a
+   * higher UID, or comes after a cycle in between.
+   */
+  private seenWithDeletion(deleted: ContentHolder, arrival: Arrival): boolean {
+    const {previousStartedAt, previousUidnextAtEnd} = this.options
+    if (previousStartedAt !== null && (deleted.deletedAt ?? 0) < previousStartedAt) return false
+    return previousUidnextAtEnd === null || arrival.message.uid < (previousUidnextAtEnd[arrival.folder.id] ?? 0)
   }
 
   /** Whether the server still has the live item where the backup last saw it (then the new message is a copy). */

@@ -236,6 +236,21 @@ for (const dialect of DIALECTS) {
       assert.deepEqual((await s.liveItems(address)).map(item => [item.path, item.id === original]).sort(), [['/Archive', true], ['/INBOX', false]])
     })
 
+    it('a deleted message put back into another folder by the very next cycle (a restore) stays deleted until then', async () => {
+      const {address, bytes, client, original} = await withMarchMessage('ned')
+      await expungeFirst(client, 'INBOX')
+      await s.scan()
+      const between = Date.now()
+      // No cycle in between (an idle account): only the UID tells the restore's APPEND from a MOVE's other half.
+      await client.append('Archive', bytes, [], new Date('2026-03-01T09:00:00Z'))
+      await s.scan()
+      const revisions = await s.revisions(address, original)
+      assert.deepEqual(revisions.map(r => r.deleted), [false, true, false], JSON.stringify(revisions))
+      const paths: string[] = []
+      for await (const item of (await stateAt(s.t.catalog, address, between)).items()) paths.push(item.folderPath)
+      assert.deepEqual(paths, [], 'a restore of the moment between has no message')
+    })
+
     it('the same bytes uploaded again while the original is deleted are a new message, not the original moved', async () => {
       const {address, bytes, client, original} = await withMarchMessage('kim')
       // Archive changed before the cycle lists (it will be read); INBOX did not, and loses the original just after.

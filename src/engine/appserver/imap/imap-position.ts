@@ -22,6 +22,13 @@ export interface ImapAccountPosition {
    * (LateMoves); one recorded before, with a cycle that committed in between, is a deletion the user made.
    */
   startedAt?: number
+  /**
+   * Written by a cycle that recorded deletions: each folder's UIDNEXT (by folder id) once it had read everything. A
+   * message the next cycle finds in a folder below it was there before that cycle ended, so it may be the other half
+   * of a MOVE whose expunge that cycle saw; one at or above it came afterwards (a restore, an upload), and the
+   * deletion it resembles stays one.
+   */
+  uidnextAtEnd?: Record<string, number>
 }
 
 export interface ImapFolderPosition extends FolderStatus {
@@ -46,7 +53,11 @@ export function sameStatus(known: FolderStatus, now: FolderStatus): boolean {
 
 /** Reads a stored position defensively: anything else than the expected shape counts as none. */
 export function asImapPosition(value: unknown): ImapAccountPosition {
-  const {folders, startedAt} = (value ?? {}) as Partial<ImapAccountPosition>
+  const {folders, startedAt, uidnextAtEnd} = (value ?? {}) as Partial<ImapAccountPosition>
   if (!folders || typeof folders !== 'object') return {folders: {}}
-  return {folders: {...folders}, ...(typeof startedAt === 'number' ? {startedAt} : {})}
+  return {
+    folders: {...folders},
+    ...(typeof startedAt === 'number' ? {startedAt} : {}),
+    ...(uidnextAtEnd && typeof uidnextAtEnd === 'object' ? {uidnextAtEnd: {...uidnextAtEnd}} : {}),
+  }
 }
