@@ -210,45 +210,49 @@ for (const dialect of DIALECTS) {
       const live = await s.liveItems(address)
       assert.deepEqual(live.map(item => item.path), ['/Archive'])
       assert.notEqual(live[0].id, original)
-      const paths: string[] = []
-      for await (const item of (await stateAt(s.t.catalog, address, between)).items()) paths.push(item.folderPath)
-      assert.deepEqual(paths, [], 'a restore of the moment between has neither message')
+      assert.deepEqual(await foldersAt(address, between), [], 'a restore of the moment between has neither message')
     })
 
-    it('a deleted message put back into another folder after a later cycle (a restore) stays deleted until then', async () => {
-      const {address, bytes, client, original} = await withMarchMessage('max')
+    /** The folder of each message a point-in-time read of the account at `at` has. */
+    async function foldersAt(address: string, at: number): Promise<string[]> {
+      const paths: string[] = []
+      for await (const item of (await stateAt(s.t.catalog, address, at)).items()) paths.push(item.folderPath)
+      return paths.sort()
+    }
+
+    /**
+     * March's message deleted, captured, then put back into Archive with its bytes and internal date (what doItemRestore
+     * of it does) and captured; with `laterCycle`, another change is captured in between. The deletion used to be
+     * taken for a MOVE's first half and replaced by a move at its moment: a restore of any moment since had the message
+     * in Archive, where it never was before the restore.
+     */
+    async function putBackAfterDeletion(name: string, laterCycle: boolean): Promise<{address: string; between: number; original: string}> {
+      const {address, bytes, client, original} = await withMarchMessage(name)
       await expungeFirst(client, 'INBOX')
       await s.scan()
-      // Another change, captured: the deletion is now older than the cycle before the next one.
-      await client.append('INBOX', message('later mail'))
-      await s.scan()
+      if (laterCycle) {
+        await client.append('INBOX', message('later mail'))
+        await s.scan()
+      }
+
       const between = Date.now()
-      // What doItemRestore of the message as it was does, into another folder: its bytes and its internal date.
       await client.append('Archive', bytes, [], new Date('2026-03-01T09:00:00Z'))
       await s.scan()
-      // It used to be taken for a MOVE seen in halves: the deletion was replaced by a move at its moment, and a
-      // restore of any moment since had the message in Archive, where it never was before the restore.
       const revisions = await s.revisions(address, original)
       assert.deepEqual(revisions.map(r => r.deleted), [false, true, false], JSON.stringify(revisions))
-      const paths: string[] = []
-      for await (const item of (await stateAt(s.t.catalog, address, between)).items()) paths.push(item.folderPath)
-      assert.deepEqual(paths, ['/INBOX'], 'a restore of the moment between has only the later mail')
+      return {address, between, original}
+    }
+
+    it('a deleted message put back into another folder after a later cycle (a restore) stays deleted until then', async () => {
+      const {address, between, original} = await putBackAfterDeletion('max', true)
+      assert.deepEqual(await foldersAt(address, between), ['/INBOX'], 'a restore of the moment between has only the later mail')
       assert.deepEqual((await s.liveItems(address)).map(item => [item.path, item.id === original]).sort(), [['/Archive', true], ['/INBOX', false]])
     })
 
     it('a deleted message put back into another folder by the very next cycle (a restore) stays deleted until then', async () => {
-      const {address, bytes, client, original} = await withMarchMessage('ned')
-      await expungeFirst(client, 'INBOX')
-      await s.scan()
-      const between = Date.now()
       // No cycle in between (an idle account): only the UID tells the restore's APPEND from a MOVE's other half.
-      await client.append('Archive', bytes, [], new Date('2026-03-01T09:00:00Z'))
-      await s.scan()
-      const revisions = await s.revisions(address, original)
-      assert.deepEqual(revisions.map(r => r.deleted), [false, true, false], JSON.stringify(revisions))
-      const paths: string[] = []
-      for await (const item of (await stateAt(s.t.catalog, address, between)).items()) paths.push(item.folderPath)
-      assert.deepEqual(paths, [], 'a restore of the moment between has no message')
+      const {address, between} = await putBackAfterDeletion('ned', false)
+      assert.deepEqual(await foldersAt(address, between), [], 'a restore of the moment between has no message')
     })
 
     it('the same bytes uploaded again while the original is deleted are a new message, not the original moved', async () => {
