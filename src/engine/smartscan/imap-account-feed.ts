@@ -261,9 +261,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       accountId: fresh ? null : account.id,
       // Read before this cycle commits anything (its first batches move the checkpoint on).
       previousCommitAt: fresh ? null : await checkpointTime(catalog, IMAP_CONNECTOR, this.scope),
-      // A fresh account starts from EMPTY_POSITION, which names no cycle.
-      previousStartedAt: cycleStartOf(start),
-      previousUidnextAtEnd: start.uidnextAtEnd ?? null,
+      start,
       fresh,
       plan,
       toRead,
@@ -445,8 +443,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       session: this.options.session,
       accountId,
       previousCommitAt: cycle.previousCommitAt,
-      previousStartedAt: cycle.previousStartedAt,
-      previousUidnextAtEnd: cycle.previousUidnextAtEnd,
+      previous: cycle.start,
       mailboxOf: folderMailboxes(cycle),
       taken: new Set(changes.removed.map(item => item.id)),
     })
@@ -683,10 +680,11 @@ interface Cycle {
   accountId: null | number
   /** When the account's previous cycle that changed something committed: the deletions it recorded are that old. */
   previousCommitAt: null | number
-  /** When that cycle began (ImapAccountPosition.startedAt): null when unknown (a position written before it was kept). */
-  previousStartedAt: null | number
-  /** Its folders' UIDNEXT once it had read everything, when it recorded deletions (ImapAccountPosition.uidnextAtEnd). */
-  previousUidnextAtEnd: null | Record<string, number>
+  /**
+   * The position the cycle began from: the previous cycle's, with when that cycle began and, when it recorded
+   * deletions, its folders' UIDNEXT at its end (EMPTY_POSITION for a fresh account).
+   */
+  start: ImapAccountPosition
   fresh: boolean
   plan: FolderPlan
   toRead: PlannedFolder[]
@@ -761,10 +759,6 @@ function intermediatePosition(start: ImapAccountPosition, folders: readonly Plan
   }
 
   return {folders: result}
-}
-
-function cycleStartOf(position: ImapAccountPosition): null | number {
-  return position.startedAt ?? null
 }
 
 /** Each call, `position` named after one more batch of this cycle, so that no other cycle can commit after it. */

@@ -1,3 +1,4 @@
+import type {ImapAccountPosition} from '../appserver/imap/imap-position.js'
 import type {ImapSession, MessageMeta} from '../appserver/imap/imap-session.js'
 import type {Catalog} from '../catalog/catalog.js'
 
@@ -25,9 +26,9 @@ export interface EarlierItem {
   /** The item's deletion was recorded by an earlier cycle: it lives again, under its own id. */
   revived: boolean
   /**
-   * Revived, and its deletion was recorded by the account's previous cycle: the two halves of a MOVE may have reached
-   * these two cycles. Recorded before that cycle, it is a deletion a later cycle saw nothing of (not a MOVE's: its
-   * other half would have reached that cycle), and the message came back afterwards (a restore into another folder).
+   * Revived, its deletion recorded by the account's previous cycle and the message already in its folder when that
+   * cycle ended: the two halves of a MOVE may have reached these two cycles (seenWithDeletion). Otherwise the message
+   * came back after the deletion (a restore into another folder), which stays a deletion.
    */
   moveHalf: boolean
 }
@@ -51,10 +52,11 @@ export class LateMoves {
     accountId: number
     /** When the account's previous cycle that changed something committed (null: none did). */
     previousCommitAt: null | number
-    /** When that cycle began (null: unknown, then any recent deletion may be a MOVE's half). */
-    previousStartedAt: null | number
-    /** Its folders' UIDNEXT once it had read everything (null: unknown, then any UID may be a MOVE's half). */
-    previousUidnextAtEnd: null | Record<string, number>
+    /**
+     * What the position that cycle wrote says of it: when it began and, if it recorded deletions, its folders' UIDNEXT
+     * at its end. Unknown (a position written before they were kept), any recent deletion and any UID may be a MOVE's.
+     */
+    previous: Pick<ImapAccountPosition, 'startedAt' | 'uidnextAtEnd'>
     /** The server's mailbox of a folder of the backup, if the server has it. */
     mailboxOf: (folderId: string) => string | undefined
     /** Items this cycle already accounts for (removed, matched, or found here before): never taken twice. */
@@ -111,9 +113,9 @@ export class LateMoves {
    * higher UID, or comes after a cycle in between.
    */
   private seenWithDeletion(deleted: ContentHolder, arrival: Arrival): boolean {
-    const {previousStartedAt, previousUidnextAtEnd} = this.options
-    if (previousStartedAt !== null && (deleted.deletedAt ?? 0) < previousStartedAt) return false
-    return previousUidnextAtEnd === null || arrival.message.uid < (previousUidnextAtEnd[arrival.folder.id] ?? 0)
+    const {startedAt, uidnextAtEnd} = this.options.previous
+    if (startedAt !== undefined && (deleted.deletedAt ?? 0) < startedAt) return false
+    return uidnextAtEnd === undefined || arrival.message.uid < (uidnextAtEnd[arrival.folder.id] ?? 0)
   }
 
   /** Whether the server still has the live item where the backup last saw it (then the new message is a copy). */
