@@ -28,8 +28,9 @@ export interface FolderPlan {
  * Which catalog folder each mailbox is. Without OBJECTID a mailbox is recognised by its UIDVALIDITY (kept by RENAME)
  * and its path: same path and UIDVALIDITY is the same folder; the same UIDVALIDITY at a new path is that folder
  * renamed (whether its old path is gone or holds a new mailbox); the same path with a new UIDVALIDITY is otherwise
- * still that folder (its messages are matched again by content, not duplicated); a live catalog folder at the path,
- * with no checkpoint entry, is adopted; anything else is a new folder.
+ * still that folder (its messages are matched again by content, not duplicated), unless it is empty (a new mailbox
+ * under the old name); a live catalog folder at the path, with no checkpoint entry, is adopted; anything else is a
+ * new folder.
  */
 export function planFolders(
   server: readonly ServerFolder[],
@@ -67,8 +68,13 @@ export function planFolders(
     }
   }
 
-  // 3. Same path, new UIDVALIDITY (deleted and recreated, or the server lost its UID list).
+  // 3. Same path, new UIDVALIDITY: the server lost its UID list, or the mailbox was deleted and made again with the
+  // same messages put back; they are matched again by content. One that is empty now is a new mailbox made under the
+  // old one's name (a user deleting "Projects" with its mail and starting a new one): taken for the old folder, the
+  // old one's history went on in it, and doUndelete put the deleted mail there (and wherever a later rename took it)
+  // instead of back under the name it was deleted with. INBOX cannot be deleted: it stays itself.
   for (const folder of unassigned()) {
+    if (folder.status?.messages === 0 && pathKey(folder.path) !== '/INBOX') continue
     const match = free().find(([, k]) => pathKey(k.path) === pathKey(folder.path))
     if (match) take(folder, match[0])
   }

@@ -88,6 +88,24 @@ describe('folder plan', () => {
     assert.deepEqual(plan.gone, [{id: 'f6', path: '/Trash/Deep'}, {id: 'f5', path: '/Trash'}])
   })
 
+  it('takes an empty mailbox with a new UIDVALIDITY at a known path for a new folder, one with messages for the old folder, INBOX always for itself', () => {
+    const archive = folder('/Archive', 92)
+    archive.status!.messages = 2
+    const plan = planFolders(
+      [folder('/INBOX', 20), folder('/Projects', 91), archive, folder('/Projects/2026', 93)],
+      position({f10: ['/INBOX', 10], f11: ['/Projects', 11], f12: ['/Archive', 12]}),
+      catalog({f10: ['/INBOX', '1'], f11: ['/Projects', '1'], f12: ['/Archive', '1']}),
+    )
+    // Deleted with its mail and made again under its name: the old folder is gone, its history ends there.
+    assert.deepEqual(plan.folders.map(f => [f.id, f.server.path, f.parent, f.change]), [
+      ['f12', '/Archive', '1', null],
+      ['f10', '/INBOX', '1', null],
+      ['f91', '/Projects', '1', 'folder.created'],
+      ['f93', '/Projects/2026', 'f91', 'folder.created'],
+    ])
+    assert.deepEqual(plan.gone, [{id: 'f11', path: '/Projects'}])
+  })
+
   it(String.raw`gives a new folder an id not taken yet, and a \Noselect parent a folder of its own`, () => {
     const plan = planFolders(
       [folder('/A', null), folder('/A/B', 50)],
