@@ -24,20 +24,30 @@ export interface FolderPlan {
   gone: Array<{id: string; path: string}>
 }
 
+/** What the scan found out beyond the mailboxes, their positions and the catalog's folders. */
+export interface PlanKnowledge {
+  /** Paths whose mailbox has a new UIDVALIDITY and none of the old folder's mail (recreatedWithOtherMail). */
+  recreated?: ReadonlySet<string>
+  /** System folders the backup's items are in but the catalog never declared (undeclaredSystemFolders). */
+  undeclared?: ReadonlyMap<string, BackupFolder>
+}
+
 /**
  * Which catalog folder each mailbox is. Without OBJECTID a mailbox is recognised by its UIDVALIDITY (kept by RENAME)
  * and its path: same path and UIDVALIDITY is the same folder; the same UIDVALIDITY at a new path is that folder
  * renamed (whether its old path is gone or holds a new mailbox); the same path with a new UIDVALIDITY is otherwise
- * still that folder (its messages are matched again by content, not duplicated), unless it is empty (a new mailbox
- * under the old name); a live catalog folder at the path, with no checkpoint entry, is adopted; anything else is a
+ * still that folder (its messages are matched again by content, not duplicated), unless it is empty or `recreated`
+ * (a new mailbox under the old name); a live catalog folder at the path, with no checkpoint entry, is adopted; anything else is a
  * new folder.
  */
 export function planFolders(
   server: readonly ServerFolder[],
   position: ImapAccountPosition,
   catalog: ReadonlyMap<string, BackupFolder>,
-  undeclared: ReadonlyMap<string, BackupFolder> = new Map(),
+  {recreated = new Set(), undeclared = new Map()}: PlanKnowledge = {},
 ): FolderPlan {
+  const recreatedPaths = new Set([...recreated].map(p => pathKey(p)))
+  const madeAgain = (folder: ServerFolder) => !isInboxPath(folder.path) && (folder.status?.messages === 0 || recreatedPaths.has(pathKey(folder.path)))
   const known = new Map(Object.entries(position.folders))
   const assigned = new Map<ServerFolder, string>()
   const used = new Set<string>()
@@ -72,9 +82,10 @@ export function planFolders(
   // same messages put back; they are matched again by content. One that is empty now is a new mailbox made under the
   // old one's name (a user deleting "Projects" with its mail and starting a new one): taken for the old folder, the
   // old one's history went on in it, and doUndelete put the deleted mail there (and wherever a later rename took it)
-  // instead of back under the name it was deleted with. INBOX cannot be deleted: it stays itself.
+  // instead of back under the name it was deleted with. So is one that holds none of the old folder's mail
+  // (`recreated`: recreatedWithOtherMail). INBOX cannot be deleted: it stays itself.
   for (const folder of unassigned()) {
-    if (folder.status?.messages === 0 && pathKey(folder.path) !== '/INBOX') continue
+    if (madeAgain(folder)) continue
     const match = free().find(([, k]) => pathKey(k.path) === pathKey(folder.path))
     if (match) take(folder, match[0])
   }
@@ -121,6 +132,10 @@ function changeOf(current: BackupFolder | undefined, path: string, parent: strin
   if (!current) return 'folder.created'
   if (pathKey(current.path) === pathKey(path) && current.parent === parent) return null
   return lastSegment(current.path) === lastSegment(path) ? 'folder.moved' : 'folder.renamed'
+}
+
+export function isInboxPath(path: string): boolean {
+  return pathKey(path) === '/INBOX'
 }
 
 /** Paths compare exactly, except INBOX, which IMAP spells in any case. */

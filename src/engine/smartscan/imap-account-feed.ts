@@ -5,7 +5,7 @@ import type {ContentRef, Transaction} from '../appserver/transaction.js'
 import type {BlobStore} from '../blobstore/blob-store.js'
 import type {Catalog} from '../catalog/catalog.js'
 import type {FeedEntry, TransactionFeed} from '../scanner/feed-entry.js'
-import type {FolderPlan, PlannedFolder} from './folder-plan.js'
+import type {FolderPlan, PlanKnowledge, PlannedFolder} from './folder-plan.js'
 
 import {
   IMAP_CONNECTOR, itemIdOf, locatorOf,
@@ -14,7 +14,7 @@ import {
   asImapPosition, EMPTY_POSITION, type ImapAccountPosition, type ImapFolderPosition, NO_STATUS, sameStatus,
 } from '../appserver/imap/imap-position.js'
 import {
-  type FolderRead, type FolderStatus, type ImapSession, type MessageMeta,
+  type FolderRead, type FolderStatus, type ImapSession, type MessageMeta, type ServerFolder,
 } from '../appserver/imap/imap-session.js'
 import {sha256} from '../blobstore/blob-store.js'
 import {LARGE_CONTENT_BYTES} from '../blobstore/blob-stream-write.js'
@@ -31,6 +31,7 @@ import {diffFolder, type FolderDiff} from './folder-diff.js'
 import {planFolders, serverMatchesPosition} from './folder-plan.js'
 import {type Arrival, type EarlierItem, LateMoves} from './late-moves.js'
 import {likeness, otherInternalDate} from './message-likeness.js'
+import {recreatedWithOtherMail} from './recreated-mailboxes.js'
 
 export interface AccountFeedOptions {
   catalog: Catalog
@@ -235,12 +236,7 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
     }
 
     const catalogFolders = fresh ? new Map<string, BackupFolder>() : await liveFolders(catalog, account.id)
-    let plan = planFolders(server, start, catalogFolders)
-    // Looking for system folders the catalog never declared walks the account's items: done only when the plan would
-    // otherwise create a new folder where one of them lives (once per redolog-fed account; never for one IMAP fed).
-    if (!fresh && plan.folders.some(f => f.change === 'folder.created' && isSystemMailPath(f.server.path))) {
-      plan = planFolders(server, start, catalogFolders, await undeclaredSystemFolders(catalog, account.id, catalogFolders))
-    }
+    const plan = fresh ? planFolders(server, start, catalogFolders) : await this.planKnownAccount(server, start, catalogFolders, account.id)
 
     const toRead = plan.folders.filter(f => f.server.selectable && (this.options.deep || !f.known || !sameStatus(f.known, f.server.status!)))
     // A folder that became \Noselect (Dovecot, after deleting a mailbox that has children) lost its messages.
@@ -270,6 +266,22 @@ export class ImapAccountFeed implements TransactionFeed<ImapAccountPosition> {
       final,
       intermediate: midway({...intermediatePosition(start, plan.folders), startedAt}),
     }
+  }
+
+  /** planFolders, with what the catalog and the server tell beyond the mailboxes' statuses where it matters. */
+  private async planKnownAccount(server: ServerFolder[], start: ImapAccountPosition, catalogFolders: Map<string, BackupFolder>, accountId: number): Promise<FolderPlan> {
+    const {catalog, session} = this.options
+    const knowledge: PlanKnowledge = {}
+    let plan = planFolders(server, start, catalogFolders)
+    // Looking for system folders the catalog never declared walks the account's items: done only when the plan would
+    // otherwise create a new folder where one of them lives (once per redolog-fed account; never for one IMAP fed).
+    if (plan.folders.some(f => f.change === 'folder.created' && isSystemMailPath(f.server.path))) {
+      knowledge.undeclared = await undeclaredSystemFolders(catalog, accountId, catalogFolders)
+      plan = planFolders(server, start, catalogFolders, knowledge)
+    }
+
+    knowledge.recreated = await recreatedWithOtherMail(plan, {accountId, catalog, session})
+    return knowledge.recreated.size > 0 ? planFolders(server, start, catalogFolders, knowledge) : plan
   }
 
   /** The account (when new) and the folders created, renamed or moved. */

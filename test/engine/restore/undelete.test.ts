@@ -163,27 +163,30 @@ for (const dialect of DIALECTS) {
       ].sort())
     })
 
-    it('brings the mail of a folder deleted and made again empty between two scans back under its name, not into the new one', async () => {
-      // The new, empty mailbox at the old path (another UIDVALIDITY) was taken for the old folder: the deleted mail went
-      // into it, and after the user renamed it, into "Later" (FOLDER_TREE_SEEDS=73).
-      const alice = await s.user('alice')
-      const client = await s.client(alice)
-      await client.mailboxCreate('Projects')
-      await client.append('Projects', message('deleted with its folder'), [], JAN)
-      await s.scan()
-      const start = Date.now()
-      await pause(20)
-      await client.mailboxDelete('Projects')
-      await client.mailboxCreate('Projects')
-      await s.scan()
-      await client.mailboxRename('Projects', 'Later')
-      await client.append('Later', message('new'), [], JAN)
-      await s.scan()
+    for (const madeAgain of ['empty', 'with other mail'] as const) {
+      it(`brings the mail of a folder deleted and made again ${madeAgain} between two scans back under its name, not into the new one`, async () => {
+        // The new mailbox at the old path (another UIDVALIDITY) was taken for the old folder: the deleted mail went into
+        // it, and after the user renamed it, into "Later" (FOLDER_TREE_SEEDS=73).
+        const alice = await s.user('alice')
+        const client = await s.client(alice)
+        await client.mailboxCreate('Projects')
+        await client.append('Projects', message('deleted with its folder'), [], JAN)
+        await s.scan()
+        const start = Date.now()
+        await pause(20)
+        await client.mailboxDelete('Projects')
+        await client.mailboxCreate('Projects')
+        if (madeAgain === 'with other mail') await client.append('Projects', message('new'), [], JAN)
+        await s.scan()
+        await client.mailboxRename('Projects', 'Later')
+        if (madeAgain === 'empty') await client.append('Later', message('new'), [], JAN)
+        await s.scan()
 
-      assert.equal((await run({account: alice, window: {from: start, to: null}})).restored, 1)
-      const inFolders = (await snapshot(client)).messages.map(m => m.split(' ').slice(0, -2).join(' ')).sort()
-      assert.deepEqual(inFolders, [`Later ${sha(message('new'))}`, `Projects ${sha(message('deleted with its folder'))}`].sort())
-    })
+        assert.equal((await run({account: alice, window: {from: start, to: null}})).restored, 1)
+        const inFolders = (await snapshot(client)).messages.map(m => m.split(' ').slice(0, -2).join(' ')).sort()
+        assert.deepEqual(inFolders, [`Later ${sha(message('new'))}`, `Projects ${sha(message('deleted with its folder'))}`].sort())
+      })
+    }
 
     it('brings back a folder of many deleted messages in MULTIAPPEND batches, not one APPEND each', async () => {
       // A wide window of 8,000 deletions took 90 s, one APPEND round trip per message, where a restore of 20,000

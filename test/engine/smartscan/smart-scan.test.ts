@@ -303,6 +303,26 @@ for (const dialect of DIALECTS) {
       for (const item of archived) assert.equal(after.find(i => i.id === item.id)?.path, '/Archive/2024', item.id)
     })
 
+    it('takes a mailbox deleted and made again with other mail for a new folder: the old one and its mail are deleted', async () => {
+      const address = await alice()
+      await s.scan()
+      const archived = (await s.liveItems(address)).filter(i => i.path === '/Archive/2024')
+      assert.ok(archived.length > 0)
+      const client = await s.client(address)
+      await client.mailboxDelete('Archive/2024')
+      await client.mailboxCreate('Archive/2024')
+      await client.append('Archive/2024', message('other mail'), [], JAN)
+
+      const report = await s.scan()
+      assert.deepEqual(
+        [report.totals.foldersCreated, report.totals.foldersDeleted, report.totals.created, report.totals.deleted, report.totals.moved],
+        [1, 1, 1, archived.length, 0],
+      )
+      const now = (await s.liveItems(address)).filter(i => i.path === '/Archive/2024')
+      assert.deepEqual(now.map(i => i.metadata.subject), ['other mail'])
+      assert.notEqual(now[0].folder, archived[0].folder)
+    })
+
     it('follows a folder rename without touching its messages, and a deleted folder', async () => {
       const address = await alice()
       await s.scan()
