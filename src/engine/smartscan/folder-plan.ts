@@ -37,8 +37,8 @@ export interface PlanKnowledge {
  * and its path: same path and UIDVALIDITY is the same folder; the same UIDVALIDITY at a new path is that folder
  * renamed (whether its old path is gone or holds a new mailbox); the same path with a new UIDVALIDITY is otherwise
  * still that folder (its messages are matched again by content, not duplicated), unless it is empty or `recreated`
- * (a new mailbox under the old name); a live catalog folder at the path, with no checkpoint entry, is adopted; anything else is a
- * new folder.
+ * (a new mailbox under the old name); a live catalog folder at the path, with no checkpoint entry, is adopted;
+ * anything else is a new folder.
  */
 export function planFolders(
   server: readonly ServerFolder[],
@@ -134,6 +134,7 @@ function changeOf(current: BackupFolder | undefined, path: string, parent: strin
   return lastSegment(current.path) === lastSegment(path) ? 'folder.moved' : 'folder.renamed'
 }
 
+/** INBOX, in any case: the one mailbox IMAP does not let a client delete. */
 export function isInboxPath(path: string): boolean {
   return pathKey(path) === '/INBOX'
 }

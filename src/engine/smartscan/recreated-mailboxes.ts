@@ -7,12 +7,12 @@ import {isInboxPath} from './folder-plan.js'
 import {sameInternalDate} from './message-likeness.js'
 
 /**
- * The paths (as planFolders keys them) whose mailbox has a new UIDVALIDITY and holds mail, none of it the old
- * folder's: a folder deleted with its mail and made again under its name, into which other mail went before this
- * scan. planFolders keeps a path with a new UIDVALIDITY as the same folder, so that a mailbox the server renumbered
- * (or one recreated with its messages put back) keeps its history; for these it must not, or the old folder's
- * history went on in the new one and doUndelete put its deleted mail there. Costs one listing of each such mailbox,
- * which only a new UIDVALIDITY brings (the full read that follows it reads the same).
+ * The paths of the mailboxes that planFolders took for the known folder at their path although their UIDVALIDITY is
+ * new, and that hold mail, none of it the old folder's: a folder deleted with its mail and made again under its name,
+ * into which other mail went before this scan. planFolders keeps such a path as the same folder so that a mailbox the
+ * server renumbered (or one recreated with its messages put back) keeps its history; for these it must not, or the
+ * old folder's history went on in the new one and doUndelete put its deleted mail there. Costs one listing of each
+ * such mailbox, which only a new UIDVALIDITY brings (the full read that follows reads the same).
  */
 export async function recreatedWithOtherMail(plan: FolderPlan, {accountId, catalog, session}: {
   accountId: number
