@@ -1,10 +1,11 @@
+import type pg from 'pg'
+
 import knexFactory, {type Knex} from 'knex'
 import {
   chmodSync, closeSync, openSync, statSync,
 } from 'node:fs'
 import {createRequire} from 'node:module'
 import path from 'node:path'
-import pg from 'pg'
 
 import {ensurePrivateDirectory, resolveBackupHome} from '../backup-home.js'
 import {UserError} from '../errors.js'
@@ -12,10 +13,6 @@ import {storageFailure} from '../storage-errors.js'
 import {type Catalog, CATALOG_FILE} from './catalog.js'
 import {migrateToLatest} from './migrations.js'
 import {closeFailedConnections} from './pg-closing-client.js'
-
-// PostgreSQL returns BIGINT (our millisecond timestamps, sizes) as strings to protect precision beyond 2^53;
-// ours stay far below that, and SQLite returns numbers, so both dialects hand back the same JS types.
-pg.types.setTypeParser(pg.types.builtins.INT8, Number)
 
 /**
  * knex warns on stderr about migration lock retries that migrateToLatest handles; users would read them as
@@ -195,6 +192,11 @@ function openPostgres(url: string, home: string): Catalog {
   const db: Knex = knexFactory({
     client: 'pg', connection: url, pool: {min: 0, max: 4}, log: QUIET_KNEX_LOG,
   })
+  // pg is loaded here, by knex, not by every command of the CLI (a SQLite catalog never needs it). PostgreSQL returns
+  // BIGINT (our millisecond timestamps, sizes) as strings to protect precision beyond 2^53; ours stay far below that,
+  // and SQLite returns numbers, so both dialects hand back the same JS types.
+  const {driver} = db.client as {driver: typeof pg}
+  driver.types.setTypeParser(driver.types.builtins.INT8, Number)
   closeFailedConnections(db)
   return {
     db, dialect: 'postgres', home, location, close: () => db.destroy(),

@@ -1,7 +1,7 @@
 import type {Knex} from 'knex'
+import type pg from 'pg'
 
 import {createRequire} from 'node:module'
-import pg from 'pg'
 
 /**
  * A pg Client, except that a connection that fails before it is ready closes its socket. pg leaves it open when the
@@ -9,8 +9,8 @@ import pg from 'pg'
  * session until its authentication_timeout, a minute by default, and the CLI, its one-line error already decided,
  * could not exit before.
  */
-function closingClient(config: pg.ClientConfig | string): pg.Client {
-  const client = new pg.Client(withPgpassLookup(config))
+function closingClient(driver: typeof pg, config: pg.ClientConfig | string): pg.Client {
+  const client = new driver.Client(withPgpassLookup(config))
   const connect = client.connect.bind(client)
   // knex connects without a callback, through the promise.
   client.connect = (() => connect().catch((error: unknown) => {
@@ -47,5 +47,11 @@ function withPgpassLookup(config: pg.ClientConfig | string): pg.ClientConfig {
  */
 export function closeFailedConnections(db: Knex): void {
   const client = db.client as {driver: typeof pg}
-  client.driver = Object.assign(Object.create(client.driver) as typeof pg, {Client: closingClient})
+  const {driver} = client
+  // A function, not an arrow: knex calls it with new.
+  function Client(config: pg.ClientConfig | string): pg.Client {
+    return closingClient(driver, config)
+  }
+
+  client.driver = Object.assign(Object.create(driver) as typeof pg, {Client})
 }

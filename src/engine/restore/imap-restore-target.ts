@@ -249,7 +249,7 @@ export class ImapRestoreTarget {
       }
     }
 
-    if (!canMultiAppend(this.client, mailbox)) {
+    if (!(await canMultiAppend(this.client, mailbox))) {
       for (const sent of toSend) await one(sent)
       return
     }

@@ -1,10 +1,9 @@
 import type {ImapFlow} from 'imapflow'
 import type {ImapCompileNode} from 'imapflow/lib/handler/types.js'
 
-import {encodePath} from 'imapflow/lib/tools.js'
-
 import type {RestoreMessage} from './imap-restore-target.js'
 
+import {loadImapflow} from '../appserver/imap/imapflow-modules.js'
 import {type CommandPiece, execLiteralPlus, hasLiteralPlus} from '../appserver/imap/literal-plus-command.js'
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
@@ -20,7 +19,8 @@ interface CommandQueue {
  * letters are base64), is plain ASCII. Only a server that takes UTF-8 names (UTF8=ACCEPT) leaves a name this does not
  * cover; such a folder's messages go one APPEND each through imapflow.
  */
-export function canMultiAppend(client: ImapFlow, mailbox: string): boolean {
+export async function canMultiAppend(client: ImapFlow, mailbox: string): Promise<boolean> {
+  const {encodePath} = await loadImapflow()
   return client.capabilities.has('MULTIAPPEND') && /^[\u0020-\u007E]+$/.test(encodePath(client, mailbox))
 }
 
@@ -32,6 +32,7 @@ export function canMultiAppend(client: ImapFlow, mailbox: string): boolean {
  * before each message.
  */
 export async function multiAppend(client: ImapFlow, mailbox: string, messages: readonly RestoreMessage[]): Promise<void> {
+  const {encodePath} = await loadImapflow()
   if (hasLiteralPlus(client)) {
     const pieces: CommandPiece[] = [{tokens: [{type: 'STRING', value: encodePath(client, mailbox)}]}]
     for (const message of messages) {

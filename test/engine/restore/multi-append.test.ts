@@ -78,7 +78,7 @@ describe('MULTIAPPEND', () => {
       const folders = ['Clients & Co', '\u00C9l\u00E9ments envoy\u00E9s']
       for (const folder of folders) {
         await client.mailboxCreate(folder)
-        assert.ok(canMultiAppend(client, folder), folder)
+        assert.ok(await canMultiAppend(client, folder), folder)
         await multiAppend(client, folder, messages())
       }
 

@@ -1,10 +1,11 @@
-import {ImapFlow, type Logger} from 'imapflow'
+import type {ImapFlow, Logger} from 'imapflow'
 
 import {OperationAborted} from '../../errors.js'
 import {
   explainImapError, explainSessionError, loginDisabled, missingExtension, noSaslPlain,
 } from './imap-errors.js'
 import {type ImapSettings, readPassword} from './imap-settings.js'
+import {loadImapflow} from './imapflow-modules.js'
 import {
   enableNow, mayDeferEnable, NoSaslPlain, trimSessionStart,
 } from './session-start.js'
@@ -37,6 +38,7 @@ export async function connectAsAdmin(settings: ImapSettings, account: string, op
       user: settings.user, pass: password, authzid: account, loginMethod: 'AUTH=PLAIN',
     }
   const required = options.requireExtensions ?? []
+  const {ImapFlow} = await loadImapflow()
   const client = new ImapFlow({
     host: settings.host,
     port: settings.port,

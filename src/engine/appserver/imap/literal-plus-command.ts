@@ -1,7 +1,7 @@
 import type {ImapFlow} from 'imapflow'
+import type {ImapCompileNode} from 'imapflow/lib/handler/types.js'
 
-import compiler from 'imapflow/lib/handler/imap-compiler.js'
-import {type ImapCompileNode} from 'imapflow/lib/handler/types.js'
+import {loadImapflow} from './imapflow-modules.js'
 
 /** A piece of a command: IMAP tokens (as imapflow's compiler takes them: strings, atoms, lists), or a literal. */
 export type CommandPiece = {literal: Buffer} | {tokens: ImapCompileNode[]}
@@ -43,12 +43,13 @@ export function hasLiteralPlus(client: ImapFlow): boolean {
  */
 export async function execLiteralPlus(client: ImapFlow, command: string, pieces: readonly CommandPiece[]): Promise<void> {
   installSend(client)
+  const {compile} = await loadImapflow()
   const frames: Buffer[] = []
   for (const piece of pieces) {
     if ('literal' in piece) {
       frames.push(Buffer.from(` {${piece.literal.length}+}\r\n`), piece.literal)
     } else if (piece.tokens.length > 0) {
-      frames.push(Buffer.concat([Buffer.from(' '), compiler({attributes: piece.tokens})]))
+      frames.push(Buffer.concat([Buffer.from(' '), compile({attributes: piece.tokens})]))
     }
   }
 
