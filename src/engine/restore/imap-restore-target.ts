@@ -1,4 +1,4 @@
-import {ImapFlow, type MailboxObject} from 'imapflow'
+import type {ImapFlow, MailboxObject} from 'imapflow'
 
 import type {ImapSettings} from '../appserver/imap/imap-settings.js'
 
