@@ -11,11 +11,11 @@ import {throwIfAborted, UserError} from '../errors.js'
 import {FOLDERS_FILE, MAILDIR_DIR} from '../export/account-export.js'
 import {type ExportedMessage, readExportedItems} from '../export/exported-items.js'
 import {folderPathOfMaildir, parseMaildirFileName} from '../export/maildir-reading.js'
+import {inboxKey} from '../folder-path.js'
 import {FolderRefused} from './folder-refused.js'
 import {MessageRefused} from './message-refused.js'
 import {QuotaExceeded} from './quota-exceeded.js'
 import {announceRenamed, type RenamedFolder} from './separator-in-name.js'
-import {inboxKey} from './special-use-place.js'
 
 export interface ExternalUnrestored {
   item: string

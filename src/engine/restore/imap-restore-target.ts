@@ -9,6 +9,7 @@ import {folderPathOf} from '../appserver/imap/imap-identity.js'
 import {parseHeaders} from '../appserver/imap/message-headers.js'
 import {isOwnMailbox} from '../appserver/imap/own-mailboxes.js'
 import {sha256} from '../blobstore/blob-store.js'
+import {inboxKey, isInboxPath} from '../folder-path.js'
 import {candidateKey, FolderHoldings, type Likeness} from './folder-holdings.js'
 import {FolderRefused} from './folder-refused.js'
 import {likenessDigest, mayBeNormalised} from './imap-form.js'
@@ -16,7 +17,7 @@ import {appendOrRefusal, MessageRefused} from './message-refused.js'
 import {canMultiAppend, multiAppend} from './multi-append.js'
 import {QuotaExceeded} from './quota-exceeded.js'
 import {type RenamedFolder, renamingOf} from './separator-in-name.js'
-import {inboxKey, placeOnDestination} from './special-use-place.js'
+import {placeOnDestination} from './special-use-place.js'
 
 /** A message to put into a mailbox: its exact bytes, flags and keywords, and INTERNALDATE. */
 export interface RestoreMessage {
@@ -80,10 +81,10 @@ export class ImapRestoreTarget {
         if (entry.flags.has(String.raw`\Noselect`) || entry.flags.has(String.raw`\NonExistent`)) continue
         if (!isOwnMailbox(entry.path, this.client.namespaces)) continue
         const path = folderPathOf(entry.path, entry.delimiter)
-        this.known.set(path.toLowerCase() === '/inbox' ? '/INBOX' : path, entry.path)
+        this.known.set(inboxKey(path), entry.path)
         if (entry.specialUse && !this.specialUses.has(entry.specialUse.toLowerCase())) this.specialUses.set(entry.specialUse.toLowerCase(), inboxKey(path))
         const status = entry.status as (undefined | {error?: unknown; messages?: number})
-        if (path.toLowerCase() === '/inbox' && status?.messages !== undefined) inboxRead = true
+        if (isInboxPath(path) && status?.messages !== undefined) inboxRead = true
         folders.push({mailbox: entry.path, path, messages: status?.messages ?? 0})
       }
 
@@ -108,7 +109,7 @@ export class ImapRestoreTarget {
       throw unreadableInbox(this.settings, this.account, 'nothing is restored into it')
     }
 
-    const inbox = folders.find(folder => folder.path.toLowerCase() === '/inbox')
+    const inbox = folders.find(folder => isInboxPath(folder.path))
     if (inbox) inbox.messages = messages
   }
 

@@ -11,6 +11,7 @@ import {sha256} from '../blobstore/blob-store.js'
 import {LARGE_CONTENT_BYTES} from '../blobstore/blob-stream-write.js'
 import {serverConfig} from '../config/config-store.js'
 import {UserError} from '../errors.js'
+import {inboxKey} from '../folder-path.js'
 import {certaintyOf} from '../history/account-certainty-view.js'
 import {findAccount} from '../history/account-lookup.js'
 import {describeHistoryTime} from '../history/history-time.js'
@@ -26,7 +27,7 @@ import {
 import {type PairableMessage, pairRewritten} from './preview-rewritten.js'
 import {restoreTime} from './restore-on-new-account.js'
 import {type RenamedFolder, renamingOf} from './separator-in-name.js'
-import {inboxKey, placeOnDestination} from './special-use-place.js'
+import {placeOnDestination} from './special-use-place.js'
 
 export interface RestorePreviewRequest {
   account: string

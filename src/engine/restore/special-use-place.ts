@@ -1,9 +1,5 @@
+import {inboxKey} from '../folder-path.js'
 import {nameOnDestination} from './separator-in-name.js'
-
-/** A folder path as a key the destination and the backup share: "/INBOX" whatever the case of the backup's. */
-export function inboxKey(folderPath: string): string {
-  return /^\/inbox(\/|$)/i.test(folderPath) ? `/INBOX${folderPath.slice(6)}` : folderPath
-}
 
 /**
  * The special use (\\Sent...) each of the backup's folders had, by key, as placeOnDestination asks for it: from the

@@ -2,6 +2,8 @@ import type {Catalog} from '../catalog/catalog.js'
 import type {FolderHistory} from '../history/folder-history.js'
 import type {ItemRevision} from '../history/item-revision.js'
 
+import {inboxKey} from '../folder-path.js'
+
 /** Which copies to count: the folder they are in now and, per content digest, the moment they must be older than. */
 export interface CopiesQuery {
   /** The folder's path as the catalog names it now ("/INBOX/Sub"). */
@@ -64,11 +66,6 @@ export function copiesMayBeItselfFrom(states: readonly ItemRevision[], folders: 
   return stays.length === 0 ? states[0].validFrom : stays.at(-1)!.validTo
 }
 
-/** IMAP's INBOX is case-insensitive; every other name is compared exactly ("Case" and "case" are two folders). */
 function sameFolder(a: string, b: string): boolean {
-  return inboxCase(a) === inboxCase(b)
-}
-
-function inboxCase(path: string): string {
-  return path.replace(/^\/inbox(?=\/|$)/i, '/INBOX')
+  return inboxKey(a) === inboxKey(b)
 }

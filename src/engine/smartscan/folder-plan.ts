@@ -4,6 +4,7 @@ import type {BackupFolder} from './backup-view.js'
 
 import {IMAP_ROOT_PARENT, newFolderId} from '../appserver/imap/imap-identity.js'
 import {NO_STATUS, sameStatus} from '../appserver/imap/imap-position.js'
+import {inboxKey, isInboxPath} from '../folder-path.js'
 
 /** A mailbox of the server, with the catalog folder it is. */
 export interface PlannedFolder {
@@ -46,8 +47,8 @@ export function planFolders(
   catalog: ReadonlyMap<string, BackupFolder>,
   {recreated = new Set(), undeclared = new Map()}: PlanKnowledge = {},
 ): FolderPlan {
-  const recreatedPaths = new Set([...recreated].map(p => pathKey(p)))
-  const madeAgain = (folder: ServerFolder) => !isInboxPath(folder.path) && (folder.status?.messages === 0 || recreatedPaths.has(pathKey(folder.path)))
+  const recreatedPaths = new Set([...recreated].map(p => inboxKey(p)))
+  const madeAgain = (folder: ServerFolder) => !isInboxPath(folder.path) && (folder.status?.messages === 0 || recreatedPaths.has(inboxKey(folder.path)))
   const known = new Map(Object.entries(position.folders))
   const assigned = new Map<ServerFolder, string>()
   const used = new Set<string>()
@@ -56,12 +57,12 @@ export function planFolders(
     used.add(id)
   }
 
-  const serverPaths = new Set(server.map(folder => pathKey(folder.path)))
+  const serverPaths = new Set(server.map(folder => inboxKey(folder.path)))
   const unassigned = () => server.filter(folder => !assigned.has(folder))
   const free = () => [...known].filter(([id]) => !used.has(id))
   // 1. Same path, same UIDVALIDITY (a \Noselect mailbox has none: the path alone).
   for (const folder of server) {
-    const match = free().find(([, k]) => pathKey(k.path) === pathKey(folder.path) && (!folder.status || k.uidvalidity === folder.status.uidvalidity))
+    const match = free().find(([, k]) => inboxKey(k.path) === inboxKey(folder.path) && (!folder.status || k.uidvalidity === folder.status.uidvalidity))
     if (match) take(folder, match[0])
   }
 
@@ -73,7 +74,7 @@ export function planFolders(
   for (const oldPathHeld of [false, true]) {
     for (const folder of unassigned()) {
       if (!folder.status) continue
-      const match = free().find(([, k]) => k.uidvalidity === folder.status!.uidvalidity && serverPaths.has(pathKey(k.path)) === oldPathHeld)
+      const match = free().find(([, k]) => k.uidvalidity === folder.status!.uidvalidity && serverPaths.has(inboxKey(k.path)) === oldPathHeld)
       if (match) take(folder, match[0])
     }
   }
@@ -86,20 +87,20 @@ export function planFolders(
   // (`recreated`: recreatedWithOtherMail). INBOX cannot be deleted: it stays itself.
   for (const folder of unassigned()) {
     if (madeAgain(folder)) continue
-    const match = free().find(([, k]) => pathKey(k.path) === pathKey(folder.path))
+    const match = free().find(([, k]) => inboxKey(k.path) === inboxKey(folder.path))
     if (match) take(folder, match[0])
   }
 
   // 4. A live catalog folder at that path without a checkpoint entry (a scan interrupted before its last batch).
   for (const folder of unassigned()) {
-    const match = [...catalog.values()].find(c => !used.has(c.id) && !known.has(c.id) && pathKey(c.path) === pathKey(folder.path))
+    const match = [...catalog.values()].find(c => !used.has(c.id) && !known.has(c.id) && inboxKey(c.path) === inboxKey(folder.path))
     if (match) take(folder, match.id)
   }
 
   // 4b. A system folder that the backup's items are in but the catalog never had (undeclaredSystemFolders): adopted,
   // and created at the mailbox's path; one the server does not list is not taken for gone, it was never declared.
   for (const folder of unassigned()) {
-    const match = [...undeclared.values()].find(c => !used.has(c.id) && !known.has(c.id) && pathKey(c.path) === pathKey(folder.path))
+    const match = [...undeclared.values()].find(c => !used.has(c.id) && !known.has(c.id) && inboxKey(c.path) === inboxKey(folder.path))
     if (match) take(folder, match.id)
   }
 
@@ -111,12 +112,12 @@ export function planFolders(
     take(folder, id)
   }
 
-  const idByPath = new Map(server.map(folder => [pathKey(folder.path), assigned.get(folder)!]))
+  const idByPath = new Map(server.map(folder => [inboxKey(folder.path), assigned.get(folder)!]))
   const folders = [...server]
   .sort((a, b) => depth(a.path) - depth(b.path) || (a.path < b.path ? -1 : 1))
   .map(folder => {
     const id = assigned.get(folder)!
-    const parent = idByPath.get(pathKey(parentPath(folder.path))) ?? IMAP_ROOT_PARENT
+    const parent = idByPath.get(inboxKey(parentPath(folder.path))) ?? IMAP_ROOT_PARENT
     return {
       id, server: folder, known: known.get(id), parent, change: changeOf(catalog.get(id), folder.path, parent),
     }
@@ -130,18 +131,8 @@ export function planFolders(
 
 function changeOf(current: BackupFolder | undefined, path: string, parent: string): PlannedFolder['change'] {
   if (!current) return 'folder.created'
-  if (pathKey(current.path) === pathKey(path) && current.parent === parent) return null
+  if (inboxKey(current.path) === inboxKey(path) && current.parent === parent) return null
   return lastSegment(current.path) === lastSegment(path) ? 'folder.moved' : 'folder.renamed'
-}
-
-/** INBOX, in any case: the one mailbox IMAP does not let a client delete. */
-export function isInboxPath(path: string): boolean {
-  return pathKey(path) === '/INBOX'
-}
-
-/** Paths compare exactly, except INBOX, which IMAP spells in any case. */
-function pathKey(path: string): string {
-  return path.replace(/^\/inbox(?=\/|$)/i, '/INBOX')
 }
 
 function parentPath(path: string): string {

@@ -2,8 +2,8 @@ import type {ImapSession, MessageMeta} from '../appserver/imap/imap-session.js'
 import type {Catalog} from '../catalog/catalog.js'
 import type {FolderPlan} from './folder-plan.js'
 
+import {isInboxPath} from '../folder-path.js'
 import {type BackupItem, liveItems} from './backup-view.js'
-import {isInboxPath} from './folder-plan.js'
 import {sameInternalDate} from './message-likeness.js'
 
 /**
