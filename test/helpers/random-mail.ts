@@ -19,6 +19,8 @@ export interface RandomMail {
   mail(id: string, size: number, body?: string): Buffer
   /** The message with random system flags and a random internal date in 2025. */
   message(raw: Buffer): TestMessage
+  /** For each folder, that many distinct messages of 400 to 6,000 bytes (for Dovecot's loadMessages). */
+  corpus(counts: Readonly<Record<string, number>>): Record<string, TestMessage[]>
 }
 
 export function randomMail(seed: number, domain: string): RandomMail {
@@ -45,6 +47,14 @@ export function randomMail(seed: number, domain: string): RandomMail {
     message(raw) {
       const flags = [random() < 0.6 ? String.raw`\Seen` : '', random() < 0.1 ? String.raw`\Flagged` : '', random() < 0.05 ? String.raw`\Answered` : ''].filter(Boolean)
       return {raw, flags, internalDate: new Date(Date.UTC(2025, int(0, 11), int(1, 28), int(0, 23), int(0, 59), int(0, 59)))}
+    },
+    corpus(counts) {
+      const folders: Record<string, TestMessage[]> = {}
+      for (const [folder, count] of Object.entries(counts)) {
+        folders[folder] = Array.from({length: count}, (_, i) => this.message(this.mail(`${folder.replace('/', '-')}-${i}`, int(400, 6000))))
+      }
+
+      return folders
     },
   }
 }

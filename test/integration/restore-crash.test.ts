@@ -1,41 +1,18 @@
-import type {ImapFlow} from 'imapflow'
-
 import assert from 'node:assert/strict'
 
 import {sleep} from '../../src/engine/sleep.js'
 import {type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
-import {armOnUuid, armWhen, killSwitch} from '../helpers/kill-switch.js'
+import {elapsedLog, type Kill, killedRuns} from '../helpers/killed-runs.js'
 import {
   copiesPerFolder, inBox, keyOf, type LiveMessage, serverState,
 } from '../helpers/mailbox-state.js'
 import {randomMail} from '../helpers/random-mail.js'
-import {
-  runCli, startCli, UUID, waitFor,
-} from '../helpers/run-cli.js'
-import {type TestMessage} from '../setup/dovecot-server.js'
+import {runCli} from '../helpers/run-cli.js'
 
 // Seeds the corpus and the kill moments; another one (RESTORE_CRASH_SEED) tries other moments.
 const SEED = Number(process.env.RESTORE_CRASH_SEED ?? 20_261_127)
 const FOLDERS: Record<string, number> = {
   'Archive/2025': 120, INBOX: 220, 'Lists/dev': 80, Sent: 40,
-}
-
-/** How many messages the account holds, all folders together. */
-async function total(client: ImapFlow): Promise<number> {
-  let messages = 0
-  for (const box of await client.list({statusQuery: {messages: true}})) messages += box.status?.messages ?? 0
-  return messages
-}
-
-interface Kill {
-  /**
-   * 'uuid': after the operation's UUID is printed (it reads the history, creates folders, appends); 'appended': once
-   * this run has added more than `after` messages to the destination (a MULTIAPPEND just committed, the next one may
-   * be on its way).
-   */
-  anchor: 'appended' | 'uuid'
-  after?: number
-  delay: [number, number]
 }
 
 /**
@@ -56,18 +33,15 @@ describe('restore crash safety (kill -9 of doRestoreOnNewAccount against Dovecot
     await bed?.cleanup()
   })
 
-  const {int, mail, message} = randomMail(SEED, 'restore-crash.test')
+  const seeded = randomMail(SEED, 'restore-crash.test')
+  const {int, mail, message} = seeded
 
   it('ends, after repeated kill -9 and re-runs (no force needed), with exactly the source as it was at the moment chosen', async () => {
-    const started = Date.now()
-    const log = (line: string) => process.stderr.write(`      [${((Date.now() - started) / 1000).toFixed(1)} s] ${line}\n`)
+    const log = elapsedLog()
     const {dovecot, t} = bed
     const source = await bed.user('source')
     const destination = await bed.user('destination')
-    const folders: Record<string, TestMessage[]> = {}
-    for (const [folder, count] of Object.entries(FOLDERS)) {
-      folders[folder] = Array.from({length: count}, (_, i) => message(mail(`${folder.replace('/', '-')}-${i}`, int(400, 6000))))
-    }
+    const folders = seeded.corpus(FOLDERS)
 
     // The same message twice in a folder stays two; two different messages with one Message-ID and one size (a
     // resent draft) are two messages, though a restore's check of what a folder holds cannot tell them apart.
@@ -98,32 +72,11 @@ describe('restore crash safety (kill -9 of doRestoreOnNewAccount against Dovecot
     log(`seed ${SEED}: ${expected.length} messages at ${at}, changed since`)
 
     const destinationClient = await bed.client(destination)
-    const killed: Array<{at: number; uuid: string}> = []
-    let kills = 0
     const args = (force: boolean) => ['backup', 'doRestoreOnNewAccount', source, destination, at, ...(force ? ['force', 'true'] : [])]
-
-    async function restoreKilled({after, anchor, delay: range}: Kill, force: boolean): Promise<void> {
-      const delay = int(...range)
-      const before = await total(destinationClient)
-      const child = startCli(args(force), t.env)
-      const exited = waitFor(child, 120_000)
-      const kill = killSwitch(child, delay)
-      if (anchor === 'uuid') armOnUuid(child, kill)
-      else await armWhen(child, exited, async () => await total(destinationClient) > before + after!, kill)
-      const result = await exited
-      kill.disarm()
-      const what = `${delay} ms after ${anchor === 'uuid' ? 'its UUID' : `it had added ${after}`}`
-      const there = await total(destinationClient)
-      if (result.signal === 'SIGKILL') {
-        kills++
-        const uuid = result.stdout.split('\n')[0]
-        if (UUID.test(uuid)) killed.push({at: kill.killedAt, uuid})
-        log(`killed ${what}: ${there - before} added, ${there} in the destination`)
-      } else {
-        assert.equal(result.code, 0, result.stderr)
-        log(`completed before its kill ${what}: ${result.stdout.trim().split('\n').at(-1)}`)
-      }
-    }
+    // Each re-run, without force: the destination holds only what the killed run of the same restore put there.
+    const runs = killedRuns({
+      args: args(false), env: t.env, int, log, written: destinationClient,
+    })
 
     // Seeded: early (the history read, the folders created, the first MULTIAPPEND in flight); then a run killed
     // after a few messages of its own, or after its first one; then at random. The restore of the whole account
@@ -134,13 +87,12 @@ describe('restore crash safety (kill -9 of doRestoreOnNewAccount against Dovecot
       {anchor: 'appended', after: 0, delay: [0, 10]},
       {anchor: 'uuid', delay: [0, 300]},
     ]
-    // Each re-run, without force: the destination holds only what the killed run of the same restore put there.
-    for (const kill of plan) await restoreKilled(kill, false)
+    for (const kill of plan) await runs.run(kill)
 
     const final = await runCli(args(false), t.env, 120_000)
     assert.equal(final.code, 0, final.stderr)
     log(`final run: ${final.stdout.trim().split('\n').at(-1)}`)
-    assert.ok(kills >= 3, `only ${kills} of the runs were killed: too few to mean anything`)
+    assert.ok(runs.kills >= 3, `only ${runs.kills} of the runs were killed: too few to mean anything`)
 
     const restored: LiveMessage[] = await serverState(destinationClient)
     assert.deepEqual(restored.map(m => keyOf(m)), expected.map(m => keyOf(m)), `the destination differs from the source at ${at}`)
@@ -153,17 +105,7 @@ describe('restore crash safety (kill -9 of doRestoreOnNewAccount against Dovecot
     assert.match(again.stdout, new RegExp(`: 0 restored, ${expected.length} skipped \\(already there\\), 0 unrestored in ${Object.keys(FOLDERS).length} folders`))
 
     // Every killed operation is Interrupted (exit code 4), unless the kill came after it had recorded its end.
-    const listed = await runCli(['backup', 'getAllOperations', 'all', 'true', '--json'], t.env)
-    assert.equal(listed.code, 0, listed.stderr)
-    const {operations}: {operations: Array<{ended: null | string; exitCode: null | number; outcome: string; type: string; uuid: string}>} = JSON.parse(listed.stdout)
-    const restores = operations.filter(op => op.type === 'doRestoreOnNewAccount')
-    assert.deepEqual(restores.filter(op => op.outcome !== 'Successful' && op.outcome !== 'Interrupted'), [])
-    for (const {at: when, uuid} of killed) {
-      const op = restores.find(o => o.uuid === uuid)
-      assert.ok(op, `operation ${uuid} is not listed`)
-      if (op.outcome === 'Interrupted') assert.equal(op.exitCode, 4)
-      else assert.ok(Date.parse(op.ended!) <= when, `${uuid} was killed before its end and shows ${op.outcome}`)
-    }
+    await runs.assertInterrupted('doRestoreOnNewAccount')
 
     // Completed, the restore is not run into the account again by default: it may hold the user's new mail by now.
     const refused = await runCli(args(false), t.env, 120_000)
