@@ -3,7 +3,7 @@ import path from 'node:path'
 
 import type {ExportedAccountDirectory} from '../export/export-tree.js'
 import type {ProgressSink} from '../progress.js'
-import type {ImapRestoreTarget, RestoreMessage} from './imap-restore-target.js'
+import type {MessageRefused} from './message-refused.js'
 
 import {parseHeaders} from '../appserver/imap/message-headers.js'
 import {sha256} from '../blobstore/blob-store.js'
@@ -12,8 +12,11 @@ import {FOLDERS_FILE, MAILDIR_DIR} from '../export/account-export.js'
 import {type ExportedMessage, readExportedItems} from '../export/exported-items.js'
 import {folderPathOfMaildir, parseMaildirFileName} from '../export/maildir-reading.js'
 import {inboxKey} from '../folder-path.js'
+import {type AppendCounts, countAppended} from './append-counts.js'
 import {FolderRefused} from './folder-refused.js'
-import {MessageRefused} from './message-refused.js'
+import {
+  BATCH_BYTES, BATCH_MESSAGES, type ImapRestoreTarget, type RestoreMessage,
+} from './imap-restore-target.js'
 import {QuotaExceeded} from './quota-exceeded.js'
 import {announceRenamed, type RenamedFolder} from './separator-in-name.js'
 
@@ -108,40 +111,69 @@ export async function importExportedAccount(
 
     report.folders++
     announceRenamed(report, progress, exported.account, target.renamingOf(folder.path, key => specialUses.get(key)))
-    let restored = 0
-    let skipped = 0
     const files = await messageFiles(folder.directory)
-    for (const [done, file] of files.entries()) {
+    const counts: AppendCounts = {restored: 0, skipped: 0, unrestored: []}
+    let batch: PendingFile[] = []
+    let batchBytes = 0
+    // One appendMany per batch, as the account restores do (a MULTIAPPEND where the server has it, and one look at
+    // what the folder holds for the lot): a message at a time made an import three times slower than a restore.
+    const flush = async () => {
+      const sent = batch
+      batch = []
+      batchBytes = 0
+      if (sent.length === 0) return
+      let outcomes: ReadonlyArray<boolean | MessageRefused | undefined>
+      try {
+        outcomes = await target.appendMany(mailbox, sent.map(pending => pending.message))
+      } catch (error) {
+        if (!(error instanceof QuotaExceeded)) throw error
+        // The account fails with what it got counted, and what is left of it: the messages of the batch the server
+        // did not take, the files after it, and the later folders.
+        countOutcomes(sent, error.settled)
+        report.left = error.settled.filter(outcome => outcome === undefined).length + (files.length - 1 - sent.at(-1)!.index)
+          + await messageCount(folders.slice(index + 1))
+        throw error
+      }
+
+      countOutcomes(sent, outcomes)
+    }
+
+    // Counted as each batch goes in: an account stopped half-way (its quota reached) still reports what it got.
+    const countOutcomes = (sent: readonly PendingFile[], outcomes: ReadonlyArray<boolean | MessageRefused | undefined>) => {
+      const before = {restored: counts.restored, skipped: counts.skipped}
+      countAppended(counts, sent, outcomes)
+      report.restored += counts.restored - before.restored
+      report.skipped += counts.skipped - before.skipped
+      for (const {item, reason} of counts.unrestored.splice(0)) {
+        unrestored({
+          item, type: 'message', folderPath: folder.path, reason,
+        })
+      }
+    }
+
+    for (const [fileIndex, file] of files.entries()) {
       throwIfAborted(signal)
       const name = parseMaildirFileName(path.basename(file))
       const recorded = name.item === null ? undefined : messages.get(name.item)
       if (name.item !== null) seen.add(name.item)
-      const relative = path.relative(exported.directory, file)
-      let appended: boolean | string
-      try {
-        appended = await appendFile(target, mailbox, {
-          path: file, relative, flags: name.flags, recorded,
+      const item = name.item ?? path.basename(file)
+      const read = await readMaildirFile({
+        path: file, relative: path.relative(exported.directory, file), flags: name.flags, recorded,
+      })
+      if (typeof read === 'string') {
+        unrestored({
+          item, type: 'message', folderPath: folder.path, reason: read,
         })
-      } catch (error) {
-        // The account fails with what it got counted, and what is left of it: this file on, and the later folders.
-        if (error instanceof QuotaExceeded) report.left = files.length - done + await messageCount(folders.slice(index + 1))
-        throw error
+        continue
       }
 
-      if (typeof appended === 'string') {
-        unrestored({
-          item: name.item ?? path.basename(file), type: 'message', folderPath: folder.path, reason: appended,
-        })
-      } else if (appended) {
-        // Counted as each goes in: an account stopped half-way (its quota reached) still reports what it got.
-        restored++
-        report.restored++
-      } else {
-        skipped++
-        report.skipped++
-      }
+      batch.push({index: fileIndex, item, message: read})
+      batchBytes += read.bytes.length
+      if (batch.length >= BATCH_MESSAGES || batchBytes >= BATCH_BYTES) await flush()
     }
 
+    await flush()
+    const {restored, skipped} = counts
     progress({kind: 'step', account: exported.account, message: `${folder.path}: ${restored} restored, ${skipped} already there`})
     options.onCounts()
   }
@@ -157,16 +189,18 @@ export async function importExportedAccount(
   }
 }
 
+/** A Maildir file of the export read for appendMany, with its position among the folder's files. */
+interface PendingFile {
+  index: number
+  item: string
+  message: RestoreMessage
+}
+
 /**
- * Appends one Maildir file: true when appended, false when the folder had it, else why it cannot go in (its file
- * unreadable or not the content items.ndjson recorded, or the server refusing that one message: an empty file of a
- * cut-short copy, a size limit), which concerns that message only.
+ * One Maildir file as the message to append, or why it cannot go in (unreadable, or not the content items.ndjson
+ * recorded), which concerns that message only.
  */
-async function appendFile(
-  target: ImapRestoreTarget,
-  mailbox: string,
-  file: {path: string; relative: string; flags: string[]; recorded: ExportedMessage | undefined},
-): Promise<boolean | string> {
+async function readMaildirFile(file: {path: string; relative: string; flags: string[]; recorded: ExportedMessage | undefined}): Promise<RestoreMessage | string> {
   const {recorded} = file
   let message: RestoreMessage
   try {
@@ -183,12 +217,7 @@ async function appendFile(
       + `${message.bytes.length} bytes; recorded ${recorded.digest.slice(0, 12)}...): damaged since the export, not imported`
   }
 
-  try {
-    return await target.append(mailbox, message)
-  } catch (error) {
-    if (error instanceof MessageRefused) return error.message
-    throw error
-  }
+  return message
 }
 
 async function messageOf(file: string, flags: string[], recorded: ExportedMessage | undefined): Promise<RestoreMessage> {
