@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 
-import {stateAt} from '../../src/engine/history/state-at.js'
+import {type ItemAt, stateAt} from '../../src/engine/history/state-at.js'
 import {restoreItem} from '../../src/engine/restore/item-restore.js'
 import {
   type ImapCliBed, imapCliBed, scanInProcess, testOperation,
@@ -40,19 +40,22 @@ describe('doItemRestore of random items at random moments against the states the
       const moments = await changeInRounds(client, distinctMessageRounds({
         seed, rounds: 6, boxes, capture: () => scanInProcess(bed, address),
       }))
-      const {int, pick} = randomMail(seed + 99, 'example.test')
+      const {int, pick, random} = randomMail(seed + 99, 'example.test')
       const context = testOperation(bed, 'item-restore-history')
       let restored = 0
       for (let run = 0; run < RESTORES; run++) {
         const round = int(0, moments.length - 1)
-        const items = []
+        const items: ItemAt[] = []
         for await (const item of (await stateAt(bed.t.catalog, address, moments[round].at)).items()) items.push(item)
         if (items.length === 0) continue
-        const item = pick(items)
-        const then = moments[round].state.find(m => distinctIdentity(m) === distinctIdentity({digest: item.blobDigest, internalDate: item.metadata.internalDate}))
+        const before = await serverState(client)
+        const {state} = moments[round]
+        // Half the time one the account no longer has where it was, so that every seed restores something.
+        const gone = items.filter(candidate => !stillThere(candidate, state, before, boxes))
+        const item = gone.length > 0 && random() < 0.5 ? pick(gone) : pick(items)
+        const then = messageOf(item, state)
         assert.ok(then, `item ${item.id} of round ${round} is a message the server had then`)
         const home = folderNow(then.folder, boxes)
-        const before = await serverState(client)
         const expected: LiveMessage[] = before.some(m => m.folder === home && distinctIdentity(m) === distinctIdentity(then)) ? before : [...before, {...then, folder: home}]
         const report = await restoreItem(context, {account: address, item: item.id, point: {kind: 'at', at: moments[round].at}})
         if (report.restored) restored++
@@ -69,3 +72,14 @@ describe('doItemRestore of random items at random moments against the states the
     })
   }
 })
+
+/** The message the server held that the item was at that moment. */
+function messageOf(item: ItemAt, state: readonly LiveMessage[]): LiveMessage | undefined {
+  return state.find(m => distinctIdentity(m) === distinctIdentity({digest: item.blobDigest, internalDate: item.metadata.internalDate}))
+}
+
+/** Whether the account still has that message in its folder (under the folder's name now). */
+function stillThere(item: ItemAt, state: readonly LiveMessage[], now: readonly LiveMessage[], boxes: readonly string[]): boolean {
+  const then = messageOf(item, state)
+  return then !== undefined && now.some(m => m.folder === folderNow(then.folder, boxes) && distinctIdentity(m) === distinctIdentity(then))
+}
