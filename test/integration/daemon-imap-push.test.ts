@@ -264,6 +264,8 @@ describe('backup daemon: realtime capture pushed by the IMAP AppServer', functio
     await dovecot.restart(async () => {
       // A local delivery while the server is down: a file in the Maildir, there when it comes back.
       writeFileSync(path.join(dovecot.maildirOf(user), 'cur', `${Math.floor(Date.now() / 1000)}.Mpushdown.carbonio-test:2,`), message('while down'))
+      // Down until the daemon has found it down (its push connections reconnect about a second after they are cut).
+      await eventually('the daemon finding the server down', async () => (/retrying in/.test(outputOf(daemon!).stderr) ? true : undefined), 20_000)
     })
     const client = await clientOf(user)
     // The pushes reconnect with backoff (about 1 s, then 2 s...) and catch up; a change right after is then pushed.

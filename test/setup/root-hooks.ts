@@ -1,6 +1,6 @@
-// Mocha root hooks (loaded through `require` in .mocharc.json). The test PostgreSQL starts lazily, on the first
-// test that opens a postgres catalog (see postgres-server.ts), so a run that needs none never pays for it; this
-// hook only makes sure it is stopped, and its directory removed, once every test has run.
+// Mocha root hooks (loaded through `require` in .mocharc.json). The test PostgreSQL and Dovecot start lazily, on the
+// first test that needs them (see postgres-server.ts, dovecot-server.ts), so a run that needs none never pays for
+// them; this hook stops them, and removes their directories, once every test has run.
 import type {RootHookObject} from 'mocha'
 
 import {stopTestDovecot} from './dovecot-server.js'
@@ -8,6 +8,10 @@ import {stopTestPostgres} from './postgres-server.js'
 
 export const mochaHooks: RootHookObject = {
   async afterAll() {
+    // In a parallel run a worker runs these hooks after each of its files, not once: stopping there made every file
+    // start its own servers again (an initdb each time, some 25 of them). The servers of a worker go when the worker
+    // does (its exit handler, else the watchdog: see watchdog.ts).
+    if (process.env.MOCHA_WORKER_ID !== undefined) return
     await stopTestPostgres()
     await stopTestDovecot()
   },
