@@ -28,6 +28,19 @@ export interface KilledRuns {
   readonly kills: number
 }
 
+/**
+ * The kills of a restore crash test, seeded: early (the history read, the folders made, the first MULTIAPPEND in
+ * flight); then a run killed after a few messages of its own (`appendedAfter`), or after its first one; then at random.
+ */
+export function restoreKills(int: (min: number, max: number) => number, appendedAfter: [number, number]): Kill[] {
+  return [
+    {anchor: 'uuid', delay: [20, 200]},
+    {anchor: 'appended', after: int(...appendedAfter), delay: [0, 30]},
+    {anchor: 'appended', after: 0, delay: [0, 10]},
+    {anchor: 'uuid', delay: [0, 300]},
+  ]
+}
+
 /** A log line on stderr with the seconds since the test began, for what a crash test did and when. */
 export function elapsedLog(): (line: string) => void {
   const started = Date.now()

@@ -6,11 +6,10 @@ import {tmpdir} from 'node:os'
 import path from 'node:path'
 
 import {setAttribute} from '../../src/engine/config/config-store.js'
+import {loadCrashCorpus} from '../helpers/crash-corpus.js'
 import {GLOBAL, type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
-import {elapsedLog, type Kill, killedRuns} from '../helpers/killed-runs.js'
-import {
-  copiesPerFolder, inBox, keyOf, serverState,
-} from '../helpers/mailbox-state.js'
+import {elapsedLog, killedRuns, restoreKills} from '../helpers/killed-runs.js'
+import {copiesPerFolder, keyOf, serverState} from '../helpers/mailbox-state.js'
 import {randomMail} from '../helpers/random-mail.js'
 import {runCli} from '../helpers/run-cli.js'
 
@@ -40,21 +39,13 @@ describe('external restore crash safety (kill -9 of doExternalRestore against Do
   })
 
   const seeded = randomMail(SEED, 'external-restore-crash.test')
-  const {int, mail, message} = seeded
+  const {int} = seeded
 
   it('ends, after repeated kill -9 and re-runs, with exactly what the export holds, each message once', async () => {
     const log = elapsedLog()
-    const {dovecot, t} = bed
+    const {t} = bed
     const alice = await bed.user('alice')
-    const folders = seeded.corpus(FOLDERS)
-    // The same message twice in a folder stays two; two messages with one Message-ID and one size are two.
-    const twice = mail('twice', 3000)
-    folders.INBOX.push(message(twice), message(twice))
-    folders['Archive/2025'].push(message(mail('same-id', 0, 'a'.repeat(2000))), message(mail('same-id', 0, 'b'.repeat(2000))))
-    await dovecot.loadMessages(alice, folders)
-    const aliceClient = await bed.client(alice)
-    await inBox(aliceClient, 'INBOX', () => aliceClient.messageFlagsAdd('1:25', ['$Work']))
-    await inBox(aliceClient, 'Lists/dev', () => aliceClient.messageFlagsAdd('10:20', ['$Later', String.raw`\Flagged`]))
+    const aliceClient = await loadCrashCorpus(bed, alice, seeded, FOLDERS)
     const expected = await serverState(aliceClient)
     const scan = await runCli(['backup', 'doAccountScan', alice], t.env, 120_000)
     assert.equal(scan.code, 0, scan.stderr)
@@ -76,13 +67,7 @@ describe('external restore crash safety (kill -9 of doExternalRestore against Do
     const runs = killedRuns({
       args, env: t.env, int, log, written: bobClient,
     })
-    const plan: Kill[] = [
-      {anchor: 'uuid', delay: [20, 200]},
-      {anchor: 'appended', after: int(10, 60), delay: [0, 30]},
-      {anchor: 'appended', after: 0, delay: [0, 10]},
-      {anchor: 'uuid', delay: [0, 300]},
-    ]
-    for (const kill of plan) await runs.run(kill)
+    for (const kill of restoreKills(int, [10, 60])) await runs.run(kill)
 
     const final = await runCli(args, t.env, 120_000)
     assert.equal(final.code, 0, final.stderr)

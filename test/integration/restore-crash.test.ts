@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 
 import {sleep} from '../../src/engine/sleep.js'
+import {loadCrashCorpus} from '../helpers/crash-corpus.js'
 import {type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
-import {elapsedLog, type Kill, killedRuns} from '../helpers/killed-runs.js'
+import {elapsedLog, killedRuns, restoreKills} from '../helpers/killed-runs.js'
 import {
   copiesPerFolder, inBox, keyOf, type LiveMessage, serverState,
 } from '../helpers/mailbox-state.js'
@@ -34,24 +35,14 @@ describe('restore crash safety (kill -9 of doRestoreOnNewAccount against Dovecot
   })
 
   const seeded = randomMail(SEED, 'restore-crash.test')
-  const {int, mail, message} = seeded
+  const {int, mail} = seeded
 
   it('ends, after repeated kill -9 and re-runs (no force needed), with exactly the source as it was at the moment chosen', async () => {
     const log = elapsedLog()
-    const {dovecot, t} = bed
+    const {t} = bed
     const source = await bed.user('source')
     const destination = await bed.user('destination')
-    const folders = seeded.corpus(FOLDERS)
-
-    // The same message twice in a folder stays two; two different messages with one Message-ID and one size (a
-    // resent draft) are two messages, though a restore's check of what a folder holds cannot tell them apart.
-    const twice = mail('twice', 3000)
-    folders.INBOX.push(message(twice), message(twice))
-    folders['Archive/2025'].push(message(mail('same-id', 0, 'a'.repeat(2000))), message(mail('same-id', 0, 'b'.repeat(2000))))
-    await dovecot.loadMessages(source, folders)
-    const sourceClient = await bed.client(source)
-    await inBox(sourceClient, 'INBOX', () => sourceClient.messageFlagsAdd('1:25', ['$Work']))
-    await inBox(sourceClient, 'Lists/dev', () => sourceClient.messageFlagsAdd('10:20', ['$Later', String.raw`\Flagged`]))
+    const sourceClient = await loadCrashCorpus(bed, source, seeded, FOLDERS)
 
     const scan = await runCli(['backup', 'doAccountScan', source], t.env, 120_000)
     assert.equal(scan.code, 0, scan.stderr)
@@ -78,16 +69,8 @@ describe('restore crash safety (kill -9 of doRestoreOnNewAccount against Dovecot
       args: args(false), env: t.env, int, log, written: destinationClient,
     })
 
-    // Seeded: early (the history read, the folders created, the first MULTIAPPEND in flight); then a run killed
-    // after a few messages of its own, or after its first one; then at random. The restore of the whole account
-    // takes about a second here.
-    const plan: Kill[] = [
-      {anchor: 'uuid', delay: [20, 200]},
-      {anchor: 'appended', after: int(10, 60), delay: [0, 30]},
-      {anchor: 'appended', after: 0, delay: [0, 10]},
-      {anchor: 'uuid', delay: [0, 300]},
-    ]
-    for (const kill of plan) await runs.run(kill)
+    // The restore of the whole account takes about a second here.
+    for (const kill of restoreKills(int, [10, 60])) await runs.run(kill)
 
     const final = await runCli(args(false), t.env, 120_000)
     assert.equal(final.code, 0, final.stderr)

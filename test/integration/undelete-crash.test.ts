@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
 
 import {sleep} from '../../src/engine/sleep.js'
+import {loadCrashCorpus} from '../helpers/crash-corpus.js'
 import {type ImapCliBed, imapCliBed} from '../helpers/imap-cli-bed.js'
-import {elapsedLog, type Kill, killedRuns} from '../helpers/killed-runs.js'
+import {elapsedLog, killedRuns, restoreKills} from '../helpers/killed-runs.js'
 import {
   copiesPerFolder, inBox, keyOf, type LiveMessage, serverState,
 } from '../helpers/mailbox-state.js'
@@ -33,22 +34,15 @@ describe('undelete crash safety (kill -9 of doUndelete against Dovecot)', functi
   })
 
   const seeded = randomMail(SEED, 'undelete-crash.test')
-  const {int, mail, message} = seeded
+  const {int, mail} = seeded
 
   it('ends, after repeated kill -9 and re-runs, with every message the window deleted back once', async () => {
     const log = elapsedLog()
-    const {dovecot, t} = bed
+    const {t} = bed
     const account = await bed.user('undeleted')
-    const folders = seeded.corpus(FOLDERS)
-
-    // The same message twice in a folder, one of them deleted: the undelete must bring that one back beside the
-    // other, and a re-run must not take the one it put back for the copy that stayed, nor add a third.
-    const twice = mail('twice', 3000)
-    folders.INBOX.push(message(twice), message(twice))
-    await dovecot.loadMessages(account, folders)
-    const client = await bed.client(account)
-    await inBox(client, 'INBOX', () => client.messageFlagsAdd('1:25', ['$Work', String.raw`\Seen`]))
-    await inBox(client, 'Lists/dev', () => client.messageFlagsAdd('10:20', ['$Later', String.raw`\Flagged`]))
+    // With the same message twice in INBOX, one of them deleted below: the undelete must bring that one back beside
+    // the other, and a re-run must not take the one it put back for the copy that stayed, nor add a third.
+    const client = await loadCrashCorpus(bed, account, seeded, FOLDERS)
 
     const scan = await runCli(['backup', 'doAccountScan', account], t.env, 120_000)
     assert.equal(scan.code, 0, scan.stderr)
@@ -80,15 +74,7 @@ describe('undelete crash safety (kill -9 of doUndelete against Dovecot)', functi
     const runs = killedRuns({
       args, env: t.env, int, log, written: client,
     })
-    // Seeded: early (the history read, the folder made again, the first MULTIAPPEND in flight); then a run killed
-    // after a few messages of its own, or after its first one; then at random.
-    const plan: Kill[] = [
-      {anchor: 'uuid', delay: [20, 200]},
-      {anchor: 'appended', after: int(10, 40), delay: [0, 30]},
-      {anchor: 'appended', after: 0, delay: [0, 10]},
-      {anchor: 'uuid', delay: [0, 300]},
-    ]
-    for (const kill of plan) await runs.run(kill)
+    for (const kill of restoreKills(int, [10, 40])) await runs.run(kill)
 
     const final = await runCli(args, t.env, 120_000)
     assert.equal(final.code, 0, final.stderr)
