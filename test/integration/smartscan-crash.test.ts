@@ -15,6 +15,7 @@ import {openCatalog} from '../../src/engine/catalog/open-catalog.js'
 import {setAttribute} from '../../src/engine/config/config-store.js'
 import {userClient} from '../helpers/imap-cli-bed.js'
 import {armOnUuid, armWhen, killSwitch} from '../helpers/kill-switch.js'
+import {elapsedLog} from '../helpers/killed-runs.js'
 import {
   copiesPerFolder, inBox, keyOf, type LiveMessage, serverState,
 } from '../helpers/mailbox-state.js'
@@ -221,8 +222,7 @@ describe('SmartScan crash safety (kill -9 of doSmartScan against Dovecot)', func
   }
 
   it('ends, after repeated kill -9 and changes between them, in the state of one uninterrupted scan', async () => {
-    const started = Date.now()
-    const log = (line: string) => process.stderr.write(`      [${((Date.now() - started) / 1000).toFixed(1)} s] ${line}\n`)
+    const log = elapsedLog()
     // Three accounts, four folders each; ana has almost two batches (500 transactions each) of small messages, so that
     // a kill right after her first batch commits finds the second one in flight. Some bodies are in several accounts
     // (the blob store keeps them once), and one mailbox really holds the same message twice.

@@ -552,38 +552,33 @@ async function waitForGreeting(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-/** The processes whose parent is pid (Linux /proc): the Dovecot master's services. */
+/** A process's state letter and parent from /proc/<pid>/stat; undefined once it is gone. */
+function procStat(pid: number | string): undefined | {ppid: number; state: string} {
+  let stat: string
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return undefined
+  }
+
+  // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
+  const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return {state, ppid: Number(ppid)}
+}
+
 /**
  * Whether the process has ended: gone, or a zombie. Dovecot daemonizes, so its processes end as children of PID 1,
  * which here (a container's process manager) reaps them a second or two later; until then kill(pid, 0) still
  * succeeds, and every stop of a test Dovecot waited that long for a process that had already let go of its port.
  */
 function exited(pid: number): boolean {
-  let stat: string
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  } catch {
-    return true
-  }
-
-  return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')
+  const stat = procStat(pid)
+  return stat === undefined || stat.state === 'Z'
 }
 
+/** The processes whose parent is pid (Linux /proc): the Dovecot master's services. */
 function childrenOf(pid: number): number[] {
-  const children: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      // pid (comm) state ppid ...: comm may hold spaces, so read after its closing parenthesis.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-      if (ppid === pid) children.push(Number(entry))
-    } catch {
-      // gone meanwhile
-    }
-  }
-
-  return children
+  return readdirSync('/proc').filter(entry => /^\d+$/.test(entry) && procStat(entry)?.ppid === pid).map(Number)
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<void> {
